@@ -1,0 +1,29 @@
+//! simgate's admin API under `/admin/v1` (DESIGN.md §6), TelecomX error envelope.
+pub mod orgs;
+pub mod tokens;
+pub mod users;
+
+use crate::domain::ids::EntityRef;
+use crate::error::AppError;
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().merge(orgs::routes()).merge(users::routes()).merge(tokens::routes())
+}
+
+/// An `{id|oid}` path segment; anything else names nothing (404).
+pub fn path_ref(raw: &str) -> Result<EntityRef, AppError> {
+    EntityRef::parse(raw).ok_or_else(|| AppError::not_found("not_found", "Not found"))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// Index of the first item (default 0).
+    pub offset: Option<String>,
+    /// Items per page, 1..500 (default 100).
+    pub limit: Option<String>,
+    /// Filter by parent organisation (organisations) or organisation (users): id or oid.
+    #[serde(alias = "org")]
+    pub parent: Option<String>,
+}

@@ -1,0 +1,9 @@
+//! emnify-style routes under `/api/v1` (contract: shared/spec/emnify.md).
+pub mod auth;
+
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    auth::routes()
+}

@@ -1,0 +1,179 @@
+//! Every error leaves in the envelope of the dialect its path belongs to: `/api/v1/...` is
+//! emnify, everything else TelecomX. This also catches what never reached a handler (unknown
+//! route, wrong method, extractor rejections, body limit, timeout, panic) and turns axum's plain
+//! text into JSON.
+use crate::error::{AppError, ErrorSlot, Invalid};
+use axum::body::{to_bytes, Body};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    TelecomX,
+    Emnify,
+}
+
+impl Dialect {
+    pub fn for_path(path: &str) -> Dialect {
+        if path == "/api" || path.starts_with("/api/") {
+            Dialect::Emnify
+        } else {
+            Dialect::TelecomX
+        }
+    }
+
+    pub fn body(self, err: &AppError) -> Value {
+        match self {
+            Dialect::TelecomX => telecomx_body(err),
+            Dialect::Emnify => emnify_body(err),
+        }
+    }
+
+    pub fn render(self, err: &AppError) -> Response {
+        if let AppError::Internal(cause) = err {
+            tracing::error!(cause = %cause, "internal error");
+        }
+        let mut res = (err.status(), axum::Json(self.body(err))).into_response();
+        if err.status() == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+fn telecomx_body(err: &AppError) -> Value {
+    json!({"error": {"code": err.code(), "message": err.public_message(), "status": err.status().as_u16()}})
+}
+
+fn emnify_body(err: &AppError) -> Value {
+    use crate::error::AuthFailure::*;
+    let message = err.public_message();
+    let (code, token) = match err {
+        AppError::Unauthenticated(Credentials) => (1101, "InvalidCredentials"),
+        AppError::Unauthenticated(Expired) => (1103, "TokenExpired"),
+        AppError::Unauthenticated(_) => (1102, "InvalidToken"),
+        AppError::BadRequest { .. } => (1000, "BadRequest"),
+        AppError::Forbidden { .. } => (1104, "Forbidden"),
+        AppError::NotFound { .. } => (1201, "NotFound"),
+        AppError::Conflict { .. } => (1409, "Conflict"),
+        AppError::Invalid { kind, code: field, message: msg } => {
+            let nested = |code: u16, token: &str| {
+                json!({"error_code": 1400, "error_token": "InputValidationFailed", "message": "Input validation failed",
+                       "errors": [{"error_code": code, "error_token": token, "message": format!("{field} - {msg}")}]})
+            };
+            return match kind {
+                Invalid::Value => nested(1403, "InvalidFormat"),
+                Invalid::Required => nested(1402, "Required"),
+                Invalid::Format => json!({"error_code": 1403, "error_token": "InvalidFormat", "message": msg}),
+                Invalid::Reference => json!({"error_code": 1401, "error_token": "InvalidReference", "message": msg}),
+                Invalid::Query => json!({"error_code": 1301, "error_token": "InvalidQueryCriteria", "message": msg}),
+                Invalid::Sort => json!({"error_code": 1302, "error_token": "InvalidSortCriteria", "message": msg}),
+            };
+        }
+        AppError::Unavailable { .. } => (1503, "ServiceUnavailable"),
+        AppError::Internal(_) => (1500, "InternalServerError"),
+        AppError::Http { status, .. } => match *status {
+            StatusCode::BAD_REQUEST => (1000, "BadRequest"),
+            StatusCode::NOT_FOUND => (1201, "NotFound"),
+            StatusCode::METHOD_NOT_ALLOWED => (1000, "MethodNotAllowed"),
+            StatusCode::PAYLOAD_TOO_LARGE => (1000, "PayloadTooLarge"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (1000, "UnsupportedMediaType"),
+            StatusCode::REQUEST_TIMEOUT => (1000, "RequestTimeout"),
+            StatusCode::TOO_MANY_REQUESTS => (1105, "TooManyRequests"),
+            s if s.is_server_error() => (1500, "InternalServerError"),
+            _ => (1000, "BadRequest"),
+        },
+    };
+    json!({"error_code": code, "error_token": token, "message": message})
+}
+
+/// The middleware. Outermost of the error-producing layers so it sees all of them.
+pub async fn envelope(req: Request, next: Next) -> Response {
+    let dialect = Dialect::for_path(req.uri().path());
+    let mut res = next.run(req).await;
+    if let Some(ErrorSlot(err)) = res.extensions_mut().remove::<ErrorSlot>() {
+        return dialect.render(&err);
+    }
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json(&res) {
+        return res;
+    }
+    let (_, body) = res.into_parts();
+    let text = to_bytes(body, 16 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    dialect.render(&rejection(status, &text))
+}
+
+fn is_json(res: &Response) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"))
+}
+
+/// An error produced outside a handler, from its status and axum's text.
+pub fn rejection(status: StatusCode, text: &str) -> AppError {
+    let text = text.trim();
+    let message = |fallback: &'static str| if text.is_empty() { fallback.to_string() } else { text.to_string() };
+    let (code, message): (String, String) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request".into(), message("Malformed request")),
+        StatusCode::NOT_FOUND => ("not_found".into(), message("Not found")),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed".into(), message("Method not allowed on this route")),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large".into(), "Request body too large".into()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("content_type".into(), message("Expected Content-Type: application/json")),
+        StatusCode::REQUEST_TIMEOUT => ("timeout".into(), "Request timed out".into()),
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            // serde names the field between backticks: "missing field `username`", "unknown variant ..."
+            let field = text.split('`').nth(1).filter(|f| f.chars().all(|c| c.is_alphanumeric() || c == '_'));
+            return AppError::invalid(field.unwrap_or("bad_request").to_string(), message("Invalid request body"));
+        }
+        s if s.is_server_error() => return AppError::internal(format!("{s}: {text}")),
+        _ => ("bad_request".into(), message("Request rejected")),
+    };
+    AppError::Http { status, code: code.into(), message: message.into() }
+}
+
+/// Unknown routes.
+pub async fn fallback(req: Request<Body>) -> AppError {
+    AppError::not_found("not_found", format!("No route for {} {}", req.method(), req.uri().path()))
+}
+
+/// Panics become a 500 with nothing internal in the body; the cause goes to the log.
+pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into());
+    AppError::internal(format!("panic: {detail}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dialect_follows_the_path_prefix() {
+        assert_eq!(Dialect::for_path("/api/v1/sim"), Dialect::Emnify);
+        assert_eq!(Dialect::for_path("/sim/status"), Dialect::TelecomX);
+        assert_eq!(Dialect::for_path("/admin/v1/users"), Dialect::TelecomX);
+        assert_eq!(Dialect::for_path("/apiary"), Dialect::TelecomX);
+    }
+
+    #[test]
+    fn serde_field_becomes_the_code() {
+        let e = rejection(StatusCode::UNPROCESSABLE_ENTITY, "Failed to deserialize the JSON body into the target type: missing field `username` at line 1 column 2");
+        assert_eq!(e.code(), "username");
+        assert_eq!(Dialect::Emnify.body(&e)["errors"][0]["error_code"], 1403);
+    }
+
+    #[test]
+    fn internal_errors_say_nothing_internal() {
+        let e = AppError::internal("connection refused to 10.0.0.5 password=x");
+        let body = Dialect::TelecomX.body(&e).to_string();
+        assert!(!body.contains("10.0.0.5") && !body.contains("password"));
+        assert_eq!(Dialect::TelecomX.body(&e)["error"]["code"], "internal_error");
+    }
+}

@@ -1,0 +1,36 @@
+//! Helpers shared by the dialects' DTOs.
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// `2024-03-01T10:00:00.000Z`: TelecomX, the admin API and emnify event timestamps.
+pub fn iso_millis(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `{offset, limit, total, items}`: the admin API's list shape.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Listing<T: utoipa::ToSchema> {
+    pub offset: i64,
+    pub limit: i64,
+    pub total: i64,
+    pub items: Vec<T>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Success {
+    pub success: bool,
+}
+
+impl Success {
+    pub fn ok() -> axum::Json<Success> {
+        axum::Json(Success { success: true })
+    }
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`); use with `#[serde(default)]`.
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}

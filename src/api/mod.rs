@@ -1,0 +1,118 @@
+//! HTTP: the two dialects, the admin API and the ops routes, with the layers they share.
+pub mod admin;
+pub mod emnify;
+pub mod envelope;
+pub mod json;
+pub mod metrics;
+pub mod ops;
+pub mod telecomx;
+
+use crate::state::AppState;
+use axum::http::{HeaderName, HeaderValue, Method, Request};
+use axum::Router;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "simgate", description = "SIM inventory and MVNO subscription management: TelecomX-style routes at the root, emnify-style routes under /api/v1, the admin API under /admin/v1."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "telecomx", description = "TelecomX-style routes"),
+        (name = "emnify", description = "emnify-style routes"),
+        (name = "admin", description = "simgate's admin API"),
+        (name = "ops", description = "Health, readiness, metrics, API docs"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every documented route, and the OpenAPI document describing exactly them.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(telecomx::routes())
+        .merge(emnify::routes())
+        .merge(admin::routes())
+        .merge(ops::routes())
+        .split_for_parts()
+}
+
+#[derive(Clone, Default)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let id = hex::encode(rand::random::<[u8; 12]>());
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = routes();
+    let http = state.config.http.clone();
+    let cors = {
+        let origins = &http.cors_allowed_origins;
+        let allow = if origins.iter().any(|o| o == "*") {
+            AllowOrigin::any()
+        } else {
+            AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+        };
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE, Method::OPTIONS])
+            .allow_headers(Any)
+            .expose_headers(
+                [
+                    "x-request-id",
+                    "x-total-count",
+                    "x-total-pages",
+                    "x-current-page",
+                    "x-count-per-page",
+                    "x-sort",
+                    "link",
+                ]
+                .map(HeaderName::from_static),
+            )
+    };
+    // Router::layer: the last added runs first. From the inside out: body limits, timeout, panic
+    // catcher, CORS, the JSON envelope (sees every error above), metrics, tracing, request id.
+    api.fallback(envelope::fallback)
+        .with_state(state)
+        .merge(ops::docs(openapi))
+        .layer(axum::extract::DefaultBodyLimit::max(http.body_limit_bytes))
+        .layer(RequestBodyLimitLayer::new(http.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(http.request_timeout_secs),
+        ))
+        .layer(CatchPanicLayer::custom(envelope::panic_response))
+        .layer(cors)
+        .layer(axum::middleware::from_fn(envelope::envelope))
+        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
+}

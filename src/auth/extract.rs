@@ -1,0 +1,88 @@
+//! The `Principal` extractor and level guards: permissions in the handler signature.
+use crate::domain::access::{AccessLevel, Principal};
+use crate::error::{AppError, AuthFailure};
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::header::AUTHORIZATION;
+use std::marker::PhantomData;
+
+/// The bearer token of a request: `Authorization: Bearer <t>`, or `?token=<t>`.
+pub fn bearer(parts: &Parts) -> Result<String, AppError> {
+    if let Some(value) = parts.headers.get(AUTHORIZATION) {
+        let value = value.to_str().map_err(|_| AppError::Unauthenticated(AuthFailure::Format))?;
+        let (scheme, token) = value.trim().split_once(' ').ok_or(AppError::Unauthenticated(AuthFailure::Format))?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(AppError::Unauthenticated(AuthFailure::Format));
+        }
+        let token = token.trim();
+        // The emnify SDK sends "Bearer None" before it has authenticated.
+        if token.is_empty() || token == "None" || token == "null" {
+            return Err(AppError::Unauthenticated(AuthFailure::InvalidToken));
+        }
+        return Ok(token.to_string());
+    }
+    query_token(parts.uri.query()).ok_or(AppError::Unauthenticated(AuthFailure::Missing))
+}
+
+fn query_token(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
+}
+
+pub fn request_id(parts: &Parts) -> Option<String> {
+    parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(p) = parts.extensions.get::<Principal>() {
+            return Ok(p.clone());
+        }
+        let token = bearer(parts)?;
+        let principal = state.auth.authenticate(&token, request_id(parts)).await?;
+        parts.extensions.insert(principal.clone());
+        Ok(principal)
+    }
+}
+
+/// A set of access levels allowed on a route.
+pub trait Levels: Send + Sync + 'static {
+    const ALLOWED: &'static [AccessLevel];
+}
+
+/// An authenticated principal whose level is in `L`; anything else is 403 `access_denied`.
+pub struct Require<L: Levels>(pub Principal, pub PhantomData<L>);
+
+impl<L: Levels> FromRequestParts<AppState> for Require<L> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let p = Principal::from_request_parts(parts, state).await?;
+        p.require(L::ALLOWED)?;
+        Ok(Require(p, PhantomData))
+    }
+}
+
+macro_rules! levels {
+    ($(#[$doc:meta])* $name:ident = [$($level:ident),*]) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl Levels for $name {
+            const ALLOWED: &'static [AccessLevel] = &[$(AccessLevel::$level),*];
+        }
+    };
+}
+
+levels!(
+    /// Admin API: ADMIN everywhere, RESELLER_ADMIN inside its subtree.
+    AdminApi = [ResellerAdmin, Admin]
+);
+levels!(
+    /// Issuing API tokens for employees (TelecomX `/employee/{id}/token`).
+    EmployeeTokens = [Manager, Owner, Reseller, ResellerAdmin, Admin]
+);

@@ -1,0 +1,166 @@
+//! Credentials (passwords, opaque tokens, JWTs) and turning a bearer token into a `Principal`.
+pub mod extract;
+pub mod jwt;
+pub mod password;
+pub mod token;
+
+use crate::clock::Clock;
+use crate::config::AuthConfig;
+use crate::domain::access::Principal;
+use crate::error::{AppError, AuthFailure};
+use crate::store::{DynStore, Identity, TokenKind};
+use chrono::Duration;
+use std::sync::Arc;
+
+/// Resolves bearer tokens to principals.
+pub struct Authenticator {
+    store: DynStore,
+    clock: Arc<dyn Clock>,
+    pub jwt: jwt::JwtKeys,
+    pub passwords: password::Passwords,
+    pub config: AuthConfig,
+    /// Verified when the login name is unknown, so that a miss costs what a hit costs.
+    dummy_hash: String,
+}
+
+impl Authenticator {
+    pub fn new(store: DynStore, clock: Arc<dyn Clock>, jwt_secret: &str, config: AuthConfig) -> Self {
+        let passwords = password::Passwords::new(config.argon2_memory_kib, config.argon2_iterations);
+        let dummy_hash = passwords.hash_plain(&token::generate());
+        Authenticator { store, clock, jwt: jwt::JwtKeys::new(jwt_secret.as_bytes()), passwords, config, dummy_hash }
+    }
+
+    /// Username and SHA-1 hex of the password -> the identity, or 401 `credentials_invalid`.
+    /// Disabled users and NO_LOGIN users cannot log in.
+    pub async fn login(&self, email: &str, sha1_hex: &str) -> Result<Identity, AppError> {
+        let identity = self.store.identity_by_email(&email.trim().to_ascii_lowercase()).await?;
+        let stored = identity.as_ref().map_or_else(|| self.dummy_hash.clone(), |i| i.password_hash.clone());
+        let verified = self.passwords.verify_async(sha1_hex.to_string(), stored).await;
+        match identity {
+            Some(i) if verified && i.state == "ENABLED" && i.access_level.can_login() => Ok(i),
+            _ => Err(AppError::Unauthenticated(AuthFailure::Credentials)),
+        }
+    }
+
+    /// A new session token for a logged-in identity; `persist` keeps it until logout.
+    pub async fn open_session(&self, i: &Identity, persist: bool, request_id: Option<String>) -> Result<String, AppError> {
+        let now = self.clock.now();
+        let secret = token::generate();
+        let (kind, expires_at) = if persist {
+            (TokenKind::Persistent, None)
+        } else {
+            (TokenKind::Session, Some(now + Duration::minutes(self.config.session_minutes)))
+        };
+        let actor = crate::store::Actor { user_id: Some(i.user_id), org_id: Some(i.org_id), request_id, at: now };
+        let new = crate::store::NewToken { user_id: i.user_id, token_hash: token::hash(&secret), label: None, kind, expires_at };
+        self.store.token_create(new, &actor).await?;
+        Ok(secret)
+    }
+
+    /// An application token presented to `POST /api/v1/authenticate`: its id and identity.
+    pub async fn application_token(&self, secret: &str) -> Result<(i64, Identity), AppError> {
+        let now = self.clock.now();
+        let bad = AppError::Unauthenticated(AuthFailure::Credentials);
+        let found = self.store.token_by_hash(&token::hash(secret)).await?.ok_or(bad.clone())?;
+        let t = &found.token;
+        let usable = t.kind == TokenKind::Application
+            && t.revoked_at.is_none()
+            && t.expires_at.is_none_or(|e| e > now)
+            && found.identity.state == "ENABLED"
+            && found.identity.access_level.can_login();
+        if !usable {
+            return Err(bad);
+        }
+        Ok((t.id, found.identity))
+    }
+
+    /// An emnify JWT for the identity (`app` = the application token it came from).
+    pub fn issue_jwt(&self, i: &Identity, app: Option<i64>, token_use: jwt::TokenUse) -> String {
+        let minutes = match (token_use, app) {
+            (jwt::TokenUse::Refresh, _) => self.config.refresh_token_minutes,
+            (jwt::TokenUse::Auth, Some(_)) => self.config.app_jwt_minutes,
+            (jwt::TokenUse::Auth, None) => self.config.user_jwt_minutes,
+        };
+        let esc = jwt::Esc { org: i.org_id, app, usr: i.user_id };
+        self.jwt.issue(esc, token_use, self.clock.now(), Duration::minutes(minutes))
+    }
+
+    /// A refresh token -> the identity it was issued to, still allowed to log in.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Identity, AppError> {
+        let bad = AppError::Unauthenticated(AuthFailure::Credentials);
+        let claims = self.jwt.verify(refresh_token, jwt::TokenUse::Refresh, self.clock.now()).map_err(|_| bad.clone())?;
+        match self.store.identity_by_user(claims.esc.usr).await? {
+            Some(i) if i.state == "ENABLED" && i.access_level.can_login() => Ok(i),
+            _ => Err(bad),
+        }
+    }
+
+    pub async fn authenticate(&self, bearer: &str, request_id: Option<String>) -> Result<Principal, AppError> {
+        let now = self.clock.now();
+        if jwt::looks_like_jwt(bearer) {
+            let claims = self.jwt.verify(bearer, jwt::TokenUse::Auth, now)?;
+            let identity = self
+                .store
+                .identity_by_user(claims.esc.usr)
+                .await?
+                .ok_or(AppError::Unauthenticated(AuthFailure::InvalidToken))?;
+            // A JWT obtained with an application token dies with that token.
+            if let Some(app) = claims.esc.app {
+                let live = self
+                    .store
+                    .token_get(app)
+                    .await?
+                    .is_some_and(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now));
+                if !live {
+                    return Err(AppError::Unauthenticated(AuthFailure::InvalidToken));
+                }
+            }
+            return principal_for(identity, claims.esc.app, request_id);
+        }
+
+        let found = self
+            .store
+            .token_by_hash(&token::hash(bearer))
+            .await?
+            .ok_or(AppError::Unauthenticated(AuthFailure::InvalidToken))?;
+        let t = &found.token;
+        if t.revoked_at.is_some() {
+            return Err(AppError::Unauthenticated(AuthFailure::InvalidToken));
+        }
+        if t.expires_at.is_some_and(|e| e <= now) {
+            return Err(AppError::Unauthenticated(AuthFailure::Expired));
+        }
+        // Sessions slide: each use moves the expiry. Writes are skipped within a short window so
+        // that a burst of requests costs one update, not one per request.
+        let stale = t.last_used_at.is_none_or(|u| now - u > Duration::seconds(30));
+        if stale {
+            let expires = (t.kind == TokenKind::Session).then(|| now + Duration::minutes(self.config.session_minutes));
+            self.store.token_touch(t.id, now, expires).await?;
+        }
+        principal_for(found.identity, Some(t.id), request_id)
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
+/// Only enabled users whose level allows login act through a token.
+pub fn principal_for(i: Identity, token_id: Option<i64>, request_id: Option<String>) -> Result<Principal, AppError> {
+    if i.state != "ENABLED" || !i.access_level.can_login() {
+        return Err(AppError::Unauthenticated(AuthFailure::InvalidToken));
+    }
+    Ok(Principal {
+        user_id: i.user_id,
+        user_oid: i.user_oid,
+        email: i.email,
+        name: i.name,
+        level: i.access_level,
+        org_id: i.org_id,
+        org_oid: i.org_oid,
+        org_kind: i.org_kind,
+        org_path: i.org_path,
+        token_id,
+        request_id,
+    })
+}

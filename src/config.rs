@@ -1,0 +1,178 @@
+//! Configuration: `config/default.toml` (compiled in) < `--config FILE` < `SIMGATE_*` environment.
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub listen: String,
+    pub database: DatabaseConfig,
+    pub admin: AdminConfig,
+    pub auth: AuthConfig,
+    pub http: HttpConfig,
+    pub log: LogConfig,
+    pub inventory: InventoryConfig,
+    pub mvno: MvnoConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct AdminConfig {
+    pub email: String,
+    pub password: String,
+    pub platform_name: String,
+}
+
+impl std::fmt::Debug for AdminConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminConfig")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .field("platform_name", &self.platform_name)
+            .finish()
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct AuthConfig {
+    pub jwt_secret: String,
+    pub session_minutes: i64,
+    pub app_jwt_minutes: i64,
+    pub user_jwt_minutes: i64,
+    pub refresh_token_minutes: i64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("jwt_secret", &"<redacted>")
+            .field("session_minutes", &self.session_minutes)
+            .field("app_jwt_minutes", &self.app_jwt_minutes)
+            .field("user_jwt_minutes", &self.user_jwt_minutes)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HttpConfig {
+    pub body_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+    pub cors_allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogConfig {
+    pub format: String,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InventoryConfig {
+    pub central_stock_name: String,
+    pub networks: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MvnoConfig {
+    pub recovery_days: i64,
+    pub purge_interval_secs: u64,
+}
+
+/// The documented short environment names and the keys they set.
+const SHORT_ENV: [(&str, &str); 6] = [
+    ("SIMGATE_LISTEN", "listen"),
+    ("SIMGATE_DATABASE_URL", "database.url"),
+    ("SIMGATE_ADMIN_EMAIL", "admin.email"),
+    ("SIMGATE_ADMIN_PASSWORD", "admin.password"),
+    ("SIMGATE_JWT_SECRET", "auth.jwt_secret"),
+    ("SIMGATE_LOG_FORMAT", "log.format"),
+];
+
+impl Config {
+    /// Defaults only: what tests start from.
+    pub fn defaults() -> Config {
+        Figment::from(Toml::string(DEFAULT_TOML)).extract().expect("config/default.toml is valid")
+    }
+
+    pub fn load(file: Option<&Path>) -> Result<Config, figment::Error> {
+        let mut fig = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(figment::Error::from(format!("config file {} not found", file.display())));
+            }
+            fig = fig.merge(Toml::file(file));
+        }
+        let short: Vec<&str> = SHORT_ENV.iter().map(|(env, _)| *env).collect();
+        fig = fig
+            .merge(
+                Env::prefixed("SIMGATE_")
+                    .split("__")
+                    .filter(|k| !k.as_str().starts_with("test_") && k.as_str().contains('.')),
+            )
+            .merge(Env::raw().only(&short).map(|k| {
+                SHORT_ENV
+                    .iter()
+                    .find(|(env, _)| k.as_str().eq_ignore_ascii_case(env))
+                    .map(|(_, key)| (*key).into())
+                    .unwrap_or_else(|| k.into())
+            }));
+        fig.extract()
+    }
+
+    /// Figment's view of this config, for tests that override a few keys.
+    pub fn figment(&self) -> Figment {
+        Figment::from(Serialized::defaults(self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_match_the_documented_values() {
+        let c = Config::defaults();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.database.url, "sqlite://data/simgate.db");
+        assert_eq!(c.admin.email, "admin@localhost");
+        assert_eq!(c.auth.session_minutes, 15);
+        assert_eq!(c.inventory.central_stock_name, "Centrallager");
+        assert_eq!(c.mvno.recovery_days, 30);
+    }
+
+    #[test]
+    fn file_then_env_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("simgate.toml", "listen = \"0.0.0.0:9000\"\n[http]\nrequest_timeout_secs = 5\n")?;
+            jail.set_env("SIMGATE_DATABASE_URL", "postgres://db/simgate");
+            jail.set_env("SIMGATE_HTTP__REQUEST_TIMEOUT_SECS", "7");
+            jail.set_env("SIMGATE_LOG_FORMAT", "json");
+            let c = Config::load(Some(Path::new("simgate.toml")))?;
+            assert_eq!(c.listen, "0.0.0.0:9000");
+            assert_eq!(c.database.url, "postgres://db/simgate");
+            assert_eq!(c.http.request_timeout_secs, 7);
+            assert_eq!(c.log.format, "json");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_are_not_printed_by_debug() {
+        let mut c = Config::defaults();
+        c.admin.password = "hunter2-secret".into();
+        c.auth.jwt_secret = "jwt-very-secret".into();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hunter2-secret"));
+        assert!(!printed.contains("jwt-very-secret"));
+    }
+}

@@ -1,0 +1,182 @@
+//! The one error type. Handlers and the domain return it; `api::envelope` renders it in the
+//! envelope of the dialect the request came in on.
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+type Text = Cow<'static, str>;
+
+/// Why a request is not authenticated. Each dialect has its own code for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No token at all.
+    Missing,
+    /// An Authorization header that is not `Bearer <token>`.
+    Format,
+    /// Unknown, revoked or badly signed token.
+    InvalidToken,
+    /// A token past its expiry.
+    Expired,
+    /// Wrong username, password, application or refresh token at login / authenticate.
+    Credentials,
+}
+
+/// What kind of 422 this is; emnify distinguishes them by code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalid {
+    /// A value that fails validation (emnify 1400 with a nested 1403).
+    Value,
+    /// A required field is missing (emnify 1400 with a nested 1402).
+    Required,
+    /// A malformed value reported on its own (emnify 1403).
+    Format,
+    /// A reference to an object that may not be used here (emnify 1401).
+    Reference,
+    /// A bad `q` (emnify 1301).
+    Query,
+    /// A bad `sort` (emnify 1302).
+    Sort,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppError {
+    #[error("not authenticated: {0:?}")]
+    Unauthenticated(AuthFailure),
+    #[error("{message}")]
+    BadRequest { code: Text, message: Text },
+    #[error("{message}")]
+    Forbidden { code: Text, message: Text },
+    #[error("{message}")]
+    NotFound { code: Text, message: Text },
+    #[error("{message}")]
+    Conflict { code: Text, message: Text },
+    #[error("{message}")]
+    Invalid { code: Text, message: Text, kind: Invalid },
+    #[error("{message}")]
+    Unavailable { message: Text },
+    /// Logged with the request id; the body says nothing internal.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// A rejection produced outside the handlers (unknown route, wrong method, body limit,
+    /// timeout, unsupported content type). Rendered with the status as given.
+    #[error("{message}")]
+    Http { status: StatusCode, code: Text, message: Text },
+}
+
+impl AppError {
+    pub fn access_denied() -> Self {
+        AppError::Forbidden { code: "access_denied".into(), message: "Insufficient access level".into() }
+    }
+    pub fn forbidden(code: impl Into<Text>, message: impl Into<Text>) -> Self {
+        AppError::Forbidden { code: code.into(), message: message.into() }
+    }
+    pub fn not_found(code: impl Into<Text>, message: impl Into<Text>) -> Self {
+        AppError::NotFound { code: code.into(), message: message.into() }
+    }
+    pub fn conflict(code: impl Into<Text>, message: impl Into<Text>) -> Self {
+        AppError::Conflict { code: code.into(), message: message.into() }
+    }
+    pub fn bad_request(message: impl Into<Text>) -> Self {
+        AppError::BadRequest { code: "bad_request".into(), message: message.into() }
+    }
+    pub fn invalid(code: impl Into<Text>, message: impl Into<Text>) -> Self {
+        Self::invalid_as(Invalid::Value, code, message)
+    }
+    pub fn required(code: impl Into<Text>) -> Self {
+        let code = code.into();
+        let message = format!("{code} is required");
+        Self::invalid_as(Invalid::Required, code, message)
+    }
+    pub fn invalid_as(kind: Invalid, code: impl Into<Text>, message: impl Into<Text>) -> Self {
+        AppError::Invalid { code: code.into(), message: message.into(), kind }
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        AppError::Internal(message.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Http { status, .. } => *status,
+        }
+    }
+
+    /// The TelecomX code: a default code or the name of the offending property.
+    pub fn code(&self) -> &str {
+        match self {
+            AppError::Unauthenticated(f) => match f {
+                AuthFailure::Missing | AuthFailure::Credentials => "credentials_invalid",
+                AuthFailure::Format => "format_error",
+                AuthFailure::InvalidToken => "invalid_token",
+                AuthFailure::Expired => "expired",
+            },
+            AppError::BadRequest { code, .. }
+            | AppError::Forbidden { code, .. }
+            | AppError::NotFound { code, .. }
+            | AppError::Conflict { code, .. }
+            | AppError::Invalid { code, .. }
+            | AppError::Http { code, .. } => code,
+            AppError::Unavailable { .. } => "unavailable",
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The message shown to the client. Internal causes are never shown.
+    pub fn public_message(&self) -> Cow<'_, str> {
+        match self {
+            AppError::Unauthenticated(f) => match f {
+                AuthFailure::Missing => "Authorization required, please login".into(),
+                AuthFailure::Format => "Authorization header must be 'Bearer <token>'".into(),
+                AuthFailure::InvalidToken => "Invalid or revoked token".into(),
+                AuthFailure::Expired => "Token expired".into(),
+                AuthFailure::Credentials => "Invalid credentials".into(),
+            },
+            AppError::Internal(_) => "Internal server error".into(),
+            other => other.to_string().into(),
+        }
+    }
+}
+
+/// The error travels to the envelope middleware inside the response's extensions.
+#[derive(Clone)]
+pub struct ErrorSlot(pub Arc<AppError>);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut res = self.status().into_response();
+        res.extensions_mut().insert(ErrorSlot(Arc::new(self)));
+        res
+    }
+}
+
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match e {
+            StoreError::NotFound => AppError::not_found("not_found", "Not found"),
+            StoreError::Conflict { constraint } => conflict_for_constraint(&constraint),
+            StoreError::Database(msg) => AppError::Internal(msg),
+        }
+    }
+}
+
+/// Named unique constraints become client errors naming the field that clashed.
+fn conflict_for_constraint(constraint: &str) -> AppError {
+    match constraint {
+        "users_email_key" => AppError::conflict("email", "A user with this email already exists"),
+        "sims_iccid_key" => AppError::conflict("sim", "A SIM with this ICC already exists"),
+        "sim_batches_bic_key" => AppError::conflict("bic", "A SIM batch with this BIC already exists"),
+        "mvno_accounts_number_key" => AppError::conflict("number", "The number is held by another account"),
+        other => AppError::conflict("conflict", format!("Conflict with an existing item ({other})")),
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,144 @@
+//! simgate: one REST server for SIM inventory and MVNO subscriptions, speaking the TelecomX and
+//! emnify dialects over one data model, on Postgres or embedded SQLite.
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod state;
+pub mod store;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::domain::access::AccessLevel;
+use crate::domain::ids::ObjectId;
+use crate::domain::org::OrgKind;
+use crate::state::AppState;
+use crate::store::{Actor, DynStore, NewOrg, NewUser};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// What first start created, for the caller to print.
+pub struct Bootstrap {
+    pub email: String,
+    /// Set when simgate generated the password (it is shown this once).
+    pub generated_password: Option<String>,
+}
+
+/// On an empty database: the PLATFORM org and its ADMIN user.
+pub async fn bootstrap(store: &DynStore, config: &Config, clock: &dyn Clock) -> anyhow::Result<Option<Bootstrap>> {
+    if store.org_count().await? > 0 {
+        return Ok(None);
+    }
+    let actor = Actor::system(clock.now());
+    let platform = store
+        .org_create(
+            NewOrg {
+                oid: ObjectId::generate(actor.at).into_string(),
+                name: config.admin.platform_name.clone(),
+                kind: OrgKind::Platform,
+                parent_id: None,
+                country: None,
+            },
+            &actor,
+        )
+        .await?;
+    let generated = config.admin.password.is_empty().then(|| auth::token::generate()[3..27].to_string());
+    let password = generated.clone().unwrap_or_else(|| config.admin.password.clone());
+    let passwords = auth::password::Passwords::new(config.auth.argon2_memory_kib, config.auth.argon2_iterations);
+    let email = admin::validate_email(&config.admin.email).map_err(|e| anyhow::anyhow!("admin.email: {e}"))?;
+    store
+        .user_create(
+            NewUser {
+                oid: ObjectId::generate(actor.at).into_string(),
+                org_id: platform.id,
+                email: email.clone(),
+                name: "Administrator".into(),
+                password_hash: passwords.hash_plain_async(password).await,
+                access_level: AccessLevel::Admin,
+            },
+            &actor,
+        )
+        .await?;
+    Ok(Some(Bootstrap { email, generated_password: generated }))
+}
+
+/// The JWT secret: configured, or generated once and kept in the database for every node.
+pub async fn jwt_secret(store: &DynStore, config: &Config) -> anyhow::Result<String> {
+    if !config.auth.jwt_secret.is_empty() {
+        return Ok(config.auth.jwt_secret.clone());
+    }
+    Ok(store.setting_get_or_init("jwt_secret", &hex::encode(rand::random::<[u8; 32]>())).await?)
+}
+
+/// Store, bootstrap and state: everything but the listener.
+pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(AppState, Option<Bootstrap>)> {
+    let store = store::connect(&config.database.url, config.database.max_connections).await?;
+    let boot = bootstrap(&store, &config, clock.as_ref()).await?;
+    let secret = jwt_secret(&store, &config).await?;
+    Ok((AppState::new(store, config, clock, &secret), boot))
+}
+
+/// Runs the server until `shutdown` is cancelled; in-flight requests finish first.
+pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let listen = config.listen.clone();
+    let (state, boot) = build(config, Arc::new(SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind(&listen).await?;
+    let addr = listener.local_addr()?;
+    if let Some(boot) = boot {
+        print_bootstrap(&boot, &addr.to_string());
+    }
+    tracing::info!(%addr, backend = ?state.store.backend(), "simgate listening");
+    let store = state.store.clone();
+    let app = api::router(state);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await?;
+    store.close().await;
+    tracing::info!("simgate stopped");
+    Ok(())
+}
+
+fn print_bootstrap(boot: &Bootstrap, addr: &str) {
+    println!("simgate: first start, created the PLATFORM organisation and the ADMIN user {}", boot.email);
+    match &boot.generated_password {
+        Some(pw) => println!("simgate: generated admin password (shown only now): {pw}"),
+        None => println!("simgate: admin password from SIMGATE_ADMIN_PASSWORD"),
+    }
+    println!(
+        "simgate: log in with\n  curl -s -X POST http://{addr}/auth/login -H 'content-type: application/json' \\\n    -d '{{\"username\":\"{}\",\"password\":\"<password>\"}}'",
+        boot.email
+    );
+}
+
+/// Cancels `token` on ctrl-c or SIGTERM.
+pub fn cancel_on_signal(token: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term => {},
+        }
+        tracing::info!("shutdown signal received, finishing in-flight requests");
+        token.cancel();
+    });
+}
+
+pub fn init_tracing(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if config.log.format == "json" { builder.json().try_init() } else { builder.try_init() };
+}

@@ -1,0 +1,355 @@
+//! Storage: the traits the rest of the crate uses, and their Postgres and SQLite implementations.
+//! All SQL lives here. The SQL text is shared between the backends wherever both accept it (sqlx's
+//! SQLite driver takes `$1` placeholders); each area's `impl_*` macro is instantiated once per
+//! backend, so both implementations come from one source and cannot drift.
+use crate::domain::access::{AccessLevel, Scope};
+use crate::domain::ids::EntityRef;
+use crate::domain::org::OrgKind;
+use crate::domain::paging::Page;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict on {constraint}")]
+    Conflict { constraint: String },
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict {
+                constraint: db
+                    .constraint()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| sqlite_constraint_name(db.message())),
+            },
+            _ => StoreError::Database(e.to_string()),
+        }
+    }
+}
+
+/// SQLite does not report constraint names ("UNIQUE constraint failed: users.email"); every unique
+/// constraint is named `<table>_<columns>_key`, so the name follows from the columns.
+fn sqlite_constraint_name(message: &str) -> String {
+    let Some(cols) = message.strip_prefix("UNIQUE constraint failed: ") else {
+        return message.to_string();
+    };
+    if let Some(index) = cols.strip_prefix("index '") {
+        return index.trim_end_matches('\'').to_string();
+    }
+    let mut parts = cols.split(", ").filter_map(|c| c.split_once('.'));
+    let Some((table, first)) = parts.next() else {
+        return message.to_string();
+    };
+    let mut name = format!("{table}_{first}");
+    for (_, col) in parts {
+        name.push('_');
+        name.push_str(col);
+    }
+    name.push_str("_key");
+    name
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Who performs a mutation and when; written to the audit row of that mutation.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub org_id: Option<i64>,
+    pub request_id: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl Actor {
+    pub fn system(at: DateTime<Utc>) -> Self {
+        Actor { user_id: None, org_id: None, request_id: None, at }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Org {
+    pub id: i64,
+    pub oid: String,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub kind: OrgKind,
+    pub parent_id: Option<i64>,
+    pub path: String,
+    pub country: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    pub oid: String,
+    pub name: String,
+    pub kind: OrgKind,
+    pub parent_id: Option<i64>,
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrgPatch {
+    pub name: Option<String>,
+    pub country: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub oid: String,
+    pub org_id: i64,
+    pub email: String,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub access_level: AccessLevel,
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub oid: String,
+    pub org_id: i64,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub access_level: AccessLevel,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub name: Option<String>,
+    pub access_level: Option<AccessLevel>,
+    pub state: Option<String>,
+    pub password_hash: Option<String>,
+}
+
+/// A user with its org, as authentication needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Identity {
+    pub user_id: i64,
+    pub user_oid: String,
+    pub email: String,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub access_level: AccessLevel,
+    pub state: String,
+    pub password_hash: String,
+    pub org_id: i64,
+    pub org_oid: String,
+    #[sqlx(try_from = "String")]
+    pub org_kind: OrgKind,
+    pub org_path: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TokenKind {
+    /// Login session, expires after inactivity.
+    Session,
+    /// Login with `persist`: valid until logout.
+    Persistent,
+    /// Long-lived API token; survives logout.
+    Application,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Session => "SESSION",
+            TokenKind::Persistent => "PERSISTENT",
+            TokenKind::Application => "APPLICATION",
+        }
+    }
+}
+
+impl TryFrom<String> for TokenKind {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        [TokenKind::Session, TokenKind::Persistent, TokenKind::Application]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown token kind {s:?}"))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Token {
+    pub id: i64,
+    pub user_id: i64,
+    pub label: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub kind: TokenKind,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub user_id: i64,
+    pub token_hash: String,
+    pub label: Option<String>,
+    pub kind: TokenKind,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A token together with the identity it acts as.
+#[derive(Debug, Clone)]
+pub struct TokenIdentity {
+    pub token: Token,
+    pub identity: Identity,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+}
+
+#[async_trait]
+pub trait MetaStore: Send + Sync {
+    fn backend(&self) -> Backend;
+    async fn ping(&self) -> StoreResult<()>;
+    fn pool_stats(&self) -> PoolStats;
+    /// Returns the stored value, storing `value` first if the key is new (first writer wins).
+    async fn setting_get_or_init(&self, key: &str, value: &str) -> StoreResult<String>;
+    async fn close(&self);
+}
+
+#[async_trait]
+pub trait OrgStore: Send + Sync {
+    async fn org_create(&self, new: NewOrg, actor: &Actor) -> StoreResult<Org>;
+    async fn org_find(&self, r: &EntityRef) -> StoreResult<Option<Org>>;
+    async fn org_list(&self, scope: &Scope, parent_id: Option<i64>, page: Page) -> StoreResult<(Vec<Org>, i64)>;
+    async fn org_update(&self, id: i64, patch: OrgPatch, actor: &Actor) -> StoreResult<Org>;
+    async fn org_count(&self) -> StoreResult<i64>;
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn user_create(&self, new: NewUser, actor: &Actor) -> StoreResult<User>;
+    async fn user_find(&self, r: &EntityRef) -> StoreResult<Option<User>>;
+    async fn user_list(&self, scope: &Scope, org_id: Option<i64>, page: Page) -> StoreResult<(Vec<User>, i64)>;
+    async fn user_update(&self, id: i64, patch: UserPatch, actor: &Actor) -> StoreResult<User>;
+    async fn identity_by_email(&self, email: &str) -> StoreResult<Option<Identity>>;
+    async fn identity_by_user(&self, user_id: i64) -> StoreResult<Option<Identity>>;
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn token_create(&self, new: NewToken, actor: &Actor) -> StoreResult<Token>;
+    async fn token_get(&self, id: i64) -> StoreResult<Option<Token>>;
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenIdentity>>;
+    /// Records use; moves a session's expiry forward when `expires_at` is given.
+    async fn token_touch(&self, id: i64, at: DateTime<Utc>, expires_at: Option<DateTime<Utc>>) -> StoreResult<()>;
+    async fn token_revoke(&self, id: i64, actor: &Actor) -> StoreResult<bool>;
+    /// Revokes every SESSION and PERSISTENT token of the user (not APPLICATION tokens).
+    async fn token_revoke_sessions(&self, user_id: i64, actor: &Actor) -> StoreResult<u64>;
+    async fn token_list(&self, user_id: i64) -> StoreResult<Vec<Token>>;
+}
+
+/// Everything simgate stores.
+pub trait Store: MetaStore + OrgStore + UserStore + TokenStore {}
+impl<T: MetaStore + OrgStore + UserStore + TokenStore> Store for T {}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Writes the audit row of a mutation inside its transaction.
+macro_rules! audit {
+    ($tx:expr, $actor:expr, $action:expr, $entity:expr, $entity_id:expr, $before:expr, $after:expr) => {{
+        let before: Option<serde_json::Value> = $before.map(|b| serde_json::to_value(b).unwrap_or_default());
+        let after: Option<serde_json::Value> = $after.map(|a| serde_json::to_value(a).unwrap_or_default());
+        sqlx::query(
+            "INSERT INTO audit_log (ts, actor_user_id, actor_org_id, action, entity, entity_id, before, after, request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind($actor.at)
+        .bind($actor.user_id)
+        .bind($actor.org_id)
+        .bind($action)
+        .bind($entity)
+        .bind($entity_id.to_string())
+        .bind(before.map(sqlx::types::Json))
+        .bind(after.map(sqlx::types::Json))
+        .bind($actor.request_id.as_deref())
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+/// Appends the scope filter for a column holding an org's path.
+macro_rules! push_scope {
+    ($qb:expr, $scope:expr, $org_id_col:expr, $path_col:expr) => {{
+        match $scope {
+            crate::domain::access::Scope::All => {}
+            crate::domain::access::Scope::Subtree { path, .. } => {
+                let (lo, hi) = crate::domain::org::subtree_range(path);
+                $qb.push(concat!(" AND ", $path_col, " >= ")).push_bind(lo);
+                $qb.push(concat!(" AND ", $path_col, " < ")).push_bind(hi);
+            }
+            crate::domain::access::Scope::Org { org_id } => {
+                $qb.push(concat!(" AND ", $org_id_col, " = ")).push_bind(*org_id);
+            }
+        }
+    }};
+}
+
+#[macro_use]
+mod meta;
+#[macro_use]
+mod orgs;
+#[macro_use]
+mod users;
+#[macro_use]
+mod tokens;
+pub mod postgres;
+pub mod sqlite;
+
+/// Opens the store the URL names (`postgres://` or `sqlite://`) and applies migrations.
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DynStore> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url, max_connections).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url, max_connections).await?))
+    } else {
+        anyhow::bail!("unsupported database URL scheme (expected postgres:// or sqlite://)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_constraint_names_follow_the_convention() {
+        assert_eq!(sqlite_constraint_name("UNIQUE constraint failed: users.email"), "users_email_key");
+        assert_eq!(
+            sqlite_constraint_name("UNIQUE constraint failed: sim_inventory_counts.storage_org_id, sim_inventory_counts.network"),
+            "sim_inventory_counts_storage_org_id_network_key"
+        );
+        assert_eq!(
+            sqlite_constraint_name("UNIQUE constraint failed: index 'mvno_accounts_number_key'"),
+            "mvno_accounts_number_key"
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! Users and the identities authentication resolves to.
+
+pub(crate) const USER_COLUMNS: &str =
+    "id, oid, org_id, email, name, access_level, state, created_at, updated_at";
+/// The columns of `Identity`, over `users u JOIN organisations o`.
+pub(crate) const IDENTITY_COLUMNS: &str = "u.id AS user_id, u.oid AS user_oid, u.email, u.name, \
+     u.access_level, u.state, u.password_hash, o.id AS org_id, o.oid AS org_oid, o.kind AS org_kind, \
+     o.path AS org_path";
+
+/// `a, b` -> `t.a, t.b`
+pub(crate) fn qualified(columns: &str, alias: &str) -> String {
+    columns.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+}
+
+macro_rules! impl_user_store {
+    ($store:ty, $db:ty) => {
+        #[async_trait::async_trait]
+        impl crate::store::UserStore for $store {
+            async fn user_create(
+                &self,
+                new: crate::store::NewUser,
+                actor: &crate::store::Actor,
+            ) -> crate::store::StoreResult<crate::store::User> {
+                let mut tx = self.begin_write().await?;
+                let user: crate::store::User = sqlx::query_as(
+                    &format!("INSERT INTO users (oid, org_id, email, name, password_hash, access_level, state, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 'ENABLED', $7, $7) RETURNING {}", crate::store::users::USER_COLUMNS),
+                )
+                .bind(&new.oid)
+                .bind(new.org_id)
+                .bind(&new.email)
+                .bind(&new.name)
+                .bind(&new.password_hash)
+                .bind(new.access_level.as_str())
+                .bind(actor.at)
+                .fetch_one(&mut *tx)
+                .await?;
+                audit!(tx, actor, "create", "user", user.id, None::<&crate::store::User>, Some(&user));
+                tx.commit().await?;
+                Ok(user)
+            }
+
+            async fn user_find(
+                &self,
+                r: &crate::domain::ids::EntityRef,
+            ) -> crate::store::StoreResult<Option<crate::store::User>> {
+                use crate::domain::ids::EntityRef;
+                use crate::store::users::USER_COLUMNS;
+                let q = match r {
+                    EntityRef::Id(id) => {
+                        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                            .bind(*id)
+                            .fetch_optional(&self.pool)
+                            .await
+                    }
+                    EntityRef::Oid(oid) => {
+                        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE oid = $1"))
+                            .bind(oid.as_str())
+                            .fetch_optional(&self.pool)
+                            .await
+                    }
+                };
+                Ok(q?)
+            }
+
+            async fn user_list(
+                &self,
+                scope: &crate::domain::access::Scope,
+                org_id: Option<i64>,
+                page: crate::domain::paging::Page,
+            ) -> crate::store::StoreResult<(Vec<crate::store::User>, i64)> {
+                use crate::store::users::USER_COLUMNS;
+                let filters = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
+                    push_scope!(qb, scope, "o.id", "o.path");
+                    if let Some(org_id) = org_id {
+                        qb.push(" AND u.org_id = ").push_bind(org_id);
+                    }
+                };
+                let from = " FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.state <> 'DELETED'";
+                let mut count = sqlx::QueryBuilder::<$db>::new(format!("SELECT COUNT(*){from}"));
+                filters(&mut count);
+                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                let mut list = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {}{from}",
+                    crate::store::users::qualified(USER_COLUMNS, "u")
+                ));
+                filters(&mut list);
+                list.push(" ORDER BY u.id LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
+                let items = list.build_query_as().fetch_all(&self.pool).await?;
+                Ok((items, total))
+            }
+
+            async fn user_update(
+                &self,
+                id: i64,
+                patch: crate::store::UserPatch,
+                actor: &crate::store::Actor,
+            ) -> crate::store::StoreResult<crate::store::User> {
+                use crate::store::users::USER_COLUMNS;
+                let mut tx = self.begin_write().await?;
+                let before: crate::store::User =
+                    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(crate::store::StoreError::NotFound)?;
+                let name = patch.name.unwrap_or_else(|| before.name.clone());
+                let level = patch.access_level.unwrap_or(before.access_level);
+                let state = patch.state.unwrap_or_else(|| before.state.clone());
+                let after: crate::store::User = sqlx::query_as(&format!(
+                    "UPDATE users SET name = $1, access_level = $2, state = $3, \
+                     password_hash = COALESCE($4, password_hash), updated_at = $5 WHERE id = $6 RETURNING {USER_COLUMNS}"
+                ))
+                .bind(&name)
+                .bind(level.as_str())
+                .bind(&state)
+                .bind(patch.password_hash.as_deref())
+                .bind(actor.at)
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                // A user who can no longer log in loses its sessions and tokens with the same change.
+                if state != "ENABLED" || !level.can_login() {
+                    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                        .bind(actor.at)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                audit!(tx, actor, "update", "user", id, Some(&before), Some(&after));
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn identity_by_email(
+                &self,
+                email: &str,
+            ) -> crate::store::StoreResult<Option<crate::store::Identity>> {
+                use crate::store::users::IDENTITY_COLUMNS;
+                Ok(sqlx::query_as(&format!(
+                    "SELECT {IDENTITY_COLUMNS} FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.email = $1"
+                ))
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn identity_by_user(
+                &self,
+                user_id: i64,
+            ) -> crate::store::StoreResult<Option<crate::store::Identity>> {
+                use crate::store::users::IDENTITY_COLUMNS;
+                Ok(sqlx::query_as(&format!(
+                    "SELECT {IDENTITY_COLUMNS} FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.id = $1"
+                ))
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+        }
+    };
+}
