@@ -70,6 +70,13 @@ impl MakeRequestId for RandomRequestId {
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = routes();
     let http = state.config.http.clone();
+    let app = api.fallback(envelope::fallback).with_state(state).merge(ops::docs(openapi));
+    with_layers(app, &http)
+}
+
+/// The layers every route shares; public so tests can wrap a router of their own in them.
+pub fn with_layers(app: Router, http: &crate::config::HttpConfig) -> Router {
+    metrics::handle();
     let cors = {
         let origins = &http.cors_allowed_origins;
         let allow = if origins.iter().any(|o| o == "*") {
@@ -96,10 +103,7 @@ pub fn router(state: AppState) -> Router {
     };
     // Router::layer: the last added runs first. From the inside out: body limits, timeout, panic
     // catcher, CORS, the JSON envelope (sees every error above), metrics, tracing, request id.
-    api.fallback(envelope::fallback)
-        .with_state(state)
-        .merge(ops::docs(openapi))
-        .layer(axum::extract::DefaultBodyLimit::max(http.body_limit_bytes))
+    app.layer(axum::extract::DefaultBodyLimit::max(http.body_limit_bytes))
         .layer(RequestBodyLimitLayer::new(http.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

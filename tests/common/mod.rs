@@ -1,0 +1,331 @@
+//! Test harness: an app per backend (SQLite always; Postgres when SIMGATE_TEST_DATABASE_URL is
+//! set), each on a database of its own that is dropped afterwards, driven in-process through the
+//! router. Plus the fixture tenant tree every test shares.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use chrono::{TimeZone, Utc};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use simgate::clock::ManualClock;
+use simgate::config::Config;
+use simgate::domain::access::AccessLevel;
+use simgate::domain::ids::ObjectId;
+use simgate::domain::org::OrgKind;
+use simgate::state::AppState;
+use simgate::store::{Actor, NewOrg, NewToken, NewUser, Org, TokenKind, User};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub const ADMIN_EMAIL: &str = "admin@localhost";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+pub const USER_PASSWORD: &str = "fixture-password";
+
+pub struct TestApp {
+    pub backend: &'static str,
+    pub state: AppState,
+    pub router: Router,
+    pub clock: Arc<ManualClock>,
+    pub config: Config,
+    db: TestDb,
+}
+
+enum TestDb {
+    Sqlite(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match self {
+            TestDb::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            TestDb::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime: use a thread with a runtime of its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    rt.block_on(async {
+                        use sqlx::Connection;
+                        if let Ok(mut c) = sqlx::PgConnection::connect(&admin_url).await {
+                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).await;
+                        }
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub fn test_config() -> Config {
+    let mut c = Config::defaults();
+    c.admin.password = ADMIN_PASSWORD.into();
+    c.auth.argon2_memory_kib = 1024;
+    c.auth.argon2_iterations = 1;
+    c.database.max_connections = 8;
+    c
+}
+
+fn unique_name() -> String {
+    format!("simgate_t_{}", hex::encode(rand::random::<[u8; 6]>()))
+}
+
+async fn sqlite_db() -> (String, TestDb) {
+    let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
+    (format!("sqlite://{}", path.display()), TestDb::Sqlite(path))
+}
+
+async fn postgres_db(admin_url: &str) -> (String, TestDb) {
+    use sqlx::Connection;
+    let name = unique_name();
+    let mut c = sqlx::PgConnection::connect(admin_url).await.expect("SIMGATE_TEST_DATABASE_URL reachable");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await.expect("create test database");
+    let mut url = url::Url::parse(admin_url).expect("valid postgres URL");
+    url.set_path(&format!("/{name}"));
+    (url.to_string(), TestDb::Postgres { admin_url: admin_url.to_string(), name })
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("SIMGATE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
+impl TestApp {
+    pub async fn new(backend: &'static str, tweak: impl Fn(&mut Config)) -> TestApp {
+        let (url, db) = match backend {
+            "sqlite" => sqlite_db().await,
+            "postgres" => postgres_db(&postgres_url().expect("postgres backend needs SIMGATE_TEST_DATABASE_URL")).await,
+            other => panic!("unknown backend {other}"),
+        };
+        let mut config = test_config();
+        config.database.url = url;
+        tweak(&mut config);
+        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 15, 12, 0, 0).unwrap()));
+        let (state, boot) = simgate::build(config.clone(), clock.clone()).await.expect("app builds");
+        assert!(boot.is_some(), "a fresh database bootstraps the admin");
+        let router = simgate::api::router(state.clone());
+        TestApp { backend, state, router, clock, config, db }
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Resp {
+        let res = self.router.clone().oneshot(req).await.expect("router is infallible");
+        Resp::read(res).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.request(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.request(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Resp {
+        self.request(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// TelecomX login; the session token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let r = self
+            .request(Method::POST, "/auth/login", None, Some(serde_json::json!({"username": email, "password": password})))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{} login {email}: {}", self.backend, r.body);
+        r.body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    async fn read(res: axum::response::Response) -> Resp {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, headers, body, text }
+    }
+
+    /// TelecomX envelope: asserts status and `error.code`.
+    pub fn assert_telecomx_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        assert_eq!(self.body["error"]["code"], code, "body: {}", self.text);
+        assert_eq!(self.body["error"]["status"], status, "body: {}", self.text);
+        assert!(self.body["error"]["message"].is_string(), "body: {}", self.text);
+    }
+
+    /// emnify envelope: asserts status and `error_code`.
+    pub fn assert_emnify_error(&self, status: u16, code: u16) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        assert_eq!(self.body["error_code"], code, "body: {}", self.text);
+        assert!(self.body["error_token"].is_string() && self.body["message"].is_string(), "body: {}", self.text);
+    }
+}
+
+/// Runs `story` once per available backend.
+pub async fn each_backend<F, Fut>(story: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    each_backend_with(|_| {}, story).await
+}
+
+pub async fn each_backend_with<F, Fut>(tweak: impl Fn(&mut Config), story: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut backends = vec!["sqlite"];
+    if postgres_url().is_some() {
+        backends.push("postgres");
+    }
+    for backend in backends {
+        story(TestApp::new(backend, &tweak).await).await;
+    }
+}
+
+/// platform → R1 (RESELLER) → R1S (sub-reseller, RESELLER); platform → R2 (SERVICE_PROVIDER);
+/// two ENTERPRISE customers under each of R1, R1S, R2; a user with a token at every level each org
+/// allows.
+pub struct Fixture {
+    pub orgs: HashMap<&'static str, Org>,
+    pub users: HashMap<(&'static str, AccessLevel), (User, String)>,
+}
+
+pub const ORG_TREE: [(&str, OrgKind, &str); 10] = [
+    ("R1", OrgKind::Reseller, "PLATFORM"),
+    ("R1S", OrgKind::Reseller, "R1"),
+    ("R2", OrgKind::ServiceProvider, "PLATFORM"),
+    ("C1A", OrgKind::Enterprise, "R1"),
+    ("C1B", OrgKind::Enterprise, "R1"),
+    ("C1SA", OrgKind::Enterprise, "R1S"),
+    ("C1SB", OrgKind::Enterprise, "R1S"),
+    ("C2A", OrgKind::Enterprise, "R2"),
+    ("C2B", OrgKind::Enterprise, "R2"),
+    ("PLATFORM", OrgKind::Platform, ""),
+];
+
+impl Fixture {
+    pub async fn build(app: &TestApp) -> Fixture {
+        let store = &app.state.store;
+        let actor = Actor::system(app.state.now());
+        let (platforms, _) = store
+            .org_list(&simgate::domain::access::Scope::All, None, simgate::domain::paging::Page { offset: 0, limit: 1 })
+            .await
+            .unwrap();
+        let mut orgs: HashMap<&'static str, Org> = HashMap::new();
+        orgs.insert("PLATFORM", platforms[0].clone());
+        for (key, kind, parent) in ORG_TREE.iter().filter(|(_, k, _)| *k != OrgKind::Platform) {
+            let parent_id = orgs[parent].id;
+            let org = store
+                .org_create(
+                    NewOrg {
+                        oid: ObjectId::generate(actor.at).into_string(),
+                        name: format!("{key} org"),
+                        kind: *kind,
+                        parent_id: Some(parent_id),
+                        country: Some("DK".into()),
+                    },
+                    &actor,
+                )
+                .await
+                .unwrap();
+            orgs.insert(key, org);
+        }
+        let hash = app.state.auth.passwords.hash_plain(USER_PASSWORD);
+        let mut users = HashMap::new();
+        for (key, _, _) in ORG_TREE {
+            let org = &orgs[key];
+            for level in AccessLevel::ALL.into_iter().filter(|l| l.allowed_in(org.kind)) {
+                let email = format!("{}.{}@fixture.test", key.to_lowercase(), level.as_str().to_lowercase());
+                let user = store
+                    .user_create(
+                        NewUser {
+                            oid: ObjectId::generate(actor.at).into_string(),
+                            org_id: org.id,
+                            email,
+                            name: format!("{key} {}", level.as_str()),
+                            password_hash: hash.clone(),
+                            access_level: level,
+                        },
+                        &actor,
+                    )
+                    .await
+                    .unwrap();
+                let secret = simgate::auth::token::generate();
+                store
+                    .token_create(
+                        NewToken {
+                            user_id: user.id,
+                            token_hash: simgate::auth::token::hash(&secret),
+                            label: Some("fixture".into()),
+                            kind: TokenKind::Application,
+                            expires_at: None,
+                        },
+                        &actor,
+                    )
+                    .await
+                    .unwrap();
+                users.insert((key, level), (user, secret));
+            }
+        }
+        Fixture { orgs, users }
+    }
+
+    pub fn token(&self, org: &str, level: AccessLevel) -> &str {
+        &self.users.get(&(org_key(org), level)).unwrap_or_else(|| panic!("no {level:?} user in {org}")).1
+    }
+
+    pub fn user(&self, org: &str, level: AccessLevel) -> &User {
+        &self.users[&(org_key(org), level)].0
+    }
+
+    pub fn org(&self, key: &str) -> &Org {
+        &self.orgs[org_key(key)]
+    }
+
+    /// Every (org, level) that can log in.
+    pub fn principals(&self) -> Vec<(&'static str, AccessLevel)> {
+        let mut v: Vec<_> = self.users.keys().copied().filter(|(_, l)| l.can_login()).collect();
+        v.sort();
+        v
+    }
+}
+
+fn org_key(key: &str) -> &'static str {
+    ORG_TREE.iter().find(|(k, _, _)| *k == key).map(|(k, _, _)| *k).unwrap_or_else(|| panic!("unknown org {key}"))
+}
