@@ -35,13 +35,21 @@ pub struct UpdateUser {
 pub const MIN_PASSWORD_LEN: usize = 8;
 
 fn parse_ref(field: &'static str, s: &str) -> AppResult<EntityRef> {
-    EntityRef::parse(s).ok_or_else(|| AppError::invalid(field, format!("{field} must be an integer id or a 24-hex id")))
+    EntityRef::parse(s).ok_or_else(|| {
+        AppError::invalid(
+            field,
+            format!("{field} must be an integer id or a 24-hex id"),
+        )
+    })
 }
 
 fn non_empty(field: &'static str, s: &str, max: usize) -> AppResult<String> {
     let s = s.trim();
     if s.is_empty() || s.chars().count() > max {
-        return Err(AppError::invalid(field, format!("{field} must be 1 to {max} characters")));
+        return Err(AppError::invalid(
+            field,
+            format!("{field} must be 1 to {max} characters"),
+        ));
     }
     Ok(s.to_string())
 }
@@ -49,18 +57,25 @@ fn non_empty(field: &'static str, s: &str, max: usize) -> AppResult<String> {
 pub fn validate_email(email: &str) -> AppResult<String> {
     let e = email.trim().to_ascii_lowercase();
     let ok = e.len() <= 254
-        && e.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+        && e.split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
         && !e.contains(char::is_whitespace);
     if ok {
         Ok(e)
     } else {
-        Err(AppError::invalid("email", "email must be an address like name@example.com"))
+        Err(AppError::invalid(
+            "email",
+            "email must be an address like name@example.com",
+        ))
     }
 }
 
 fn validate_password(p: &str) -> AppResult<()> {
     if p.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AppError::invalid("password", format!("password must have at least {MIN_PASSWORD_LEN} characters")));
+        return Err(AppError::invalid(
+            "password",
+            format!("password must have at least {MIN_PASSWORD_LEN} characters"),
+        ));
     }
     Ok(())
 }
@@ -74,7 +89,12 @@ pub async fn visible_org(state: &AppState, by: &Principal, r: &EntityRef) -> App
 }
 
 /// An org named by a query parameter: outside the scope it is 403, whether or not it exists.
-pub async fn org_filter(state: &AppState, by: &Principal, field: &'static str, raw: &str) -> AppResult<Org> {
+pub async fn org_filter(
+    state: &AppState,
+    by: &Principal,
+    field: &'static str,
+    raw: &str,
+) -> AppResult<Org> {
     let r = parse_ref(field, raw)?;
     match state.store.org_find(&r).await? {
         Some(o) if by.sees_org(o.id, &o.path) => Ok(o),
@@ -83,11 +103,20 @@ pub async fn org_filter(state: &AppState, by: &Principal, field: &'static str, r
 }
 
 /// An org referenced in a request body: 422 naming the field when unknown or outside the scope.
-async fn referenced_org(state: &AppState, by: &Principal, field: &'static str, raw: &str) -> AppResult<Org> {
+async fn referenced_org(
+    state: &AppState,
+    by: &Principal,
+    field: &'static str,
+    raw: &str,
+) -> AppResult<Org> {
     let r = parse_ref(field, raw)?;
     match state.store.org_find(&r).await? {
         Some(o) if by.sees_org(o.id, &o.path) => Ok(o),
-        _ => Err(AppError::invalid_as(crate::error::Invalid::Reference, field, format!("Unknown {field}"))),
+        _ => Err(AppError::invalid_as(
+            crate::error::Invalid::Reference,
+            field,
+            format!("Unknown {field}"),
+        )),
     }
 }
 
@@ -95,42 +124,82 @@ pub async fn create_org(state: &AppState, by: &Principal, input: CreateOrg) -> A
     let name = non_empty("name", &input.name, 200)?;
     let kind = OrgKind::parse(&input.kind)
         .filter(|k| *k != OrgKind::Platform)
-        .ok_or_else(|| AppError::invalid("kind", "kind must be one of MNO, SERVICE_PROVIDER, RESELLER, ENTERPRISE"))?;
-    let parent_raw = input.parent.as_deref().ok_or_else(|| AppError::required("parent"))?;
+        .ok_or_else(|| {
+            AppError::invalid(
+                "kind",
+                "kind must be one of MNO, SERVICE_PROVIDER, RESELLER, ENTERPRISE",
+            )
+        })?;
+    let parent_raw = input
+        .parent
+        .as_deref()
+        .ok_or_else(|| AppError::required("parent"))?;
     let parent = referenced_org(state, by, "parent", parent_raw).await?;
     if !parent.kind.may_parent(kind) {
         return Err(AppError::invalid(
             "kind",
-            format!("an organisation of kind {} cannot be created under a {}", kind.as_str(), parent.kind.as_str()),
+            format!(
+                "an organisation of kind {} cannot be created under a {}",
+                kind.as_str(),
+                parent.kind.as_str()
+            ),
         ));
     }
-    let country = input.country.map(|c| non_empty("country", &c, 64)).transpose()?;
+    let country = input
+        .country
+        .map(|c| non_empty("country", &c, 64))
+        .transpose()?;
     let actor = state.actor(by);
-    let new = NewOrg { oid: ObjectId::generate(actor.at).into_string(), name, kind, parent_id: Some(parent.id), country };
+    let new = NewOrg {
+        oid: ObjectId::generate(actor.at).into_string(),
+        name,
+        kind,
+        parent_id: Some(parent.id),
+        country,
+    };
     Ok(state.store.org_create(new, &actor).await?)
 }
 
-pub async fn update_org(state: &AppState, by: &Principal, r: &EntityRef, name: Option<String>, country: Option<Option<String>>) -> AppResult<Org> {
+pub async fn update_org(
+    state: &AppState,
+    by: &Principal,
+    r: &EntityRef,
+    name: Option<String>,
+    country: Option<Option<String>>,
+) -> AppResult<Org> {
     let org = visible_org(state, by, r).await?;
     let patch = OrgPatch {
         name: name.map(|n| non_empty("name", &n, 200)).transpose()?,
-        country: country.map(|c| c.map(|c| non_empty("country", &c, 64)).transpose()).transpose()?,
+        country: country
+            .map(|c| c.map(|c| non_empty("country", &c, 64)).transpose())
+            .transpose()?,
     };
-    Ok(state.store.org_update(org.id, patch, &state.actor(by)).await?)
+    Ok(state
+        .store
+        .org_update(org.id, patch, &state.actor(by))
+        .await?)
 }
 
 /// Levels must fit the org (ADMIN only on the platform, reseller levels only in reseller orgs),
 /// and nobody grants more than they hold.
 fn grantable_level(by: &Principal, raw: &str, org: &Org) -> AppResult<AccessLevel> {
-    let level = AccessLevel::parse(raw).ok_or_else(|| AppError::invalid("access_level", "unknown access level"))?;
+    let level = AccessLevel::parse(raw)
+        .ok_or_else(|| AppError::invalid("access_level", "unknown access level"))?;
     if !level.allowed_in(org.kind) {
         return Err(AppError::invalid(
             "access_level",
-            format!("{} is not allowed in an organisation of kind {}", level.as_str(), org.kind.as_str()),
+            format!(
+                "{} is not allowed in an organisation of kind {}",
+                level.as_str(),
+                org.kind.as_str()
+            ),
         ));
     }
     if level > by.level {
-        return Err(AppError::forbidden("access_level", "You cannot grant a level above your own"));
+        return Err(AppError::forbidden(
+            "access_level",
+            "You cannot grant a level above your own",
+        ));
     }
     Ok(level)
 }
@@ -155,7 +224,11 @@ pub async fn create_user(state: &AppState, by: &Principal, input: CreateUser) ->
 }
 
 /// A user the caller can see, or 404.
-pub async fn visible_user(state: &AppState, by: &Principal, r: &EntityRef) -> AppResult<(User, Org)> {
+pub async fn visible_user(
+    state: &AppState,
+    by: &Principal,
+    r: &EntityRef,
+) -> AppResult<(User, Org)> {
     if let Some(user) = state.store.user_find(r).await? {
         if let Some(org) = state.store.org_find(&EntityRef::Id(user.org_id)).await? {
             if by.sees_org(org.id, &org.path) && user.state != "DELETED" {
@@ -166,20 +239,40 @@ pub async fn visible_user(state: &AppState, by: &Principal, r: &EntityRef) -> Ap
     Err(AppError::not_found("not_found", "User not found"))
 }
 
-pub async fn update_user(state: &AppState, by: &Principal, r: &EntityRef, input: UpdateUser) -> AppResult<User> {
+pub async fn update_user(
+    state: &AppState,
+    by: &Principal,
+    r: &EntityRef,
+    input: UpdateUser,
+) -> AppResult<User> {
     let (user, org) = visible_user(state, by, r).await?;
     if user.access_level > by.level {
-        return Err(AppError::forbidden("id", "You cannot change a user above your own level"));
+        return Err(AppError::forbidden(
+            "id",
+            "You cannot change a user above your own level",
+        ));
     }
     let own = user.id == by.user_id;
     if own && (input.access_level.is_some() || input.state.is_some()) {
-        return Err(AppError::forbidden("id", "You cannot change your own access level or state"));
+        return Err(AppError::forbidden(
+            "id",
+            "You cannot change your own access level or state",
+        ));
     }
-    let access_level = input.access_level.as_deref().map(|l| grantable_level(by, l, &org)).transpose()?;
+    let access_level = input
+        .access_level
+        .as_deref()
+        .map(|l| grantable_level(by, l, &org))
+        .transpose()?;
     let state_value = match input.state.as_deref() {
         None => None,
         Some(s @ ("ENABLED" | "DISABLED" | "DELETED")) => Some(s.to_string()),
-        Some(_) => return Err(AppError::invalid("state", "state must be ENABLED, DISABLED or DELETED")),
+        Some(_) => {
+            return Err(AppError::invalid(
+                "state",
+                "state must be ENABLED, DISABLED or DELETED",
+            ))
+        }
     };
     let name = input.name.map(|n| non_empty("name", &n, 200)).transpose()?;
     let password_hash = match input.password {
@@ -189,8 +282,16 @@ pub async fn update_user(state: &AppState, by: &Principal, r: &EntityRef, input:
         }
         None => None,
     };
-    let patch = UserPatch { name, access_level, state: state_value, password_hash };
-    Ok(state.store.user_update(user.id, patch, &state.actor(by)).await?)
+    let patch = UserPatch {
+        name,
+        access_level,
+        state: state_value,
+        password_hash,
+    };
+    Ok(state
+        .store
+        .user_update(user.id, patch, &state.actor(by))
+        .await?)
 }
 
 /// Issues an application token acting as `user`; the token text is returned once.
@@ -203,7 +304,10 @@ pub async fn issue_token(
 ) -> AppResult<(Token, String)> {
     if let Some(days) = expires_in_days {
         if !(1..=3650).contains(&days) {
-            return Err(AppError::invalid("expires_in_days", "expires_in_days must be 1 to 3650"));
+            return Err(AppError::invalid(
+                "expires_in_days",
+                "expires_in_days must be 1 to 3650",
+            ));
         }
     }
     let label = label.map(|l| non_empty("label", &l, 200)).transpose()?;
@@ -226,7 +330,10 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(validate_email(" Bob@Example.COM ").unwrap(), "bob@example.com");
+        assert_eq!(
+            validate_email(" Bob@Example.COM ").unwrap(),
+            "bob@example.com"
+        );
         assert!(validate_email("bob").is_err());
         assert!(validate_email("@example.com").is_err());
         assert!(validate_email("bob@").is_err());

@@ -13,7 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "simgate", version, about = "SIM inventory and MVNO subscription API server")]
+#[command(
+    name = "simgate",
+    version,
+    about = "SIM inventory and MVNO subscription API server"
+)]
 pub struct Cli {
     /// A TOML file overriding config/default.toml (environment variables override both).
     #[arg(long, global = true, value_name = "FILE")]
@@ -97,7 +101,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             crate::init_tracing(&config);
-            crate::store::connect(&config.database.url, 1).await?.close().await;
+            crate::store::connect(&config.database.url, 1)
+                .await?
+                .close()
+                .await;
             println!("migrations applied");
             Ok(())
         }
@@ -132,42 +139,109 @@ async fn admin_command(config: Config, cmd: AdminCommand) -> anyhow::Result<()> 
             println!("generated admin password (shown only now): {pw}");
         }
     }
-    let (platforms, _) = state.store.org_list(&crate::domain::access::Scope::All, None, crate::domain::paging::Page { offset: 0, limit: 1 }).await?;
-    let platform = platforms.into_iter().next().ok_or_else(|| anyhow::anyhow!("no PLATFORM organisation"))?;
+    let (platforms, _) = state
+        .store
+        .org_list(
+            &crate::domain::access::Scope::All,
+            None,
+            crate::domain::paging::Page {
+                offset: 0,
+                limit: 1,
+            },
+        )
+        .await?;
+    let platform = platforms
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("no PLATFORM organisation"))?;
     let p = system_principal(platform.id, platform.oid.clone(), platform.path.clone());
     let result = admin_action(&state, &p, cmd, platform.id).await;
     state.store.close().await;
     result
 }
 
-async fn admin_action(state: &AppState, p: &Principal, cmd: AdminCommand, platform_id: i64) -> anyhow::Result<()> {
+async fn admin_action(
+    state: &AppState,
+    p: &Principal,
+    cmd: AdminCommand,
+    platform_id: i64,
+) -> anyhow::Result<()> {
     let fail = |e: crate::error::AppError| anyhow::anyhow!("{} ({})", e.public_message(), e.code());
     match cmd {
-        AdminCommand::CreateOrg { name, kind, parent, country } => {
-            let input = CreateOrg { name, kind, parent: Some(parent.unwrap_or_else(|| platform_id.to_string())), country };
+        AdminCommand::CreateOrg {
+            name,
+            kind,
+            parent,
+            country,
+        } => {
+            let input = CreateOrg {
+                name,
+                kind,
+                parent: Some(parent.unwrap_or_else(|| platform_id.to_string())),
+                country,
+            };
             let org = admin::create_org(state, p, input).await.map_err(fail)?;
-            println!("{}", serde_json::json!({"id": org.id, "oid": org.oid, "name": org.name, "kind": org.kind, "parent_id": org.parent_id}));
+            println!(
+                "{}",
+                serde_json::json!({"id": org.id, "oid": org.oid, "name": org.name, "kind": org.kind, "parent_id": org.parent_id})
+            );
         }
-        AdminCommand::CreateUser { org, email, name, access_level, password } => {
-            let generated = password.is_none().then(|| crate::auth::token::generate()[3..23].to_string());
+        AdminCommand::CreateUser {
+            org,
+            email,
+            name,
+            access_level,
+            password,
+        } => {
+            let generated = password
+                .is_none()
+                .then(|| crate::auth::token::generate()[3..23].to_string());
             let password = password.or_else(|| generated.clone()).unwrap_or_default();
-            let user = admin::create_user(state, p, CreateUser { org, email, name, password, access_level }).await.map_err(fail)?;
-            println!("{}", serde_json::json!({"id": user.id, "oid": user.oid, "org_id": user.org_id, "email": user.email, "access_level": user.access_level}));
+            let user = admin::create_user(
+                state,
+                p,
+                CreateUser {
+                    org,
+                    email,
+                    name,
+                    password,
+                    access_level,
+                },
+            )
+            .await
+            .map_err(fail)?;
+            println!(
+                "{}",
+                serde_json::json!({"id": user.id, "oid": user.oid, "org_id": user.org_id, "email": user.email, "access_level": user.access_level})
+            );
             if let Some(pw) = generated {
                 println!("generated password (shown only now): {pw}");
             }
         }
-        AdminCommand::CreateToken { user, label, expires_in_days } => {
+        AdminCommand::CreateToken {
+            user,
+            label,
+            expires_in_days,
+        } => {
             let found = match EntityRef::parse(&user) {
                 Some(r) => state.store.user_find(&r).await?,
-                None => match state.store.identity_by_email(&user.to_ascii_lowercase()).await? {
+                None => match state
+                    .store
+                    .identity_by_email(&user.to_ascii_lowercase())
+                    .await?
+                {
                     Some(i) => state.store.user_find(&EntityRef::Id(i.user_id)).await?,
                     None => None,
                 },
             };
             let user = found.ok_or_else(|| anyhow::anyhow!("user {user} not found"))?;
-            let (t, secret) = admin::issue_token(state, p, &user, label, expires_in_days).await.map_err(fail)?;
-            println!("{}", serde_json::json!({"id": t.id, "user_id": user.id, "token": secret}));
+            let (t, secret) = admin::issue_token(state, p, &user, label, expires_in_days)
+                .await
+                .map_err(fail)?;
+            println!(
+                "{}",
+                serde_json::json!({"id": t.id, "user_id": user.id, "token": secret})
+            );
         }
     }
     Ok(())
@@ -175,7 +249,9 @@ async fn admin_action(state: &AppState, p: &Principal, cmd: AdminCommand, platfo
 
 /// A plain HTTP/1.0 GET of /healthz: no HTTP client in the binary for one request.
 fn healthcheck(listen: &str) -> anyhow::Result<()> {
-    let addr = listen.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
+    let addr = listen
+        .replace("0.0.0.0", "127.0.0.1")
+        .replace("[::]", "[::1]");
     let mut stream = std::net::TcpStream::connect(&addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     stream.write_all(format!("GET /healthz HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())?;

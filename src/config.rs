@@ -101,14 +101,19 @@ const SHORT_ENV: [(&str, &str); 6] = [
 impl Config {
     /// Defaults only: what tests start from.
     pub fn defaults() -> Config {
-        Figment::from(Toml::string(DEFAULT_TOML)).extract().expect("config/default.toml is valid")
+        Figment::from(Toml::string(DEFAULT_TOML))
+            .extract()
+            .expect("config/default.toml is valid")
     }
 
-    pub fn load(file: Option<&Path>) -> Result<Config, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
         let mut fig = Figment::from(Toml::string(DEFAULT_TOML));
         if let Some(file) = file {
             if !file.exists() {
-                return Err(figment::Error::from(format!("config file {} not found", file.display())));
+                return Err(Box::new(figment::Error::from(format!(
+                    "config file {} not found",
+                    file.display()
+                ))));
             }
             fig = fig.merge(Toml::file(file));
         }
@@ -126,7 +131,7 @@ impl Config {
                     .map(|(_, key)| (*key).into())
                     .unwrap_or_else(|| k.into())
             }));
-        fig.extract()
+        fig.extract().map_err(Box::new)
     }
 
     /// Figment's view of this config, for tests that override a few keys.
@@ -151,13 +156,17 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature
     fn file_then_env_override_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("simgate.toml", "listen = \"0.0.0.0:9000\"\n[http]\nrequest_timeout_secs = 5\n")?;
+            jail.create_file(
+                "simgate.toml",
+                "listen = \"0.0.0.0:9000\"\n[http]\nrequest_timeout_secs = 5\n",
+            )?;
             jail.set_env("SIMGATE_DATABASE_URL", "postgres://db/simgate");
             jail.set_env("SIMGATE_HTTP__REQUEST_TIMEOUT_SECS", "7");
             jail.set_env("SIMGATE_LOG_FORMAT", "json");
-            let c = Config::load(Some(Path::new("simgate.toml")))?;
+            let c = Config::load(Some(Path::new("simgate.toml"))).map_err(|e| *e)?;
             assert_eq!(c.listen, "0.0.0.0:9000");
             assert_eq!(c.database.url, "postgres://db/simgate");
             assert_eq!(c.http.request_timeout_secs, 7);

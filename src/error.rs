@@ -52,7 +52,11 @@ pub enum AppError {
     #[error("{message}")]
     Conflict { code: Text, message: Text },
     #[error("{message}")]
-    Invalid { code: Text, message: Text, kind: Invalid },
+    Invalid {
+        code: Text,
+        message: Text,
+        kind: Invalid,
+    },
     #[error("{message}")]
     Unavailable { message: Text },
     /// Logged with the request id; the body says nothing internal.
@@ -61,24 +65,43 @@ pub enum AppError {
     /// A rejection produced outside the handlers (unknown route, wrong method, body limit,
     /// timeout, unsupported content type). Rendered with the status as given.
     #[error("{message}")]
-    Http { status: StatusCode, code: Text, message: Text },
+    Http {
+        status: StatusCode,
+        code: Text,
+        message: Text,
+    },
 }
 
 impl AppError {
     pub fn access_denied() -> Self {
-        AppError::Forbidden { code: "access_denied".into(), message: "Insufficient access level".into() }
+        AppError::Forbidden {
+            code: "access_denied".into(),
+            message: "Insufficient access level".into(),
+        }
     }
     pub fn forbidden(code: impl Into<Text>, message: impl Into<Text>) -> Self {
-        AppError::Forbidden { code: code.into(), message: message.into() }
+        AppError::Forbidden {
+            code: code.into(),
+            message: message.into(),
+        }
     }
     pub fn not_found(code: impl Into<Text>, message: impl Into<Text>) -> Self {
-        AppError::NotFound { code: code.into(), message: message.into() }
+        AppError::NotFound {
+            code: code.into(),
+            message: message.into(),
+        }
     }
     pub fn conflict(code: impl Into<Text>, message: impl Into<Text>) -> Self {
-        AppError::Conflict { code: code.into(), message: message.into() }
+        AppError::Conflict {
+            code: code.into(),
+            message: message.into(),
+        }
     }
     pub fn bad_request(message: impl Into<Text>) -> Self {
-        AppError::BadRequest { code: "bad_request".into(), message: message.into() }
+        AppError::BadRequest {
+            code: "bad_request".into(),
+            message: message.into(),
+        }
     }
     pub fn invalid(code: impl Into<Text>, message: impl Into<Text>) -> Self {
         Self::invalid_as(Invalid::Value, code, message)
@@ -89,7 +112,11 @@ impl AppError {
         Self::invalid_as(Invalid::Required, code, message)
     }
     pub fn invalid_as(kind: Invalid, code: impl Into<Text>, message: impl Into<Text>) -> Self {
-        AppError::Invalid { code: code.into(), message: message.into(), kind }
+        AppError::Invalid {
+            code: code.into(),
+            message: message.into(),
+            kind,
+        }
     }
     pub fn internal(message: impl Into<String>) -> Self {
         AppError::Internal(message.into())
@@ -173,9 +200,16 @@ fn conflict_for_constraint(constraint: &str) -> AppError {
     match constraint {
         "users_email_key" => AppError::conflict("email", "A user with this email already exists"),
         "sims_iccid_key" => AppError::conflict("sim", "A SIM with this ICC already exists"),
-        "sim_batches_bic_key" => AppError::conflict("bic", "A SIM batch with this BIC already exists"),
-        "mvno_accounts_number_key" => AppError::conflict("number", "The number is held by another account"),
-        other => AppError::conflict("conflict", format!("Conflict with an existing item ({other})")),
+        "sim_batches_bic_key" => {
+            AppError::conflict("bic", "A SIM batch with this BIC already exists")
+        }
+        "mvno_accounts_number_key" => {
+            AppError::conflict("number", "The number is held by another account")
+        }
+        other => AppError::conflict(
+            "conflict",
+            format!("Conflict with an existing item ({other})"),
+        ),
     }
 }
 

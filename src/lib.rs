@@ -29,7 +29,11 @@ pub struct Bootstrap {
 }
 
 /// On an empty database: the PLATFORM org and its ADMIN user.
-pub async fn bootstrap(store: &DynStore, config: &Config, clock: &dyn Clock) -> anyhow::Result<Option<Bootstrap>> {
+pub async fn bootstrap(
+    store: &DynStore,
+    config: &Config,
+    clock: &dyn Clock,
+) -> anyhow::Result<Option<Bootstrap>> {
     if store.org_count().await? > 0 {
         return Ok(None);
     }
@@ -46,10 +50,20 @@ pub async fn bootstrap(store: &DynStore, config: &Config, clock: &dyn Clock) -> 
             &actor,
         )
         .await?;
-    let generated = config.admin.password.is_empty().then(|| auth::token::generate()[3..27].to_string());
-    let password = generated.clone().unwrap_or_else(|| config.admin.password.clone());
-    let passwords = auth::password::Passwords::new(config.auth.argon2_memory_kib, config.auth.argon2_iterations);
-    let email = admin::validate_email(&config.admin.email).map_err(|e| anyhow::anyhow!("admin.email: {e}"))?;
+    let generated = config
+        .admin
+        .password
+        .is_empty()
+        .then(|| auth::token::generate()[3..27].to_string());
+    let password = generated
+        .clone()
+        .unwrap_or_else(|| config.admin.password.clone());
+    let passwords = auth::password::Passwords::new(
+        config.auth.argon2_memory_kib,
+        config.auth.argon2_iterations,
+    );
+    let email = admin::validate_email(&config.admin.email)
+        .map_err(|e| anyhow::anyhow!("admin.email: {e}"))?;
     store
         .user_create(
             NewUser {
@@ -63,7 +77,10 @@ pub async fn bootstrap(store: &DynStore, config: &Config, clock: &dyn Clock) -> 
             &actor,
         )
         .await?;
-    Ok(Some(Bootstrap { email, generated_password: generated }))
+    Ok(Some(Bootstrap {
+        email,
+        generated_password: generated,
+    }))
 }
 
 /// The JWT secret: configured, or generated once and kept in the database for every node.
@@ -71,11 +88,16 @@ pub async fn jwt_secret(store: &DynStore, config: &Config) -> anyhow::Result<Str
     if !config.auth.jwt_secret.is_empty() {
         return Ok(config.auth.jwt_secret.clone());
     }
-    Ok(store.setting_get_or_init("jwt_secret", &hex::encode(rand::random::<[u8; 32]>())).await?)
+    Ok(store
+        .setting_get_or_init("jwt_secret", &hex::encode(rand::random::<[u8; 32]>()))
+        .await?)
 }
 
 /// Store, bootstrap and state: everything but the listener.
-pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(AppState, Option<Bootstrap>)> {
+pub async fn build(
+    config: Config,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(AppState, Option<Bootstrap>)> {
     let store = store::connect(&config.database.url, config.database.max_connections).await?;
     let boot = bootstrap(&store, &config, clock.as_ref()).await?;
     let secret = jwt_secret(&store, &config).await?;
@@ -94,14 +116,19 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     tracing::info!(%addr, backend = ?state.store.backend(), "simgate listening");
     let store = state.store.clone();
     let app = api::router(state);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await?;
     store.close().await;
     tracing::info!("simgate stopped");
     Ok(())
 }
 
 fn print_bootstrap(boot: &Bootstrap, addr: &str) {
-    println!("simgate: first start, created the PLATFORM organisation and the ADMIN user {}", boot.email);
+    println!(
+        "simgate: first start, created the PLATFORM organisation and the ADMIN user {}",
+        boot.email
+    );
     match &boot.generated_password {
         Some(pw) => println!("simgate: generated admin password (shown only now): {pw}"),
         None => println!("simgate: admin password from SIMGATE_ADMIN_PASSWORD"),
@@ -138,8 +165,16 @@ pub fn cancel_on_signal(token: CancellationToken) {
 
 pub fn init_tracing(config: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
-    let _ = if config.log.format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    let _ = if config.log.format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }

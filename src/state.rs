@@ -26,8 +26,18 @@ impl Deref for AppState {
 
 impl AppState {
     pub fn new(store: DynStore, config: Config, clock: Arc<dyn Clock>, jwt_secret: &str) -> Self {
-        let auth = Authenticator::new(store.clone(), clock.clone(), jwt_secret, config.auth.clone());
-        AppState(Arc::new(Inner { store, config, clock, auth }))
+        let auth = Authenticator::new(
+            store.clone(),
+            clock.clone(),
+            jwt_secret,
+            config.auth.clone(),
+        );
+        AppState(Arc::new(Inner {
+            store,
+            config,
+            clock,
+            auth,
+        }))
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -7,7 +7,12 @@ use serde_json::json;
 use simgate::domain::access::AccessLevel::{self, *};
 
 fn ids(body: &serde_json::Value) -> Vec<i64> {
-    let mut v: Vec<i64> = body["items"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect();
+    let mut v: Vec<i64> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect();
     v.sort();
     v
 }
@@ -219,37 +224,98 @@ async fn admin_tokens_are_shown_once_listed_and_revoked_in_scope() {
         let fx = Fixture::build(&app).await;
         let r1 = fx.token("R1", ResellerAdmin);
         let target = fx.user("C1SA", Owner);
-        let r = app.post(&format!("/admin/v1/users/{}/tokens", target.id), r1, json!({"label": "billing", "expires_in_days": 30})).await;
+        let r = app
+            .post(
+                &format!("/admin/v1/users/{}/tokens", target.id),
+                r1,
+                json!({"label": "billing", "expires_in_days": 30}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         let token = r.body["token"].as_str().unwrap().to_string();
         assert_eq!(r.body["label"], "billing");
         assert_eq!(r.body["expires_at"], "2026-04-14T12:00:00.000Z");
-        assert_eq!(app.get("/auth/validateToken", &token).await.body["employee"], target.oid);
+        assert_eq!(
+            app.get("/auth/validateToken", &token).await.body["employee"],
+            target.oid
+        );
         // Listed without its value.
-        let list = app.get(&format!("/admin/v1/users/{}/tokens", target.oid), r1).await;
+        let list = app
+            .get(&format!("/admin/v1/users/{}/tokens", target.oid), r1)
+            .await;
         assert_eq!(list.body["total"], 2, "{}", list.text);
         assert!(!list.text.contains(&token));
-        let id = list.body["items"].as_array().unwrap().iter().find(|t| t["label"] == "billing").unwrap()["id"].as_i64().unwrap();
+        let id = list.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["label"] == "billing")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
         // Another reseller cannot see or revoke it.
         let r2 = fx.token("R2", ResellerAdmin);
-        app.delete(&format!("/admin/v1/tokens/{id}"), r2).await.assert_telecomx_error(404, "not_found");
-        app.post(&format!("/admin/v1/users/{}/tokens", target.id), r2, json!({})).await.assert_telecomx_error(404, "not_found");
+        app.delete(&format!("/admin/v1/tokens/{id}"), r2)
+            .await
+            .assert_telecomx_error(404, "not_found");
+        app.post(
+            &format!("/admin/v1/users/{}/tokens", target.id),
+            r2,
+            json!({}),
+        )
+        .await
+        .assert_telecomx_error(404, "not_found");
         // Customer levels have no admin API.
-        app.post(&format!("/admin/v1/users/{}/tokens", target.id), fx.token("C1SA", Owner), json!({})).await.assert_telecomx_error(403, "access_denied");
+        app.post(
+            &format!("/admin/v1/users/{}/tokens", target.id),
+            fx.token("C1SA", Owner),
+            json!({}),
+        )
+        .await
+        .assert_telecomx_error(403, "access_denied");
         // Bad expiry.
-        app.post(&format!("/admin/v1/users/{}/tokens", target.id), r1, json!({"expires_in_days": 0})).await.assert_telecomx_error(422, "expires_in_days");
+        app.post(
+            &format!("/admin/v1/users/{}/tokens", target.id),
+            r1,
+            json!({"expires_in_days": 0}),
+        )
+        .await
+        .assert_telecomx_error(422, "expires_in_days");
         // Revoked: the token stops working; revoking again is 404.
-        assert_eq!(app.delete(&format!("/admin/v1/tokens/{id}"), r1).await.status, StatusCode::NO_CONTENT);
-        app.get("/auth/validateToken", &token).await.assert_telecomx_error(401, "invalid_token");
-        app.delete(&format!("/admin/v1/tokens/{id}"), r1).await.assert_telecomx_error(404, "not_found");
+        assert_eq!(
+            app.delete(&format!("/admin/v1/tokens/{id}"), r1)
+                .await
+                .status,
+            StatusCode::NO_CONTENT
+        );
+        app.get("/auth/validateToken", &token)
+            .await
+            .assert_telecomx_error(401, "invalid_token");
+        app.delete(&format!("/admin/v1/tokens/{id}"), r1)
+            .await
+            .assert_telecomx_error(404, "not_found");
         // Expiry is enforced.
-        let r = app.post(&format!("/admin/v1/users/{}/tokens", target.id), r1, json!({"expires_in_days": 1})).await;
+        let r = app
+            .post(
+                &format!("/admin/v1/users/{}/tokens", target.id),
+                r1,
+                json!({"expires_in_days": 1}),
+            )
+            .await;
         let short = r.body["token"].as_str().unwrap().to_string();
         app.clock.advance(chrono::Duration::days(2));
-        app.get("/auth/validateToken", &short).await.assert_telecomx_error(401, "expired");
+        app.get("/auth/validateToken", &short)
+            .await
+            .assert_telecomx_error(401, "expired");
         // The CLI's path: an ADMIN can issue a token for itself.
         let me = fx.user("PLATFORM", Admin);
-        let r = app.post(&format!("/admin/v1/users/{}/tokens", me.id), fx.token("PLATFORM", Admin), json!({})).await;
+        let r = app
+            .post(
+                &format!("/admin/v1/users/{}/tokens", me.id),
+                fx.token("PLATFORM", Admin),
+                json!({}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     })
     .await;
@@ -259,12 +325,30 @@ async fn admin_tokens_are_shown_once_listed_and_revoked_in_scope() {
 async fn every_mutation_writes_an_audit_row() {
     each_backend(|app| async move {
         let admin = app.admin_token().await;
-        let r = app.post("/admin/v1/organisations", &admin, json!({"name": "Audited", "kind": "RESELLER", "parent": 1})).await;
+        let r = app
+            .post(
+                "/admin/v1/organisations",
+                &admin,
+                json!({"name": "Audited", "kind": "RESELLER", "parent": 1}),
+            )
+            .await;
         let id = r.body["id"].as_i64().unwrap();
-        app.patch(&format!("/admin/v1/organisations/{id}"), &admin, json!({"name": "Audited 2"})).await;
+        app.patch(
+            &format!("/admin/v1/organisations/{id}"),
+            &admin,
+            json!({"name": "Audited 2"}),
+        )
+        .await;
         let rows = audit_rows(&app, "organisation", &id.to_string()).await;
-        assert_eq!(rows.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(), vec!["create", "update"]);
-        assert!(rows.iter().all(|(_, rid)| rid.as_deref().is_some_and(|r| !r.is_empty())), "request id recorded: {rows:?}");
+        assert_eq!(
+            rows.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(),
+            vec!["create", "update"]
+        );
+        assert!(
+            rows.iter()
+                .all(|(_, rid)| rid.as_deref().is_some_and(|r| !r.is_empty())),
+            "request id recorded: {rows:?}"
+        );
     })
     .await;
 }
@@ -272,15 +356,26 @@ async fn every_mutation_writes_an_audit_row() {
 async fn audit_rows(app: &TestApp, entity: &str, id: &str) -> Vec<(String, Option<String>)> {
     use sqlx::Row;
     let url = &app.config.database.url;
-    let sql = "SELECT action, request_id FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY id";
+    let sql =
+        "SELECT action, request_id FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY id";
     if url.starts_with("postgres") {
         let pool = sqlx::PgPool::connect(url).await.unwrap();
-        let rows = sqlx::query(sql).bind(entity).bind(id).fetch_all(&pool).await.unwrap();
+        let rows = sqlx::query(sql)
+            .bind(entity)
+            .bind(id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
         pool.close().await;
         rows.iter().map(|r| (r.get(0), r.get(1))).collect()
     } else {
         let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        let rows = sqlx::query(sql).bind(entity).bind(id).fetch_all(&pool).await.unwrap();
+        let rows = sqlx::query(sql)
+            .bind(entity)
+            .bind(id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
         pool.close().await;
         rows.iter().map(|r| (r.get(0), r.get(1))).collect()
     }

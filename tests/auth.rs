@@ -43,20 +43,46 @@ async fn telecomx_login_refuses_bad_credentials_disabled_and_no_login_users() {
         let login = |u: &str, p: &str| {
             let body = json!({"username": u, "password": p});
             let app = &app;
-            async move { app.request(Method::POST, "/auth/login", None, Some(body)).await }
+            async move {
+                app.request(Method::POST, "/auth/login", None, Some(body))
+                    .await
+            }
         };
-        login("c1a.owner@fixture.test", "wrong-password").await.assert_telecomx_error(401, "credentials_invalid");
-        login("nobody@fixture.test", USER_PASSWORD).await.assert_telecomx_error(401, "credentials_invalid");
-        login("c1a.no_login@fixture.test", USER_PASSWORD).await.assert_telecomx_error(401, "credentials_invalid");
+        login("c1a.owner@fixture.test", "wrong-password")
+            .await
+            .assert_telecomx_error(401, "credentials_invalid");
+        login("nobody@fixture.test", USER_PASSWORD)
+            .await
+            .assert_telecomx_error(401, "credentials_invalid");
+        login("c1a.no_login@fixture.test", USER_PASSWORD)
+            .await
+            .assert_telecomx_error(401, "credentials_invalid");
         // Disable a user through the admin API: its login and its tokens stop working.
         let admin = app.admin_token().await;
         let victim = fx.user("C1A", Manager);
-        let r = app.patch(&format!("/admin/v1/users/{}", victim.oid), &admin, json!({"state": "DISABLED"})).await;
+        let r = app
+            .patch(
+                &format!("/admin/v1/users/{}", victim.oid),
+                &admin,
+                json!({"state": "DISABLED"}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        login("c1a.manager@fixture.test", USER_PASSWORD).await.assert_telecomx_error(401, "credentials_invalid");
-        app.get("/auth/validateToken", fx.token("C1A", Manager)).await.assert_telecomx_error(401, "invalid_token");
+        login("c1a.manager@fixture.test", USER_PASSWORD)
+            .await
+            .assert_telecomx_error(401, "credentials_invalid");
+        app.get("/auth/validateToken", fx.token("C1A", Manager))
+            .await
+            .assert_telecomx_error(401, "invalid_token");
         // Missing fields are 422 naming the field.
-        app.request(Method::POST, "/auth/login", None, Some(json!({"username": "x@y.z"}))).await.assert_telecomx_error(422, "password");
+        app.request(
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"username": "x@y.z"})),
+        )
+        .await
+        .assert_telecomx_error(422, "password");
     })
     .await;
 }
@@ -66,26 +92,57 @@ async fn telecomx_401_cases() {
     each_backend(|app| async move {
         Fixture::build(&app).await;
         // Missing token.
-        app.request(Method::GET, "/auth/logout", None, None).await.assert_telecomx_error(401, "credentials_invalid");
+        app.request(Method::GET, "/auth/logout", None, None)
+            .await
+            .assert_telecomx_error(401, "credentials_invalid");
         // Malformed Authorization header.
-        let req = Request::get("/auth/logout").header("authorization", "Token abc").body(Body::empty()).unwrap();
-        app.send(req).await.assert_telecomx_error(401, "format_error");
+        let req = Request::get("/auth/logout")
+            .header("authorization", "Token abc")
+            .body(Body::empty())
+            .unwrap();
+        app.send(req)
+            .await
+            .assert_telecomx_error(401, "format_error");
         // Unknown token, in the header or in ?token=.
-        app.get("/auth/logout", "sg_unknown").await.assert_telecomx_error(401, "invalid_token");
-        app.request(Method::GET, "/auth/validateToken?token=sg_unknown", None, None).await.assert_telecomx_error(401, "invalid_token");
+        app.get("/auth/logout", "sg_unknown")
+            .await
+            .assert_telecomx_error(401, "invalid_token");
+        app.request(
+            Method::GET,
+            "/auth/validateToken?token=sg_unknown",
+            None,
+            None,
+        )
+        .await
+        .assert_telecomx_error(401, "invalid_token");
         // Expired: a session unused for longer than 15 minutes.
         let token = app.admin_token().await;
         app.clock.advance(Duration::minutes(14));
-        assert_eq!(app.get("/auth/validateToken", &token).await.status, StatusCode::OK);
+        assert_eq!(
+            app.get("/auth/validateToken", &token).await.status,
+            StatusCode::OK
+        );
         // The expiry slides with use...
         app.clock.advance(Duration::minutes(14));
-        assert_eq!(app.get("/auth/validateToken", &token).await.status, StatusCode::OK);
+        assert_eq!(
+            app.get("/auth/validateToken", &token).await.status,
+            StatusCode::OK
+        );
         // ...and ends 15 minutes after the last use.
         app.clock.advance(Duration::minutes(16));
-        app.get("/auth/validateToken", &token).await.assert_telecomx_error(401, "expired");
+        app.get("/auth/validateToken", &token)
+            .await
+            .assert_telecomx_error(401, "expired");
         // ?token= authenticates any route.
         let token = app.admin_token().await;
-        let r = app.request(Method::GET, &format!("/admin/v1/organisations?token={token}"), None, None).await;
+        let r = app
+            .request(
+                Method::GET,
+                &format!("/admin/v1/organisations?token={token}"),
+                None,
+                None,
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     })
     .await;
@@ -95,17 +152,36 @@ async fn telecomx_401_cases() {
 async fn logout_ends_sessions_but_not_api_tokens() {
     each_backend(|app| async move {
         let fx = Fixture::build(&app).await;
-        let s1 = app.login("r1.reseller_admin@fixture.test", USER_PASSWORD).await;
-        let s2 = app.login("r1.reseller_admin@fixture.test", USER_PASSWORD).await;
+        let s1 = app
+            .login("r1.reseller_admin@fixture.test", USER_PASSWORD)
+            .await;
+        let s2 = app
+            .login("r1.reseller_admin@fixture.test", USER_PASSWORD)
+            .await;
         let api = fx.token("R1", ResellerAdmin);
-        assert_eq!(app.get("/auth/logout", &s1).await.body, json!({"success": true}));
-        app.get("/auth/validateToken", &s1).await.assert_telecomx_error(401, "invalid_token");
-        app.get("/auth/validateToken", &s2).await.assert_telecomx_error(401, "invalid_token");
-        assert_eq!(app.get("/auth/validateToken", api).await.status, StatusCode::OK);
+        assert_eq!(
+            app.get("/auth/logout", &s1).await.body,
+            json!({"success": true})
+        );
+        app.get("/auth/validateToken", &s1)
+            .await
+            .assert_telecomx_error(401, "invalid_token");
+        app.get("/auth/validateToken", &s2)
+            .await
+            .assert_telecomx_error(401, "invalid_token");
+        assert_eq!(
+            app.get("/auth/validateToken", api).await.status,
+            StatusCode::OK
+        );
         // Another user's session is untouched.
-        let other = app.login("r2.reseller_admin@fixture.test", USER_PASSWORD).await;
+        let other = app
+            .login("r2.reseller_admin@fixture.test", USER_PASSWORD)
+            .await;
         app.get("/auth/logout", api).await;
-        assert_eq!(app.get("/auth/validateToken", &other).await.status, StatusCode::OK);
+        assert_eq!(
+            app.get("/auth/validateToken", &other).await.status,
+            StatusCode::OK
+        );
     })
     .await;
 }
@@ -114,7 +190,8 @@ async fn logout_ends_sessions_but_not_api_tokens() {
 async fn employee_tokens_follow_level_and_scope() {
     each_backend(|app| async move {
         let fx = Fixture::build(&app).await;
-        let path = |org: &str, level: AccessLevel| format!("/employee/{}/token", fx.user(org, level).oid);
+        let path =
+            |org: &str, level: AccessLevel| format!("/employee/{}/token", fx.user(org, level).oid);
         // Allowed: MANAGER/OWNER for their own org, reseller levels in their subtree, ADMIN anywhere.
         let allowed: [(&str, AccessLevel, &str, AccessLevel); 6] = [
             ("C1A", Manager, "C1A", Viewer),
@@ -125,32 +202,85 @@ async fn employee_tokens_follow_level_and_scope() {
             ("PLATFORM", Admin, "R2", ResellerAdmin),
         ];
         for (org, level, target_org, target_level) in allowed {
-            let r = app.post(&path(target_org, target_level), fx.token(org, level), json!({})).await;
-            assert_eq!(r.status, StatusCode::OK, "{org} {level:?} -> {target_org} {target_level:?}: {}", r.text);
+            let r = app
+                .post(
+                    &path(target_org, target_level),
+                    fx.token(org, level),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::OK,
+                "{org} {level:?} -> {target_org} {target_level:?}: {}",
+                r.text
+            );
             assert_eq!(r.body["success"], true);
             let issued = r.body["token"].as_str().unwrap().to_string();
             let v = app.get("/auth/validateToken", &issued).await;
             assert_eq!(v.body["employee"], fx.user(target_org, target_level).oid);
             // The token survives the target's logout and can be revoked by the issuer.
-            let del = app.delete(&format!("{}/{}", path(target_org, target_level), issued), fx.token(org, level)).await;
+            let del = app
+                .delete(
+                    &format!("{}/{}", path(target_org, target_level), issued),
+                    fx.token(org, level),
+                )
+                .await;
             assert_eq!(del.body, json!({"success": true}), "{}", del.text);
-            app.get("/auth/validateToken", &issued).await.assert_telecomx_error(401, "invalid_token");
+            app.get("/auth/validateToken", &issued)
+                .await
+                .assert_telecomx_error(401, "invalid_token");
         }
         // Levels below MANAGER: 403 access_denied.
         for level in [Viewer, Personal] {
-            app.post(&path("C1A", Viewer), fx.token("C1A", level), json!({})).await.assert_telecomx_error(403, "access_denied");
+            app.post(&path("C1A", Viewer), fx.token("C1A", level), json!({}))
+                .await
+                .assert_telecomx_error(403, "access_denied");
         }
         // Out of scope: 404.
-        app.post(&path("C1B", Viewer), fx.token("C1A", Owner), json!({})).await.assert_telecomx_error(404, "id");
-        app.post(&path("C2A", Viewer), fx.token("R1", ResellerAdmin), json!({})).await.assert_telecomx_error(404, "id");
-        app.post(&path("R1", Viewer), fx.token("R1S", ResellerAdmin), json!({})).await.assert_telecomx_error(404, "id");
+        app.post(&path("C1B", Viewer), fx.token("C1A", Owner), json!({}))
+            .await
+            .assert_telecomx_error(404, "id");
+        app.post(
+            &path("C2A", Viewer),
+            fx.token("R1", ResellerAdmin),
+            json!({}),
+        )
+        .await
+        .assert_telecomx_error(404, "id");
+        app.post(
+            &path("R1", Viewer),
+            fx.token("R1S", ResellerAdmin),
+            json!({}),
+        )
+        .await
+        .assert_telecomx_error(404, "id");
         // ADMIN users never: 403 id.
-        app.post(&path("PLATFORM", Admin), fx.token("PLATFORM", Admin), json!({})).await.assert_telecomx_error(403, "id");
+        app.post(
+            &path("PLATFORM", Admin),
+            fx.token("PLATFORM", Admin),
+            json!({}),
+        )
+        .await
+        .assert_telecomx_error(403, "id");
         // Above the caller's own level: 403 id.
-        app.post(&path("C1A", Owner), fx.token("C1A", Manager), json!({})).await.assert_telecomx_error(403, "id");
+        app.post(&path("C1A", Owner), fx.token("C1A", Manager), json!({}))
+            .await
+            .assert_telecomx_error(403, "id");
         // Not an id: 422; revoking an unknown token: 404 token.
-        app.post("/employee/xyz/token", fx.token("PLATFORM", Admin), json!({})).await.assert_telecomx_error(422, "id");
-        app.delete(&format!("{}/sg_nope", path("C1A", Viewer)), fx.token("C1A", Owner)).await.assert_telecomx_error(404, "token");
+        app.post(
+            "/employee/xyz/token",
+            fx.token("PLATFORM", Admin),
+            json!({}),
+        )
+        .await
+        .assert_telecomx_error(422, "id");
+        app.delete(
+            &format!("{}/sg_nope", path("C1A", Viewer)),
+            fx.token("C1A", Owner),
+        )
+        .await
+        .assert_telecomx_error(404, "token");
     })
     .await;
 }
@@ -177,37 +307,68 @@ async fn emnify_authenticate_with_application_token_password_and_refresh() {
         assert!(r.body.get("refresh_token").is_none());
         let jwt = r.body["auth_token"].as_str().unwrap().to_string();
         let claims = decode_claims(&jwt);
-        assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 7 * 24 * 3600);
+        assert_eq!(
+            claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+            7 * 24 * 3600
+        );
         assert_eq!(claims["esc"]["org"], fx.org("R1").id);
         assert_eq!(claims["esc"]["usr"], fx.user("R1", ResellerAdmin).id);
         assert!(claims["esc"]["app"].is_i64());
         // The JWT works as a bearer on both dialects.
         let v = app.get("/auth/validateToken", &jwt).await;
-        assert_eq!(v.body["employee"], fx.user("R1", ResellerAdmin).oid, "{}", v.text);
+        assert_eq!(
+            v.body["employee"],
+            fx.user("R1", ResellerAdmin).oid,
+            "{}",
+            v.text
+        );
 
         // Username + SHA-1 password -> auth_token (240 min) + refresh_token.
-        let r = auth(json!({"username": "c1a.owner@fixture.test", "password": sha1_hex(USER_PASSWORD)})).await;
+        let r = auth(
+            json!({"username": "c1a.owner@fixture.test", "password": sha1_hex(USER_PASSWORD)}),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         let claims = decode_claims(r.body["auth_token"].as_str().unwrap());
-        assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 240 * 60);
+        assert_eq!(
+            claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+            240 * 60
+        );
         let refresh = r.body["refresh_token"].as_str().unwrap().to_string();
         let r = auth(json!({"refresh_token": refresh})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        assert!(decode_claims(r.body["auth_token"].as_str().unwrap())["esc"]["usr"] == fx.user("C1A", Owner).id);
+        assert!(
+            decode_claims(r.body["auth_token"].as_str().unwrap())["esc"]["usr"]
+                == fx.user("C1A", Owner).id
+        );
         // A refresh token is not an auth token.
-        app.get("/auth/validateToken", &refresh).await.assert_telecomx_error(401, "invalid_token");
+        app.get("/auth/validateToken", &refresh)
+            .await
+            .assert_telecomx_error(401, "invalid_token");
 
         // Failures: 401 1101 with a JSON body.
-        auth(json!({"application_token": "sg_wrong"})).await.assert_emnify_error(401, 1101);
-        auth(json!({"username": "c1a.owner@fixture.test", "password": sha1_hex("wrong")})).await.assert_emnify_error(401, 1101);
-        auth(json!({"username": "c1a.no_login@fixture.test", "password": sha1_hex(USER_PASSWORD)})).await.assert_emnify_error(401, 1101);
-        auth(json!({"refresh_token": "a.b.c"})).await.assert_emnify_error(401, 1101);
+        auth(json!({"application_token": "sg_wrong"}))
+            .await
+            .assert_emnify_error(401, 1101);
+        auth(json!({"username": "c1a.owner@fixture.test", "password": sha1_hex("wrong")}))
+            .await
+            .assert_emnify_error(401, 1101);
+        auth(json!({"username": "c1a.no_login@fixture.test", "password": sha1_hex(USER_PASSWORD)}))
+            .await
+            .assert_emnify_error(401, 1101);
+        auth(json!({"refresh_token": "a.b.c"}))
+            .await
+            .assert_emnify_error(401, 1101);
         // A session token is not an application token.
         let session = app.login("c1a.owner@fixture.test", USER_PASSWORD).await;
-        auth(json!({"application_token": session})).await.assert_emnify_error(401, 1101);
+        auth(json!({"application_token": session}))
+            .await
+            .assert_emnify_error(401, 1101);
         // No credentials: 422; junk: 400.
         auth(json!({})).await.assert_emnify_error(422, 1400);
-        let req = Request::post("/api/v1/authenticate").body(Body::from("{nope")).unwrap();
+        let req = Request::post("/api/v1/authenticate")
+            .body(Body::from("{nope"))
+            .unwrap();
         app.send(req).await.assert_emnify_error(400, 1000);
     })
     .await;

@@ -38,7 +38,8 @@ impl Dialect {
         }
         let mut res = (err.status(), axum::Json(self.body(err))).into_response();
         if err.status() == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         res
     }
@@ -59,7 +60,11 @@ fn emnify_body(err: &AppError) -> Value {
         AppError::Forbidden { .. } => (1104, "Forbidden"),
         AppError::NotFound { .. } => (1201, "NotFound"),
         AppError::Conflict { .. } => (1409, "Conflict"),
-        AppError::Invalid { kind, code: field, message: msg } => {
+        AppError::Invalid {
+            kind,
+            code: field,
+            message: msg,
+        } => {
             let nested = |code: u16, token: &str| {
                 json!({"error_code": 1400, "error_token": "InputValidationFailed", "message": "Input validation failed",
                        "errors": [{"error_code": code, "error_token": token, "message": format!("{field} - {msg}")}]})
@@ -67,10 +72,18 @@ fn emnify_body(err: &AppError) -> Value {
             return match kind {
                 Invalid::Value => nested(1403, "InvalidFormat"),
                 Invalid::Required => nested(1402, "Required"),
-                Invalid::Format => json!({"error_code": 1403, "error_token": "InvalidFormat", "message": msg}),
-                Invalid::Reference => json!({"error_code": 1401, "error_token": "InvalidReference", "message": msg}),
-                Invalid::Query => json!({"error_code": 1301, "error_token": "InvalidQueryCriteria", "message": msg}),
-                Invalid::Sort => json!({"error_code": 1302, "error_token": "InvalidSortCriteria", "message": msg}),
+                Invalid::Format => {
+                    json!({"error_code": 1403, "error_token": "InvalidFormat", "message": msg})
+                }
+                Invalid::Reference => {
+                    json!({"error_code": 1401, "error_token": "InvalidReference", "message": msg})
+                }
+                Invalid::Query => {
+                    json!({"error_code": 1301, "error_token": "InvalidQueryCriteria", "message": msg})
+                }
+                Invalid::Sort => {
+                    json!({"error_code": 1302, "error_token": "InvalidSortCriteria", "message": msg})
+                }
             };
         }
         AppError::Unavailable { .. } => (1503, "ServiceUnavailable"),
@@ -102,7 +115,10 @@ pub async fn envelope(req: Request, next: Next) -> Response {
         return res;
     }
     let (_, body) = res.into_parts();
-    let text = to_bytes(body, 16 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let text = to_bytes(body, 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     dialect.render(&rejection(status, &text))
 }
 
@@ -116,28 +132,64 @@ fn is_json(res: &Response) -> bool {
 /// An error produced outside a handler, from its status and axum's text.
 pub fn rejection(status: StatusCode, text: &str) -> AppError {
     let text = text.trim();
-    let message = |fallback: &'static str| if text.is_empty() { fallback.to_string() } else { text.to_string() };
+    let message = |fallback: &'static str| {
+        if text.is_empty() {
+            fallback.to_string()
+        } else {
+            text.to_string()
+        }
+    };
     let (code, message): (String, String) = match status {
         StatusCode::BAD_REQUEST => ("bad_request".into(), message("Malformed request")),
         StatusCode::NOT_FOUND => ("not_found".into(), message("Not found")),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed".into(), message("Method not allowed on this route")),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large".into(), "Request body too large".into()),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("content_type".into(), message("Expected Content-Type: application/json")),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed".into(),
+            message("Method not allowed on this route"),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("payload_too_large".into(), "Request body too large".into())
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "content_type".into(),
+            message("Expected Content-Type: application/json"),
+        ),
         StatusCode::REQUEST_TIMEOUT => ("timeout".into(), "Request timed out".into()),
         StatusCode::UNPROCESSABLE_ENTITY => {
-            // serde names the field between backticks: "missing field `username`", "unknown variant ..."
-            let field = text.split('`').nth(1).filter(|f| f.chars().all(|c| c.is_alphanumeric() || c == '_'));
-            return AppError::invalid(field.unwrap_or("bad_request").to_string(), message("Invalid request body"));
+            let field = offending_field(text).unwrap_or("bad_request");
+            return AppError::invalid(field.to_string(), message("Invalid request body"));
         }
         s if s.is_server_error() => return AppError::internal(format!("{s}: {text}")),
         _ => ("bad_request".into(), message("Request rejected")),
     };
-    AppError::Http { status, code: code.into(), message: message.into() }
+    AppError::Http {
+        status,
+        code: code.into(),
+        message: message.into(),
+    }
+}
+
+/// The field a JSON rejection is about: axum prefixes serde's message with the field's path
+/// (`username: invalid type ...`); missing and unknown fields are named between backticks.
+fn offending_field(text: &str) -> Option<&str> {
+    let rest = text.split_once("target type: ").map_or(text, |(_, r)| r);
+    let ident = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if let Some((path, _)) = rest.split_once(": ") {
+        if let Some(last) = path.rsplit('.').next().filter(|l| ident(l)) {
+            return Some(last);
+        }
+    }
+    ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|m| rest.split_once(m).and_then(|(_, r)| r.split('`').next()))
+        .filter(|f| ident(f))
 }
 
 /// Unknown routes.
 pub async fn fallback(req: Request<Body>) -> AppError {
-    AppError::not_found("not_found", format!("No route for {} {}", req.method(), req.uri().path()))
+    AppError::not_found(
+        "not_found",
+        format!("No route for {} {}", req.method(), req.uri().path()),
+    )
 }
 
 /// Panics become a 500 with nothing internal in the body; the cause goes to the log.
@@ -170,10 +222,30 @@ mod tests {
     }
 
     #[test]
+    fn fields_are_found_in_axum_messages() {
+        let prefix = "Failed to deserialize the JSON body into the target type: ";
+        assert_eq!(offending_field(&format!("{prefix}username: invalid type: integer `5`, expected a string at line 1 column 14")), Some("username"));
+        assert_eq!(
+            offending_field(&format!("{prefix}feature.data: invalid type")),
+            Some("data")
+        );
+        assert_eq!(
+            offending_field(&format!(
+                "{prefix}unknown field `colour`, expected one of `name`"
+            )),
+            Some("colour")
+        );
+        assert_eq!(offending_field("something else entirely"), None);
+    }
+
+    #[test]
     fn internal_errors_say_nothing_internal() {
         let e = AppError::internal("connection refused to 10.0.0.5 password=x");
         let body = Dialect::TelecomX.body(&e).to_string();
         assert!(!body.contains("10.0.0.5") && !body.contains("password"));
-        assert_eq!(Dialect::TelecomX.body(&e)["error"]["code"], "internal_error");
+        assert_eq!(
+            Dialect::TelecomX.body(&e)["error"]["code"],
+            "internal_error"
+        );
     }
 }

@@ -14,7 +14,9 @@ use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -70,7 +72,10 @@ impl MakeRequestId for RandomRequestId {
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = routes();
     let http = state.config.http.clone();
-    let app = api.fallback(envelope::fallback).with_state(state).merge(ops::docs(openapi));
+    let app = api
+        .fallback(envelope::fallback)
+        .with_state(state)
+        .merge(ops::docs(openapi));
     with_layers(app, &http)
 }
 
@@ -86,7 +91,14 @@ pub fn with_layers(app: Router, http: &crate::config::HttpConfig) -> Router {
         };
         CorsLayer::new()
             .allow_origin(allow)
-            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE, Method::OPTIONS])
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PATCH,
+                Method::PUT,
+                Method::DELETE,
+                Method::OPTIONS,
+            ])
             .allow_headers(Any)
             .expose_headers(
                 [

@@ -12,7 +12,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -41,10 +44,23 @@ async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "ops",
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 async fn readyz(State(state): State<AppState>) -> Response {
-    let ok = matches!(tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await, Ok(Ok(())));
-    let (status, code, db) =
-        if ok { (StatusCode::OK, "ready", "up") } else { (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "down") };
-    (status, Json(Readiness { status: code, checks: Checks { database: db } })).into_response()
+    let ok = matches!(
+        tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await,
+        Ok(Ok(()))
+    );
+    let (status, code, db) = if ok {
+        (StatusCode::OK, "ready", "up")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "down")
+    };
+    (
+        status,
+        Json(Readiness {
+            status: code,
+            checks: Checks { database: db },
+        }),
+    )
+        .into_response()
 }
 
 /// Prometheus metrics.
@@ -53,7 +69,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
 async fn metrics(State(state): State<AppState>) -> Response {
     let pool = state.store.pool_stats();
     metrics::gauge!("simgate_db_pool_connections", "state" => "idle").set(pool.idle as f64);
-    metrics::gauge!("simgate_db_pool_connections", "state" => "busy").set(pool.size.saturating_sub(pool.idle) as f64);
+    metrics::gauge!("simgate_db_pool_connections", "state" => "busy")
+        .set(pool.size.saturating_sub(pool.idle) as f64);
     let body = super::metrics::handle().render();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
@@ -71,7 +88,12 @@ pub fn docs(openapi: utoipa::openapi::OpenApi) -> Router {
             "/openapi.json",
             get(move || {
                 let spec = spec.clone();
-                async move { ([(header::CONTENT_TYPE, "application/json")], spec.as_str().to_owned()) }
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        spec.as_str().to_owned(),
+                    )
+                }
             }),
         )
         .merge(swagger_ui_dist::generate_routes(ui))

@@ -3,15 +3,20 @@ use crate::domain::access::{AccessLevel, Principal};
 use crate::error::{AppError, AuthFailure};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 use std::marker::PhantomData;
 
 /// The bearer token of a request: `Authorization: Bearer <t>`, or `?token=<t>`.
 pub fn bearer(parts: &Parts) -> Result<String, AppError> {
     if let Some(value) = parts.headers.get(AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| AppError::Unauthenticated(AuthFailure::Format))?;
-        let (scheme, token) = value.trim().split_once(' ').ok_or(AppError::Unauthenticated(AuthFailure::Format))?;
+        let value = value
+            .to_str()
+            .map_err(|_| AppError::Unauthenticated(AuthFailure::Format))?;
+        let (scheme, token) = value
+            .trim()
+            .split_once(' ')
+            .ok_or(AppError::Unauthenticated(AuthFailure::Format))?;
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(AppError::Unauthenticated(AuthFailure::Format));
         }
@@ -33,13 +38,20 @@ fn query_token(query: Option<&str>) -> Option<String> {
 }
 
 pub fn request_id(parts: &Parts) -> Option<String> {
-    parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string)
+    parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(p) = parts.extensions.get::<Principal>() {
             return Ok(p.clone());
         }
@@ -61,7 +73,10 @@ pub struct Require<L: Levels>(pub Principal, pub PhantomData<L>);
 impl<L: Levels> FromRequestParts<AppState> for Require<L> {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let p = Principal::from_request_parts(parts, state).await?;
         p.require(L::ALLOWED)?;
         Ok(Require(p, PhantomData))

@@ -42,10 +42,19 @@ pub fn looks_like_jwt(token: &str) -> bool {
 
 impl JwtKeys {
     pub fn new(secret: &[u8]) -> Self {
-        JwtKeys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) }
+        JwtKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
     }
 
-    pub fn issue(&self, esc: Esc, token_use: TokenUse, now: DateTime<Utc>, lifetime: Duration) -> String {
+    pub fn issue(
+        &self,
+        esc: Esc,
+        token_use: TokenUse,
+        now: DateTime<Utc>,
+        lifetime: Duration,
+    ) -> String {
         let claims = Claims {
             sub: esc.usr.to_string(),
             iat: now.timestamp(),
@@ -59,7 +68,12 @@ impl JwtKeys {
 
     /// Checks signature and use, then expiry against the server clock (not the OS clock, so tests
     /// can move time).
-    pub fn verify(&self, token: &str, expected: TokenUse, now: DateTime<Utc>) -> Result<Claims, AppError> {
+    pub fn verify(
+        &self,
+        token: &str,
+        expected: TokenUse,
+        now: DateTime<Utc>,
+    ) -> Result<Claims, AppError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "sub"]);
@@ -81,7 +95,11 @@ mod tests {
     use super::*;
 
     fn esc() -> Esc {
-        Esc { org: 7, app: Some(3), usr: 11 }
+        Esc {
+            org: 7,
+            app: Some(3),
+            usr: 11,
+        }
     }
 
     #[test]
@@ -90,21 +108,38 @@ mod tests {
         let now = Utc::now();
         let t = keys.issue(esc(), TokenUse::Auth, now, Duration::minutes(240));
         assert!(looks_like_jwt(&t));
-        let c = keys.verify(&t, TokenUse::Auth, now + Duration::minutes(239)).unwrap();
+        let c = keys
+            .verify(&t, TokenUse::Auth, now + Duration::minutes(239))
+            .unwrap();
         assert_eq!(c.esc, esc());
         assert_eq!(c.sub, "11");
         assert_eq!(c.exp - c.iat, 240 * 60);
-        let expired = keys.verify(&t, TokenUse::Auth, now + Duration::minutes(241)).unwrap_err();
-        assert!(matches!(expired, AppError::Unauthenticated(AuthFailure::Expired)));
+        let expired = keys
+            .verify(&t, TokenUse::Auth, now + Duration::minutes(241))
+            .unwrap_err();
+        assert!(matches!(
+            expired,
+            AppError::Unauthenticated(AuthFailure::Expired)
+        ));
     }
 
     #[test]
     fn wrong_secret_or_use_is_rejected() {
         let now = Utc::now();
         let t = JwtKeys::new(b"secret").issue(esc(), TokenUse::Refresh, now, Duration::minutes(5));
-        let bad = JwtKeys::new(b"other").verify(&t, TokenUse::Refresh, now).unwrap_err();
-        assert!(matches!(bad, AppError::Unauthenticated(AuthFailure::InvalidToken)));
-        let wrong_use = JwtKeys::new(b"secret").verify(&t, TokenUse::Auth, now).unwrap_err();
-        assert!(matches!(wrong_use, AppError::Unauthenticated(AuthFailure::InvalidToken)));
+        let bad = JwtKeys::new(b"other")
+            .verify(&t, TokenUse::Refresh, now)
+            .unwrap_err();
+        assert!(matches!(
+            bad,
+            AppError::Unauthenticated(AuthFailure::InvalidToken)
+        ));
+        let wrong_use = JwtKeys::new(b"secret")
+            .verify(&t, TokenUse::Auth, now)
+            .unwrap_err();
+        assert!(matches!(
+            wrong_use,
+            AppError::Unauthenticated(AuthFailure::InvalidToken)
+        ));
     }
 }

@@ -24,18 +24,39 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(store: DynStore, clock: Arc<dyn Clock>, jwt_secret: &str, config: AuthConfig) -> Self {
-        let passwords = password::Passwords::new(config.argon2_memory_kib, config.argon2_iterations);
+    pub fn new(
+        store: DynStore,
+        clock: Arc<dyn Clock>,
+        jwt_secret: &str,
+        config: AuthConfig,
+    ) -> Self {
+        let passwords =
+            password::Passwords::new(config.argon2_memory_kib, config.argon2_iterations);
         let dummy_hash = passwords.hash_plain(&token::generate());
-        Authenticator { store, clock, jwt: jwt::JwtKeys::new(jwt_secret.as_bytes()), passwords, config, dummy_hash }
+        Authenticator {
+            store,
+            clock,
+            jwt: jwt::JwtKeys::new(jwt_secret.as_bytes()),
+            passwords,
+            config,
+            dummy_hash,
+        }
     }
 
     /// Username and SHA-1 hex of the password -> the identity, or 401 `credentials_invalid`.
     /// Disabled users and NO_LOGIN users cannot log in.
     pub async fn login(&self, email: &str, sha1_hex: &str) -> Result<Identity, AppError> {
-        let identity = self.store.identity_by_email(&email.trim().to_ascii_lowercase()).await?;
-        let stored = identity.as_ref().map_or_else(|| self.dummy_hash.clone(), |i| i.password_hash.clone());
-        let verified = self.passwords.verify_async(sha1_hex.to_string(), stored).await;
+        let identity = self
+            .store
+            .identity_by_email(&email.trim().to_ascii_lowercase())
+            .await?;
+        let stored = identity
+            .as_ref()
+            .map_or_else(|| self.dummy_hash.clone(), |i| i.password_hash.clone());
+        let verified = self
+            .passwords
+            .verify_async(sha1_hex.to_string(), stored)
+            .await;
         match identity {
             Some(i) if verified && i.state == "ENABLED" && i.access_level.can_login() => Ok(i),
             _ => Err(AppError::Unauthenticated(AuthFailure::Credentials)),
@@ -43,16 +64,35 @@ impl Authenticator {
     }
 
     /// A new session token for a logged-in identity; `persist` keeps it until logout.
-    pub async fn open_session(&self, i: &Identity, persist: bool, request_id: Option<String>) -> Result<String, AppError> {
+    pub async fn open_session(
+        &self,
+        i: &Identity,
+        persist: bool,
+        request_id: Option<String>,
+    ) -> Result<String, AppError> {
         let now = self.clock.now();
         let secret = token::generate();
         let (kind, expires_at) = if persist {
             (TokenKind::Persistent, None)
         } else {
-            (TokenKind::Session, Some(now + Duration::minutes(self.config.session_minutes)))
+            (
+                TokenKind::Session,
+                Some(now + Duration::minutes(self.config.session_minutes)),
+            )
         };
-        let actor = crate::store::Actor { user_id: Some(i.user_id), org_id: Some(i.org_id), request_id, at: now };
-        let new = crate::store::NewToken { user_id: i.user_id, token_hash: token::hash(&secret), label: None, kind, expires_at };
+        let actor = crate::store::Actor {
+            user_id: Some(i.user_id),
+            org_id: Some(i.org_id),
+            request_id,
+            at: now,
+        };
+        let new = crate::store::NewToken {
+            user_id: i.user_id,
+            token_hash: token::hash(&secret),
+            label: None,
+            kind,
+            expires_at,
+        };
         self.store.token_create(new, &actor).await?;
         Ok(secret)
     }
@@ -61,7 +101,11 @@ impl Authenticator {
     pub async fn application_token(&self, secret: &str) -> Result<(i64, Identity), AppError> {
         let now = self.clock.now();
         let bad = AppError::Unauthenticated(AuthFailure::Credentials);
-        let found = self.store.token_by_hash(&token::hash(secret)).await?.ok_or(bad.clone())?;
+        let found = self
+            .store
+            .token_by_hash(&token::hash(secret))
+            .await?
+            .ok_or(bad.clone())?;
         let t = &found.token;
         let usable = t.kind == TokenKind::Application
             && t.revoked_at.is_none()
@@ -81,21 +125,33 @@ impl Authenticator {
             (jwt::TokenUse::Auth, Some(_)) => self.config.app_jwt_minutes,
             (jwt::TokenUse::Auth, None) => self.config.user_jwt_minutes,
         };
-        let esc = jwt::Esc { org: i.org_id, app, usr: i.user_id };
-        self.jwt.issue(esc, token_use, self.clock.now(), Duration::minutes(minutes))
+        let esc = jwt::Esc {
+            org: i.org_id,
+            app,
+            usr: i.user_id,
+        };
+        self.jwt
+            .issue(esc, token_use, self.clock.now(), Duration::minutes(minutes))
     }
 
     /// A refresh token -> the identity it was issued to, still allowed to log in.
     pub async fn refresh(&self, refresh_token: &str) -> Result<Identity, AppError> {
         let bad = AppError::Unauthenticated(AuthFailure::Credentials);
-        let claims = self.jwt.verify(refresh_token, jwt::TokenUse::Refresh, self.clock.now()).map_err(|_| bad.clone())?;
+        let claims = self
+            .jwt
+            .verify(refresh_token, jwt::TokenUse::Refresh, self.clock.now())
+            .map_err(|_| bad.clone())?;
         match self.store.identity_by_user(claims.esc.usr).await? {
             Some(i) if i.state == "ENABLED" && i.access_level.can_login() => Ok(i),
             _ => Err(bad),
         }
     }
 
-    pub async fn authenticate(&self, bearer: &str, request_id: Option<String>) -> Result<Principal, AppError> {
+    pub async fn authenticate(
+        &self,
+        bearer: &str,
+        request_id: Option<String>,
+    ) -> Result<Principal, AppError> {
         let now = self.clock.now();
         if jwt::looks_like_jwt(bearer) {
             let claims = self.jwt.verify(bearer, jwt::TokenUse::Auth, now)?;
@@ -106,11 +162,9 @@ impl Authenticator {
                 .ok_or(AppError::Unauthenticated(AuthFailure::InvalidToken))?;
             // A JWT obtained with an application token dies with that token.
             if let Some(app) = claims.esc.app {
-                let live = self
-                    .store
-                    .token_get(app)
-                    .await?
-                    .is_some_and(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now));
+                let live = self.store.token_get(app).await?.is_some_and(|t| {
+                    t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now)
+                });
                 if !live {
                     return Err(AppError::Unauthenticated(AuthFailure::InvalidToken));
                 }
@@ -132,9 +186,12 @@ impl Authenticator {
         }
         // Sessions slide: each use moves the expiry. Writes are skipped within a short window so
         // that a burst of requests costs one update, not one per request.
-        let stale = t.last_used_at.is_none_or(|u| now - u > Duration::seconds(30));
+        let stale = t
+            .last_used_at
+            .is_none_or(|u| now - u > Duration::seconds(30));
         if stale {
-            let expires = (t.kind == TokenKind::Session).then(|| now + Duration::minutes(self.config.session_minutes));
+            let expires = (t.kind == TokenKind::Session)
+                .then(|| now + Duration::minutes(self.config.session_minutes));
             self.store.token_touch(t.id, now, expires).await?;
         }
         principal_for(found.identity, Some(t.id), request_id)
@@ -146,7 +203,11 @@ impl Authenticator {
 }
 
 /// Only enabled users whose level allows login act through a token.
-pub fn principal_for(i: Identity, token_id: Option<i64>, request_id: Option<String>) -> Result<Principal, AppError> {
+pub fn principal_for(
+    i: Identity,
+    token_id: Option<i64>,
+    request_id: Option<String>,
+) -> Result<Principal, AppError> {
     if i.state != "ENABLED" || !i.access_level.can_login() {
         return Err(AppError::Unauthenticated(AuthFailure::InvalidToken));
     }

@@ -1,7 +1,9 @@
 //! Passwords: argon2id over the SHA-1 hex of the password. TelecomX clients send the password in
 //! plain text (simgate takes its SHA-1), emnify clients send the SHA-1 hex themselves; both verify
 //! against the one stored hash.
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha1::{Digest, Sha1};
 
@@ -21,8 +23,13 @@ pub fn is_sha1_hex(s: &str) -> bool {
 
 impl Passwords {
     pub fn new(memory_kib: u32, iterations: u32) -> Self {
-        let params = Params::new(memory_kib.max(Params::MIN_M_COST), iterations.max(1), 1, None)
-            .unwrap_or_default();
+        let params = Params::new(
+            memory_kib.max(Params::MIN_M_COST),
+            iterations.max(1),
+            1,
+            None,
+        )
+        .unwrap_or_default();
         Passwords { params }
     }
 
@@ -44,19 +51,27 @@ impl Passwords {
 
     pub fn verify_sha1_hex(&self, sha1_hex: &str, stored: &str) -> bool {
         PasswordHash::new(stored)
-            .map(|h| self.argon2().verify_password(sha1_hex.to_ascii_lowercase().as_bytes(), &h).is_ok())
+            .map(|h| {
+                self.argon2()
+                    .verify_password(sha1_hex.to_ascii_lowercase().as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false)
     }
 
     /// Hashing is deliberately slow: keep it off the async workers.
     pub async fn hash_plain_async(&self, plain: String) -> String {
         let me = self.clone();
-        tokio::task::spawn_blocking(move || me.hash_plain(&plain)).await.expect("hashing task")
+        tokio::task::spawn_blocking(move || me.hash_plain(&plain))
+            .await
+            .expect("hashing task")
     }
 
     pub async fn verify_async(&self, sha1_hex: String, stored: String) -> bool {
         let me = self.clone();
-        tokio::task::spawn_blocking(move || me.verify_sha1_hex(&sha1_hex, &stored)).await.unwrap_or(false)
+        tokio::task::spawn_blocking(move || me.verify_sha1_hex(&sha1_hex, &stored))
+            .await
+            .unwrap_or(false)
     }
 }
 
@@ -78,7 +93,10 @@ mod tests {
 
     #[test]
     fn sha1_hex_is_what_emnify_clients_send() {
-        assert_eq!(sha1_hex("password"), "5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8");
+        assert_eq!(
+            sha1_hex("password"),
+            "5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8"
+        );
         assert!(is_sha1_hex("5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8"));
         assert!(!is_sha1_hex("password"));
     }

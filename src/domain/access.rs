@@ -4,7 +4,9 @@ use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AccessLevel {
     NoLogin,
@@ -29,10 +31,14 @@ impl AccessLevel {
         AccessLevel::Admin,
     ];
     /// VIEWER, MANAGER, OWNER: their own org only.
-    pub const CUSTOMER: &'static [AccessLevel] =
-        &[AccessLevel::Viewer, AccessLevel::Manager, AccessLevel::Owner];
+    pub const CUSTOMER: &'static [AccessLevel] = &[
+        AccessLevel::Viewer,
+        AccessLevel::Manager,
+        AccessLevel::Owner,
+    ];
     /// RESELLER, RESELLER_ADMIN: their org's subtree.
-    pub const RESELLER: &'static [AccessLevel] = &[AccessLevel::Reseller, AccessLevel::ResellerAdmin];
+    pub const RESELLER: &'static [AccessLevel] =
+        &[AccessLevel::Reseller, AccessLevel::ResellerAdmin];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,7 +54,9 @@ impl AccessLevel {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|l| l.as_str().eq_ignore_ascii_case(s))
+        Self::ALL
+            .into_iter()
+            .find(|l| l.as_str().eq_ignore_ascii_case(s))
     }
 
     /// ADMIN exists only in the PLATFORM org; RESELLER and RESELLER_ADMIN only in reseller-kind orgs.
@@ -118,7 +126,9 @@ impl Principal {
                 org_id: self.org_id,
                 path: self.org_path.clone(),
             },
-            _ => Scope::Org { org_id: self.org_id },
+            _ => Scope::Org {
+                org_id: self.org_id,
+            },
         }
     }
 
@@ -138,7 +148,12 @@ impl Principal {
     /// May the caller act on behalf of (issue tokens for, manage) a user at `level` in the org at
     /// `org_path`? The user must be in scope, and nobody hands out more than they hold. Customer
     /// levels manage only their own org, and only from MANAGER up.
-    pub fn may_act_for(&self, target_org_id: i64, target_org_path: &str, level: AccessLevel) -> bool {
+    pub fn may_act_for(
+        &self,
+        target_org_id: i64,
+        target_org_path: &str,
+        level: AccessLevel,
+    ) -> bool {
         self.sees_org(target_org_id, target_org_path) && level <= self.level
     }
 }
@@ -199,7 +214,9 @@ mod tests {
     #[test]
     fn require_refuses_levels_not_listed() {
         let p = principal(AccessLevel::Reseller, 7, "/1/7/");
-        assert!(p.require(&[AccessLevel::ResellerAdmin, AccessLevel::Admin]).is_err());
+        assert!(p
+            .require(&[AccessLevel::ResellerAdmin, AccessLevel::Admin])
+            .is_err());
         assert!(p.require(AccessLevel::RESELLER).is_ok());
     }
 

@@ -48,7 +48,10 @@ impl EntityRef {
         if let Some(oid) = ObjectId::parse(s) {
             return Some(EntityRef::Oid(oid));
         }
-        s.parse::<i64>().ok().filter(|id| *id > 0).map(EntityRef::Id)
+        s.parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(EntityRef::Id)
     }
 }
 
@@ -62,7 +65,10 @@ mod tests {
         let a = ObjectId::generate(now);
         let b = ObjectId::generate(now);
         assert_eq!(a.as_str().len(), 24);
-        assert!(a.as_str().bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        assert!(a
+            .as_str()
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
         assert_ne!(a, b);
         assert_eq!(&a.as_str()[..8], &format!("{:08x}", now.timestamp() as u32));
     }
@@ -70,7 +76,9 @@ mod tests {
     #[test]
     fn parse_is_case_insensitive_and_strict_on_length() {
         assert_eq!(
-            ObjectId::parse("61F4FD7734697B28CCAF89FF").unwrap().as_str(),
+            ObjectId::parse("61F4FD7734697B28CCAF89FF")
+                .unwrap()
+                .as_str(),
             "61f4fd7734697b28ccaf89ff"
         );
         assert!(ObjectId::parse("61f4fd7734697b28ccaf89f").is_none());
@@ -80,7 +88,10 @@ mod tests {
     #[test]
     fn entity_ref_accepts_id_or_oid() {
         assert_eq!(EntityRef::parse("42"), Some(EntityRef::Id(42)));
-        assert!(matches!(EntityRef::parse("61f4fd7734697b28ccaf89ff"), Some(EntityRef::Oid(_))));
+        assert!(matches!(
+            EntityRef::parse("61f4fd7734697b28ccaf89ff"),
+            Some(EntityRef::Oid(_))
+        ));
         assert_eq!(EntityRef::parse("0"), None);
         assert_eq!(EntityRef::parse("abc"), None);
     }

@@ -32,7 +32,9 @@ impl OrgKind {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str().eq_ignore_ascii_case(s))
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s))
     }
 
     /// emnify organisation type id.
@@ -48,7 +50,10 @@ impl OrgKind {
 
     /// A TelecomX "reseller": an org that sells on to customers of its own.
     pub fn is_reseller(self) -> bool {
-        matches!(self, OrgKind::Mno | OrgKind::ServiceProvider | OrgKind::Reseller)
+        matches!(
+            self,
+            OrgKind::Mno | OrgKind::ServiceProvider | OrgKind::Reseller
+        )
     }
 
     /// Which kinds may be created under an org of this kind. There is one PLATFORM (the root);
@@ -102,7 +107,10 @@ mod tests {
             assert!(path_in_subtree(p, "/1/7/"));
         }
         for p in outside {
-            assert!(!(p >= lo.as_str() && p < hi.as_str()), "{p} should be outside");
+            assert!(
+                !(p >= lo.as_str() && p < hi.as_str()),
+                "{p} should be outside"
+            );
             assert!(!path_in_subtree(p, "/1/7/"));
         }
     }

@@ -30,7 +30,10 @@ impl Page {
                 .ok()
                 .filter(|l| (1..=Self::MAX_LIMIT).contains(l))
                 .ok_or_else(|| {
-                    AppError::invalid("limit", format!("limit must be an integer from 1 to {}", Self::MAX_LIMIT))
+                    AppError::invalid(
+                        "limit",
+                        format!("limit must be an integer from 1 to {}", Self::MAX_LIMIT),
+                    )
                 })?,
         };
         Ok(Page { offset, limit })
@@ -39,7 +42,10 @@ impl Page {
 
 impl Default for Page {
     fn default() -> Self {
-        Page { offset: 0, limit: Self::DEFAULT_LIMIT }
+        Page {
+            offset: 0,
+            limit: Self::DEFAULT_LIMIT,
+        }
     }
 }
 
@@ -48,7 +54,10 @@ pub fn parse_bool(name: &str, value: &str) -> Result<bool, AppError> {
     match value {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
-        _ => Err(AppError::invalid(name.to_string(), format!("{name} must be true or false"))),
+        _ => Err(AppError::invalid(
+            name.to_string(),
+            format!("{name} must be true or false"),
+        )),
     }
 }
 
@@ -62,8 +71,20 @@ mod tests {
 
     #[test]
     fn defaults_and_bounds() {
-        assert_eq!(Page::parse(None, None).unwrap(), Page { offset: 0, limit: 100 });
-        assert_eq!(Page::parse(Some("10"), Some("25")).unwrap(), Page { offset: 10, limit: 25 });
+        assert_eq!(
+            Page::parse(None, None).unwrap(),
+            Page {
+                offset: 0,
+                limit: 100
+            }
+        );
+        assert_eq!(
+            Page::parse(Some("10"), Some("25")).unwrap(),
+            Page {
+                offset: 10,
+                limit: 25
+            }
+        );
         assert_eq!(Page::parse(None, Some("500")).unwrap().limit, 500);
         assert_eq!(code(Page::parse(None, Some("0")).unwrap_err()), "limit");
         assert_eq!(code(Page::parse(None, Some("501")).unwrap_err()), "limit");
@@ -75,6 +96,9 @@ mod tests {
     fn booleans() {
         assert!(parse_bool("autoAssign", "1").unwrap());
         assert!(!parse_bool("autoAssign", "false").unwrap());
-        assert_eq!(code(parse_bool("autoAssign", "yes").unwrap_err()), "autoAssign");
+        assert_eq!(
+            code(parse_bool("autoAssign", "yes").unwrap_err()),
+            "autoAssign"
+        );
     }
 }

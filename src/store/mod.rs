@@ -77,7 +77,12 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(at: DateTime<Utc>) -> Self {
-        Actor { user_id: None, org_id: None, request_id: None, at }
+        Actor {
+            user_id: None,
+            org_id: None,
+            request_id: None,
+            at,
+        }
     }
 }
 
@@ -184,10 +189,14 @@ impl TokenKind {
 impl TryFrom<String> for TokenKind {
     type Error = String;
     fn try_from(s: String) -> Result<Self, Self::Error> {
-        [TokenKind::Session, TokenKind::Persistent, TokenKind::Application]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown token kind {s:?}"))
+        [
+            TokenKind::Session,
+            TokenKind::Persistent,
+            TokenKind::Application,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| format!("unknown token kind {s:?}"))
     }
 }
 
@@ -240,7 +249,12 @@ pub trait MetaStore: Send + Sync {
 pub trait OrgStore: Send + Sync {
     async fn org_create(&self, new: NewOrg, actor: &Actor) -> StoreResult<Org>;
     async fn org_find(&self, r: &EntityRef) -> StoreResult<Option<Org>>;
-    async fn org_list(&self, scope: &Scope, parent_id: Option<i64>, page: Page) -> StoreResult<(Vec<Org>, i64)>;
+    async fn org_list(
+        &self,
+        scope: &Scope,
+        parent_id: Option<i64>,
+        page: Page,
+    ) -> StoreResult<(Vec<Org>, i64)>;
     async fn org_update(&self, id: i64, patch: OrgPatch, actor: &Actor) -> StoreResult<Org>;
     async fn org_count(&self) -> StoreResult<i64>;
 }
@@ -249,7 +263,12 @@ pub trait OrgStore: Send + Sync {
 pub trait UserStore: Send + Sync {
     async fn user_create(&self, new: NewUser, actor: &Actor) -> StoreResult<User>;
     async fn user_find(&self, r: &EntityRef) -> StoreResult<Option<User>>;
-    async fn user_list(&self, scope: &Scope, org_id: Option<i64>, page: Page) -> StoreResult<(Vec<User>, i64)>;
+    async fn user_list(
+        &self,
+        scope: &Scope,
+        org_id: Option<i64>,
+        page: Page,
+    ) -> StoreResult<(Vec<User>, i64)>;
     async fn user_update(&self, id: i64, patch: UserPatch, actor: &Actor) -> StoreResult<User>;
     async fn identity_by_email(&self, email: &str) -> StoreResult<Option<Identity>>;
     async fn identity_by_user(&self, user_id: i64) -> StoreResult<Option<Identity>>;
@@ -261,7 +280,12 @@ pub trait TokenStore: Send + Sync {
     async fn token_get(&self, id: i64) -> StoreResult<Option<Token>>;
     async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenIdentity>>;
     /// Records use; moves a session's expiry forward when `expires_at` is given.
-    async fn token_touch(&self, id: i64, at: DateTime<Utc>, expires_at: Option<DateTime<Utc>>) -> StoreResult<()>;
+    async fn token_touch(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
     async fn token_revoke(&self, id: i64, actor: &Actor) -> StoreResult<bool>;
     /// Revokes every SESSION and PERSISTENT token of the user (not APPLICATION tokens).
     async fn token_revoke_sessions(&self, user_id: i64, actor: &Actor) -> StoreResult<u64>;
@@ -308,7 +332,8 @@ macro_rules! push_scope {
                 $qb.push(concat!(" AND ", $path_col, " < ")).push_bind(hi);
             }
             crate::domain::access::Scope::Org { org_id } => {
-                $qb.push(concat!(" AND ", $org_id_col, " = ")).push_bind(*org_id);
+                $qb.push(concat!(" AND ", $org_id_col, " = "))
+                    .push_bind(*org_id);
             }
         }
     }};
@@ -328,9 +353,13 @@ pub mod sqlite;
 /// Opens the store the URL names (`postgres://` or `sqlite://`) and applies migrations.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DynStore> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PgStore::connect(url, max_connections).await?))
+        Ok(Arc::new(
+            postgres::PgStore::connect(url, max_connections).await?,
+        ))
     } else if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::SqliteStore::connect(url, max_connections).await?))
+        Ok(Arc::new(
+            sqlite::SqliteStore::connect(url, max_connections).await?,
+        ))
     } else {
         anyhow::bail!("unsupported database URL scheme (expected postgres:// or sqlite://)")
     }
@@ -342,7 +371,10 @@ mod tests {
 
     #[test]
     fn sqlite_constraint_names_follow_the_convention() {
-        assert_eq!(sqlite_constraint_name("UNIQUE constraint failed: users.email"), "users_email_key");
+        assert_eq!(
+            sqlite_constraint_name("UNIQUE constraint failed: users.email"),
+            "users_email_key"
+        );
         assert_eq!(
             sqlite_constraint_name("UNIQUE constraint failed: sim_inventory_counts.storage_org_id, sim_inventory_counts.network"),
             "sim_inventory_counts_storage_org_id_network_key"

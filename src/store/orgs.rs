@@ -1,6 +1,7 @@
 //! Organisations: the tenant tree.
 
-pub(crate) const ORG_COLUMNS: &str = "id, oid, name, kind, parent_id, path, country, created_at, updated_at";
+pub(crate) const ORG_COLUMNS: &str =
+    "id, oid, name, kind, parent_id, path, country, created_at, updated_at";
 
 macro_rules! impl_org_store {
     ($store:ty, $db:ty) => {

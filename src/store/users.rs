@@ -9,7 +9,11 @@ pub(crate) const IDENTITY_COLUMNS: &str = "u.id AS user_id, u.oid AS user_oid, u
 
 /// `a, b` -> `t.a, t.b`
 pub(crate) fn qualified(columns: &str, alias: &str) -> String {
-    columns.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+    columns
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 macro_rules! impl_user_store {

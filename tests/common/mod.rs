@@ -39,9 +39,11 @@ enum TestDb {
     Postgres { admin_url: String, name: String },
 }
 
-impl Drop for TestDb {
+/// The database goes with the app. (Drop on `TestApp` itself, not on a field: a story that uses
+/// only `app.state` would otherwise capture just that field and drop the database under it.)
+impl Drop for TestApp {
     fn drop(&mut self) {
-        match self {
+        match &self.db {
             TestDb::Sqlite(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -51,11 +53,18 @@ impl Drop for TestDb {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime: use a thread with a runtime of its own.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
                     rt.block_on(async {
                         use sqlx::Connection;
                         if let Ok(mut c) = sqlx::PgConnection::connect(&admin_url).await {
-                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).await;
+                            let _ = sqlx::query(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .execute(&mut c)
+                            .await;
                         }
                     })
                 })
@@ -86,41 +95,78 @@ async fn sqlite_db() -> (String, TestDb) {
 async fn postgres_db(admin_url: &str) -> (String, TestDb) {
     use sqlx::Connection;
     let name = unique_name();
-    let mut c = sqlx::PgConnection::connect(admin_url).await.expect("SIMGATE_TEST_DATABASE_URL reachable");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await.expect("create test database");
+    let mut c = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("SIMGATE_TEST_DATABASE_URL reachable");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut c)
+        .await
+        .expect("create test database");
     let mut url = url::Url::parse(admin_url).expect("valid postgres URL");
     url.set_path(&format!("/{name}"));
-    (url.to_string(), TestDb::Postgres { admin_url: admin_url.to_string(), name })
+    (
+        url.to_string(),
+        TestDb::Postgres {
+            admin_url: admin_url.to_string(),
+            name,
+        },
+    )
 }
 
 pub fn postgres_url() -> Option<String> {
-    std::env::var("SIMGATE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("SIMGATE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 impl TestApp {
     pub async fn new(backend: &'static str, tweak: impl Fn(&mut Config)) -> TestApp {
         let (url, db) = match backend {
             "sqlite" => sqlite_db().await,
-            "postgres" => postgres_db(&postgres_url().expect("postgres backend needs SIMGATE_TEST_DATABASE_URL")).await,
+            "postgres" => {
+                postgres_db(
+                    &postgres_url().expect("postgres backend needs SIMGATE_TEST_DATABASE_URL"),
+                )
+                .await
+            }
             other => panic!("unknown backend {other}"),
         };
         let mut config = test_config();
         config.database.url = url;
         tweak(&mut config);
-        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 15, 12, 0, 0).unwrap()));
-        let (state, boot) = simgate::build(config.clone(), clock.clone()).await.expect("app builds");
+        let clock = Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 3, 15, 12, 0, 0).unwrap(),
+        ));
+        let (state, boot) = simgate::build(config.clone(), clock.clone())
+            .await
+            .expect("app builds");
         assert!(boot.is_some(), "a fresh database bootstraps the admin");
         let router = simgate::api::router(state.clone());
-        TestApp { backend, state, router, clock, config, db }
+        TestApp {
+            backend,
+            state,
+            router,
+            clock,
+            config,
+            db,
+        }
     }
 
-    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
         let req = match body {
-            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())),
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
             None => req.body(Body::empty()),
         }
         .unwrap();
@@ -128,7 +174,12 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: Request<Body>) -> Resp {
-        let res = self.router.clone().oneshot(req).await.expect("router is infallible");
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router is infallible");
         Resp::read(res).await
     }
 
@@ -137,11 +188,13 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
-        self.request(Method::POST, path, Some(token), Some(body)).await
+        self.request(Method::POST, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Resp {
-        self.request(Method::PATCH, path, Some(token), Some(body)).await
+        self.request(Method::PATCH, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Resp {
@@ -151,9 +204,20 @@ impl TestApp {
     /// TelecomX login; the session token.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let r = self
-            .request(Method::POST, "/auth/login", None, Some(serde_json::json!({"username": email, "password": password})))
+            .request(
+                Method::POST,
+                "/auth/login",
+                None,
+                Some(serde_json::json!({"username": email, "password": password})),
+            )
             .await;
-        assert_eq!(r.status, StatusCode::OK, "{} login {email}: {}", self.backend, r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{} login {email}: {}",
+            self.backend,
+            r.body
+        );
         r.body["token"].as_str().unwrap().to_string()
     }
 
@@ -176,7 +240,12 @@ impl Resp {
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, headers, body, text }
+        Resp {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     /// TelecomX envelope: asserts status and `error.code`.
@@ -184,14 +253,22 @@ impl Resp {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
         assert_eq!(self.body["error"]["code"], code, "body: {}", self.text);
         assert_eq!(self.body["error"]["status"], status, "body: {}", self.text);
-        assert!(self.body["error"]["message"].is_string(), "body: {}", self.text);
+        assert!(
+            self.body["error"]["message"].is_string(),
+            "body: {}",
+            self.text
+        );
     }
 
     /// emnify envelope: asserts status and `error_code`.
     pub fn assert_emnify_error(&self, status: u16, code: u16) {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
         assert_eq!(self.body["error_code"], code, "body: {}", self.text);
-        assert!(self.body["error_token"].is_string() && self.body["message"].is_string(), "body: {}", self.text);
+        assert!(
+            self.body["error_token"].is_string() && self.body["message"].is_string(),
+            "body: {}",
+            self.text
+        );
     }
 }
 
@@ -244,7 +321,14 @@ impl Fixture {
         let store = &app.state.store;
         let actor = Actor::system(app.state.now());
         let (platforms, _) = store
-            .org_list(&simgate::domain::access::Scope::All, None, simgate::domain::paging::Page { offset: 0, limit: 1 })
+            .org_list(
+                &simgate::domain::access::Scope::All,
+                None,
+                simgate::domain::paging::Page {
+                    offset: 0,
+                    limit: 1,
+                },
+            )
             .await
             .unwrap();
         let mut orgs: HashMap<&'static str, Org> = HashMap::new();
@@ -270,8 +354,15 @@ impl Fixture {
         let mut users = HashMap::new();
         for (key, _, _) in ORG_TREE {
             let org = &orgs[key];
-            for level in AccessLevel::ALL.into_iter().filter(|l| l.allowed_in(org.kind)) {
-                let email = format!("{}.{}@fixture.test", key.to_lowercase(), level.as_str().to_lowercase());
+            for level in AccessLevel::ALL
+                .into_iter()
+                .filter(|l| l.allowed_in(org.kind))
+            {
+                let email = format!(
+                    "{}.{}@fixture.test",
+                    key.to_lowercase(),
+                    level.as_str().to_lowercase()
+                );
                 let user = store
                     .user_create(
                         NewUser {
@@ -307,7 +398,11 @@ impl Fixture {
     }
 
     pub fn token(&self, org: &str, level: AccessLevel) -> &str {
-        &self.users.get(&(org_key(org), level)).unwrap_or_else(|| panic!("no {level:?} user in {org}")).1
+        &self
+            .users
+            .get(&(org_key(org), level))
+            .unwrap_or_else(|| panic!("no {level:?} user in {org}"))
+            .1
     }
 
     pub fn user(&self, org: &str, level: AccessLevel) -> &User {
@@ -320,12 +415,21 @@ impl Fixture {
 
     /// Every (org, level) that can log in.
     pub fn principals(&self) -> Vec<(&'static str, AccessLevel)> {
-        let mut v: Vec<_> = self.users.keys().copied().filter(|(_, l)| l.can_login()).collect();
+        let mut v: Vec<_> = self
+            .users
+            .keys()
+            .copied()
+            .filter(|(_, l)| l.can_login())
+            .collect();
         v.sort();
         v
     }
 }
 
 fn org_key(key: &str) -> &'static str {
-    ORG_TREE.iter().find(|(k, _, _)| *k == key).map(|(k, _, _)| *k).unwrap_or_else(|| panic!("unknown org {key}"))
+    ORG_TREE
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(k, _, _)| *k)
+        .unwrap_or_else(|| panic!("unknown org {key}"))
 }

@@ -9,7 +9,10 @@ use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(orgs::routes()).merge(users::routes()).merge(tokens::routes())
+    OpenApiRouter::new()
+        .merge(orgs::routes())
+        .merge(users::routes())
+        .merge(tokens::routes())
 }
 
 /// An `{id|oid}` path segment; anything else names nothing (404).

@@ -17,7 +17,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(get, update))
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get, update))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -70,8 +72,17 @@ pub fn ref_text(v: Option<serde_json::Value>) -> Option<String> {
 /// Create an organisation under a parent the caller can see.
 #[utoipa::path(post, path = "/admin/v1/organisations", tag = "admin", security(("bearer" = [])), request_body = CreateOrgRequest,
     responses((status = 201, body = OrgDto), (status = 403, description = "access_denied"), (status = 422, description = "name / kind / parent")))]
-async fn create(State(state): State<AppState>, Require(p, ..): Require<AdminApi>, Json(req): Json<CreateOrgRequest>) -> AppResult<(StatusCode, Json<OrgDto>)> {
-    let input = CreateOrg { name: req.name, kind: req.kind, parent: ref_text(req.parent), country: req.country };
+async fn create(
+    State(state): State<AppState>,
+    Require(p, ..): Require<AdminApi>,
+    Json(req): Json<CreateOrgRequest>,
+) -> AppResult<(StatusCode, Json<OrgDto>)> {
+    let input = CreateOrg {
+        name: req.name,
+        kind: req.kind,
+        parent: ref_text(req.parent),
+        country: req.country,
+    };
     let org = admin::create_org(&state, &p, input).await?;
     Ok((StatusCode::CREATED, Json(org.into())))
 }
@@ -79,22 +90,37 @@ async fn create(State(state): State<AppState>, Require(p, ..): Require<AdminApi>
 /// Organisations in the caller's scope, optionally the children of `parent`.
 #[utoipa::path(get, path = "/admin/v1/organisations", tag = "admin", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, body = Listing<OrgDto>), (status = 403, description = "access_denied")))]
-async fn list(State(state): State<AppState>, Require(p, ..): Require<AdminApi>, Query(q): Query<ListQuery>) -> AppResult<Json<Listing<OrgDto>>> {
+async fn list(
+    State(state): State<AppState>,
+    Require(p, ..): Require<AdminApi>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<Listing<OrgDto>>> {
     let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
     let parent = match q.parent.as_deref() {
         Some(raw) => Some(admin::org_filter(&state, &p, "parent", raw).await?.id),
         None => None,
     };
     let (orgs, total) = state.store.org_list(&p.scope(), parent, page).await?;
-    Ok(Json(Listing { offset: page.offset, limit: page.limit, total, items: orgs.into_iter().map(Into::into).collect() }))
+    Ok(Json(Listing {
+        offset: page.offset,
+        limit: page.limit,
+        total,
+        items: orgs.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// One organisation (404 outside the caller's scope).
 #[utoipa::path(get, path = "/admin/v1/organisations/{ref}", tag = "admin", security(("bearer" = [])),
     params(("ref" = String, Path, description = "id or oid")),
     responses((status = 200, body = OrgDto), (status = 404, description = "not_found")))]
-async fn get(State(state): State<AppState>, Require(p, ..): Require<AdminApi>, Path(r): Path<String>) -> AppResult<Json<OrgDto>> {
-    Ok(Json(admin::visible_org(&state, &p, &path_ref(&r)?).await?.into()))
+async fn get(
+    State(state): State<AppState>,
+    Require(p, ..): Require<AdminApi>,
+    Path(r): Path<String>,
+) -> AppResult<Json<OrgDto>> {
+    Ok(Json(
+        admin::visible_org(&state, &p, &path_ref(&r)?).await?.into(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -117,5 +143,9 @@ async fn update(
     Path(r): Path<String>,
     Json(req): Json<UpdateOrgRequest>,
 ) -> AppResult<Json<OrgDto>> {
-    Ok(Json(admin::update_org(&state, &p, &path_ref(&r)?, req.name, req.country).await?.into()))
+    Ok(Json(
+        admin::update_org(&state, &p, &path_ref(&r)?, req.name, req.country)
+            .await?
+            .into(),
+    ))
 }

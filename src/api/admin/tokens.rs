@@ -16,7 +16,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(revoke))
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(revoke))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -60,10 +62,17 @@ impl From<Token> for TokenDto {
 }
 
 /// The user in the path, if the caller may act for it (in scope, not above the caller's level).
-async fn target_user(state: &AppState, p: &crate::domain::access::Principal, r: &str) -> AppResult<crate::store::User> {
+async fn target_user(
+    state: &AppState,
+    p: &crate::domain::access::Principal,
+    r: &str,
+) -> AppResult<crate::store::User> {
     let (user, org) = admin::visible_user(state, p, &path_ref(r)?).await?;
     if !p.may_act_for(org.id, &org.path, user.access_level) {
-        return Err(AppError::forbidden("id", "You cannot act for a user above your own level"));
+        return Err(AppError::forbidden(
+            "id",
+            "You cannot act for a user above your own level",
+        ));
     }
     Ok(user)
 }
@@ -83,7 +92,12 @@ async fn create(
     let (t, secret) = admin::issue_token(&state, &p, &user, req.label, req.expires_in_days).await?;
     Ok((
         StatusCode::CREATED,
-        Json(CreatedToken { id: t.id, token: secret, label: t.label, expires_at: t.expires_at.as_ref().map(iso_millis) }),
+        Json(CreatedToken {
+            id: t.id,
+            token: secret,
+            label: t.label,
+            expires_at: t.expires_at.as_ref().map(iso_millis),
+        }),
     ))
 }
 
@@ -107,22 +121,43 @@ async fn list(
     let (user, _) = admin::visible_user(&state, &p, &path_ref(&r)?).await?;
     let tokens = state.store.token_list(user.id).await?;
     let total = tokens.len() as i64;
-    let items = tokens.into_iter().skip(page.offset as usize).take(page.limit as usize).map(Into::into).collect();
-    Ok(Json(Listing { offset: page.offset, limit: page.limit, total, items }))
+    let items = tokens
+        .into_iter()
+        .skip(page.offset as usize)
+        .take(page.limit as usize)
+        .map(Into::into)
+        .collect();
+    Ok(Json(Listing {
+        offset: page.offset,
+        limit: page.limit,
+        total,
+        items,
+    }))
 }
 
 /// Revoke a token.
 #[utoipa::path(delete, path = "/admin/v1/tokens/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path, description = "token id")),
     responses((status = 204, description = "revoked"), (status = 404, description = "not_found")))]
-async fn revoke(State(state): State<AppState>, Require(p, ..): Require<AdminApi>, Path(id): Path<String>) -> AppResult<StatusCode> {
+async fn revoke(
+    State(state): State<AppState>,
+    Require(p, ..): Require<AdminApi>,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
     let missing = || AppError::not_found("not_found", "Token not found");
     let id: i64 = id.parse().map_err(|_| missing())?;
-    let token = state.store.token_get(id).await?.filter(|t| t.revoked_at.is_none()).ok_or_else(missing)?;
-    target_user(&state, &p, &token.user_id.to_string()).await.map_err(|e| match e {
-        AppError::Forbidden { .. } => e,
-        _ => missing(),
-    })?;
+    let token = state
+        .store
+        .token_get(id)
+        .await?
+        .filter(|t| t.revoked_at.is_none())
+        .ok_or_else(missing)?;
+    target_user(&state, &p, &token.user_id.to_string())
+        .await
+        .map_err(|e| match e {
+            AppError::Forbidden { .. } => e,
+            _ => missing(),
+        })?;
     state.store.token_revoke(token.id, &state.actor(&p)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -18,7 +18,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(get, update))
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get, update))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -67,7 +69,11 @@ pub struct CreateUserRequest {
 #[utoipa::path(post, path = "/admin/v1/users", tag = "admin", security(("bearer" = [])), request_body = CreateUserRequest,
     responses((status = 201, body = UserDto), (status = 403, description = "access_denied / access_level"),
               (status = 409, description = "email"), (status = 422, description = "org / email / name / password / access_level")))]
-async fn create(State(state): State<AppState>, Require(p, ..): Require<AdminApi>, Json(req): Json<CreateUserRequest>) -> AppResult<(StatusCode, Json<UserDto>)> {
+async fn create(
+    State(state): State<AppState>,
+    Require(p, ..): Require<AdminApi>,
+    Json(req): Json<CreateUserRequest>,
+) -> AppResult<(StatusCode, Json<UserDto>)> {
     let input = CreateUser {
         org: ref_text(Some(req.org)).unwrap_or_default(),
         email: req.email,
@@ -82,22 +88,40 @@ async fn create(State(state): State<AppState>, Require(p, ..): Require<AdminApi>
 /// Users in the caller's scope, optionally of one organisation (`org`).
 #[utoipa::path(get, path = "/admin/v1/users", tag = "admin", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, body = Listing<UserDto>), (status = 403, description = "access_denied")))]
-async fn list(State(state): State<AppState>, Require(p, ..): Require<AdminApi>, Query(q): Query<ListQuery>) -> AppResult<Json<Listing<UserDto>>> {
+async fn list(
+    State(state): State<AppState>,
+    Require(p, ..): Require<AdminApi>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<Listing<UserDto>>> {
     let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
     let org = match q.parent.as_deref() {
         Some(raw) => Some(admin::org_filter(&state, &p, "org", raw).await?.id),
         None => None,
     };
     let (users, total) = state.store.user_list(&p.scope(), org, page).await?;
-    Ok(Json(Listing { offset: page.offset, limit: page.limit, total, items: users.into_iter().map(Into::into).collect() }))
+    Ok(Json(Listing {
+        offset: page.offset,
+        limit: page.limit,
+        total,
+        items: users.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// One user (404 outside the caller's scope).
 #[utoipa::path(get, path = "/admin/v1/users/{ref}", tag = "admin", security(("bearer" = [])),
     params(("ref" = String, Path, description = "id or oid")),
     responses((status = 200, body = UserDto), (status = 404, description = "not_found")))]
-async fn get(State(state): State<AppState>, Require(p, ..): Require<AdminApi>, Path(r): Path<String>) -> AppResult<Json<UserDto>> {
-    Ok(Json(admin::visible_user(&state, &p, &path_ref(&r)?).await?.0.into()))
+async fn get(
+    State(state): State<AppState>,
+    Require(p, ..): Require<AdminApi>,
+    Path(r): Path<String>,
+) -> AppResult<Json<UserDto>> {
+    Ok(Json(
+        admin::visible_user(&state, &p, &path_ref(&r)?)
+            .await?
+            .0
+            .into(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -121,6 +145,15 @@ async fn update(
     Path(r): Path<String>,
     Json(req): Json<UpdateUserRequest>,
 ) -> AppResult<Json<UserDto>> {
-    let input = UpdateUser { name: req.name, access_level: req.access_level, state: req.state, password: req.password };
-    Ok(Json(admin::update_user(&state, &p, &path_ref(&r)?, input).await?.into()))
+    let input = UpdateUser {
+        name: req.name,
+        access_level: req.access_level,
+        state: req.state,
+        password: req.password,
+    };
+    Ok(Json(
+        admin::update_user(&state, &p, &path_ref(&r)?, input)
+            .await?
+            .into(),
+    ))
 }

@@ -36,26 +36,40 @@ pub struct AuthenticateResponse {
 #[utoipa::path(post, path = "/api/v1/authenticate", tag = "emnify", request_body = AuthenticateRequest,
     responses((status = 200, body = AuthenticateResponse), (status = 401, description = "1101 InvalidCredentials"),
               (status = 422, description = "no credentials given")))]
-async fn authenticate(State(state): State<AppState>, body: Bytes) -> AppResult<Json<AuthenticateResponse>> {
+async fn authenticate(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> AppResult<Json<AuthenticateResponse>> {
     // Parsed by hand: the content type is not checked (clients differ) and junk must be JSON 400.
     let req: AuthenticateRequest = if body.iter().all(u8::is_ascii_whitespace) {
         AuthenticateRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| AppError::bad_request(format!("Malformed JSON body: {e}")))?
+        serde_json::from_slice(&body)
+            .map_err(|e| AppError::bad_request(format!("Malformed JSON body: {e}")))?
     };
     let auth = &state.auth;
     if let Some(secret) = req.application_token {
         let (app, identity) = auth.application_token(&secret).await?;
-        return Ok(Json(AuthenticateResponse { auth_token: auth.issue_jwt(&identity, Some(app), TokenUse::Auth), refresh_token: None }));
+        return Ok(Json(AuthenticateResponse {
+            auth_token: auth.issue_jwt(&identity, Some(app), TokenUse::Auth),
+            refresh_token: None,
+        }));
     }
     if let Some(refresh) = req.refresh_token {
         let identity = auth.refresh(&refresh).await?;
-        return Ok(Json(AuthenticateResponse { auth_token: auth.issue_jwt(&identity, None, TokenUse::Auth), refresh_token: None }));
+        return Ok(Json(AuthenticateResponse {
+            auth_token: auth.issue_jwt(&identity, None, TokenUse::Auth),
+            refresh_token: None,
+        }));
     }
     match (req.username, req.password) {
         (Some(username), Some(password)) => {
             // The contract sends the SHA-1 hex; a client sending the plain password still works.
-            let digest = if is_sha1_hex(&password) { password } else { sha1_hex(&password) };
+            let digest = if is_sha1_hex(&password) {
+                password
+            } else {
+                sha1_hex(&password)
+            };
             let identity = auth.login(&username, &digest).await?;
             Ok(Json(AuthenticateResponse {
                 auth_token: auth.issue_jwt(&identity, None, TokenUse::Auth),

@@ -70,16 +70,33 @@ pub struct LoginResponse {
     access_level: AccessLevel,
 }
 
-async fn login(state: &AppState, headers: &HeaderMap, req: LoginRequest) -> AppResult<Json<LoginResponse>> {
-    let username = req.username.filter(|u| !u.trim().is_empty()).ok_or_else(|| AppError::required("username"))?;
-    let password = req.password.filter(|p| !p.is_empty()).ok_or_else(|| AppError::required("password"))?;
+async fn login(
+    state: &AppState,
+    headers: &HeaderMap,
+    req: LoginRequest,
+) -> AppResult<Json<LoginResponse>> {
+    let username = req
+        .username
+        .filter(|u| !u.trim().is_empty())
+        .ok_or_else(|| AppError::required("username"))?;
+    let password = req
+        .password
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| AppError::required("password"))?;
     let identity = state.auth.login(&username, &sha1_hex(&password)).await?;
     let persist = req.persist.unwrap_or(false);
-    let rid = headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let rid = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let token = state.auth.open_session(&identity, persist, rid).await?;
     Ok(Json(LoginResponse {
         token,
-        expires_in_minutes: if persist { -1 } else { state.config.auth.session_minutes },
+        expires_in_minutes: if persist {
+            -1
+        } else {
+            state.config.auth.session_minutes
+        },
         employee: identity.user_oid,
         customer: identity.org_oid,
         access_level: identity.access_level,
@@ -89,14 +106,22 @@ async fn login(state: &AppState, headers: &HeaderMap, req: LoginRequest) -> AppR
 /// Log in with username and password; answers a session token.
 #[utoipa::path(post, path = "/auth/login", tag = "telecomx", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, description = "credentials_invalid")))]
-async fn login_post(State(state): State<AppState>, headers: HeaderMap, Json(req): Json<LoginRequest>) -> AppResult<Json<LoginResponse>> {
+async fn login_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<LoginRequest>,
+) -> AppResult<Json<LoginResponse>> {
     login(&state, &headers, req).await
 }
 
 /// Log in with username and password in the query string.
 #[utoipa::path(get, path = "/auth/login", tag = "telecomx", params(LoginRequest),
     responses((status = 200, body = LoginResponse), (status = 401, description = "credentials_invalid")))]
-async fn login_get(State(state): State<AppState>, headers: HeaderMap, Query(req): Query<LoginRequest>) -> AppResult<Json<LoginResponse>> {
+async fn login_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(req): Query<LoginRequest>,
+) -> AppResult<Json<LoginResponse>> {
     login(&state, &headers, req).await
 }
 
@@ -104,7 +129,10 @@ async fn login_get(State(state): State<AppState>, headers: HeaderMap, Query(req)
 #[utoipa::path(get, path = "/auth/logout", tag = "telecomx", security(("bearer" = [])),
     responses((status = 200, body = Success), (status = 401, description = "not logged in")))]
 async fn logout(State(state): State<AppState>, p: Principal) -> AppResult<Json<Success>> {
-    state.store.token_revoke_sessions(p.user_id, &state.actor(&p)).await?;
+    state
+        .store
+        .token_revoke_sessions(p.user_id, &state.actor(&p))
+        .await?;
     Ok(Success::ok())
 }
 
@@ -126,13 +154,24 @@ pub struct TokenInfo {
 /// Check a token and tell whom it belongs to.
 #[utoipa::path(get, path = "/auth/validateToken", tag = "telecomx", params(TokenQuery),
     responses((status = 200, body = TokenInfo), (status = 401, description = "invalid_token / expired")))]
-async fn validate_token(State(state): State<AppState>, parts: axum::http::request::Parts) -> AppResult<Json<TokenInfo>> {
-    let token = match Query::<TokenQuery>::try_from_uri(&parts.uri).ok().and_then(|q| q.0.token) {
+async fn validate_token(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+) -> AppResult<Json<TokenInfo>> {
+    let token = match Query::<TokenQuery>::try_from_uri(&parts.uri)
+        .ok()
+        .and_then(|q| q.0.token)
+    {
         Some(t) => t,
         None => crate::auth::extract::bearer(&parts)?,
     };
     let p = state.auth.authenticate(&token, request_id(&parts)).await?;
-    Ok(Json(TokenInfo { success: true, employee: p.user_oid, customer: p.org_oid, access_level: p.level }))
+    Ok(Json(TokenInfo {
+        success: true,
+        employee: p.user_oid,
+        customer: p.org_oid,
+        access_level: p.level,
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -150,15 +189,25 @@ async fn employee(state: &AppState, p: &Principal, id: &str) -> AppResult<Identi
     };
     let missing = || AppError::not_found("id", "Employee not found");
     let user = state.store.user_find(&r).await?.ok_or_else(missing)?;
-    let identity = state.store.identity_by_user(user.id).await?.ok_or_else(missing)?;
+    let identity = state
+        .store
+        .identity_by_user(user.id)
+        .await?
+        .ok_or_else(missing)?;
     if !p.sees_org(identity.org_id, &identity.org_path) || identity.state == "DELETED" {
         return Err(missing());
     }
     if identity.access_level == AccessLevel::Admin {
-        return Err(AppError::forbidden("id", "Tokens cannot be created for ADMIN users"));
+        return Err(AppError::forbidden(
+            "id",
+            "Tokens cannot be created for ADMIN users",
+        ));
     }
     if !p.may_act_for(identity.org_id, &identity.org_path, identity.access_level) {
-        return Err(AppError::forbidden("id", "You cannot act for a user above your own level"));
+        return Err(AppError::forbidden(
+            "id",
+            "You cannot act for a user above your own level",
+        ));
     }
     Ok(identity)
 }
@@ -173,9 +222,17 @@ async fn create_employee_token(
     Path(id): Path<String>,
 ) -> AppResult<Json<EmployeeToken>> {
     let identity = employee(&state, &p, &id).await?;
-    let user = state.store.user_find(&EntityRef::Id(identity.user_id)).await?.ok_or_else(|| AppError::not_found("id", "Employee not found"))?;
-    let (_, secret) = crate::admin::issue_token(&state, &p, &user, Some("employee token".into()), None).await?;
-    Ok(Json(EmployeeToken { success: true, token: secret }))
+    let user = state
+        .store
+        .user_find(&EntityRef::Id(identity.user_id))
+        .await?
+        .ok_or_else(|| AppError::not_found("id", "Employee not found"))?;
+    let (_, secret) =
+        crate::admin::issue_token(&state, &p, &user, Some("employee token".into()), None).await?;
+    Ok(Json(EmployeeToken {
+        success: true,
+        token: secret,
+    }))
 }
 
 /// Revoke an API token of the employee.
@@ -191,7 +248,10 @@ async fn revoke_employee_token(
     let found = state.store.token_by_hash(&token::hash(&secret)).await?;
     match found {
         Some(t) if t.token.user_id == identity.user_id && t.token.revoked_at.is_none() => {
-            state.store.token_revoke(t.token.id, &state.actor(&p)).await?;
+            state
+                .store
+                .token_revoke(t.token.id, &state.actor(&p))
+                .await?;
             Ok(Success::ok())
         }
         _ => Err(AppError::not_found("token", "Token not found")),
