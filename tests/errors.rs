@@ -142,33 +142,39 @@ async fn emnify_envelope_for_every_kind_of_rejection() {
     .await;
 }
 
-#[tokio::test]
+/// The production layers around a slow route; time is paused, so the timeout fires at once.
+#[tokio::test(start_paused = true)]
 async fn timeouts_answer_json_408() {
-    each_backend_with(
-        |c| c.http.request_timeout_secs = 0,
-        |app| async move {
-            // Login waits on the database; with a zero timeout it cannot finish.
-            let body = r#"{"username": "admin@localhost", "password": "x"}"#;
-            app.send(raw(
-                Method::POST,
-                "/auth/login",
-                Some("application/json"),
-                body,
-            ))
+    let mut config = test_config();
+    config.http.request_timeout_secs = 1;
+    let slow = || async {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        "too late"
+    };
+    let app = simgate::api::with_layers(
+        Router::new()
+            .route("/slow", get(slow))
+            .route("/api/v1/slow", get(slow)),
+        &config.http,
+    );
+    for (path, emnify) in [("/slow", false), ("/api/v1/slow", true)] {
+        let res = app
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
             .await
-            .assert_telecomx_error(408, "timeout");
-            let body = r#"{"username": "admin@localhost", "password": "x"}"#;
-            app.send(raw(
-                Method::POST,
-                "/api/v1/authenticate",
-                Some("application/json"),
-                body,
-            ))
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::REQUEST_TIMEOUT);
+        let bytes = http_body_util::BodyExt::collect(res.into_body())
             .await
-            .assert_emnify_error(408, 1000);
-        },
-    )
-    .await;
+            .unwrap()
+            .to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        if emnify {
+            assert_eq!(body["error_token"], "RequestTimeout");
+        } else {
+            assert_eq!(body["error"]["code"], "timeout");
+        }
+    }
 }
 
 #[tokio::test]
