@@ -200,6 +200,7 @@ fn conflict_for_constraint(constraint: &str) -> AppError {
     match constraint {
         "users_email_key" => AppError::conflict("email", "A user with this email already exists"),
         "sims_iccid_key" => AppError::conflict("sim", "A SIM with this ICC already exists"),
+        "sim_in_use" => AppError::conflict("sim", "The SIM is in use"),
         "sim_batches_bic_key" => {
             AppError::conflict("bic", "A SIM batch with this BIC already exists")
         }

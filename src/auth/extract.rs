@@ -101,3 +101,19 @@ levels!(
     /// Issuing API tokens for employees (TelecomX `/employee/{id}/token`).
     EmployeeTokens = [Manager, Owner, Reseller, ResellerAdmin, Admin]
 );
+levels!(
+    /// SIM inventory reads: customer levels (own org), reseller levels (subtree), ADMIN.
+    SimReaders = [Viewer, Manager, Owner, Reseller, ResellerAdmin, Admin]
+);
+levels!(
+    /// `/sim/status`, `/mvno/deleted`.
+    ResellerAdminOrAdmin = [ResellerAdmin, Admin]
+);
+levels!(
+    /// Reseller levels and ADMIN.
+    Resellers = [Reseller, ResellerAdmin, Admin]
+);
+levels!(
+    /// ADMIN only.
+    Admin = [Admin]
+);

@@ -145,6 +145,21 @@ impl Principal {
         self.scope().contains(org_id, org_path)
     }
 
+    /// TelecomX visibility of a SIM: an unused SIM is seen by who can see its holder (central stock:
+    /// ADMIN only); a SIM on an MVNO account by who can see the account's customer.
+    pub fn sees_sim(&self, holder: Option<&str>, account: Option<&str>) -> bool {
+        let sees_path = |path: &str| {
+            super::org::path_ids(path)
+                .last()
+                .is_some_and(|id| self.sees_org(*id, path))
+        };
+        match (account, holder) {
+            (Some(account_path), _) => sees_path(account_path),
+            (None, Some(holder_path)) => sees_path(holder_path),
+            (None, None) => self.level == AccessLevel::Admin,
+        }
+    }
+
     /// May the caller act on behalf of (issue tokens for, manage) a user at `level` in the org at
     /// `org_path`? The user must be in scope, and nobody hands out more than they hold. Customer
     /// levels manage only their own org, and only from MANAGER up.
@@ -218,6 +233,26 @@ mod tests {
             .require(&[AccessLevel::ResellerAdmin, AccessLevel::Admin])
             .is_err());
         assert!(p.require(AccessLevel::RESELLER).is_ok());
+    }
+
+    #[test]
+    fn sim_visibility_follows_holder_or_account() {
+        let reseller = principal(AccessLevel::ResellerAdmin, 7, "/1/7/");
+        assert!(reseller.sees_sim(Some("/1/7/42/"), None));
+        assert!(!reseller.sees_sim(Some("/1/8/"), None));
+        assert!(
+            !reseller.sees_sim(None, None),
+            "central stock is the platform's"
+        );
+        assert!(reseller.sees_sim(None, Some("/1/7/42/")));
+        assert!(
+            !reseller.sees_sim(Some("/1/7/"), Some("/1/8/43/")),
+            "the account decides for a SIM in use"
+        );
+        assert!(principal(AccessLevel::Admin, 1, "/1/").sees_sim(None, None));
+        let owner = principal(AccessLevel::Owner, 42, "/1/7/42/");
+        assert!(owner.sees_sim(Some("/1/7/42/"), None));
+        assert!(!owner.sees_sim(Some("/1/7/"), None));
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! Pure types and business rules: no I/O, unit-tested here once and used by every dialect.
 pub mod access;
+pub mod events;
 pub mod ids;
+pub mod inventory;
 pub mod org;
 pub mod paging;
+pub mod sim;

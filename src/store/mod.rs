@@ -4,8 +4,10 @@
 //! backend, so both implementations come from one source and cannot drift.
 use crate::domain::access::{AccessLevel, Scope};
 use crate::domain::ids::EntityRef;
+use crate::domain::inventory::Count;
 use crate::domain::org::OrgKind;
 use crate::domain::paging::Page;
+use crate::domain::sim::{FormFactor, ImportedSim};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -229,6 +231,87 @@ pub struct TokenIdentity {
     pub identity: Identity,
 }
 
+/// A SIM row, with its holder's oid and path and (when in use) its MVNO account's org path.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SimRecord {
+    pub id: i64,
+    pub iccid: String,
+    pub imsi: Option<String>,
+    pub msisdn: Option<String>,
+    pub eid: Option<String>,
+    // Secrets stay out of audit rows.
+    #[serde(skip)]
+    pub puk1: Option<String>,
+    #[serde(skip)]
+    pub puk2: Option<String>,
+    #[serde(skip)]
+    pub pin1: Option<String>,
+    #[serde(skip)]
+    pub pin2: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub form_factor: FormFactor,
+    pub network: String,
+    pub model_id: Option<i64>,
+    pub batch_id: Option<i64>,
+    pub status: i16,
+    pub issuer_org_id: Option<i64>,
+    pub reseller_org_id: Option<i64>,
+    pub customer_org_id: Option<i64>,
+    pub in_storage_at: Option<i64>,
+    pub auto_assign: bool,
+    pub activation_code: Option<String>,
+    pub tag: Option<String>,
+    pub endpoint_id: Option<i64>,
+    pub mvno_account_id: Option<i64>,
+    pub production_date: Option<chrono::NaiveDate>,
+    pub activation_date: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+    pub storage_oid: Option<String>,
+    pub storage_path: Option<String>,
+    pub account_path: Option<String>,
+}
+
+impl SimRecord {
+    /// In storage: not deleted, on no MVNO account, in no device.
+    pub fn is_unused(&self) -> bool {
+        self.status != crate::domain::sim::SimStatus::Deleted.id()
+            && self.mvno_account_id.is_none()
+            && self.endpoint_id.is_none()
+    }
+}
+
+/// Where a SIM is stored and which orgs that makes its reseller and customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub org_id: i64,
+    pub reseller_org_id: Option<i64>,
+    pub customer_org_id: Option<i64>,
+}
+
+/// Which holders' SIMs a query covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageFilter {
+    /// Every holder, central stock included (ADMIN).
+    Any,
+    /// Central stock only.
+    Central,
+    /// One org.
+    Org(i64),
+    /// Every org in the subtree at this path (not central stock).
+    Subtree(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct UnusedSimFilter {
+    pub storage: StorageFilter,
+    pub form_factor: Option<FormFactor>,
+    pub network: Option<String>,
+    pub iccid_contains: Option<String>,
+    pub auto_assign: Option<bool>,
+}
+
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct PoolStats {
     pub size: u32,
@@ -292,9 +375,43 @@ pub trait TokenStore: Send + Sync {
     async fn token_list(&self, user_id: i64) -> StoreResult<Vec<Token>>;
 }
 
+#[async_trait]
+pub trait SimStore: Send + Sync {
+    /// Inserts the SIMs whose ICC is new (others are left untouched) with their counters, events
+    /// and audit row, in one transaction. Returns the ICCs inserted.
+    async fn sim_import(
+        &self,
+        sims: &[ImportedSim],
+        holder: Option<&Holder>,
+        issuer_org_id: i64,
+        actor: &Actor,
+    ) -> StoreResult<Vec<String>>;
+    async fn sim_by_iccid(&self, iccid: &str) -> StoreResult<Option<SimRecord>>;
+    async fn sim_list_unused(
+        &self,
+        filter: &UnusedSimFilter,
+        page: Page,
+    ) -> StoreResult<(Vec<SimRecord>, i64)>;
+    /// Puts an unused SIM in storage at `holder` (None = central stock). `Conflict{sim_in_use}` when
+    /// the SIM is in use at the time of the change.
+    async fn sim_assign(
+        &self,
+        sim_id: i64,
+        holder: Option<Holder>,
+        auto_assign: Option<bool>,
+        actor: &Actor,
+    ) -> StoreResult<SimRecord>;
+    async fn inventory_counts(
+        &self,
+        storage: &StorageFilter,
+        network: Option<&str>,
+    ) -> StoreResult<Vec<Count>>;
+    async fn orgs_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<Org>>;
+}
+
 /// Everything simgate stores.
-pub trait Store: MetaStore + OrgStore + UserStore + TokenStore {}
-impl<T: MetaStore + OrgStore + UserStore + TokenStore> Store for T {}
+pub trait Store: MetaStore + OrgStore + UserStore + TokenStore + SimStore {}
+impl<T: MetaStore + OrgStore + UserStore + TokenStore + SimStore> Store for T {}
 
 pub type DynStore = Arc<dyn Store>;
 
@@ -347,6 +464,8 @@ mod orgs;
 mod users;
 #[macro_use]
 mod tokens;
+#[macro_use]
+mod sims;
 pub mod postgres;
 pub mod sqlite;
 

@@ -42,3 +42,4 @@ impl_meta_store!(SqliteStore, crate::store::Backend::Sqlite);
 impl_org_store!(SqliteStore, Sqlite);
 impl_user_store!(SqliteStore, Sqlite);
 impl_token_store!(SqliteStore, Sqlite);
+impl_sim_store!(SqliteStore, Sqlite, "");

@@ -221,6 +221,28 @@ impl TestApp {
         r.body["token"].as_str().unwrap().to_string()
     }
 
+    /// Runs a read-only SQL query on the app's database (for checks the API does not expose).
+    pub async fn sql<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + Send
+            + Unpin,
+    {
+        let url = &self.config.database.url;
+        if url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            let rows = sqlx::query_as::<_, T>(sql).fetch_all(&pool).await.unwrap();
+            pool.close().await;
+            rows
+        } else {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            let rows = sqlx::query_as::<_, T>(sql).fetch_all(&pool).await.unwrap();
+            pool.close().await;
+            rows
+        }
+    }
+
     pub async fn admin_token(&self) -> String {
         self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
     }
@@ -432,4 +454,28 @@ fn org_key(key: &str) -> &'static str {
         .find(|(k, _, _)| *k == key)
         .map(|(k, _, _)| *k)
         .unwrap_or_else(|| panic!("unknown org {key}"))
+}
+
+/// `n` import lines `ICC;PUK1;PUK2;PIN1;PIN2;FORM_FACTOR;NETWORK;;;AUTO_ASSIGN` with ICCs from `start`.
+pub fn sim_lines(
+    start: u64,
+    n: u64,
+    form_factor: &str,
+    network: &str,
+    auto_assign: bool,
+) -> String {
+    (start..start + n)
+        .map(|i| {
+            format!(
+                "{};12345678;87654321;1234;4321;{form_factor};{network};;;{auto_assign}",
+                icc(i)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A 19-digit test ICC.
+pub fn icc(i: u64) -> String {
+    format!("8945{i:015}")
 }

@@ -1,9 +1,10 @@
 //! TelecomX-style routes at the root (contract: shared/spec/telecomx.md).
 pub mod auth;
+pub mod sims;
 
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    auth::routes()
+    auth::routes().merge(sims::routes())
 }

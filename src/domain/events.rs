@@ -1,0 +1,48 @@
+//! Event types, sources and severities (emnify ids where one fits, simgate's own from 1000 up).
+
+pub const SIM_ACTIVATION: i32 = 8;
+pub const SIM_SUSPENSION: i32 = 9;
+pub const SIM_DELETION: i32 = 10;
+pub const SIM_FACTORY_TEST: i32 = 45;
+pub const SIM_REGISTRATION: i32 = 48;
+pub const SIM_RELEASED: i32 = 50;
+pub const SIM_ASSIGNED: i32 = 51;
+
+pub const SIM_IMPORTED: i32 = 1000;
+pub const SIM_MOVED_TO_STORAGE: i32 = 1001;
+pub const MVNO_ACCOUNT_CREATED: i32 = 1002;
+pub const MVNO_ACCOUNT_UPDATED: i32 = 1003;
+pub const MVNO_ACCOUNT_DELETED: i32 = 1004;
+pub const MVNO_ACCOUNT_RESTORED: i32 = 1005;
+pub const MVNO_ACCOUNT_PURGED: i32 = 1006;
+pub const SIM_CHANGED: i32 = 1007;
+
+pub const SOURCE_NETWORK: i16 = 0;
+pub const SOURCE_POLICY: i16 = 1;
+pub const SOURCE_API: i16 = 2;
+
+pub const SEVERITY_INFO: i16 = 0;
+pub const SEVERITY_WARN: i16 = 1;
+pub const SEVERITY_CRITICAL: i16 = 2;
+
+/// The description of an event type, as emnify names them.
+pub fn type_description(type_id: i32) -> &'static str {
+    match type_id {
+        SIM_ACTIVATION => "SIM activation",
+        SIM_SUSPENSION => "SIM suspension",
+        SIM_DELETION => "SIM deletion",
+        SIM_FACTORY_TEST => "SIM factory test",
+        SIM_REGISTRATION => "SIM registration",
+        SIM_RELEASED => "SIM released",
+        SIM_ASSIGNED => "SIM assigned",
+        SIM_IMPORTED => "SIM imported",
+        SIM_MOVED_TO_STORAGE => "SIM moved to storage",
+        MVNO_ACCOUNT_CREATED => "MVNO account created",
+        MVNO_ACCOUNT_UPDATED => "MVNO account updated",
+        MVNO_ACCOUNT_DELETED => "MVNO account deleted",
+        MVNO_ACCOUNT_RESTORED => "MVNO account restored",
+        MVNO_ACCOUNT_PURGED => "MVNO account purged",
+        SIM_CHANGED => "SIM changed",
+        _ => "Network event",
+    }
+}

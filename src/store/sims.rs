@@ -1,0 +1,290 @@
+//! SIMs and the unused-SIM counters. Every change of a SIM's storage or use adjusts
+//! `sim_inventory_counts` in the same transaction, so `/sim/status` never scans `sims`.
+
+pub(crate) const SIM_SELECT: &str = "SELECT s.id, s.iccid, s.imsi, s.msisdn, s.eid, s.puk1, s.puk2, s.pin1, s.pin2, \
+     s.form_factor, s.network, s.model_id, s.batch_id, s.status, s.issuer_org_id, s.reseller_org_id, \
+     s.customer_org_id, s.in_storage_at, s.auto_assign, s.activation_code, s.tag, s.endpoint_id, \
+     s.mvno_account_id, s.production_date, s.activation_date, s.created_at, s.updated_at, s.version, \
+     so.oid AS storage_oid, so.path AS storage_path, ao.path AS account_path \
+     FROM sims s LEFT JOIN organisations so ON so.id = s.in_storage_at \
+     LEFT JOIN mvno_accounts m ON m.id = s.mvno_account_id \
+     LEFT JOIN organisations ao ON ao.id = m.customer_org_id";
+
+/// A SIM is unused (in storage) when it is not deleted and has neither an MVNO account nor an endpoint.
+pub(crate) const UNUSED: &str =
+    "s.status <> 3 AND s.mvno_account_id IS NULL AND s.endpoint_id IS NULL";
+
+/// Rows per multi-row INSERT: far below both backends' bind-parameter limits.
+pub(crate) const INSERT_CHUNK: usize = 500;
+
+macro_rules! adjust_count {
+    ($tx:expr, $storage:expr, $network:expr, $form_factor:expr, $auto:expr, $delta:expr) => {{
+        sqlx::query(
+            "INSERT INTO sim_inventory_counts (storage_org_id, network, form_factor, auto_assign, count) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (storage_org_id, network, form_factor, auto_assign) \
+             DO UPDATE SET count = sim_inventory_counts.count + excluded.count",
+        )
+        .bind($storage.unwrap_or(0))
+        .bind($network)
+        .bind($form_factor)
+        .bind($auto)
+        .bind($delta)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+macro_rules! push_storage {
+    ($qb:expr, $storage:expr, $col:expr) => {{
+        use crate::store::StorageFilter;
+        match $storage {
+            StorageFilter::Any => {}
+            StorageFilter::Central => {
+                $qb.push(concat!(" AND ", $col, " IS NULL"));
+            }
+            StorageFilter::Org(id) => {
+                $qb.push(concat!(" AND ", $col, " = ")).push_bind(*id);
+            }
+            StorageFilter::Subtree(path) => {
+                let (lo, hi) = crate::domain::org::subtree_range(path);
+                $qb.push(concat!(
+                    " AND ",
+                    $col,
+                    " IN (SELECT id FROM organisations WHERE path >= "
+                ))
+                .push_bind(lo)
+                .push(" AND path < ")
+                .push_bind(hi)
+                .push(")");
+            }
+        }
+    }};
+}
+
+macro_rules! impl_sim_store {
+    ($store:ty, $db:ty, $for_update:expr) => {
+        #[async_trait::async_trait]
+        impl crate::store::SimStore for $store {
+            async fn sim_import(
+                &self,
+                sims: &[crate::domain::sim::ImportedSim],
+                holder: Option<&crate::store::Holder>,
+                issuer_org_id: i64,
+                actor: &crate::store::Actor,
+            ) -> crate::store::StoreResult<Vec<String>> {
+                use crate::store::sims::INSERT_CHUNK;
+                use std::collections::BTreeMap;
+                let mut tx = self.begin_write().await?;
+                let mut inserted: Vec<(i64, String, String, String, bool)> = Vec::new();
+                for chunk in sims.chunks(INSERT_CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO sims (iccid, puk1, puk2, pin1, pin2, form_factor, network, activation_code, tag, \
+                         auto_assign, status, issuer_org_id, reseller_org_id, customer_org_id, in_storage_at, created_at, updated_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, s| {
+                        b.push_bind(&s.iccid)
+                            .push_bind(&s.puk1)
+                            .push_bind(&s.puk2)
+                            .push_bind(&s.pin1)
+                            .push_bind(&s.pin2)
+                            .push_bind(s.form_factor.as_str())
+                            .push_bind(&s.network)
+                            .push_bind(&s.activation_code)
+                            .push_bind(&s.tag)
+                            .push_bind(s.auto_assign)
+                            .push_bind(0i16)
+                            .push_bind(issuer_org_id)
+                            .push_bind(holder.and_then(|h| h.reseller_org_id))
+                            .push_bind(holder.and_then(|h| h.customer_org_id))
+                            .push_bind(holder.map(|h| h.org_id))
+                            .push_bind(actor.at)
+                            .push_bind(actor.at);
+                    });
+                    qb.push(" ON CONFLICT (iccid) DO NOTHING RETURNING id, iccid, network, form_factor, auto_assign");
+                    let rows: Vec<(i64, String, String, String, bool)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                    inserted.extend(rows);
+                }
+                let mut buckets: BTreeMap<(String, String, bool), i64> = BTreeMap::new();
+                for (_, _, network, ff, auto) in &inserted {
+                    *buckets.entry((network.clone(), ff.clone(), *auto)).or_default() += 1;
+                }
+                let storage = holder.map(|h| h.org_id);
+                for ((network, ff, auto), n) in &buckets {
+                    adjust_count!(tx, storage, network, ff, *auto, *n);
+                }
+                let event_org = storage.unwrap_or(issuer_org_id);
+                for chunk in inserted.chunks(INSERT_CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description) ",
+                    );
+                    qb.push_values(chunk, |mut b, (id, ..)| {
+                        b.push_bind(actor.at)
+                            .push_bind(event_org)
+                            .push_bind(*id)
+                            .push_bind(actor.user_id)
+                            .push_bind(crate::domain::events::SIM_IMPORTED)
+                            .push_bind(crate::domain::events::SOURCE_API)
+                            .push_bind(crate::domain::events::SEVERITY_INFO)
+                            .push_bind(false)
+                            .push_bind("SIM imported");
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                let summary = serde_json::json!({
+                    "imported": inserted.len(),
+                    "in_storage_at": storage,
+                    "first_sim_id": inserted.first().map(|r| r.0),
+                    "last_sim_id": inserted.last().map(|r| r.0),
+                });
+                audit!(tx, actor, "import", "sim", "import", None::<&()>, Some(&summary));
+                tx.commit().await?;
+                Ok(inserted.into_iter().map(|r| r.1).collect())
+            }
+
+            async fn sim_by_iccid(&self, iccid: &str) -> crate::store::StoreResult<Option<crate::store::SimRecord>> {
+                use crate::store::sims::SIM_SELECT;
+                Ok(sqlx::query_as(&format!("{SIM_SELECT} WHERE s.iccid = $1")).bind(iccid).fetch_optional(&self.pool).await?)
+            }
+
+            async fn sim_list_unused(
+                &self,
+                f: &crate::store::UnusedSimFilter,
+                page: crate::domain::paging::Page,
+            ) -> crate::store::StoreResult<(Vec<crate::store::SimRecord>, i64)> {
+                use crate::store::sims::{SIM_SELECT, UNUSED};
+                let filters = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
+                    push_storage!(qb, &f.storage, "s.in_storage_at");
+                    if let Some(ff) = f.form_factor {
+                        qb.push(" AND s.form_factor = ").push_bind(ff.as_str());
+                    }
+                    if let Some(n) = &f.network {
+                        qb.push(" AND s.network = ").push_bind(n.clone());
+                    }
+                    if let Some(a) = f.auto_assign {
+                        qb.push(" AND s.auto_assign = ").push_bind(a);
+                    }
+                    if let Some(sub) = &f.iccid_contains {
+                        qb.push(" AND s.iccid LIKE ").push_bind(format!("%{sub}%"));
+                    }
+                };
+                let mut count = sqlx::QueryBuilder::<$db>::new(format!("SELECT COUNT(*) FROM sims s WHERE {UNUSED}"));
+                filters(&mut count);
+                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                let mut list = sqlx::QueryBuilder::<$db>::new(format!("{SIM_SELECT} WHERE {UNUSED}"));
+                filters(&mut list);
+                list.push(" ORDER BY s.iccid LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
+                let items = list.build_query_as().fetch_all(&self.pool).await?;
+                Ok((items, total))
+            }
+
+            async fn sim_assign(
+                &self,
+                sim_id: i64,
+                holder: Option<crate::store::Holder>,
+                auto_assign: Option<bool>,
+                actor: &crate::store::Actor,
+            ) -> crate::store::StoreResult<crate::store::SimRecord> {
+                use crate::store::sims::SIM_SELECT;
+                use crate::store::{SimRecord, StoreError};
+                let mut tx = self.begin_write().await?;
+                // Lock the row (Postgres); SQLite's write transaction already excludes other writers.
+                let before: SimRecord = sqlx::query_as(&format!("{SIM_SELECT} WHERE s.id = $1{}", $for_update))
+                    .bind(sim_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                if !before.is_unused() {
+                    return Err(StoreError::Conflict { constraint: "sim_in_use".into() });
+                }
+                let auto = auto_assign.unwrap_or(before.auto_assign);
+                let storage = holder.as_ref().map(|h| h.org_id);
+                adjust_count!(tx, before.in_storage_at, &before.network, before.form_factor.as_str(), before.auto_assign, -1i64);
+                adjust_count!(tx, storage, &before.network, before.form_factor.as_str(), auto, 1i64);
+                sqlx::query(
+                    "UPDATE sims SET in_storage_at = $1, reseller_org_id = $2, customer_org_id = $3, auto_assign = $4, \
+                     updated_at = $5, version = version + 1 WHERE id = $6",
+                )
+                .bind(storage)
+                .bind(holder.as_ref().and_then(|h| h.reseller_org_id))
+                .bind(holder.as_ref().and_then(|h| h.customer_org_id))
+                .bind(auto)
+                .bind(actor.at)
+                .bind(sim_id)
+                .execute(&mut *tx)
+                .await?;
+                let after: SimRecord =
+                    sqlx::query_as(&format!("{SIM_SELECT} WHERE s.id = $1")).bind(sim_id).fetch_one(&mut *tx).await?;
+                let detail = serde_json::json!({
+                    "from": {"in_storage_at": before.in_storage_at, "auto_assign": before.auto_assign},
+                    "to": {"in_storage_at": storage, "auto_assign": auto},
+                });
+                sqlx::query(
+                    "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description, detail) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(actor.at)
+                .bind(storage.or(actor.org_id))
+                .bind(sim_id)
+                .bind(actor.user_id)
+                .bind(crate::domain::events::SIM_MOVED_TO_STORAGE)
+                .bind(crate::domain::events::SOURCE_API)
+                .bind(crate::domain::events::SEVERITY_INFO)
+                .bind(false)
+                .bind("SIM moved to storage")
+                .bind(sqlx::types::Json(&detail))
+                .execute(&mut *tx)
+                .await?;
+                audit!(tx, actor, "assign", "sim", sim_id, Some(&before), Some(&after));
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn inventory_counts(
+                &self,
+                storage: &crate::store::StorageFilter,
+                network: Option<&str>,
+            ) -> crate::store::StoreResult<Vec<crate::domain::inventory::Count>> {
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT storage_org_id, network, form_factor, auto_assign, count FROM sim_inventory_counts WHERE count > 0",
+                );
+                match storage {
+                    // Central stock is stored as 0: NULL cannot be part of the key.
+                    crate::store::StorageFilter::Central => {
+                        qb.push(" AND storage_org_id = 0");
+                    }
+                    other => push_storage!(qb, other, "storage_org_id"),
+                }
+                if let Some(n) = network {
+                    qb.push(" AND network = ").push_bind(n.to_string());
+                }
+                let rows: Vec<(i64, String, String, bool, i64)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|(storage, network, ff, auto, count)| {
+                        Some(crate::domain::inventory::Count {
+                            holder: (storage != 0).then_some(storage),
+                            network,
+                            form_factor: crate::domain::sim::FormFactor::parse(&ff)?,
+                            auto_assign: auto,
+                            count,
+                        })
+                    })
+                    .collect())
+            }
+
+            async fn orgs_by_ids(&self, ids: &[i64]) -> crate::store::StoreResult<Vec<crate::store::Org>> {
+                use crate::store::orgs::ORG_COLUMNS;
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id IN ("));
+                let mut sep = qb.separated(", ");
+                for id in ids {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                Ok(qb.build_query_as().fetch_all(&self.pool).await?)
+            }
+        }
+    };
+}
