@@ -25,7 +25,7 @@ pub struct HolderInfo {
 }
 
 /// The reseller a holder belongs to, from the holder and its ancestors (root first).
-pub fn reseller_of<'a, T>(chain: &'a [(T, OrgKind)]) -> Option<&'a T> {
+pub fn reseller_of<T>(chain: &[(T, OrgKind)]) -> Option<&T> {
     chain
         .iter()
         .rev()
