@@ -74,6 +74,18 @@ pub enum AdminCommand {
         #[arg(long, env = "SIMGATE_NEW_USER_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// Import SIMs from a file of TelecomX import lines (any size; streamed in transactions of
+    /// --batch lines; ICCs that exist already are skipped).
+    ImportSims {
+        /// `ICC;PUK1;PUK2;PIN1;PIN2;FORM_FACTOR;NETWORK[;ACTIVATION_CODE;TAG;AUTO_ASSIGN]` per line.
+        file: PathBuf,
+        /// Org (id or oid) to store the SIMs at; default central stock.
+        #[arg(long)]
+        in_storage_at: Option<String>,
+        /// Lines per transaction.
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+    },
     /// Create an API token for a user; it is printed once.
     CreateToken {
         /// User id, oid or email.
@@ -218,6 +230,11 @@ async fn admin_action(
                 println!("generated password (shown only now): {pw}");
             }
         }
+        AdminCommand::ImportSims {
+            file,
+            in_storage_at,
+            batch,
+        } => import_sims(state, p, &file, in_storage_at.as_deref(), batch).await?,
         AdminCommand::CreateToken {
             user,
             label,
@@ -264,4 +281,74 @@ fn healthcheck(listen: &str) -> anyhow::Result<()> {
     } else {
         anyhow::bail!("unhealthy: {status_line}")
     }
+}
+
+/// Streams a SIM file into the database in transactions of `batch` lines, with a progress bar.
+async fn import_sims(
+    state: &AppState,
+    p: &Principal,
+    file: &std::path::Path,
+    in_storage_at: Option<&str>,
+    batch: usize,
+) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let fail = |e: crate::error::AppError| anyhow::anyhow!("{} ({})", e.public_message(), e.code());
+    let holder = match in_storage_at {
+        Some(raw) => {
+            let r = EntityRef::parse(raw)
+                .ok_or_else(|| anyhow::anyhow!("--in-storage-at: not an organisation id"))?;
+            let org =
+                state.store.org_find(&r).await?.ok_or_else(|| {
+                    anyhow::anyhow!("--in-storage-at: organisation {raw} not found")
+                })?;
+            crate::inventory::holder_for(state, &org)
+                .await
+                .map_err(fail)?
+        }
+        None => None,
+    };
+    let f = std::fs::File::open(file)?;
+    let bar = indicatif::ProgressBar::new(f.metadata()?.len());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
+            .expect("valid template"),
+    );
+    let mut reader = std::io::BufReader::new(f);
+    let (mut imported, mut skipped, mut line_no) = (0usize, Vec::new(), 0usize);
+    let batch = batch.clamp(1, crate::domain::sim::MAX_IMPORT_LINES);
+    let mut chunk: Vec<(usize, String)> = Vec::with_capacity(batch);
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line)?;
+        if n > 0 {
+            line_no += 1;
+            bar.inc(n as u64);
+            chunk.push((line_no, line.trim_end_matches(['\n', '\r']).to_string()));
+        }
+        if chunk.len() == batch || (n == 0 && !chunk.is_empty()) {
+            let plan = crate::domain::sim::plan_lines(
+                chunk.iter().map(|(i, l)| (*i, l.as_str())),
+                &state.config.inventory.networks,
+            );
+            let outcome = crate::inventory::import_plan(state, p, plan, holder.as_ref())
+                .await
+                .map_err(fail)?;
+            imported += outcome.imported;
+            skipped.extend(outcome.skipped);
+            bar.set_message(format!("{imported} imported, {} skipped", skipped.len()));
+            chunk.clear();
+        }
+        if n == 0 {
+            break;
+        }
+    }
+    bar.finish();
+    for s in skipped.iter().take(20) {
+        eprintln!("line {}: {}", s.line, s.reason);
+    }
+    println!(
+        "{}",
+        serde_json::json!({"imported": imported, "skipped": skipped.len()})
+    );
+    Ok(())
 }

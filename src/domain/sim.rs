@@ -212,22 +212,27 @@ pub fn parse_import_line(
 /// Parses every line; blank lines are ignored, bad lines and repeats of an ICC are skipped with
 /// their reason. Line numbers are 1-based.
 pub fn plan_import(data: &str, networks: &[String]) -> ImportPlan {
+    plan_lines(data.lines().enumerate().map(|(i, l)| (i + 1, l)), networks)
+}
+
+/// As `plan_import`, over numbered lines (a file read in chunks keeps its own numbering).
+pub fn plan_lines<'a>(
+    lines: impl Iterator<Item = (usize, &'a str)>,
+    networks: &[String],
+) -> ImportPlan {
     let mut plan = ImportPlan::default();
     let mut seen = HashSet::new();
-    for (i, text) in data.lines().enumerate() {
+    for (line, text) in lines {
         if text.trim().is_empty() {
             continue;
         }
-        match parse_import_line(i + 1, text, networks) {
+        match parse_import_line(line, text, networks) {
             Ok(sim) if !seen.insert(sim.iccid.clone()) => plan.skipped.push(SkippedLine {
-                line: i + 1,
+                line,
                 reason: format!("ICC {} appears earlier in this import", sim.iccid),
             }),
             Ok(sim) => plan.sims.push(sim),
-            Err(reason) => plan.skipped.push(SkippedLine {
-                line: i + 1,
-                reason,
-            }),
+            Err(reason) => plan.skipped.push(SkippedLine { line, reason }),
         }
     }
     plan
