@@ -354,29 +354,5 @@ async fn every_mutation_writes_an_audit_row() {
 }
 
 async fn audit_rows(app: &TestApp, entity: &str, id: &str) -> Vec<(String, Option<String>)> {
-    use sqlx::Row;
-    let url = &app.config.database.url;
-    let sql =
-        "SELECT action, request_id FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY id";
-    if url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        let rows = sqlx::query(sql)
-            .bind(entity)
-            .bind(id)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        rows.iter().map(|r| (r.get(0), r.get(1))).collect()
-    } else {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        let rows = sqlx::query(sql)
-            .bind(entity)
-            .bind(id)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        rows.iter().map(|r| (r.get(0), r.get(1))).collect()
-    }
+    app.sql(&format!("SELECT action, request_id FROM audit_log WHERE entity = '{entity}' AND entity_id = '{id}' ORDER BY id")).await
 }

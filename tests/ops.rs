@@ -182,7 +182,7 @@ async fn openapi_documents_every_route_and_docs_are_served_from_bundled_assets()
         let r = app.request(Method::GET, "/openapi.json", None, None).await;
         assert_eq!(r.status, StatusCode::OK);
         let paths = r.body["paths"].as_object().unwrap();
-        let expected: [(&str, &str); 19] = [
+        let expected = [
             ("/auth/login", "post"),
             ("/auth/login", "get"),
             ("/auth/logout", "get"),
@@ -202,6 +202,13 @@ async fn openapi_documents_every_route_and_docs_are_served_from_bundled_assets()
             ("/admin/v1/tokens/{id}", "delete"),
             ("/healthz", "get"),
             ("/readyz", "get"),
+            ("/sim", "get"),
+            ("/sim", "post"),
+            ("/sim/{icc}", "get"),
+            ("/sim/status", "get"),
+            ("/sim/simstatus", "get"),
+            ("/sim/{icc}/assign", "get"),
+            ("/sim/{icc}/assign", "post"),
         ];
         for (path, method) in expected {
             assert!(

@@ -19,7 +19,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(status))
         .routes(routes!(simstatus))
         .routes(routes!(get_sim))
-        .routes(routes!(assign_get, assign_post))
+        .routes(routes!(assign))
 }
 
 /// A SIM card, TelecomX style.
@@ -280,11 +280,16 @@ pub struct AssignQuery {
     auto_assign: Option<String>,
 }
 
+/// Put a SIM in storage at an org (GET and POST alike).
+#[utoipa::path(method(get, post), path = "/sim/{icc}/assign", tag = "telecomx", security(("bearer" = [])),
+    params(("icc" = String, Path, description = "ICC number"), AssignQuery),
+    responses((status = 200, body = crate::api::json::Success), (status = 403, description = "access_denied"),
+              (status = 404, description = "not_found"), (status = 409, description = "sim: in use"), (status = 422, description = "customer")))]
 async fn assign(
-    state: AppState,
-    p: crate::domain::access::Principal,
-    icc: String,
-    q: AssignQuery,
+    State(state): State<AppState>,
+    Require(p, ..): Require<Resellers>,
+    Path(icc): Path<String>,
+    Query(q): Query<AssignQuery>,
 ) -> AppResult<Json<crate::api::json::Success>> {
     let auto_assign = q
         .auto_assign
@@ -293,32 +298,4 @@ async fn assign(
         .transpose()?;
     inventory::assign(&state, &p, &icc, q.customer.as_deref(), auto_assign).await?;
     Ok(crate::api::json::Success::ok())
-}
-
-/// Put a SIM in storage at an org.
-#[utoipa::path(get, path = "/sim/{icc}/assign", tag = "telecomx", security(("bearer" = [])),
-    params(("icc" = String, Path, description = "ICC number"), AssignQuery),
-    responses((status = 200, body = crate::api::json::Success), (status = 403, description = "access_denied"),
-              (status = 404, description = "not_found"), (status = 409, description = "sim: in use"), (status = 422, description = "customer")))]
-async fn assign_get(
-    State(state): State<AppState>,
-    Require(p, ..): Require<Resellers>,
-    Path(icc): Path<String>,
-    Query(q): Query<AssignQuery>,
-) -> AppResult<Json<crate::api::json::Success>> {
-    assign(state, p, icc, q).await
-}
-
-/// Put a SIM in storage at an org.
-#[utoipa::path(post, path = "/sim/{icc}/assign", tag = "telecomx", security(("bearer" = [])),
-    params(("icc" = String, Path, description = "ICC number"), AssignQuery),
-    responses((status = 200, body = crate::api::json::Success), (status = 403, description = "access_denied"),
-              (status = 404, description = "not_found"), (status = 409, description = "sim: in use"), (status = 422, description = "customer")))]
-async fn assign_post(
-    State(state): State<AppState>,
-    Require(p, ..): Require<Resellers>,
-    Path(icc): Path<String>,
-    Query(q): Query<AssignQuery>,
-) -> AppResult<Json<crate::api::json::Success>> {
-    assign(state, p, icc, q).await
 }
