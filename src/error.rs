@@ -190,8 +190,23 @@ impl From<crate::store::StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::not_found("not_found", "Not found"),
             StoreError::Conflict { constraint } => conflict_for_constraint(&constraint),
+            StoreError::Rejected(rule) => rejected(&rule),
             StoreError::Database(msg) => AppError::Internal(msg),
         }
+    }
+}
+
+/// Rules a store transaction enforced, as client errors.
+fn rejected(rule: &str) -> AppError {
+    match rule {
+        "no_sim" => AppError::not_found("sim", "SIM not found or not available"),
+        "account_deleted" => AppError::conflict("state", "The account is deleted"),
+        "account_state" => AppError::forbidden("state", "The account must be ACTIVE or BLOCKED"),
+        "not_restorable" => AppError::not_found(
+            "id",
+            "No deleted account to restore (unknown, or its recovery window has ended)",
+        ),
+        other => AppError::conflict("conflict", other.to_string()),
     }
 }
 

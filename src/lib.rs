@@ -9,6 +9,8 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod inventory;
+pub mod jobs;
+pub mod mvno;
 pub mod state;
 pub mod store;
 

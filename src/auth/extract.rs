@@ -98,12 +98,12 @@ levels!(
     AdminApi = [ResellerAdmin, Admin]
 );
 levels!(
-    /// Issuing API tokens for employees (TelecomX `/employee/{id}/token`).
-    EmployeeTokens = [Manager, Owner, Reseller, ResellerAdmin, Admin]
+    /// MANAGER and up: employee tokens, MVNO account updates and deletes.
+    ManagersUp = [Manager, Owner, Reseller, ResellerAdmin, Admin]
 );
 levels!(
-    /// SIM inventory reads: customer levels (own org), reseller levels (subtree), ADMIN.
-    SimReaders = [Viewer, Manager, Owner, Reseller, ResellerAdmin, Admin]
+    /// Reads of SIMs and MVNO accounts: customer levels (own org), reseller levels (subtree), ADMIN.
+    Readers = [Viewer, Manager, Owner, Reseller, ResellerAdmin, Admin]
 );
 levels!(
     /// `/sim/status`, `/mvno/deleted`.
@@ -116,4 +116,8 @@ levels!(
 levels!(
     /// ADMIN only.
     Admin = [Admin]
+);
+levels!(
+    /// Creating MVNO accounts and changing their SIM: OWNER, reseller levels, ADMIN.
+    OwnersUp = [Owner, Reseller, ResellerAdmin, Admin]
 );

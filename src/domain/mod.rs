@@ -3,6 +3,7 @@ pub mod access;
 pub mod events;
 pub mod ids;
 pub mod inventory;
+pub mod mvno;
 pub mod org;
 pub mod paging;
 pub mod sim;

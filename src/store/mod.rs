@@ -5,6 +5,7 @@
 use crate::domain::access::{AccessLevel, Scope};
 use crate::domain::ids::EntityRef;
 use crate::domain::inventory::Count;
+use crate::domain::mvno::{AccountState, Features};
 use crate::domain::org::OrgKind;
 use crate::domain::paging::Page;
 use crate::domain::sim::{FormFactor, ImportedSim};
@@ -19,6 +20,9 @@ pub enum StoreError {
     NotFound,
     #[error("conflict on {constraint}")]
     Conflict { constraint: String },
+    /// A business rule refused the change inside its transaction (e.g. "no_sim", "account_deleted").
+    #[error("rejected: {0}")]
+    Rejected(String),
     #[error("database error: {0}")]
     Database(String),
 }
@@ -312,6 +316,131 @@ pub struct UnusedSimFilter {
     pub auto_assign: Option<bool>,
 }
 
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RatePlan {
+    pub id: i64,
+    pub oid: String,
+    pub name: String,
+    pub owner_org_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRatePlan {
+    pub oid: String,
+    pub name: String,
+    pub owner_org_id: Option<i64>,
+}
+
+/// An MVNO account with what its views need: customer, rate plan, employee and SIM.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct MvnoRecord {
+    pub id: i64,
+    pub oid: String,
+    pub customer_org_id: i64,
+    #[sqlx(try_from = "String")]
+    pub state: AccountState,
+    pub number: Option<String>,
+    pub sim_id: Option<i64>,
+    pub rate_plan_id: Option<i64>,
+    pub name: Option<String>,
+    pub employee_user_id: Option<i64>,
+    pub device_type: Option<String>,
+    pub imei: Option<String>,
+    pub notes: Option<String>,
+    pub features: sqlx::types::Json<Features>,
+    pub data_disabled: bool,
+    pub usage_block: bool,
+    pub number_state: String,
+    pub dnd: bool,
+    pub updating: bool,
+    pub pbx: Option<i64>,
+    pub extension: Option<String>,
+    pub extension_number: Option<String>,
+    pub porting: Option<String>,
+    pub top_up: Option<sqlx::types::Json<serde_json::Value>>,
+    pub socs: Option<sqlx::types::Json<serde_json::Value>>,
+    pub socs_override: Option<sqlx::types::Json<serde_json::Value>>,
+    pub soc_limit: Option<sqlx::types::Json<serde_json::Value>>,
+    pub start_date: Option<DateTime<Utc>>,
+    pub delete_date: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub preterminate_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+    pub customer_oid: String,
+    pub customer_name: String,
+    pub customer_path: String,
+    pub rate_plan_oid: Option<String>,
+    pub rate_plan_name: Option<String>,
+    pub employee_oid: Option<String>,
+    pub employee_name: Option<String>,
+    pub sim_iccid: Option<String>,
+    pub sim_imsi: Option<String>,
+    pub sim_network: Option<String>,
+    pub sim_form_factor: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub oid: String,
+    pub customer_org_id: i64,
+    pub number: String,
+    pub rate_plan_id: Option<i64>,
+    pub name: Option<String>,
+    pub employee_user_id: Option<i64>,
+    pub device_type: Option<String>,
+    pub imei: Option<String>,
+    pub notes: Option<String>,
+    pub features: Features,
+    pub start_date: Option<DateTime<Utc>>,
+}
+
+/// Which unused SIM to take: from these holders (nearest first), optionally one ICC, eSIMs or
+/// autoAssign SIMs only.
+#[derive(Debug, Clone)]
+pub struct SimPick {
+    pub chain: Vec<i64>,
+    pub iccid: Option<String>,
+    pub esim_only: bool,
+    pub auto_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountRef {
+    Oid(String),
+    Number(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct MvnoFilter {
+    /// Customers whose accounts are listed.
+    pub storage: StorageFilter,
+    pub text: Option<String>,
+    pub rate_plan_id: Option<i64>,
+    pub network: Option<String>,
+    /// None: live accounts. Some(now): deleted accounts still restorable at `now`.
+    pub deleted_restorable_at: Option<DateTime<Utc>>,
+}
+
+/// A partial update; `Some(None)` clears a field.
+#[derive(Debug, Clone, Default)]
+pub struct MvnoPatch {
+    pub state: Option<AccountState>,
+    pub features: Option<Features>,
+    pub name: Option<Option<String>>,
+    pub employee_user_id: Option<Option<i64>>,
+    pub device_type: Option<Option<String>>,
+    pub imei: Option<Option<String>>,
+    pub notes: Option<Option<String>>,
+    pub dnd: Option<bool>,
+    pub data_disabled: Option<bool>,
+    pub rate_plan_id: Option<i64>,
+    pub socs_override: Option<serde_json::Value>,
+    pub soc_limit: Option<serde_json::Value>,
+}
+
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct PoolStats {
     pub size: u32,
@@ -409,9 +538,65 @@ pub trait SimStore: Send + Sync {
     async fn orgs_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<Org>>;
 }
 
+#[async_trait]
+pub trait MvnoStore: Send + Sync {
+    async fn rate_plan_create(&self, new: NewRatePlan, actor: &Actor) -> StoreResult<RatePlan>;
+    /// None: every plan. Some(path): the plans an org at `path` and its subtree can see.
+    async fn rate_plan_list(
+        &self,
+        visible_to: Option<&str>,
+        page: Page,
+    ) -> StoreResult<(Vec<RatePlan>, i64)>;
+    async fn rate_plan_find(&self, oid: &str) -> StoreResult<Option<RatePlan>>;
+    /// `Rejected("no_sim")` when no SIM satisfies the pick.
+    async fn mvno_create(
+        &self,
+        new: NewAccount,
+        pick: &SimPick,
+        actor: &Actor,
+    ) -> StoreResult<MvnoRecord>;
+    /// A live account, or (`deleted`) a deleted one not yet purged.
+    async fn mvno_find(&self, r: &AccountRef, deleted: bool) -> StoreResult<Option<MvnoRecord>>;
+    async fn mvno_list(
+        &self,
+        filter: &MvnoFilter,
+        page: Page,
+    ) -> StoreResult<(Vec<MvnoRecord>, i64)>;
+    /// `Rejected("account_deleted")` for a deleted account.
+    async fn mvno_update(
+        &self,
+        id: i64,
+        patch: MvnoPatch,
+        actor: &Actor,
+    ) -> StoreResult<MvnoRecord>;
+    /// NotFound when already deleted.
+    async fn mvno_delete(
+        &self,
+        id: i64,
+        preterminate_until: DateTime<Utc>,
+        actor: &Actor,
+    ) -> StoreResult<MvnoRecord>;
+    /// `Rejected("not_restorable")` unless deleted and inside the window at `actor.at`.
+    async fn mvno_restore(
+        &self,
+        id: i64,
+        rate_plan_id: Option<i64>,
+        actor: &Actor,
+    ) -> StoreResult<MvnoRecord>;
+    /// `Rejected("account_state")` unless ACTIVE or BLOCKED; `Rejected("no_sim")`.
+    async fn mvno_change_sim(
+        &self,
+        id: i64,
+        pick: &SimPick,
+        actor: &Actor,
+    ) -> StoreResult<(MvnoRecord, SimRecord)>;
+    /// Purges up to `limit` accounts past their window at `actor.at`; safe to run on many nodes.
+    async fn mvno_purge_due(&self, actor: &Actor, limit: i64) -> StoreResult<usize>;
+}
+
 /// Everything simgate stores.
-pub trait Store: MetaStore + OrgStore + UserStore + TokenStore + SimStore {}
-impl<T: MetaStore + OrgStore + UserStore + TokenStore + SimStore> Store for T {}
+pub trait Store: MetaStore + OrgStore + UserStore + TokenStore + SimStore + MvnoStore {}
+impl<T: MetaStore + OrgStore + UserStore + TokenStore + SimStore + MvnoStore> Store for T {}
 
 pub type DynStore = Arc<dyn Store>;
 
@@ -466,6 +651,8 @@ mod users;
 mod tokens;
 #[macro_use]
 mod sims;
+#[macro_use]
+mod mvno;
 pub mod postgres;
 pub mod sqlite;
 

@@ -30,3 +30,11 @@ impl_org_store!(PgStore, Postgres);
 impl_user_store!(PgStore, Postgres);
 impl_token_store!(PgStore, Postgres);
 impl_sim_store!(PgStore, Postgres, " FOR UPDATE OF s");
+impl_mvno_store!(
+    PgStore,
+    Postgres,
+    lock_account = " FOR UPDATE OF m",
+    lock_pick = " FOR UPDATE OF s SKIP LOCKED",
+    lock_rows = " FOR UPDATE SKIP LOCKED",
+    ilike = "ILIKE"
+);

@@ -43,3 +43,12 @@ impl_org_store!(SqliteStore, Sqlite);
 impl_user_store!(SqliteStore, Sqlite);
 impl_token_store!(SqliteStore, Sqlite);
 impl_sim_store!(SqliteStore, Sqlite, "");
+// One writer at a time: no row locks needed. LIKE is case-insensitive for ASCII.
+impl_mvno_store!(
+    SqliteStore,
+    Sqlite,
+    lock_account = "",
+    lock_pick = "",
+    lock_rows = "",
+    ilike = "LIKE"
+);

@@ -1,5 +1,6 @@
 //! simgate's admin API under `/admin/v1` (DESIGN.md §6), TelecomX error envelope.
 pub mod orgs;
+pub mod rate_plans;
 pub mod tokens;
 pub mod users;
 
@@ -13,6 +14,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(orgs::routes())
         .merge(users::routes())
         .merge(tokens::routes())
+        .merge(rate_plans::routes())
 }
 
 /// An `{id|oid}` path segment; anything else names nothing (404).

@@ -1,6 +1,6 @@
 //! `/auth/login`, `/auth/logout`, `/auth/validateToken`, `/employee/{id}/token`.
 use crate::api::json::Success;
-use crate::auth::extract::{request_id, EmployeeTokens, Require};
+use crate::auth::extract::{request_id, ManagersUp, Require};
 use crate::auth::password::sha1_hex;
 use crate::auth::token;
 use crate::domain::access::{AccessLevel, Principal};
@@ -218,7 +218,7 @@ async fn employee(state: &AppState, p: &Principal, id: &str) -> AppResult<Identi
     responses((status = 200, body = EmployeeToken), (status = 403, description = "access_denied / id"), (status = 404, description = "id")))]
 async fn create_employee_token(
     State(state): State<AppState>,
-    Require(p, ..): Require<EmployeeTokens>,
+    Require(p, ..): Require<ManagersUp>,
     Path(id): Path<String>,
 ) -> AppResult<Json<EmployeeToken>> {
     let identity = employee(&state, &p, &id).await?;
@@ -241,7 +241,7 @@ async fn create_employee_token(
     responses((status = 200, body = Success), (status = 404, description = "id / token")))]
 async fn revoke_employee_token(
     State(state): State<AppState>,
-    Require(p, ..): Require<EmployeeTokens>,
+    Require(p, ..): Require<ManagersUp>,
     Path((id, secret)): Path<(String, String)>,
 ) -> AppResult<Json<Success>> {
     let identity = employee(&state, &p, &id).await?;

@@ -1,5 +1,5 @@
 //! `/sim`, `/sim/{icc}`, `/sim/status` (and `/sim/simstatus`), `POST /sim`, `/sim/{icc}/assign`.
-use crate::auth::extract::{Admin, Require, ResellerAdminOrAdmin, Resellers, SimReaders};
+use crate::auth::extract::{Admin, Readers, Require, ResellerAdminOrAdmin, Resellers};
 use crate::domain::paging::{parse_bool, Page};
 use crate::domain::sim::{parse_network, FormFactor, SkippedLine};
 use crate::error::{AppError, AppResult};
@@ -99,7 +99,7 @@ pub struct SimList {
               (status = 422, description = "customer / formFactor / network / filter / autoAssign / offset / limit")))]
 async fn list(
     State(state): State<AppState>,
-    Require(p, ..): Require<SimReaders>,
+    Require(p, ..): Require<Readers>,
     Query(q): Query<SimListQuery>,
 ) -> AppResult<Json<SimList>> {
     let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
@@ -174,7 +174,7 @@ async fn list(
               (status = 422, description = "sim: not an ICC")))]
 async fn get_sim(
     State(state): State<AppState>,
-    Require(p, ..): Require<SimReaders>,
+    Require(p, ..): Require<Readers>,
     Path(icc): Path<String>,
 ) -> AppResult<Json<SimDto>> {
     Ok(Json(inventory::visible_sim(&state, &p, &icc).await?.into()))

@@ -1,0 +1,117 @@
+//! Rate plans.
+use super::orgs::ref_text;
+use super::ListQuery;
+use crate::api::json::{iso_millis, Listing};
+use crate::auth::extract::{Admin, AdminApi, Require};
+use crate::domain::access::AccessLevel;
+use crate::domain::ids::{EntityRef, ObjectId};
+use crate::domain::paging::Page;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::{NewRatePlan, RatePlan};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create, list))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RatePlanDto {
+    id: i64,
+    oid: String,
+    name: String,
+    /// null: offered to every organisation.
+    owner_org_id: Option<i64>,
+    created_at: String,
+}
+
+impl From<RatePlan> for RatePlanDto {
+    fn from(r: RatePlan) -> Self {
+        RatePlanDto {
+            id: r.id,
+            oid: r.oid,
+            name: r.name,
+            owner_org_id: r.owner_org_id,
+            created_at: iso_millis(&r.created_at),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRatePlanRequest {
+    name: String,
+    /// Owning org (id or oid): the plan is offered to it and its subtree only. Absent: offered to all.
+    #[schema(value_type = Option<String>)]
+    owner_org: Option<serde_json::Value>,
+}
+
+/// Create a rate plan (ADMIN).
+#[utoipa::path(post, path = "/admin/v1/rate-plans", tag = "admin", security(("bearer" = [])), request_body = CreateRatePlanRequest,
+    responses((status = 201, body = RatePlanDto), (status = 403, description = "access_denied"), (status = 422, description = "name / owner_org")))]
+async fn create(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Admin>,
+    Json(req): Json<CreateRatePlanRequest>,
+) -> AppResult<(StatusCode, Json<RatePlanDto>)> {
+    let name = req.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AppError::invalid(
+            "name",
+            "name must be 1 to 200 characters",
+        ));
+    }
+    let owner_org_id = match ref_text(req.owner_org) {
+        Some(raw) => {
+            let org = match EntityRef::parse(&raw) {
+                Some(r) => state.store.org_find(&r).await?,
+                None => None,
+            };
+            Some(
+                org.ok_or_else(|| {
+                    AppError::invalid("owner_org", "owner_org must be an existing organisation")
+                })?
+                .id,
+            )
+        }
+        None => None,
+    };
+    let actor = state.actor(&p);
+    let plan = state
+        .store
+        .rate_plan_create(
+            NewRatePlan {
+                oid: ObjectId::generate(actor.at).into_string(),
+                name,
+                owner_org_id,
+            },
+            &actor,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(plan.into())))
+}
+
+/// Rate plans: all for ADMIN; for a RESELLER_ADMIN those its subtree can use or owns.
+#[utoipa::path(get, path = "/admin/v1/rate-plans", tag = "admin", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = Listing<RatePlanDto>), (status = 403, description = "access_denied")))]
+async fn list(
+    State(state): State<AppState>,
+    Require(p, ..): Require<AdminApi>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<Listing<RatePlanDto>>> {
+    let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
+    let visible_to = (p.level != AccessLevel::Admin).then_some(p.org_path.as_str());
+    let (plans, total) = state.store.rate_plan_list(visible_to, page).await?;
+    Ok(Json(Listing {
+        offset: page.offset,
+        limit: page.limit,
+        total,
+        items: plans.into_iter().map(Into::into).collect(),
+    }))
+}

@@ -1,0 +1,2 @@
+//! Background work, stopped by the server's shutdown token.
+pub mod purge;
