@@ -209,6 +209,17 @@ async fn openapi_documents_every_route_and_docs_are_served_from_bundled_assets()
             ("/sim/simstatus", "get"),
             ("/sim/{icc}/assign", "get"),
             ("/sim/{icc}/assign", "post"),
+            ("/mvno", "get"),
+            ("/mvno", "post"),
+            ("/mvno/{id}", "get"),
+            ("/mvno/{id}", "post"),
+            ("/mvno/{id}", "delete"),
+            ("/mvno/deleted", "get"),
+            ("/mvno/deleted/{id}", "get"),
+            ("/mvno/deleted/{id}/restore", "post"),
+            ("/mvno/{id}/changesim/{new}", "get"),
+            ("/admin/v1/rate-plans", "get"),
+            ("/admin/v1/rate-plans", "post"),
         ];
         for (path, method) in expected {
             assert!(
