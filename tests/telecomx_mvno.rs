@@ -412,7 +412,7 @@ async fn change_sim_retires_the_old_one() {
         assert_eq!(old, vec![(3, None)]);
         let r = app.get(&format!("/mvno/{acc}/changesim/eSim"), owner).await;
         assert_eq!(r.body["mvnoSim"]["formFactor"], "eSIM", "{}", r.text);
-        let r = app.get(&format!("/mvno/+4560000000/changesim/autoAssign"), owner).await;
+        let r = app.get("/mvno/+4560000000/changesim/autoAssign", owner).await;
         assert_eq!(r.body["mvnoSim"]["simNumber"], icc(0), "{}", r.text);
         assert_eq!(app.get(&format!("/mvno/{acc}"), owner).await.body["simNumber"], icc(0));
         // Errors.
