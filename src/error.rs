@@ -202,11 +202,14 @@ fn rejected(rule: &str) -> AppError {
         "no_sim" => AppError::not_found("sim", "SIM not found or not available"),
         "account_deleted" => AppError::conflict("state", "The account is deleted"),
         "account_state" => AppError::forbidden("state", "The account must be ACTIVE or BLOCKED"),
+        "sim_attached" => AppError::conflict("sim", "The SIM has an endpoint or an MVNO account"),
+        "batch_registered" => AppError::conflict("bic", "The batch is registered already"),
         "not_restorable" => AppError::not_found(
             "id",
             "No deleted account to restore (unknown, or its recovery window has ended)",
         ),
-        other => AppError::conflict("conflict", other.to_string()),
+        // Rules that explain themselves (e.g. a refused status transition).
+        other => AppError::conflict("status", other.to_string()),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod emnify;
 pub mod error;
 pub mod inventory;
 pub mod jobs;

@@ -1,5 +1,6 @@
 //! Pure types and business rules: no I/O, unit-tested here once and used by every dialect.
 pub mod access;
+pub mod emnify;
 pub mod events;
 pub mod ids;
 pub mod inventory;
@@ -7,3 +8,4 @@ pub mod mvno;
 pub mod org;
 pub mod paging;
 pub mod sim;
+pub mod usage;

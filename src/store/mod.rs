@@ -441,6 +441,276 @@ pub struct MvnoPatch {
     pub soc_limit: Option<serde_json::Value>,
 }
 
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SimModel {
+    pub id: i64,
+    pub description: String,
+    pub memory_size: Option<i32>,
+    #[sqlx(try_from = "String")]
+    pub form_factor: FormFactor,
+    pub manufacturer: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSimModel {
+    pub description: String,
+    pub memory_size: Option<i32>,
+    pub form_factor: FormFactor,
+    pub manufacturer: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SimBatch {
+    pub id: i64,
+    pub bic: String,
+    pub issuer_org_id: i64,
+    pub model_id: Option<i64>,
+    pub quantity: i32,
+    pub created_at: DateTime<Utc>,
+    pub registered_at: Option<DateTime<Utc>>,
+    pub registered_by_org_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BatchSim {
+    pub iccid: String,
+    pub imsi: Option<String>,
+    pub msisdn: Option<String>,
+    pub eid: Option<String>,
+    pub puk1: Option<String>,
+    pub puk2: Option<String>,
+    pub pin1: Option<String>,
+    pub pin2: Option<String>,
+    pub network: String,
+    pub form_factor: FormFactor,
+    pub production_date: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewBatch {
+    pub bic: String,
+    pub issuer_org_id: i64,
+    pub model_id: Option<i64>,
+    pub sims: Vec<BatchSim>,
+}
+
+/// A SIM as emnify shows it: with its orgs, model and endpoint.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EmnifySim {
+    pub id: i64,
+    pub iccid: String,
+    pub imsi: Option<String>,
+    pub msisdn: Option<String>,
+    pub eid: Option<String>,
+    pub status: i16,
+    pub production_date: Option<chrono::NaiveDate>,
+    pub activation_date: Option<DateTime<Utc>>,
+    pub issuer_org_id: Option<i64>,
+    pub reseller_org_id: Option<i64>,
+    pub customer_org_id: Option<i64>,
+    pub in_storage_at: Option<i64>,
+    pub endpoint_id: Option<i64>,
+    pub mvno_account_id: Option<i64>,
+    pub network: String,
+    pub form_factor: String,
+    pub auto_assign: bool,
+    pub version: i64,
+    pub issuer_name: Option<String>,
+    pub issuer_country: Option<String>,
+    pub issuer_path: Option<String>,
+    pub reseller_name: Option<String>,
+    pub reseller_country: Option<String>,
+    pub reseller_path: Option<String>,
+    pub customer_name: Option<String>,
+    pub customer_country: Option<String>,
+    pub customer_path: Option<String>,
+    pub model_id: Option<i64>,
+    pub model_description: Option<String>,
+    pub model_memory_size: Option<i32>,
+    pub model_form_factor: Option<String>,
+    pub model_manufacturer: Option<String>,
+    pub endpoint_name: Option<String>,
+    pub endpoint_imei: Option<String>,
+    pub endpoint_created: Option<DateTime<Utc>>,
+    pub endpoint_updated: Option<DateTime<Utc>>,
+    pub endpoint_org_id: Option<i64>,
+    pub service_profile_id: Option<i64>,
+    pub tariff_profile_id: Option<i64>,
+    pub endpoint_tags: Option<String>,
+    pub endpoint_ip: Option<String>,
+}
+
+/// Columns an emnify SIM filter compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimCol {
+    Id,
+    IssuerOrg,
+    ResellerOrg,
+    CustomerOrg,
+    Model,
+    Endpoint,
+    Iccid,
+    Imsi,
+    Msisdn,
+    Eid,
+}
+
+impl SimCol {
+    pub fn column(self) -> &'static str {
+        match self {
+            SimCol::Id => "id",
+            SimCol::IssuerOrg => "issuer_org_id",
+            SimCol::ResellerOrg => "reseller_org_id",
+            SimCol::CustomerOrg => "customer_org_id",
+            SimCol::Model => "model_id",
+            SimCol::Endpoint => "endpoint_id",
+            SimCol::Iccid => "iccid",
+            SimCol::Imsi => "imsi",
+            SimCol::Msisdn => "msisdn",
+            SimCol::Eid => "eid",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SimCond {
+    Eq(SimCol, i64),
+    IsNull(SimCol),
+    TextIn(SimCol, Vec<String>),
+    Prefix(SimCol, String),
+    StatusIn(Vec<i16>),
+    Date(chrono::NaiveDate),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimSortKey {
+    Id,
+    IssuerOrg,
+    ResellerOrg,
+    CustomerOrg,
+    Iccid,
+    Eid,
+    Status,
+    ProductionDate,
+    Endpoint,
+    Model,
+}
+
+impl SimSortKey {
+    pub fn column(self) -> &'static str {
+        match self {
+            SimSortKey::Id => "id",
+            SimSortKey::IssuerOrg => "issuer_org_id",
+            SimSortKey::ResellerOrg => "reseller_org_id",
+            SimSortKey::CustomerOrg => "customer_org_id",
+            SimSortKey::Iccid => "iccid",
+            SimSortKey::Eid => "eid",
+            SimSortKey::Status => "status",
+            SimSortKey::ProductionDate => "production_date",
+            SimSortKey::Endpoint => "endpoint_id",
+            SimSortKey::Model => "model_id",
+        }
+    }
+}
+
+/// A PATCH of a SIM: `Some(None)` clears an org.
+#[derive(Debug, Clone, Default)]
+pub struct EmnifySimPatch {
+    pub status: Option<crate::domain::sim::SimStatus>,
+    pub issuer_org_id: Option<Option<i64>>,
+    pub reseller_org_id: Option<Option<i64>>,
+    pub customer_org_id: Option<Option<i64>>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub ts: DateTime<Utc>,
+    pub org_id: Option<i64>,
+    pub sim_id: Option<i64>,
+    pub endpoint_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub type_id: i32,
+    pub source: i16,
+    pub severity: i16,
+    pub alert: bool,
+    pub description: String,
+    pub detail: Option<sqlx::types::Json<serde_json::Value>>,
+    pub org_name: Option<String>,
+    pub sim_iccid: Option<String>,
+    pub sim_imsi: Option<String>,
+    pub sim_production_date: Option<chrono::NaiveDate>,
+    pub sim_created: Option<DateTime<Utc>>,
+    pub user_name: Option<String>,
+    pub user_email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventCond {
+    /// `type_id`, `source` or `severity` among the values.
+    In(&'static str, Vec<i64>),
+    Alert(bool),
+    Description(String),
+    Between(DateTime<Utc>, DateTime<Utc>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventSortKey {
+    Id,
+    Timestamp,
+    Source,
+    Severity,
+    Alert,
+    Type,
+}
+
+impl EventSortKey {
+    pub fn column(self) -> &'static str {
+        match self {
+            EventSortKey::Id => "id",
+            EventSortKey::Timestamp => "ts",
+            EventSortKey::Source => "source",
+            EventSortKey::Severity => "severity",
+            EventSortKey::Alert => "alert",
+            EventSortKey::Type => "type_id",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct UsageRecord {
+    pub sim_id: i64,
+    pub hour: DateTime<Utc>,
+    pub traffic_type: i16,
+    pub volume_tx: f64,
+    pub volume_rx: f64,
+    pub cost: f64,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UsageRow {
+    pub hour: DateTime<Utc>,
+    pub traffic_type: i16,
+    pub volume_tx: f64,
+    pub volume_rx: f64,
+    pub cost: f64,
+    pub currency: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub ts: DateTime<Utc>,
+    pub org_id: Option<i64>,
+    pub sim_id: i64,
+    pub type_id: i32,
+    pub severity: i16,
+    pub description: String,
+    pub detail: Option<serde_json::Value>,
+}
+
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct PoolStats {
     pub size: u32,
@@ -594,9 +864,71 @@ pub trait MvnoStore: Send + Sync {
     async fn mvno_purge_due(&self, actor: &Actor, limit: i64) -> StoreResult<usize>;
 }
 
+#[async_trait]
+pub trait EmnifyStore: Send + Sync {
+    async fn sim_model_create(&self, new: NewSimModel, actor: &Actor) -> StoreResult<SimModel>;
+    async fn sim_model_list(&self, page: Page) -> StoreResult<(Vec<SimModel>, i64)>;
+    async fn sim_model_get(&self, id: i64) -> StoreResult<Option<SimModel>>;
+    /// The batch and its SIMs (status Issued, issuer set, central stock) with counters and events.
+    async fn batch_create(&self, new: NewBatch, actor: &Actor) -> StoreResult<SimBatch>;
+    /// The batch and the distinct (reseller, customer) orgs its SIMs have.
+    async fn batch_by_bic(
+        &self,
+        bic: &str,
+    ) -> StoreResult<Option<(SimBatch, Vec<(Option<i64>, Option<i64>)>)>>;
+    /// `Rejected("batch_registered")` when registered already (also when another registration won).
+    async fn batch_register(
+        &self,
+        batch_id: i64,
+        reseller_org_id: Option<i64>,
+        customer_org_id: Option<i64>,
+        status: crate::domain::sim::SimStatus,
+        by_org: i64,
+        actor: &Actor,
+    ) -> StoreResult<Vec<EmnifySim>>;
+    async fn esim_get(&self, id: i64) -> StoreResult<Option<EmnifySim>>;
+    async fn esim_list(
+        &self,
+        scope: &crate::domain::access::Scope,
+        filters: &[SimCond],
+        sort: &[(SimSortKey, bool)],
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<EmnifySim>, i64)>;
+    /// Applies a status transition (checked against the locked row) and org changes.
+    async fn esim_patch(&self, id: i64, patch: EmnifySimPatch, actor: &Actor) -> StoreResult<()>;
+    /// Status 3, kept for history. `Rejected("sim_attached")` with an endpoint or MVNO account.
+    async fn esim_delete(&self, id: i64, actor: &Actor) -> StoreResult<()>;
+    async fn events_list(
+        &self,
+        sim_id: i64,
+        filters: &[EventCond],
+        sort: &[(EventSortKey, bool)],
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<EventRow>, i64)>;
+    async fn sim_ids_by_iccid(&self, iccids: &[String]) -> StoreResult<Vec<(String, i64)>>;
+    async fn sims_exist(&self, ids: &[i64]) -> StoreResult<Vec<i64>>;
+    /// Adds the records into their hourly buckets.
+    async fn usage_ingest(&self, records: &[UsageRecord], actor: &Actor) -> StoreResult<()>;
+    async fn events_ingest(&self, events: &[NewEvent], actor: &Actor) -> StoreResult<()>;
+    async fn usage_rows(
+        &self,
+        sim_id: i64,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<UsageRow>>;
+}
+
 /// Everything simgate stores.
-pub trait Store: MetaStore + OrgStore + UserStore + TokenStore + SimStore + MvnoStore {}
-impl<T: MetaStore + OrgStore + UserStore + TokenStore + SimStore + MvnoStore> Store for T {}
+pub trait Store:
+    MetaStore + OrgStore + UserStore + TokenStore + SimStore + MvnoStore + EmnifyStore
+{
+}
+impl<T: MetaStore + OrgStore + UserStore + TokenStore + SimStore + MvnoStore + EmnifyStore> Store
+    for T
+{
+}
 
 pub type DynStore = Arc<dyn Store>;
 
@@ -653,6 +985,8 @@ mod tokens;
 mod sims;
 #[macro_use]
 mod mvno;
+#[macro_use]
+mod emnify;
 pub mod postgres;
 pub mod sqlite;
 

@@ -38,3 +38,9 @@ impl_mvno_store!(
     lock_rows = " FOR UPDATE SKIP LOCKED",
     ilike = "ILIKE"
 );
+impl_emnify_store!(
+    PgStore,
+    Postgres,
+    lock_sim = " FOR UPDATE OF s",
+    lock_rows = " FOR UPDATE"
+);

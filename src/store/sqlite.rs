@@ -52,3 +52,4 @@ impl_mvno_store!(
     lock_rows = "",
     ilike = "LIKE"
 );
+impl_emnify_store!(SqliteStore, Sqlite, lock_sim = "", lock_rows = "");

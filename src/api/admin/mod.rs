@@ -1,6 +1,8 @@
 //! simgate's admin API under `/admin/v1` (DESIGN.md §6), TelecomX error envelope.
+pub mod ingest;
 pub mod orgs;
 pub mod rate_plans;
+pub mod sim_batches;
 pub mod tokens;
 pub mod users;
 
@@ -15,6 +17,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(users::routes())
         .merge(tokens::routes())
         .merge(rate_plans::routes())
+        .merge(sim_batches::routes())
+        .merge(ingest::routes())
 }
 
 /// An `{id|oid}` path segment; anything else names nothing (404).

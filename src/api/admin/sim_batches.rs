@@ -1,0 +1,268 @@
+//! SIM models and SIM batches (ADMIN).
+use super::orgs::ref_text;
+use crate::api::json::{iso_millis, Listing};
+use crate::auth::extract::{Admin, AdminApi, Require};
+use crate::domain::ids::EntityRef;
+use crate::domain::paging::Page;
+use crate::domain::sim::{parse_iccid, parse_network, FormFactor};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::{BatchSim, NewBatch, NewSimModel, SimModel};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_model, list_models))
+        .routes(routes!(create_batch))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SimModelDto {
+    id: i64,
+    description: String,
+    memory_size: Option<i32>,
+    form_factor: FormFactor,
+    manufacturer: Option<String>,
+    created_at: String,
+}
+
+impl From<SimModel> for SimModelDto {
+    fn from(m: SimModel) -> Self {
+        SimModelDto {
+            id: m.id,
+            description: m.description,
+            memory_size: m.memory_size,
+            form_factor: m.form_factor,
+            manufacturer: m.manufacturer,
+            created_at: iso_millis(&m.created_at),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSimModel {
+    description: String,
+    memory_size: Option<i32>,
+    /// MINI_MICRO, NANO, MINI_MICRO_NANO or eSIM.
+    form_factor: String,
+    manufacturer: Option<String>,
+}
+
+/// Create a SIM model.
+#[utoipa::path(post, path = "/admin/v1/sim-models", tag = "admin", security(("bearer" = [])), request_body = CreateSimModel,
+    responses((status = 201, body = SimModelDto), (status = 403, description = "access_denied"), (status = 422, description = "description / form_factor / memory_size")))]
+async fn create_model(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Admin>,
+    Json(req): Json<CreateSimModel>,
+) -> AppResult<(StatusCode, Json<SimModelDto>)> {
+    let description = req.description.trim().to_string();
+    if description.is_empty() {
+        return Err(AppError::invalid("description", "description is required"));
+    }
+    let form_factor = FormFactor::parse(&req.form_factor).ok_or_else(|| {
+        AppError::invalid(
+            "form_factor",
+            "form_factor must be MINI_MICRO, NANO, MINI_MICRO_NANO or eSIM",
+        )
+    })?;
+    if req.memory_size.is_some_and(|m| m <= 0) {
+        return Err(AppError::invalid(
+            "memory_size",
+            "memory_size must be positive",
+        ));
+    }
+    let new = NewSimModel {
+        description,
+        memory_size: req.memory_size,
+        form_factor,
+        manufacturer: req.manufacturer,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            state
+                .store
+                .sim_model_create(new, &state.actor(&p))
+                .await?
+                .into(),
+        ),
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    offset: Option<String>,
+    limit: Option<String>,
+}
+
+/// SIM models.
+#[utoipa::path(get, path = "/admin/v1/sim-models", tag = "admin", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Listing<SimModelDto>), (status = 403, description = "access_denied")))]
+async fn list_models(
+    State(state): State<AppState>,
+    _caller: Require<AdminApi>,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Json<Listing<SimModelDto>>> {
+    let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
+    let (items, total) = state.store.sim_model_list(page).await?;
+    Ok(Json(Listing {
+        offset: page.offset,
+        limit: page.limit,
+        total,
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSimInput {
+    iccid: String,
+    imsi: Option<String>,
+    msisdn: Option<String>,
+    eid: Option<String>,
+    puk1: Option<String>,
+    puk2: Option<String>,
+    pin1: Option<String>,
+    pin2: Option<String>,
+    /// Default: the first configured network.
+    network: Option<String>,
+    /// Default: the model's, else NANO.
+    form_factor: Option<String>,
+    /// YYYY-MM-DD
+    production_date: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBatch {
+    bic: String,
+    /// Issuer org (id or oid).
+    #[schema(value_type = String)]
+    issuer_org: serde_json::Value,
+    model: Option<i64>,
+    sims: Vec<BatchSimInput>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BatchCreated {
+    id: i64,
+    bic: String,
+    quantity: i32,
+}
+
+const MAX_BATCH: usize = 100_000;
+
+/// Create a SIM batch with its SIMs (status Issued, issuer set, central stock).
+#[utoipa::path(post, path = "/admin/v1/sim-batches", tag = "admin", security(("bearer" = [])), request_body = CreateBatch,
+    responses((status = 201, body = BatchCreated), (status = 403, description = "access_denied"), (status = 409, description = "bic / sim exists"),
+              (status = 422, description = "bic / issuer_org / model / sims[i]")))]
+async fn create_batch(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Admin>,
+    Json(req): Json<CreateBatch>,
+) -> AppResult<(StatusCode, Json<BatchCreated>)> {
+    let bic = req.bic.trim().trim_start_matches('#').to_string();
+    if bic.is_empty() || bic.len() > 64 {
+        return Err(AppError::invalid("bic", "bic must be 1 to 64 characters"));
+    }
+    let issuer = match ref_text(Some(req.issuer_org)).and_then(|r| EntityRef::parse(&r)) {
+        Some(r) => state.store.org_find(&r).await?,
+        None => None,
+    }
+    .ok_or_else(|| {
+        AppError::invalid("issuer_org", "issuer_org must be an existing organisation")
+    })?;
+    let model = match req.model {
+        Some(id) => Some(
+            state
+                .store
+                .sim_model_get(id)
+                .await?
+                .ok_or_else(|| AppError::invalid("model", "unknown SIM model"))?,
+        ),
+        None => None,
+    };
+    if req.sims.is_empty() || req.sims.len() > MAX_BATCH {
+        return Err(AppError::invalid(
+            "sims",
+            format!("a batch holds 1 to {MAX_BATCH} SIMs"),
+        ));
+    }
+    let networks = &state.config.inventory.networks;
+    let mut seen = std::collections::HashSet::new();
+    let mut sims = Vec::with_capacity(req.sims.len());
+    for (i, s) in req.sims.into_iter().enumerate() {
+        let field = |name: &str| format!("sims[{i}].{name}");
+        let iccid = parse_iccid(&s.iccid).ok_or_else(|| {
+            AppError::invalid(
+                field("iccid"),
+                "ICC must be 18 to 20 digits, optionally followed by F",
+            )
+        })?;
+        if !seen.insert(iccid.clone()) {
+            return Err(AppError::invalid(
+                field("iccid"),
+                format!("{iccid} appears twice in the batch"),
+            ));
+        }
+        let network = match s.network.as_deref() {
+            Some(n) => parse_network(n, networks)
+                .ok_or_else(|| AppError::invalid(field("network"), "unknown network"))?
+                .to_string(),
+            None => networks.first().cloned().unwrap_or_default(),
+        };
+        let form_factor = match s.form_factor.as_deref() {
+            Some(f) => FormFactor::parse(f)
+                .ok_or_else(|| AppError::invalid(field("form_factor"), "unknown form factor"))?,
+            None => model.as_ref().map_or(FormFactor::Nano, |m| m.form_factor),
+        };
+        let production_date = s
+            .production_date
+            .as_deref()
+            .map(|d| {
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                    AppError::invalid(
+                        field("production_date"),
+                        "production_date must be YYYY-MM-DD",
+                    )
+                })
+            })
+            .transpose()?;
+        sims.push(BatchSim {
+            iccid,
+            imsi: s.imsi,
+            msisdn: s.msisdn,
+            eid: s.eid,
+            puk1: s.puk1,
+            puk2: s.puk2,
+            pin1: s.pin1,
+            pin2: s.pin2,
+            network,
+            form_factor,
+            production_date,
+        });
+    }
+    let new = NewBatch {
+        bic,
+        issuer_org_id: issuer.id,
+        model_id: model.map(|m| m.id),
+        sims,
+    };
+    let batch = state.store.batch_create(new, &state.actor(&p)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(BatchCreated {
+            id: batch.id,
+            bic: batch.bic,
+            quantity: batch.quantity,
+        }),
+    ))
+}

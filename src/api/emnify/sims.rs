@@ -1,0 +1,579 @@
+//! `/api/v1/sim...` and `/api/v1/sim_batch/bic/{bic}`.
+use crate::api::json::iso_millis;
+use crate::auth::extract::{ManagersUp, Readers, Require};
+use crate::domain::emnify::{iccid_forms, EmnifyPage};
+use crate::domain::sim::SimStatus;
+use crate::emnify::{self, path_id, Listed};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::{EmnifySim, EventRow, SimBatch};
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(statuses))
+        .routes(routes!(get_sim, patch_sim, delete_sim))
+        .routes(routes!(events))
+        .routes(routes!(stats))
+        .routes(routes!(daily_stats))
+        .routes(routes!(validate_batch, register_batch))
+}
+
+/// emnify's date-time format for SIMs and endpoints.
+fn emnify_time(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IdDescription {
+    id: i64,
+    description: String,
+}
+
+impl IdDescription {
+    fn status(id: i16) -> IdDescription {
+        let d = SimStatus::from_id(id as i64)
+            .map(SimStatus::description)
+            .unwrap_or("Unknown");
+        IdDescription {
+            id: id as i64,
+            description: d.to_string(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Country {
+    id: i64,
+    name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrgRef {
+    id: i64,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    country: Option<Country>,
+}
+
+fn org(id: Option<i64>, name: &Option<String>, country: &Option<String>) -> Option<OrgRef> {
+    Some(OrgRef {
+        id: id?,
+        name: name.clone()?,
+        country: country.clone().map(|c| Country { id: 0, name: c }),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NamedId {
+    id: i64,
+    name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SimModelDto {
+    id: i64,
+    description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory_size: Option<i32>,
+    formfactor: NamedId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manufacturer: Option<NamedId>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EndpointRef {
+    id: i64,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    imei: Option<String>,
+    created: String,
+    last_updated: String,
+    organisation_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_profile_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tariff_profile_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip_address: Option<String>,
+}
+
+/// A SIM, emnify style (absent values omitted).
+#[derive(Serialize, ToSchema)]
+pub struct SimEntry {
+    id: i64,
+    /// 19 digits, without the Luhn digit.
+    iccid: String,
+    iccid_with_luhn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    production_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activation_date: Option<String>,
+    status: IdDescription,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuer_org: Option<OrgRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reseller_org: Option<OrgRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_org: Option<OrgRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoint: Option<EndpointRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    imsi: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    msisdn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<SimModelDto>,
+}
+
+fn form_factor_id(name: &str) -> i64 {
+    match name {
+        "MINI_MICRO" => 1,
+        "NANO" => 2,
+        "MINI_MICRO_NANO" => 3,
+        _ => 4,
+    }
+}
+
+pub fn sim_entry(s: EmnifySim) -> SimEntry {
+    let (iccid, iccid_with_luhn) = iccid_forms(&s.iccid);
+    let model = match (s.model_id, s.model_description) {
+        (Some(id), Some(description)) => {
+            let ff = s.model_form_factor.unwrap_or_default();
+            Some(SimModelDto {
+                id,
+                description,
+                memory_size: s.model_memory_size,
+                formfactor: NamedId {
+                    id: form_factor_id(&ff),
+                    name: ff,
+                },
+                manufacturer: s.model_manufacturer.map(|m| NamedId { id: 0, name: m }),
+            })
+        }
+        _ => None,
+    };
+    let endpoint = match (
+        s.endpoint_id,
+        s.endpoint_name,
+        s.endpoint_created,
+        s.endpoint_updated,
+        s.endpoint_org_id,
+    ) {
+        (Some(id), Some(name), Some(created), Some(updated), Some(org)) => Some(EndpointRef {
+            id,
+            name,
+            imei: s.endpoint_imei,
+            created: emnify_time(&created),
+            last_updated: emnify_time(&updated),
+            organisation_id: org,
+            service_profile_id: s.service_profile_id,
+            tariff_profile_id: s.tariff_profile_id,
+            tags: s.endpoint_tags,
+            ip_address: s.endpoint_ip,
+        }),
+        _ => None,
+    };
+    SimEntry {
+        id: s.id,
+        iccid,
+        iccid_with_luhn,
+        eid: s.eid,
+        production_date: s
+            .production_date
+            .map(|d| format!("{}T00:00:00.000+0000", d.format("%Y-%m-%d"))),
+        activation_date: s.activation_date.as_ref().map(emnify_time),
+        status: IdDescription::status(s.status),
+        issuer_org: org(s.issuer_org_id, &s.issuer_name, &s.issuer_country),
+        reseller_org: org(s.reseller_org_id, &s.reseller_name, &s.reseller_country),
+        customer_org: org(s.customer_org_id, &s.customer_name, &s.customer_country),
+        endpoint,
+        imsi: s.imsi,
+        msisdn: s.msisdn.map(|m| m.trim_start_matches('+').to_string()),
+        model,
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct CollectionQuery {
+    /// 1-based page.
+    page: Option<String>,
+    per_page: Option<String>,
+    /// `field:value,...`
+    q: Option<String>,
+    /// `-status,id`
+    sort: Option<String>,
+}
+
+/// The paging headers of every emnify list, `Link` keeping `q` and `sort`.
+fn paged<T: Serialize>(
+    uri: &axum::http::Uri,
+    q: &CollectionQuery,
+    listed: Listed<T>,
+    default_sort: &str,
+) -> Response {
+    let pages = EmnifyPage::pages(listed.total, listed.page.per_page);
+    let link = |page: i64| {
+        let mut url = url::form_urlencoded::Serializer::new(String::new());
+        url.append_pair("page", &page.to_string())
+            .append_pair("per_page", &listed.page.per_page.to_string());
+        if let Some(v) = &q.q {
+            url.append_pair("q", v);
+        }
+        if let Some(v) = &q.sort {
+            url.append_pair("sort", v);
+        }
+        format!("<{}?{}>", uri.path(), url.finish())
+    };
+    let current = listed.page.page;
+    let mut links = vec![format!("{}; rel=\"first\"", link(1))];
+    if current > 1 {
+        links.push(format!("{}; rel=\"prev\"", link(current - 1)));
+    }
+    if current < pages {
+        links.push(format!("{}; rel=\"next\"", link(current + 1)));
+    }
+    links.push(format!("{}; rel=\"last\"", link(pages)));
+    let mut headers = HeaderMap::new();
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), v);
+        }
+    };
+    set("x-total-count", listed.total.to_string());
+    set("x-total-pages", pages.to_string());
+    set("x-current-page", current.to_string());
+    set("x-count-per-page", listed.page.per_page.to_string());
+    set(
+        "x-sort",
+        q.sort.clone().unwrap_or_else(|| default_sort.to_string()),
+    );
+    set("link", links.join(", "));
+    (headers, Json(listed.items)).into_response()
+}
+
+/// SIMs the caller sees (issuer, reseller or customer side), paged.
+#[utoipa::path(get, path = "/api/v1/sim", tag = "emnify", security(("bearer" = [])), params(CollectionQuery),
+    responses((status = 200, body = [SimEntry], description = "With X-Total-Count, X-Total-Pages, X-Current-Page, X-Count-Per-Page, X-Sort and Link"),
+              (status = 422, description = "1301 bad q / 1302 bad sort")))]
+async fn list(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Readers>,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<CollectionQuery>,
+) -> AppResult<Response> {
+    let page = EmnifyPage::parse(q.page.as_deref(), q.per_page.as_deref(), 2000, 2500)?;
+    let listed = emnify::list(&state, &p, q.q.as_deref(), q.sort.as_deref(), page).await?;
+    let listed = Listed {
+        items: listed.items.into_iter().map(sim_entry).collect::<Vec<_>>(),
+        total: listed.total,
+        page: listed.page,
+    };
+    Ok(paged(&uri, &q, listed, "id"))
+}
+
+/// The five SIM statuses.
+#[utoipa::path(get, path = "/api/v1/sim/status", tag = "emnify", security(("bearer" = [])), responses((status = 200, body = [IdDescription])))]
+async fn statuses(_caller: Require<Readers>) -> Json<Vec<IdDescription>> {
+    Json(
+        SimStatus::ALL
+            .iter()
+            .map(|s| IdDescription::status(s.id()))
+            .collect(),
+    )
+}
+
+/// One SIM.
+#[utoipa::path(get, path = "/api/v1/sim/{sim_id}", tag = "emnify", security(("bearer" = [])), params(("sim_id" = i64, Path, description = "SIM id")),
+    responses((status = 200, body = SimEntry), (status = 400, description = "1000 non-numeric id"), (status = 404, description = "1201")))]
+async fn get_sim(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Readers>,
+    Path(id): Path<String>,
+) -> AppResult<Json<SimEntry>> {
+    Ok(Json(sim_entry(
+        emnify::visible_sim(&state, &p, path_id(&id)?).await?,
+    )))
+}
+
+fn json_body(body: &Bytes) -> AppResult<Value> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| AppError::bad_request(format!("Malformed JSON body: {e}")))
+}
+
+/// Change status (0→1, 0→4, 4→1, 1→2, 2→1) and organisations; 204 with no body.
+#[utoipa::path(patch, path = "/api/v1/sim/{sim_id}", tag = "emnify", security(("bearer" = [])), params(("sim_id" = i64, Path, description = "SIM id")),
+    request_body(content = Object, description = "status {id}, issuer_org / reseller_org / customer_org {id} (or *_organisation)"),
+    responses((status = 204, description = "updated"), (status = 403, description = "1104"), (status = 404, description = "1201"),
+              (status = 409, description = "1409 transition not allowed"), (status = 422, description = "1400 / 1401")))]
+async fn patch_sim(
+    State(state): State<AppState>,
+    Require(p, ..): Require<ManagersUp>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AppResult<StatusCode> {
+    let id = path_id(&id)?;
+    emnify::patch(&state, &p, id, &json_body(&body)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Delete a SIM (status 3, kept for history); 204.
+#[utoipa::path(delete, path = "/api/v1/sim/{sim_id}", tag = "emnify", security(("bearer" = [])), params(("sim_id" = i64, Path, description = "SIM id")),
+    responses((status = 204, description = "deleted"), (status = 403, description = "1104"), (status = 404, description = "1201"), (status = 409, description = "1409 endpoint or account attached")))]
+async fn delete_sim(
+    State(state): State<AppState>,
+    Require(p, ..): Require<ManagersUp>,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    emnify::delete(&state, &p, path_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Event {
+    id: i64,
+    timestamp: String,
+    alert: bool,
+    description: String,
+    event_type: IdDescription,
+    event_source: IdDescription,
+    event_severity: IdDescription,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organisation: Option<NamedId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    sim: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    imsi: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    user: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    detail: Option<Value>,
+}
+
+fn event(e: EventRow) -> Event {
+    use crate::domain::events::type_description;
+    let source = match e.source {
+        0 => "Network",
+        1 => "Policy Control",
+        _ => "API",
+    };
+    let severity = match e.severity {
+        0 => "Info",
+        1 => "Warn",
+        _ => "Critical",
+    };
+    let sim = e.sim_id.zip(e.sim_iccid.clone()).map(|(id, icc)| {
+        let mut v = json!({"id": id, "iccid": iccid_forms(&icc).0});
+        if let Some(d) = e.sim_production_date {
+            v["production_date"] = json!(format!("{}T00:00:00.000+0000", d.format("%Y-%m-%d")));
+        }
+        v
+    });
+    let imsi = e.sim_imsi.clone().map(|i| json!({"id": e.sim_id, "imsi": i, "import_date": e.sim_created.as_ref().map(emnify_time)}));
+    Event {
+        id: e.id,
+        timestamp: iso_millis(&e.ts),
+        alert: e.alert,
+        description: e.description,
+        event_type: IdDescription {
+            id: e.type_id as i64,
+            description: type_description(e.type_id).into(),
+        },
+        event_source: IdDescription {
+            id: e.source as i64,
+            description: source.into(),
+        },
+        event_severity: IdDescription {
+            id: e.severity as i64,
+            description: severity.into(),
+        },
+        organisation: e
+            .org_id
+            .zip(e.org_name)
+            .map(|(id, name)| NamedId { id, name }),
+        sim,
+        imsi,
+        user: e
+            .user_id
+            .map(|id| json!({"id": id, "name": e.user_name, "username": e.user_email})),
+        detail: e.detail.map(|d| d.0),
+    }
+}
+
+/// Events of a SIM, newest first. An unknown or invisible numeric id answers `[]`.
+#[utoipa::path(get, path = "/api/v1/sim/{sim_id}/event", tag = "emnify", security(("bearer" = [])),
+    params(("sim_id" = i64, Path, description = "SIM id"), CollectionQuery),
+    responses((status = 200, body = [Event]), (status = 400, description = "1000 non-numeric id"), (status = 422, description = "1301 / 1302")))]
+async fn events(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Readers>,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<CollectionQuery>,
+) -> AppResult<Response> {
+    let id = path_id(&id)?;
+    let page = EmnifyPage::parse(q.page.as_deref(), q.per_page.as_deref(), 100, 2500)?;
+    let listed = emnify::events(&state, &p, id, q.q.as_deref(), q.sort.as_deref(), page).await?;
+    let listed = Listed {
+        items: listed.items.into_iter().map(event).collect::<Vec<_>>(),
+        total: listed.total,
+        page: listed.page,
+    };
+    Ok(paged(&uri, &q, listed, "-id"))
+}
+
+/// Usage and cost: current month, last month, last hour.
+#[utoipa::path(get, path = "/api/v1/sim/{sim_id}/stats", tag = "emnify", security(("bearer" = [])), params(("sim_id" = i64, Path, description = "SIM id")),
+    responses((status = 200, body = Object, description = "{current_month, last_month, last_hour}"), (status = 404, description = "1201")))]
+async fn stats(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Readers>,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    Ok(Json(emnify::stats(&state, &p, path_id(&id)?).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct DailyQuery {
+    /// YYYY-MM-DD; alone: until the end of its month.
+    start_date: Option<String>,
+    /// YYYY-MM-DD; alone: from the start of its month.
+    end_date: Option<String>,
+}
+
+/// Usage and cost per day with traffic.
+#[utoipa::path(get, path = "/api/v1/sim/{sim_id}/stats/daily", tag = "emnify", security(("bearer" = [])),
+    params(("sim_id" = i64, Path, description = "SIM id"), DailyQuery),
+    responses((status = 200, body = [Object]), (status = 404, description = "1201"), (status = 422, description = "1403 bad date")))]
+async fn daily_stats(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Readers>,
+    Path(id): Path<String>,
+    Query(q): Query<DailyQuery>,
+) -> AppResult<Json<Vec<Value>>> {
+    Ok(Json(
+        emnify::daily(
+            &state,
+            &p,
+            path_id(&id)?,
+            q.start_date.as_deref(),
+            q.end_date.as_deref(),
+        )
+        .await?,
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BatchDto {
+    id: i64,
+    bic: String,
+    quantity: i32,
+    sim_batch_status_id: i64,
+    issuer_org_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_org_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reseller_org_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sim_model_id: Option<i64>,
+    status: IdDescription,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<SimModelDto>,
+}
+
+async fn batch_dto(state: &AppState, b: SimBatch) -> AppResult<BatchDto> {
+    let model = match b.model_id {
+        Some(id) => state.store.sim_model_get(id).await?.map(|m| SimModelDto {
+            id: m.id,
+            description: m.description,
+            memory_size: m.memory_size,
+            formfactor: NamedId {
+                id: form_factor_id(m.form_factor.as_str()),
+                name: m.form_factor.as_str().into(),
+            },
+            manufacturer: m.manufacturer.map(|n| NamedId { id: 0, name: n }),
+        }),
+        None => None,
+    };
+    Ok(BatchDto {
+        id: b.id,
+        bic: b.bic,
+        quantity: b.quantity,
+        sim_batch_status_id: 1,
+        issuer_org_id: b.issuer_org_id,
+        customer_org_id: None,
+        reseller_org_id: None,
+        sim_model_id: b.model_id,
+        status: IdDescription {
+            id: 1,
+            description: "Ready for registration".into(),
+        },
+        model,
+    })
+}
+
+/// Can the caller register this batch? 404 unknown, 409 registered, 422 another org's SIMs.
+#[utoipa::path(get, path = "/api/v1/sim_batch/bic/{bic}", tag = "emnify", security(("bearer" = [])), params(("bic" = String, Path, description = "BIC (a leading # is ignored)")),
+    responses((status = 200, body = BatchDto), (status = 404, description = "1201"), (status = 409, description = "1409"), (status = 422, description = "1401")))]
+async fn validate_batch(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Readers>,
+    Path(bic): Path<String>,
+) -> AppResult<Json<BatchDto>> {
+    let batch = emnify::batch_check(&state, &p, &bic).await?;
+    Ok(Json(batch_dto(&state, batch).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Registered {
+    sim: Vec<SimEntry>,
+}
+
+/// Register the batch to the caller's organisation with status 1 (default) or 4.
+#[utoipa::path(patch, path = "/api/v1/sim_batch/bic/{bic}", tag = "emnify", security(("bearer" = [])), params(("bic" = String, Path, description = "BIC")),
+    request_body(content = Object, description = "{\"sim_status\": {\"id\": 1}}, a bare status {\"id\": 1}, {}, null or nothing"),
+    responses((status = 200, body = Registered), (status = 422, description = "unknown, registered or foreign batch; bad status")))]
+async fn register_batch(
+    State(state): State<AppState>,
+    Require(p, ..): Require<ManagersUp>,
+    Path(bic): Path<String>,
+    body: Bytes,
+) -> AppResult<Json<Registered>> {
+    let body = json_body(&body)?;
+    let status = body
+        .get("sim_status")
+        .and_then(|s| s.get("id"))
+        .or_else(|| body.get("id"))
+        .map(|v| {
+            v.as_i64()
+                .ok_or_else(|| AppError::invalid("sim_status", "status id must be an integer"))
+        })
+        .transpose()?
+        .unwrap_or(1);
+    let sims = emnify::batch_register(&state, &p, &bic, status).await?;
+    Ok(Json(Registered {
+        sim: sims.into_iter().map(sim_entry).collect(),
+    }))
+}

@@ -1,0 +1,383 @@
+//! emnify's view of SIMs: ICC forms, the status machine, who may change what, and the `q` / `sort`
+//! / paging conventions of its collections.
+use super::access::{AccessLevel, Principal};
+use super::org::{path_ids, OrgKind};
+use super::sim::SimStatus;
+use crate::error::{AppError, Invalid};
+
+/// emnify's `iccid` (19 digits, no Luhn digit) and `iccid_with_luhn` for a stored ICC.
+pub fn iccid_forms(stored: &str) -> (String, String) {
+    let digits = stored.trim_end_matches(['F', 'f']);
+    let base = if digits.len() == 20 && luhn::valid(digits) {
+        &digits[..19]
+    } else {
+        digits
+    };
+    let mut with = base.to_string();
+    with.push(luhn::checksum(base.as_bytes()) as char);
+    (base.to_string(), with)
+}
+
+/// The stored ICCs an emnify `iccid` (without Luhn) may stand for.
+pub fn stored_for_iccid(q: &str) -> Vec<String> {
+    let (base, with) = iccid_forms(q);
+    vec![base, with]
+}
+
+/// Allowed PATCH transitions: 0→1, 0→4, 4→1, 1→2, 2→1. The same status is no change (None).
+pub fn transition(from: SimStatus, to: SimStatus) -> Result<Option<SimStatus>, AppError> {
+    use SimStatus::*;
+    if from == to {
+        return Ok(None);
+    }
+    match (from, to) {
+        (Issued, Activated)
+        | (Issued, FactoryTest)
+        | (FactoryTest, Activated)
+        | (Activated, Suspended)
+        | (Suspended, Activated) => Ok(Some(to)),
+        _ => Err(AppError::conflict(
+            "status",
+            format!(
+                "Status of SIM cannot be changed from '{}' to '{}'",
+                from.description(),
+                to.description()
+            ),
+        )),
+    }
+}
+
+/// The event of a status change.
+pub fn status_event(to: SimStatus) -> i32 {
+    match to {
+        SimStatus::Activated => super::events::SIM_ACTIVATION,
+        SimStatus::Suspended => super::events::SIM_SUSPENSION,
+        SimStatus::FactoryTest => super::events::SIM_FACTORY_TEST,
+        SimStatus::Deleted => super::events::SIM_DELETION,
+        SimStatus::Issued => super::events::SIM_ASSIGNED,
+    }
+}
+
+/// How the caller's org stands to a SIM; it decides which fields it may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Relation {
+    None,
+    Customer,
+    Reseller,
+    Issuer,
+}
+
+/// An org and its path, as far as relations need it.
+pub struct OrgAt<'a> {
+    pub id: i64,
+    pub path: &'a str,
+}
+
+/// The strongest relation: ADMIN and the issuer's org or ancestors are the issuer; the reseller's
+/// org or ancestors the reseller; the customer's org the customer.
+pub fn relation(
+    p: &Principal,
+    issuer: Option<OrgAt>,
+    reseller: Option<OrgAt>,
+    customer: Option<OrgAt>,
+) -> Relation {
+    let at_or_above = |o: &Option<OrgAt>| {
+        o.as_ref()
+            .is_some_and(|o| path_ids(o.path).contains(&p.org_id))
+    };
+    if p.level == AccessLevel::Admin || at_or_above(&issuer) {
+        Relation::Issuer
+    } else if at_or_above(&reseller) {
+        Relation::Reseller
+    } else if customer.as_ref().is_some_and(|c| c.id == p.org_id) {
+        Relation::Customer
+    } else {
+        Relation::None
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimField {
+    Status,
+    IssuerOrg,
+    ResellerOrg,
+    CustomerOrg,
+}
+
+/// Issuer: every field; reseller: reseller and customer org; customer: status only.
+pub fn may_change(rel: Relation, field: SimField) -> bool {
+    match rel {
+        Relation::Issuer => true,
+        Relation::Reseller => matches!(field, SimField::ResellerOrg | SimField::CustomerOrg),
+        Relation::Customer => field == SimField::Status,
+        Relation::None => false,
+    }
+}
+
+/// Which orgs a field may be set to: a direct child of the caller's org of the right kind (ADMIN:
+/// any org of that kind); `customer_org` may also be the caller's own org.
+pub fn valid_target(
+    p: &Principal,
+    field: SimField,
+    target_kind: OrgKind,
+    target_id: i64,
+    target_parent: Option<i64>,
+) -> Result<(), AppError> {
+    let kind_ok = match field {
+        SimField::IssuerOrg => matches!(target_kind, OrgKind::Mno | OrgKind::ServiceProvider),
+        SimField::ResellerOrg => matches!(
+            target_kind,
+            OrgKind::Mno | OrgKind::ServiceProvider | OrgKind::Reseller
+        ),
+        SimField::CustomerOrg => target_kind == OrgKind::Enterprise || target_id == p.org_id,
+        SimField::Status => false,
+    };
+    let place_ok = p.level == AccessLevel::Admin
+        || target_parent == Some(p.org_id)
+        || (field == SimField::CustomerOrg && target_id == p.org_id);
+    if kind_ok && place_ok {
+        Ok(())
+    } else {
+        let name = match field {
+            SimField::IssuerOrg => "issuer_org",
+            SimField::ResellerOrg => "reseller_org",
+            SimField::CustomerOrg => "customer_org",
+            SimField::Status => "status",
+        };
+        Err(AppError::invalid_as(
+            Invalid::Reference,
+            name,
+            format!("{name} {target_id} cannot be assigned to this SIM by your organisation"),
+        ))
+    }
+}
+
+/// emnify paging: 1-based page, out-of-range values adjusted, not refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmnifyPage {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl EmnifyPage {
+    pub fn parse(
+        page: Option<&str>,
+        per_page: Option<&str>,
+        default: i64,
+        max: i64,
+    ) -> Result<EmnifyPage, AppError> {
+        let num = |name: &str, v: Option<&str>| -> Result<Option<i64>, AppError> {
+            v.map(|s| {
+                s.trim()
+                    .parse::<i64>()
+                    .map_err(|_| AppError::bad_request(format!("{name} must be a number")))
+            })
+            .transpose()
+        };
+        let page = num("page", page)?.unwrap_or(1).max(1);
+        let per_page = match num("per_page", per_page)? {
+            Some(n) if n < 1 => default,
+            Some(n) => n.min(max),
+            None => default,
+        };
+        Ok(EmnifyPage { page, per_page })
+    }
+
+    /// The page actually served: past the end means the last page.
+    pub fn clamp(self, total: i64) -> EmnifyPage {
+        EmnifyPage {
+            page: self.page.min(Self::pages(total, self.per_page)),
+            per_page: self.per_page,
+        }
+    }
+
+    pub fn pages(total: i64, per_page: i64) -> i64 {
+        ((total + per_page - 1) / per_page).max(1)
+    }
+
+    pub fn offset(self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+/// `q=field:value,field:value` with field names checked against `allowed` (case-insensitive).
+pub fn parse_q<'a>(q: &'a str, allowed: &[&str]) -> Result<Vec<(String, &'a str)>, AppError> {
+    let mut out = Vec::new();
+    for part in q.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (field, value) = part.split_once(':').ok_or_else(|| {
+            AppError::invalid_as(Invalid::Query, "q", format!("'{part}' is not field:value"))
+        })?;
+        let field = field.trim().to_ascii_lowercase();
+        if !allowed.contains(&field.as_str()) {
+            return Err(AppError::invalid_as(
+                Invalid::Query,
+                "q",
+                format!(
+                    "'{field}' is not a filter field (allowed: {})",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        out.push((field, value.trim()));
+    }
+    Ok(out)
+}
+
+/// `sort=-status,id`; a `SimSort.` prefix is ignored (the Python SDK sends the enum's name).
+pub fn parse_sort(sort: &str, allowed: &[&str]) -> Result<Vec<(String, bool)>, AppError> {
+    let mut out = Vec::new();
+    for part in sort.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (desc, name) = match part.as_bytes()[0] {
+            b'-' => (true, &part[1..]),
+            b'+' => (false, &part[1..]),
+            _ => (false, part),
+        };
+        let name = name
+            .rsplit_once('.')
+            .map_or(name, |(_, n)| n)
+            .to_ascii_lowercase();
+        if !allowed.contains(&name.as_str()) {
+            return Err(AppError::invalid_as(
+                Invalid::Sort,
+                "sort",
+                format!(
+                    "'{name}' is not a sort field (allowed: {})",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        out.push((name, desc));
+    }
+    Ok(out)
+}
+
+pub fn q_int(field: &str, v: &str) -> Result<i64, AppError> {
+    v.parse()
+        .map_err(|_| AppError::invalid_as(Invalid::Query, "q", format!("{field} must be a number")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iccid_forms_follow_the_contract() {
+        // A stored 20-digit ICC whose last digit is its Luhn check: first 19 digits.
+        let base = "8988303000000001000";
+        let mut with = base.to_string();
+        with.push(luhn::checksum(base.as_bytes()) as char);
+        assert_eq!(iccid_forms(&with), (base.to_string(), with.clone()));
+        // A stored 19-digit ICC as is.
+        assert_eq!(iccid_forms(base), (base.to_string(), with.clone()));
+        assert!(luhn::valid(&iccid_forms(base).1));
+        assert_eq!(stored_for_iccid(base), vec![base.to_string(), with]);
+    }
+
+    #[test]
+    fn the_status_machine() {
+        use SimStatus::*;
+        for (from, to) in [
+            (Issued, Activated),
+            (Issued, FactoryTest),
+            (FactoryTest, Activated),
+            (Activated, Suspended),
+            (Suspended, Activated),
+        ] {
+            assert_eq!(transition(from, to).unwrap(), Some(to));
+        }
+        assert_eq!(transition(Activated, Activated).unwrap(), None);
+        let e = transition(Suspended, Issued).unwrap_err();
+        assert_eq!(e.code(), "status");
+        assert!(e.to_string().contains("'Suspended' to 'Issued'"));
+        assert!(transition(Activated, FactoryTest).is_err());
+        assert!(transition(Issued, Suspended).is_err());
+        assert!(transition(Activated, Deleted).is_err());
+    }
+
+    #[test]
+    fn fields_by_relation() {
+        assert!(may_change(Relation::Issuer, SimField::IssuerOrg));
+        assert!(may_change(Relation::Reseller, SimField::CustomerOrg));
+        assert!(!may_change(Relation::Reseller, SimField::Status));
+        assert!(may_change(Relation::Customer, SimField::Status));
+        assert!(!may_change(Relation::Customer, SimField::ResellerOrg));
+        assert!(!may_change(Relation::None, SimField::Status));
+    }
+
+    #[test]
+    fn paging_adjusts_instead_of_refusing() {
+        assert_eq!(
+            EmnifyPage::parse(None, None, 2000, 2500).unwrap(),
+            EmnifyPage {
+                page: 1,
+                per_page: 2000
+            }
+        );
+        assert_eq!(
+            EmnifyPage::parse(Some("0"), Some("0"), 2000, 2500).unwrap(),
+            EmnifyPage {
+                page: 1,
+                per_page: 2000
+            }
+        );
+        assert_eq!(
+            EmnifyPage::parse(Some("3"), Some("9999"), 2000, 2500).unwrap(),
+            EmnifyPage {
+                page: 3,
+                per_page: 2500
+            }
+        );
+        assert_eq!(
+            EmnifyPage::parse(Some("x"), None, 2000, 2500)
+                .unwrap_err()
+                .code(),
+            "bad_request"
+        );
+        let p = EmnifyPage {
+            page: 9,
+            per_page: 10,
+        }
+        .clamp(25);
+        assert_eq!((p.page, p.offset()), (3, 20));
+        assert_eq!(EmnifyPage::pages(0, 10), 1);
+    }
+
+    #[test]
+    fn q_and_sort() {
+        let q = parse_q(
+            "customer_org:3,Production_Date:2019-01-25,model:4",
+            &["customer_org", "production_date", "model"],
+        )
+        .unwrap();
+        assert_eq!(
+            q,
+            vec![
+                ("customer_org".into(), "3"),
+                ("production_date".into(), "2019-01-25"),
+                ("model".into(), "4")
+            ]
+        );
+        assert!(parse_q("colour:red", &["id"]).is_err());
+        assert!(parse_q("id", &["id"]).is_err());
+        assert_eq!(
+            parse_sort("-status,id", &["id", "status"]).unwrap(),
+            vec![("status".into(), true), ("id".into(), false)]
+        );
+        assert_eq!(
+            parse_sort("SimSort.iccid", &["iccid"]).unwrap(),
+            vec![("iccid".into(), false)]
+        );
+        assert_eq!(
+            parse_sort("ID", &["id"]).unwrap(),
+            vec![("id".into(), false)]
+        );
+        let e = parse_sort("colour", &["id"]).unwrap_err();
+        assert!(matches!(
+            e,
+            AppError::Invalid {
+                kind: Invalid::Sort,
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,558 @@
+//! emnify-side storage: SIM models, batches and their registration, the SIM view with its orgs,
+//! model and endpoint, status/org changes, events, usage buckets.
+
+pub(crate) const ESIM_SELECT: &str = "SELECT s.id, s.iccid, s.imsi, s.msisdn, s.eid, s.status, s.production_date, \
+     s.activation_date, s.issuer_org_id, s.reseller_org_id, s.customer_org_id, s.in_storage_at, s.endpoint_id, \
+     s.mvno_account_id, s.network, s.form_factor, s.auto_assign, s.version, \
+     io.name AS issuer_name, io.country AS issuer_country, io.path AS issuer_path, \
+     ro.name AS reseller_name, ro.country AS reseller_country, ro.path AS reseller_path, \
+     co.name AS customer_name, co.country AS customer_country, co.path AS customer_path, \
+     s.model_id, sm.description AS model_description, sm.memory_size AS model_memory_size, \
+     sm.form_factor AS model_form_factor, sm.manufacturer AS model_manufacturer, \
+     e.name AS endpoint_name, e.imei AS endpoint_imei, e.created_at AS endpoint_created, \
+     e.updated_at AS endpoint_updated, e.org_id AS endpoint_org_id, e.service_profile_id, e.tariff_profile_id, \
+     e.tags AS endpoint_tags, e.ip_address AS endpoint_ip \
+     FROM sims s LEFT JOIN organisations io ON io.id = s.issuer_org_id \
+     LEFT JOIN organisations ro ON ro.id = s.reseller_org_id \
+     LEFT JOIN organisations co ON co.id = s.customer_org_id \
+     LEFT JOIN sim_models sm ON sm.id = s.model_id LEFT JOIN endpoints e ON e.id = s.endpoint_id";
+
+pub(crate) const MODEL_COLUMNS: &str =
+    "id, description, memory_size, form_factor, manufacturer, created_at";
+pub(crate) const BATCH_COLUMNS: &str =
+    "id, bic, issuer_org_id, model_id, quantity, created_at, registered_at, registered_by_org_id";
+pub(crate) const EVENT_SELECT: &str = "SELECT ev.id, ev.ts, ev.org_id, ev.sim_id, ev.endpoint_id, ev.user_id, \
+     ev.type_id, ev.source, ev.severity, ev.alert, ev.description, ev.detail, o.name AS org_name, \
+     s.iccid AS sim_iccid, s.imsi AS sim_imsi, s.production_date AS sim_production_date, s.created_at AS sim_created, \
+     u.name AS user_name, u.email AS user_email \
+     FROM events ev LEFT JOIN organisations o ON o.id = ev.org_id LEFT JOIN sims s ON s.id = ev.sim_id \
+     LEFT JOIN users u ON u.id = ev.user_id";
+
+/// The emnify visibility of a SIM: its issuer, reseller or customer org is in the scope.
+macro_rules! push_sim_scope {
+    ($qb:expr, $scope:expr) => {{
+        match $scope {
+            crate::domain::access::Scope::All => {}
+            crate::domain::access::Scope::Org { org_id } => {
+                $qb.push(" AND (s.issuer_org_id = ").push_bind(*org_id);
+                $qb.push(" OR s.reseller_org_id = ").push_bind(*org_id);
+                $qb.push(" OR s.customer_org_id = ")
+                    .push_bind(*org_id)
+                    .push(")");
+            }
+            crate::domain::access::Scope::Subtree { path, .. } => {
+                let (lo, hi) = crate::domain::org::subtree_range(path);
+                let mut first = true;
+                $qb.push(" AND (");
+                for col in ["s.issuer_org_id", "s.reseller_org_id", "s.customer_org_id"] {
+                    if !first {
+                        $qb.push(" OR ");
+                    }
+                    first = false;
+                    $qb.push(col)
+                        .push(" IN (SELECT id FROM organisations WHERE path >= ")
+                        .push_bind(lo.clone());
+                    $qb.push(" AND path < ").push_bind(hi.clone()).push(")");
+                }
+                $qb.push(")");
+            }
+        }
+    }};
+}
+
+macro_rules! sim_event {
+    ($tx:expr, $actor:expr, $org:expr, $sim:expr, $type_id:expr, $description:expr, $detail:expr) => {{
+        sqlx::query(
+            "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind($actor.at)
+        .bind($org)
+        .bind($sim)
+        .bind($actor.user_id)
+        .bind($type_id)
+        .bind(crate::domain::events::SOURCE_API)
+        .bind(crate::domain::events::SEVERITY_INFO)
+        .bind(false)
+        .bind($description)
+        .bind($detail.map(sqlx::types::Json))
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+macro_rules! impl_emnify_store {
+    ($store:ty, $db:ty, lock_sim = $lock_s:expr, lock_rows = $lock_rows:expr) => {
+        #[async_trait::async_trait]
+        impl crate::store::EmnifyStore for $store {
+            async fn sim_model_create(&self, new: crate::store::NewSimModel, actor: &crate::store::Actor) -> crate::store::StoreResult<crate::store::SimModel> {
+                use crate::store::emnify::MODEL_COLUMNS;
+                let mut tx = self.begin_write().await?;
+                let m: crate::store::SimModel = sqlx::query_as(&format!(
+                    "INSERT INTO sim_models (description, memory_size, form_factor, manufacturer, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {MODEL_COLUMNS}"
+                ))
+                .bind(&new.description)
+                .bind(new.memory_size)
+                .bind(new.form_factor.as_str())
+                .bind(&new.manufacturer)
+                .bind(actor.at)
+                .fetch_one(&mut *tx)
+                .await?;
+                audit!(tx, actor, "create", "sim_model", m.id, None::<&()>, Some(&m));
+                tx.commit().await?;
+                Ok(m)
+            }
+
+            async fn sim_model_list(&self, page: crate::domain::paging::Page) -> crate::store::StoreResult<(Vec<crate::store::SimModel>, i64)> {
+                use crate::store::emnify::MODEL_COLUMNS;
+                let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sim_models").fetch_one(&self.pool).await?;
+                let items = sqlx::query_as(&format!("SELECT {MODEL_COLUMNS} FROM sim_models ORDER BY id LIMIT $1 OFFSET $2"))
+                    .bind(page.limit)
+                    .bind(page.offset)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok((items, total))
+            }
+
+            async fn sim_model_get(&self, id: i64) -> crate::store::StoreResult<Option<crate::store::SimModel>> {
+                use crate::store::emnify::MODEL_COLUMNS;
+                Ok(sqlx::query_as(&format!("SELECT {MODEL_COLUMNS} FROM sim_models WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn batch_create(&self, new: crate::store::NewBatch, actor: &crate::store::Actor) -> crate::store::StoreResult<crate::store::SimBatch> {
+                use crate::store::emnify::BATCH_COLUMNS;
+                use crate::store::sims::INSERT_CHUNK;
+                use std::collections::BTreeMap;
+                let mut tx = self.begin_write().await?;
+                let batch: crate::store::SimBatch = sqlx::query_as(&format!(
+                    "INSERT INTO sim_batches (bic, issuer_org_id, model_id, quantity, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {BATCH_COLUMNS}"
+                ))
+                .bind(&new.bic)
+                .bind(new.issuer_org_id)
+                .bind(new.model_id)
+                .bind(new.sims.len() as i32)
+                .bind(actor.at)
+                .fetch_one(&mut *tx)
+                .await?;
+                let mut ids: Vec<(i64, String, String, bool)> = Vec::new();
+                for chunk in new.sims.chunks(INSERT_CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO sims (iccid, imsi, msisdn, eid, puk1, puk2, pin1, pin2, form_factor, network, model_id, batch_id, \
+                         status, issuer_org_id, production_date, auto_assign, created_at, updated_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, s| {
+                        b.push_bind(&s.iccid)
+                            .push_bind(&s.imsi)
+                            .push_bind(&s.msisdn)
+                            .push_bind(&s.eid)
+                            .push_bind(&s.puk1)
+                            .push_bind(&s.puk2)
+                            .push_bind(&s.pin1)
+                            .push_bind(&s.pin2)
+                            .push_bind(s.form_factor.as_str())
+                            .push_bind(&s.network)
+                            .push_bind(new.model_id)
+                            .push_bind(batch.id)
+                            .push_bind(0i16)
+                            .push_bind(new.issuer_org_id)
+                            .push_bind(s.production_date)
+                            .push_bind(false)
+                            .push_bind(actor.at)
+                            .push_bind(actor.at);
+                    });
+                    qb.push(" RETURNING id, network, form_factor, auto_assign");
+                    let rows: Vec<(i64, String, String, bool)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                    ids.extend(rows);
+                }
+                // New SIMs are unused and held by nobody: central stock.
+                let mut buckets: BTreeMap<(String, String, bool), i64> = BTreeMap::new();
+                for (_, network, ff, auto) in &ids {
+                    *buckets.entry((network.clone(), ff.clone(), *auto)).or_default() += 1;
+                }
+                for ((network, ff, auto), n) in &buckets {
+                    adjust_count!(tx, None::<i64>, network, ff, *auto, *n);
+                }
+                for chunk in ids.chunks(INSERT_CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description) ",
+                    );
+                    qb.push_values(chunk, |mut b, (id, ..)| {
+                        b.push_bind(actor.at)
+                            .push_bind(new.issuer_org_id)
+                            .push_bind(*id)
+                            .push_bind(actor.user_id)
+                            .push_bind(crate::domain::events::SIM_IMPORTED)
+                            .push_bind(crate::domain::events::SOURCE_API)
+                            .push_bind(crate::domain::events::SEVERITY_INFO)
+                            .push_bind(false)
+                            .push_bind("SIM imported");
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                audit!(tx, actor, "create", "sim_batch", batch.id, None::<&()>, Some(&batch));
+                tx.commit().await?;
+                Ok(batch)
+            }
+
+            async fn batch_by_bic(&self, bic: &str) -> crate::store::StoreResult<Option<(crate::store::SimBatch, Vec<(Option<i64>, Option<i64>)>)>> {
+                use crate::store::emnify::BATCH_COLUMNS;
+                let batch: Option<crate::store::SimBatch> =
+                    sqlx::query_as(&format!("SELECT {BATCH_COLUMNS} FROM sim_batches WHERE bic = $1")).bind(bic).fetch_optional(&self.pool).await?;
+                let Some(batch) = batch else { return Ok(None) };
+                let owners: Vec<(Option<i64>, Option<i64>)> = sqlx::query_as(
+                    "SELECT DISTINCT reseller_org_id, customer_org_id FROM sims WHERE batch_id = $1",
+                )
+                .bind(batch.id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(Some((batch, owners)))
+            }
+
+            async fn batch_register(
+                &self,
+                batch_id: i64,
+                reseller_org_id: Option<i64>,
+                customer_org_id: Option<i64>,
+                status: crate::domain::sim::SimStatus,
+                by_org: i64,
+                actor: &crate::store::Actor,
+            ) -> crate::store::StoreResult<Vec<crate::store::EmnifySim>> {
+                use crate::store::emnify::{BATCH_COLUMNS, ESIM_SELECT};
+                let mut tx = self.begin_write().await?;
+                let batch: crate::store::SimBatch = sqlx::query_as(&format!("SELECT {BATCH_COLUMNS} FROM sim_batches WHERE id = $1{}", $lock_rows))
+                    .bind(batch_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(crate::store::StoreError::NotFound)?;
+                if batch.registered_at.is_some() {
+                    return Err(crate::store::StoreError::Rejected("batch_registered".into()));
+                }
+                let activation = (status == crate::domain::sim::SimStatus::Activated).then_some(actor.at);
+                sqlx::query(
+                    "UPDATE sims SET reseller_org_id = COALESCE($1, reseller_org_id), customer_org_id = COALESCE($2, customer_org_id), \
+                     status = $3, activation_date = COALESCE(activation_date, $4), updated_at = $5, version = version + 1 WHERE batch_id = $6",
+                )
+                .bind(reseller_org_id)
+                .bind(customer_org_id)
+                .bind(status.id())
+                .bind(activation)
+                .bind(actor.at)
+                .bind(batch_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE sim_batches SET registered_at = $1, registered_by_org_id = $2 WHERE id = $3")
+                    .bind(actor.at)
+                    .bind(by_org)
+                    .bind(batch_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let n = batch.quantity;
+                let detail = serde_json::json!({"batch": {"id": batch.id, "bic": batch.bic}, "status": status.id()});
+                sim_event!(tx, actor, by_org, None::<i64>, crate::domain::events::SIM_REGISTRATION, format!("Batch of {n} SIM(s) registered."), Some(&detail));
+                audit!(tx, actor, "register", "sim_batch", batch_id, Some(&batch), Some(&detail));
+                let sims = sqlx::query_as(&format!("{ESIM_SELECT} WHERE s.batch_id = $1 ORDER BY s.id")).bind(batch_id).fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(sims)
+            }
+
+            async fn esim_get(&self, id: i64) -> crate::store::StoreResult<Option<crate::store::EmnifySim>> {
+                use crate::store::emnify::ESIM_SELECT;
+                Ok(sqlx::query_as(&format!("{ESIM_SELECT} WHERE s.id = $1")).bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn esim_list(
+                &self,
+                scope: &crate::domain::access::Scope,
+                filters: &[crate::store::SimCond],
+                sort: &[(crate::store::SimSortKey, bool)],
+                limit: i64,
+                offset: i64,
+            ) -> crate::store::StoreResult<(Vec<crate::store::EmnifySim>, i64)> {
+                use crate::store::emnify::ESIM_SELECT;
+                use crate::store::SimCond;
+                let push = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
+                    qb.push(" WHERE s.status <> 3");
+                    push_sim_scope!(qb, scope);
+                    for f in filters {
+                        match f {
+                            SimCond::Eq(col, v) => {
+                                qb.push(format!(" AND s.{} = ", col.column())).push_bind(*v);
+                            }
+                            SimCond::IsNull(col) => {
+                                qb.push(format!(" AND s.{} IS NULL", col.column()));
+                            }
+                            SimCond::TextIn(col, values) => {
+                                qb.push(format!(" AND s.{} IN (", col.column()));
+                                let mut sep = qb.separated(", ");
+                                for v in values {
+                                    sep.push_bind(v.clone());
+                                }
+                                qb.push(")");
+                            }
+                            SimCond::Prefix(col, v) => {
+                                qb.push(format!(" AND s.{} LIKE ", col.column())).push_bind(format!("{v}%"));
+                            }
+                            SimCond::StatusIn(values) => {
+                                qb.push(" AND s.status IN (");
+                                let mut sep = qb.separated(", ");
+                                for v in values {
+                                    sep.push_bind(*v);
+                                }
+                                qb.push(")");
+                            }
+                            SimCond::Date(d) => {
+                                qb.push(" AND s.production_date = ").push_bind(*d);
+                            }
+                        }
+                    }
+                };
+                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM sims s");
+                push(&mut count);
+                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                let mut list = sqlx::QueryBuilder::<$db>::new(ESIM_SELECT);
+                push(&mut list);
+                list.push(" ORDER BY ");
+                for (key, desc) in sort {
+                    list.push(format!("s.{} {}, ", key.column(), if *desc { "DESC" } else { "ASC" }));
+                }
+                list.push("s.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+                Ok((list.build_query_as().fetch_all(&self.pool).await?, total))
+            }
+
+            async fn esim_patch(&self, id: i64, patch: crate::store::EmnifySimPatch, actor: &crate::store::Actor) -> crate::store::StoreResult<()> {
+                use crate::domain::sim::SimStatus;
+                let mut tx = self.begin_write().await?;
+                // The transition is checked against the row as it is now, under its lock.
+                let row: Option<(i16, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(&format!(
+                    "SELECT status, issuer_org_id, reseller_org_id, customer_org_id FROM sims WHERE id = $1 AND status <> 3{}",
+                    $lock_rows
+                ))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let (status, issuer, reseller, customer) = row.ok_or(crate::store::StoreError::NotFound)?;
+                let current = SimStatus::from_id(status as i64).ok_or_else(|| crate::store::StoreError::Database("bad status".into()))?;
+                let next = match patch.status {
+                    Some(to) => crate::domain::emnify::transition(current, to).map_err(|e| crate::store::StoreError::Rejected(e.to_string()))?,
+                    None => None,
+                };
+                let new_issuer = patch.issuer_org_id.unwrap_or(issuer);
+                let new_reseller = patch.reseller_org_id.unwrap_or(reseller);
+                let new_customer = patch.customer_org_id.unwrap_or(customer);
+                let orgs_changed = (new_issuer, new_reseller, new_customer) != (issuer, reseller, customer);
+                if next.is_none() && !orgs_changed {
+                    return Ok(());
+                }
+                let new_status = next.unwrap_or(current);
+                let activation = (next == Some(SimStatus::Activated)).then_some(actor.at);
+                sqlx::query(
+                    "UPDATE sims SET status = $1, issuer_org_id = $2, reseller_org_id = $3, customer_org_id = $4, \
+                     activation_date = COALESCE(activation_date, $5), updated_at = $6, version = version + 1 WHERE id = $7",
+                )
+                .bind(new_status.id())
+                .bind(new_issuer)
+                .bind(new_reseller)
+                .bind(new_customer)
+                .bind(activation)
+                .bind(actor.at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if let Some(to) = next {
+                    let status = |s: SimStatus| serde_json::json!({"id": s.id(), "description": s.description()});
+                    let detail = serde_json::json!({"transition": {"sim": {"status": {"from": status(current), "to": status(to)}}}});
+                    let description = format!("Status of SIM changed from '{}' to '{}'", current.description(), to.description());
+                    sim_event!(tx, actor, actor.org_id, Some(id), crate::domain::emnify::status_event(to), description, Some(&detail));
+                }
+                if orgs_changed {
+                    let detail = serde_json::json!({"transition": {"sim": {
+                        "issuer_org": {"from": issuer, "to": new_issuer},
+                        "reseller_org": {"from": reseller, "to": new_reseller},
+                        "customer_org": {"from": customer, "to": new_customer}}}});
+                    let released = new_reseller.is_none() && reseller.is_some() || new_customer.is_none() && customer.is_some();
+                    let (type_id, text) = if released {
+                        (crate::domain::events::SIM_RELEASED, "SIM released from organisation")
+                    } else {
+                        (crate::domain::events::SIM_ASSIGNED, "SIM assigned to organisation")
+                    };
+                    sim_event!(tx, actor, actor.org_id, Some(id), type_id, text, Some(&detail));
+                }
+                let before = serde_json::json!({"status": current.id(), "issuer_org_id": issuer, "reseller_org_id": reseller, "customer_org_id": customer});
+                let after = serde_json::json!({"status": new_status.id(), "issuer_org_id": new_issuer, "reseller_org_id": new_reseller, "customer_org_id": new_customer});
+                audit!(tx, actor, "update", "sim", id, Some(&before), Some(&after));
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn esim_delete(&self, id: i64, actor: &crate::store::Actor) -> crate::store::StoreResult<()> {
+                use crate::store::sims::SIM_SELECT;
+                use crate::store::SimRecord;
+                let mut tx = self.begin_write().await?;
+                let sim: SimRecord = sqlx::query_as(&format!("{SIM_SELECT} WHERE s.id = $1 AND s.status <> 3{}", $lock_s))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(crate::store::StoreError::NotFound)?;
+                if sim.endpoint_id.is_some() || sim.mvno_account_id.is_some() {
+                    return Err(crate::store::StoreError::Rejected("sim_attached".into()));
+                }
+                adjust_count!(tx, sim.in_storage_at, &sim.network, sim.form_factor.as_str(), sim.auto_assign, -1i64);
+                sqlx::query("UPDATE sims SET status = 3, updated_at = $1, version = version + 1 WHERE id = $2")
+                    .bind(actor.at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let from = crate::domain::sim::SimStatus::from_id(sim.status as i64).map(|s| s.description()).unwrap_or("Unknown");
+                let detail = serde_json::json!({"transition": {"sim": {"status": {"from": {"id": sim.status, "description": from}, "to": {"id": 3, "description": "Deleted"}}}}});
+                sim_event!(tx, actor, actor.org_id, Some(id), crate::domain::events::SIM_DELETION, format!("Status of SIM changed from '{from}' to 'Deleted'"), Some(&detail));
+                audit!(tx, actor, "delete", "sim", id, Some(&sim), None::<&()>);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn events_list(
+                &self,
+                sim_id: i64,
+                filters: &[crate::store::EventCond],
+                sort: &[(crate::store::EventSortKey, bool)],
+                limit: i64,
+                offset: i64,
+            ) -> crate::store::StoreResult<(Vec<crate::store::EventRow>, i64)> {
+                use crate::store::emnify::EVENT_SELECT;
+                use crate::store::EventCond;
+                let push = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
+                    qb.push(" WHERE ev.sim_id = ").push_bind(sim_id);
+                    for f in filters {
+                        match f {
+                            EventCond::In(col, values) => {
+                                qb.push(format!(" AND ev.{col} IN ("));
+                                let mut sep = qb.separated(", ");
+                                for v in values {
+                                    sep.push_bind(*v);
+                                }
+                                qb.push(")");
+                            }
+                            EventCond::Alert(a) => {
+                                qb.push(" AND ev.alert = ").push_bind(*a);
+                            }
+                            EventCond::Description(text) => {
+                                qb.push(" AND LOWER(ev.description) LIKE ").push_bind(format!("%{}%", text.to_lowercase()));
+                            }
+                            EventCond::Between(from, until) => {
+                                qb.push(" AND ev.ts >= ").push_bind(*from).push(" AND ev.ts <= ").push_bind(*until);
+                            }
+                        }
+                    }
+                };
+                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM events ev");
+                push(&mut count);
+                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                let mut list = sqlx::QueryBuilder::<$db>::new(EVENT_SELECT);
+                push(&mut list);
+                list.push(" ORDER BY ");
+                for (key, desc) in sort {
+                    list.push(format!("ev.{} {}, ", key.column(), if *desc { "DESC" } else { "ASC" }));
+                }
+                list.push("ev.id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+                Ok((list.build_query_as().fetch_all(&self.pool).await?, total))
+            }
+
+            async fn sim_ids_by_iccid(&self, iccids: &[String]) -> crate::store::StoreResult<Vec<(String, i64)>> {
+                let mut out = Vec::new();
+                for chunk in iccids.chunks(crate::store::sims::INSERT_CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT iccid, id FROM sims WHERE iccid IN (");
+                    let mut sep = qb.separated(", ");
+                    for i in chunk {
+                        sep.push_bind(i.clone());
+                    }
+                    qb.push(")");
+                    out.extend(qb.build_query_as::<(String, i64)>().fetch_all(&self.pool).await?);
+                }
+                Ok(out)
+            }
+
+            async fn sims_exist(&self, ids: &[i64]) -> crate::store::StoreResult<Vec<i64>> {
+                let mut out = Vec::new();
+                for chunk in ids.chunks(crate::store::sims::INSERT_CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id FROM sims WHERE id IN (");
+                    let mut sep = qb.separated(", ");
+                    for i in chunk {
+                        sep.push_bind(*i);
+                    }
+                    qb.push(")");
+                    out.extend(qb.build_query_scalar::<i64>().fetch_all(&self.pool).await?);
+                }
+                Ok(out)
+            }
+
+            async fn usage_ingest(&self, records: &[crate::store::UsageRecord], actor: &crate::store::Actor) -> crate::store::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                for chunk in records.chunks(crate::store::sims::INSERT_CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO usage_hourly (sim_id, hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.sim_id)
+                            .push_bind(r.hour)
+                            .push_bind(r.traffic_type)
+                            .push_bind(r.volume_tx)
+                            .push_bind(r.volume_rx)
+                            .push_bind(r.cost)
+                            .push_bind(&r.currency)
+                            .push_bind(actor.at);
+                    });
+                    qb.push(
+                        " ON CONFLICT (sim_id, hour, traffic_type) DO UPDATE SET volume_tx = usage_hourly.volume_tx + excluded.volume_tx, \
+                         volume_rx = usage_hourly.volume_rx + excluded.volume_rx, cost = usage_hourly.cost + excluded.cost, \
+                         currency = excluded.currency, updated_at = excluded.updated_at",
+                    );
+                    qb.build().execute(&mut *tx).await?;
+                }
+                audit!(tx, actor, "ingest", "usage", "usage", None::<&()>, Some(&serde_json::json!({"records": records.len()})));
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn events_ingest(&self, events: &[crate::store::NewEvent], actor: &crate::store::Actor) -> crate::store::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                for chunk in events.chunks(crate::store::sims::INSERT_CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO events (ts, org_id, sim_id, type_id, source, severity, alert, description, detail) ",
+                    );
+                    qb.push_values(chunk, |mut b, e| {
+                        b.push_bind(e.ts)
+                            .push_bind(e.org_id)
+                            .push_bind(e.sim_id)
+                            .push_bind(e.type_id)
+                            .push_bind(crate::domain::events::SOURCE_NETWORK)
+                            .push_bind(e.severity)
+                            .push_bind(e.severity >= crate::domain::events::SEVERITY_CRITICAL)
+                            .push_bind(&e.description)
+                            .push_bind(e.detail.as_ref().map(sqlx::types::Json));
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                audit!(tx, actor, "ingest", "event", "events", None::<&()>, Some(&serde_json::json!({"events": events.len()})));
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn usage_rows(
+                &self,
+                sim_id: i64,
+                from: chrono::DateTime<chrono::Utc>,
+                until: chrono::DateTime<chrono::Utc>,
+            ) -> crate::store::StoreResult<Vec<crate::store::UsageRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at FROM usage_hourly \
+                     WHERE sim_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour",
+                )
+                .bind(sim_id)
+                .bind(from)
+                .bind(until)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+        }
+    };
+}
