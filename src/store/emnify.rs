@@ -486,8 +486,23 @@ macro_rules! impl_emnify_store {
             }
 
             async fn usage_ingest(&self, records: &[crate::store::UsageRecord], actor: &crate::store::Actor) -> crate::store::StoreResult<()> {
+                // One row per bucket: a statement may not upsert the same key twice.
+                let mut merged: std::collections::BTreeMap<(i64, chrono::DateTime<chrono::Utc>, i16), crate::store::UsageRecord> =
+                    std::collections::BTreeMap::new();
+                for r in records {
+                    merged
+                        .entry((r.sim_id, r.hour, r.traffic_type))
+                        .and_modify(|m| {
+                            m.volume_tx += r.volume_tx;
+                            m.volume_rx += r.volume_rx;
+                            m.cost += r.cost;
+                            m.currency = r.currency.clone();
+                        })
+                        .or_insert_with(|| r.clone());
+                }
+                let merged: Vec<crate::store::UsageRecord> = merged.into_values().collect();
                 let mut tx = self.begin_write().await?;
-                for chunk in records.chunks(crate::store::sims::INSERT_CHUNK) {
+                for chunk in merged.chunks(crate::store::sims::INSERT_CHUNK) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO usage_hourly (sim_id, hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at) ",
                     );

@@ -131,6 +131,11 @@ impl TestApp {
             }
             other => panic!("unknown backend {other}"),
         };
+        if std::env::var("SIMGATE_TEST_LOG").is_ok() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter("simgate=debug")
+                .try_init();
+        }
         let mut config = test_config();
         config.database.url = url;
         tweak(&mut config);

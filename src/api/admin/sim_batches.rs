@@ -239,7 +239,10 @@ async fn create_batch(
         sims.push(BatchSim {
             iccid,
             imsi: s.imsi,
-            msisdn: s.msisdn,
+            // emnify keeps MSISDNs as digits without the '+'.
+            msisdn: s
+                .msisdn
+                .map(|m| m.trim().trim_start_matches('+').to_string()),
             eid: s.eid,
             puk1: s.puk1,
             puk2: s.puk2,
