@@ -86,14 +86,14 @@ async fn reseller_registers_a_batch_and_runs_its_sims() {
         assert!(sim_ids(&app, fx.token("C2A", Owner), "").await.is_empty());
         app.get(&format!("/api/v1/sim/{}", ids[0]), fx.token("C2A", Owner)).await.assert_emnify_error(404, 1201);
 
-        // Suspend and re-activate; events carry the transition.
+        // The reseller runs the SIMs it has not sold on...
         let sim = ids[0];
-        let r = app.patch(&format!("/api/v1/sim/{sim}"), ra, json!({"status": {"id": 2}})).await;
-        r.assert_emnify_error(403, 1104);
-        // A reseller may give a SIM to its customer; the customer then runs the status.
+        assert_eq!(app.patch(&format!("/api/v1/sim/{}", ids[1]), ra, json!({"status": {"id": 2}})).await.status, StatusCode::NO_CONTENT);
+        // ...gives one to its customer, and from then on the customer runs the status.
         let r = app.patch(&format!("/api/v1/sim/{sim}"), ra, json!({"customer_organisation": {"id": fx.org("C1A").id}})).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
         assert!(r.text.is_empty());
+        app.patch(&format!("/api/v1/sim/{sim}"), ra, json!({"status": {"id": 2}})).await.assert_emnify_error(403, 1104);
         let owner = fx.token("C1A", Owner);
         assert_eq!(app.patch(&format!("/api/v1/sim/{sim}"), owner, json!({"status": {"id": 2, "description": "Suspended"}})).await.status, StatusCode::NO_CONTENT);
         assert_eq!(app.get(&format!("/api/v1/sim/{sim}"), owner).await.body["status"]["id"], 2);

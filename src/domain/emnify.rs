@@ -64,6 +64,9 @@ pub enum Relation {
     None,
     Customer,
     Reseller,
+    /// The reseller of a SIM it has not sold on (no customer org): it runs the SIM as its
+    /// customer would, so a reseller can activate and suspend the batches it registered.
+    ResellerUnsold,
     Issuer,
 }
 
@@ -87,6 +90,8 @@ pub fn relation(
     };
     if p.level == AccessLevel::Admin || at_or_above(&issuer) {
         Relation::Issuer
+    } else if at_or_above(&reseller) && customer.is_none() {
+        Relation::ResellerUnsold
     } else if at_or_above(&reseller) {
         Relation::Reseller
     } else if customer.as_ref().is_some_and(|c| c.id == p.org_id) {
@@ -109,6 +114,7 @@ pub fn may_change(rel: Relation, field: SimField) -> bool {
     match rel {
         Relation::Issuer => true,
         Relation::Reseller => matches!(field, SimField::ResellerOrg | SimField::CustomerOrg),
+        Relation::ResellerUnsold => field != SimField::IssuerOrg,
         Relation::Customer => field == SimField::Status,
         Relation::None => false,
     }
@@ -299,6 +305,8 @@ mod tests {
         assert!(may_change(Relation::Issuer, SimField::IssuerOrg));
         assert!(may_change(Relation::Reseller, SimField::CustomerOrg));
         assert!(!may_change(Relation::Reseller, SimField::Status));
+        assert!(may_change(Relation::ResellerUnsold, SimField::Status));
+        assert!(!may_change(Relation::ResellerUnsold, SimField::IssuerOrg));
         assert!(may_change(Relation::Customer, SimField::Status));
         assert!(!may_change(Relation::Customer, SimField::ResellerOrg));
         assert!(!may_change(Relation::None, SimField::Status));
