@@ -220,6 +220,21 @@ async fn openapi_documents_every_route_and_docs_are_served_from_bundled_assets()
             ("/mvno/{id}/changesim/{new}", "get"),
             ("/admin/v1/rate-plans", "get"),
             ("/admin/v1/rate-plans", "post"),
+            ("/admin/v1/sim-models", "get"),
+            ("/admin/v1/sim-models", "post"),
+            ("/admin/v1/sim-batches", "post"),
+            ("/admin/v1/usage", "post"),
+            ("/admin/v1/events", "post"),
+            ("/api/v1/sim", "get"),
+            ("/api/v1/sim/status", "get"),
+            ("/api/v1/sim/{sim_id}", "get"),
+            ("/api/v1/sim/{sim_id}", "patch"),
+            ("/api/v1/sim/{sim_id}", "delete"),
+            ("/api/v1/sim/{sim_id}/event", "get"),
+            ("/api/v1/sim/{sim_id}/stats", "get"),
+            ("/api/v1/sim/{sim_id}/stats/daily", "get"),
+            ("/api/v1/sim_batch/bic/{bic}", "get"),
+            ("/api/v1/sim_batch/bic/{bic}", "patch"),
         ];
         for (path, method) in expected {
             assert!(
