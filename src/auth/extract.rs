@@ -93,10 +93,9 @@ macro_rules! levels {
     };
 }
 
-levels!(
-    /// Admin API: ADMIN everywhere, RESELLER_ADMIN inside its subtree.
-    AdminApi = [ResellerAdmin, Admin]
-);
+/// Admin API: ADMIN everywhere, RESELLER_ADMIN inside its subtree.
+pub type AdminApi = ResellerAdminOrAdmin;
+
 levels!(
     /// MANAGER and up: employee tokens, MVNO account updates and deletes.
     ManagersUp = [Manager, Owner, Reseller, ResellerAdmin, Admin]
