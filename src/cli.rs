@@ -35,6 +35,14 @@ pub enum Command {
     /// Manage organisations, users and tokens directly in the database.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Fill a fresh database with a realistic, reproducible dataset (same seed, same data).
+    Demo {
+        /// SIMs in stock (plus two emnify batches of 5% each).
+        #[arg(long, default_value_t = 2_000)]
+        sims: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// Exit 0 when the server on `listen` answers /healthz (for container health checks).
     Healthcheck {
         /// host:port to check (default: the configured listen address).
@@ -122,6 +130,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Healthcheck { addr } => healthcheck(&addr.unwrap_or(config.listen)),
         Command::Admin(cmd) => admin_command(config, cmd).await,
+        Command::Demo { sims, seed } => demo(config, sims, seed).await,
         Command::DefaultConfig => unreachable!("handled above"),
     }
 }
@@ -349,6 +358,48 @@ async fn import_sims(
     println!(
         "{}",
         serde_json::json!({"imported": imported, "skipped": skipped.len()})
+    );
+    Ok(())
+}
+
+async fn demo(config: Config, sims: u64, seed: u64) -> anyhow::Result<()> {
+    let (state, boot) = crate::build(config, Arc::new(SystemClock)).await?;
+    if let Some(b) = &boot {
+        println!("created the ADMIN user {}", b.email);
+        if let Some(pw) = &b.generated_password {
+            println!("generated admin password (shown only now): {pw}");
+        }
+    }
+    let bar = indicatif::ProgressBar::new(100);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}% {msg} ({elapsed})")
+            .expect("valid template"),
+    );
+    let started = std::time::Instant::now();
+    let summary = crate::demo::run(&state, crate::demo::Options { sims, seed }, |pos, step| {
+        bar.set_position(pos);
+        bar.set_message(step.to_string());
+    })
+    .await;
+    bar.finish();
+    state.store.close().await;
+    let s = summary?;
+    println!(
+        "demo data in {:.1}s: {} resellers, {} customers, {} SIMs, {} MVNO accounts",
+        started.elapsed().as_secs_f64(),
+        s.resellers,
+        s.customers,
+        s.sims,
+        s.accounts
+    );
+    println!(
+        "every demo user's password is \"{}\"; for example {} (RESELLER_ADMIN)",
+        crate::demo::DEMO_PASSWORD,
+        s.reseller_admin
+    );
+    println!(
+        "its application token for POST /api/v1/authenticate: {}",
+        s.reseller_token
     );
     Ok(())
 }
