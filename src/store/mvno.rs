@@ -17,36 +17,35 @@ pub(crate) const LIVE: &str = "m.deleted_at IS NULL AND m.purged_at IS NULL";
 
 pub(crate) const RATE_PLAN_COLUMNS: &str = "id, oid, name, owner_org_id, created_at";
 
-/// Picks an unused SIM from the storage chain (nearest holder first, then by ICC), locked where the
-/// backend can, so that two concurrent picks never get the same SIM.
+/// Picks an unused SIM from the storage chain, nearest holder first, lowest ICC first: one
+/// index-ordered `LIMIT 1` per holder (sims_unused_storage_idx), locked where the backend can, so
+/// that two concurrent picks never get the same SIM.
 macro_rules! pick_sim {
     ($tx:expr, $db:ty, $pick:expr, $lock:expr) => {{
         let pick: &crate::store::SimPick = $pick;
-        let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
-            "SELECT s.id, s.in_storage_at, s.network, s.form_factor, s.auto_assign FROM sims s WHERE {} AND s.in_storage_at IN (",
-            crate::store::sims::UNUSED
-        ));
-        let mut sep = qb.separated(", ");
-        for id in &pick.chain {
-            sep.push_bind(*id);
+        let mut found: Option<(i64, Option<i64>, String, String, bool)> = None;
+        for holder in &pick.chain {
+            let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                "SELECT s.id, s.in_storage_at, s.network, s.form_factor, s.auto_assign FROM sims s WHERE {} AND s.in_storage_at = ",
+                crate::store::sims::UNUSED
+            ));
+            qb.push_bind(*holder);
+            if let Some(icc) = &pick.iccid {
+                qb.push(" AND s.iccid = ").push_bind(icc.clone());
+            }
+            if pick.esim_only {
+                qb.push(" AND s.form_factor = 'eSIM'");
+            }
+            if pick.auto_only {
+                qb.push(" AND s.auto_assign = ").push_bind(true);
+            }
+            qb.push(" ORDER BY s.iccid LIMIT 1").push($lock);
+            found = qb.build_query_as().fetch_optional(&mut *$tx).await?;
+            if found.is_some() {
+                break;
+            }
         }
-        qb.push(")");
-        if let Some(icc) = &pick.iccid {
-            qb.push(" AND s.iccid = ").push_bind(icc.clone());
-        }
-        if pick.esim_only {
-            qb.push(" AND s.form_factor = 'eSIM'");
-        }
-        if pick.auto_only {
-            qb.push(" AND s.auto_assign = ").push_bind(true);
-        }
-        qb.push(" ORDER BY CASE s.in_storage_at");
-        for (rank, id) in pick.chain.iter().enumerate() {
-            qb.push(" WHEN ").push_bind(*id).push(" THEN ").push_bind(rank as i64);
-        }
-        qb.push(" END, s.iccid LIMIT 1").push($lock);
-        let row: Option<(i64, Option<i64>, String, String, bool)> = qb.build_query_as().fetch_optional(&mut *$tx).await?;
-        row.ok_or_else(|| crate::store::StoreError::Rejected("no_sim".into()))?
+        found.ok_or_else(|| crate::store::StoreError::Rejected("no_sim".into()))?
     }};
 }
 

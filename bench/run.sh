@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# simgate benchmark: DESIGN.md §9's targets, each beside its floor measured in the same run.
+#   bench/run.sh [--sims N]      (default 1000000; CI-sized smoke: --sims 20000)
+# Needs the local Postgres (SIMGATE_TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test),
+# psql, pgbench, wrk (installed here when missing). Prints a table; exits 1 when a target is missed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIMS=1000000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sims) SIMS="$2"; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+PG="${SIMGATE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+CONC=8
+DUR=10
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+command -v pgbench >/dev/null && command -v psql >/dev/null || { echo "psql and pgbench are needed" >&2; exit 2; }
+
+cargo build --release --quiet
+BIN="$PWD/target/release/simgate"
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+db_url() { python3 -c 'import sys, urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(path="/"+sys.argv[2]).geturl())' "$PG" "$1"; }
+fresh_db() { psql "$PG" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null; db_url "$1"; }
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+now_ms() { date +%s%3N; }
+
+start_server() { # url port -> pid in $SERVER
+  SIMGATE_LISTEN="127.0.0.1:$2" SIMGATE_DATABASE_URL="$1" SIMGATE_ADMIN_PASSWORD=bench-admin-pass SIMGATE_LOG_FORMAT=json \
+    SIMGATE_LOG__LEVEL=warn "$BIN" >>"$WORK/server.log" 2>&1 &
+  SERVER=$!
+  PIDS+=("$SERVER")
+  for _ in $(seq 1 200); do "$BIN" healthcheck --addr "127.0.0.1:$2" >/dev/null 2>&1 && return 0; sleep 0.05; done
+  echo "server did not start" >&2; cat "$WORK/server.log" >&2; exit 1
+}
+
+# wrk URL TOKEN [CONNECTIONS] -> "p50_ms p99_ms rps". Latency is measured with one connection
+# (no queueing on a small machine), throughput with $CONC.
+load() {
+  local c="${3:-1}"
+  wrk -t1 -c"$c" -d"${DUR}s" --latency -H "Authorization: Bearer $2" "$1" >"$WORK/wrk.txt"
+  python3 - "$WORK/wrk.txt" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+def ms(label):
+    m = re.search(r"^\s*%s\s+([\d.]+)(us|ms|s)\s*$" % label, t, re.M)
+    v, u = float(m.group(1)), m.group(2)
+    return v / 1000 if u == "us" else v * 1000 if u == "s" else v
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+if non2xx:
+    sys.exit("wrk saw %s error responses" % non2xx.group(1))
+print(f"{ms('50%'):.3f} {ms('99%'):.3f} {rps:.0f}")
+PY
+}
+
+ROWS=()
+FAILED=0
+row() { # name figure floor ratio target ok
+  ROWS+=("$(printf '| %-44s | %14s | %14s | %9s | %-22s | %-4s |' "$1" "$2" "$3" "$4" "$5" "$6")")
+  [ "$6" = "yes" ] || FAILED=1
+}
+cmp() { python3 -c "import sys; print('yes' if $1 else 'no')"; }
+
+echo "== datasets: 1,000 and $SIMS SIMs (simgate demo)"
+SMALL_URL=$(fresh_db simgate_bench_small)
+LARGE_URL=$(fresh_db simgate_bench_large)
+SIMGATE_DATABASE_URL="$SMALL_URL" SIMGATE_ADMIN_PASSWORD=bench-admin-pass "$BIN" demo --sims 1000 >"$WORK/demo-small.txt" 2>&1 || true
+t0=$(now_ms)
+SIMGATE_DATABASE_URL="$LARGE_URL" SIMGATE_ADMIN_PASSWORD=bench-admin-pass "$BIN" demo --sims "$SIMS" >"$WORK/demo.txt" 2>&1
+DEMO_S=$(python3 -c "print(round(($(now_ms) - $t0) / 1000, 1))")
+APP_TOKEN=$(grep -o 'sg_[0-9a-f]*' "$WORK/demo.txt" | tail -1)
+psql "$LARGE_URL" -qc "VACUUM ANALYZE" >/dev/null
+
+P_LARGE=$(port); start_server "$LARGE_URL" "$P_LARGE"; LARGE_PID=$SERVER
+P_SMALL=$(port); start_server "$SMALL_URL" "$P_SMALL"
+L="http://127.0.0.1:$P_LARGE"; S="http://127.0.0.1:$P_SMALL"
+login() { curl -sf -X POST "$1/auth/login" -H 'content-type: application/json' -d '{"username":"admin@localhost","password":"bench-admin-pass","persist":true}' | json '["token"]'; }
+ADMIN_L=$(login "$L"); ADMIN_S=$(login "$S")
+JWT=$(curl -sf -X POST "$L/api/v1/authenticate" -H 'content-type: application/json' -d "{\"application_token\":\"$APP_TOKEN\"}" | json '["auth_token"]')
+SIM_ID=$(curl -sf "$L/api/v1/sim?per_page=1" -H "Authorization: Bearer $JWT" | json '[0]["id"]')
+
+echo "== /sim/status"
+read -r ST_L50 ST_L99 _ <<<"$(load "$L/sim/status" "$ADMIN_L")"
+read -r ST_S50 _ _ <<<"$(load "$S/sim/status" "$ADMIN_S")"
+NAIVE=$(psql "$LARGE_URL" -Atc "EXPLAIN (ANALYZE) SELECT COALESCE(in_storage_at, 0), network, form_factor, auto_assign, COUNT(*) FROM sims WHERE status <> 3 AND mvno_account_id IS NULL AND endpoint_id IS NULL GROUP BY 1, 2, 3, 4" | sed -n 's/.*Execution Time: \([0-9.]*\) ms/\1/p')
+row "/sim/status p50, $SIMS vs 1,000 SIMs (ms)" "$ST_L50" "$ST_S50" "$(python3 -c "print(round($ST_L50/$ST_S50, 2))")" "<= 2x" "$(cmp "$ST_L50 <= 2 * $ST_S50")"
+row "/sim/status p50 vs naive GROUP BY (ms)" "$ST_L50" "$NAIVE" "$(python3 -c "print(round($NAIVE/$ST_L50, 1))")x" ">= 50x faster" "$(cmp "$NAIVE >= 50 * $ST_L50")"
+
+echo "== list page 1 (limit 100, with total)"
+for path in "/sim?limit=100" "/api/v1/sim?per_page=100" "/mvno?limit=100"; do
+  read -r _ P99 _ <<<"$(load "$L$path" "$ADMIN_L")"
+  row "GET $path p99 (ms)" "$P99" "-" "-" "< 50 ms" "$(cmp "$P99 < 50")"
+done
+
+echo "== GET /api/v1/sim/{id} with a JWT vs pgbench"
+read -r _ _ RPS <<<"$(load "$L/api/v1/sim/$SIM_ID" "$JWT" "$CONC")"
+echo "SELECT * FROM sims WHERE id = $SIM_ID;" >"$WORK/one.sql"
+TPS=$(pgbench -n -c "$CONC" -j 2 -T "$DUR" -f "$WORK/one.sql" "$LARGE_URL" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
+row "GET /api/v1/sim/{id} (req/s) vs pgbench (tps)" "$RPS" "$TPS" "$(python3 -c "print(round($RPS/$TPS, 2))")" ">= 0.6" "$(cmp "$RPS >= 0.6 * $TPS")"
+
+echo "== bulk"
+python3 -c "
+import json
+lines = '\n'.join(f'8999{i:015d};12345678;87654321;1234;4321;NANO;TDC' for i in range(10000))
+json.dump({'data': lines}, open('$WORK/import.json', 'w'))
+json.dump({'bic': 'BENCH-10K', 'issuer_org': 1, 'sims': [{'iccid': f'8998{i:015d}'} for i in range(10000)]}, open('$WORK/batch.json', 'w'))
+"
+T=$(curl -s -o "$WORK/out.json" -w '%{time_total}' -X POST "$L/sim" -H "Authorization: Bearer $ADMIN_L" -H 'content-type: application/json' --data-binary "@$WORK/import.json")
+[ "$(json '["imported"]' <"$WORK/out.json")" = "10000" ] || { cat "$WORK/out.json"; exit 1; }
+row "POST /sim, 10,000 lines (s)" "$T" "-" "-" "< 1 s" "$(cmp "$T < 1")"
+curl -sf -o /dev/null -X POST "$L/admin/v1/sim-batches" -H "Authorization: Bearer $ADMIN_L" -H 'content-type: application/json' --data-binary "@$WORK/batch.json"
+T=$(curl -s -o "$WORK/out.json" -w '%{time_total}' -X PATCH "$L/api/v1/sim_batch/bic/BENCH-10K" -H "Authorization: Bearer $JWT" -H 'content-type: application/json' -d '{"id":1}')
+[ "$(python3 -c "import json; print(len(json.load(open('$WORK/out.json'))['sim']))")" = "10000" ] || { head -c 300 "$WORK/out.json"; exit 1; }
+row "register a batch of 10,000 SIMs (s)" "$T" "-" "-" "< 1 s" "$(cmp "$T < 1")"
+python3 -c "
+with open('$WORK/sims.txt', 'w') as f:
+    for i in range($SIMS):
+        f.write(f'8997{i:015d};12345678;87654321;1234;4321;NANO;TELIA\n')
+"
+IMPORT_URL=$(fresh_db simgate_bench_import)
+t0=$(now_ms)
+SIMGATE_DATABASE_URL="$IMPORT_URL" SIMGATE_ADMIN_PASSWORD=bench-admin-pass "$BIN" admin import-sims "$WORK/sims.txt" >/dev/null 2>&1
+IMP=$(python3 -c "print(round(($(now_ms) - $t0) / 1000, 1))")
+IMP_1M=$(python3 -c "print(round($IMP * 1000000 / $SIMS, 1))")
+row "admin import-sims, $SIMS lines (s; per 1M)" "$IMP" "-" "$IMP_1M/1M" "< 60 s per 1M" "$(cmp "$IMP_1M < 60")"
+
+echo "== process"
+RSS_MB=$(python3 -c "print(round($(ps -o rss= -p "$LARGE_PID") / 1024, 1))")
+row "server RSS after the load (MB)" "$RSS_MB" "-" "-" "< 150 MB" "$(cmp "$RSS_MB < 150")"
+kill "$LARGE_PID"; wait "$LARGE_PID" 2>/dev/null || true
+P_COLD=$(port)
+t0=$(now_ms); start_server "$LARGE_URL" "$P_COLD"; COLD=$(python3 -c "print(round(($(now_ms) - $t0) / 1000, 3))")
+row "cold start, migrations applied (s)" "$COLD" "-" "-" "< 1 s" "$(cmp "$COLD < 1")"
+
+for db in simgate_bench_small simgate_bench_large simgate_bench_import; do psql "$PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null; done
+echo
+echo "simgate benchmark: $SIMS SIMs (demo data in ${DEMO_S}s), $(nproc) cores; latency with 1 connection, throughput with $CONC; ${DUR}s per load"
+printf '| %-44s | %14s | %14s | %9s | %-22s | %-4s |\n' "measure" "figure" "floor" "ratio" "target" "met"
+printf '|%s|%s|%s|%s|%s|%s|\n' "----------------------------------------------" "----------------" "----------------" "-----------" "------------------------" "------"
+printf '%s\n' "${ROWS[@]}"
+exit "$FAILED"
