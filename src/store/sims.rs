@@ -167,9 +167,33 @@ macro_rules! impl_sim_store {
                         qb.push(" AND s.iccid LIKE ").push_bind(format!("%{sub}%"));
                     }
                 };
-                let mut count = sqlx::QueryBuilder::<$db>::new(format!("SELECT COUNT(*) FROM sims s WHERE {UNUSED}"));
-                filters(&mut count);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                // The counters hold exactly the unused SIMs per holder, network, form factor and
+                // autoAssign, so unless an ICC substring is asked for, the total is their sum.
+                let total: i64 = if f.iccid_contains.is_none() {
+                    let mut count = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM sim_inventory_counts WHERE 1=1",
+                    );
+                    match &f.storage {
+                        crate::store::StorageFilter::Central => {
+                            count.push(" AND storage_org_id = 0");
+                        }
+                        other => push_storage!(count, other, "storage_org_id"),
+                    }
+                    if let Some(ff) = f.form_factor {
+                        count.push(" AND form_factor = ").push_bind(ff.as_str());
+                    }
+                    if let Some(n) = &f.network {
+                        count.push(" AND network = ").push_bind(n.clone());
+                    }
+                    if let Some(a) = f.auto_assign {
+                        count.push(" AND auto_assign = ").push_bind(a);
+                    }
+                    count.build_query_scalar().fetch_one(&self.pool).await?
+                } else {
+                    let mut count = sqlx::QueryBuilder::<$db>::new(format!("SELECT COUNT(*) FROM sims s WHERE {UNUSED}"));
+                    filters(&mut count);
+                    count.build_query_scalar().fetch_one(&self.pool).await?
+                };
                 let mut list = sqlx::QueryBuilder::<$db>::new(format!("{SIM_SELECT} WHERE {UNUSED}"));
                 filters(&mut list);
                 list.push(" ORDER BY s.iccid LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
