@@ -42,6 +42,12 @@ pub enum Command {
         sims: u64,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Resellers (default: grows with --sims, 3 to 50).
+        #[arg(long)]
+        resellers: Option<usize>,
+        /// Customers (default: grows with --sims, 10 to 5,000).
+        #[arg(long)]
+        customers: Option<usize>,
     },
     /// Exit 0 when the server on `listen` answers /healthz (for container health checks).
     Healthcheck {
@@ -130,7 +136,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Healthcheck { addr } => healthcheck(&addr.unwrap_or(config.listen)),
         Command::Admin(cmd) => admin_command(config, cmd).await,
-        Command::Demo { sims, seed } => demo(config, sims, seed).await,
+        Command::Demo {
+            sims,
+            seed,
+            resellers,
+            customers,
+        } => {
+            demo(
+                config,
+                crate::demo::Options {
+                    sims,
+                    seed,
+                    resellers,
+                    customers,
+                },
+            )
+            .await
+        }
         Command::DefaultConfig => unreachable!("handled above"),
     }
 }
@@ -362,7 +384,7 @@ async fn import_sims(
     Ok(())
 }
 
-async fn demo(config: Config, sims: u64, seed: u64) -> anyhow::Result<()> {
+async fn demo(config: Config, opts: crate::demo::Options) -> anyhow::Result<()> {
     let (state, boot) = crate::build(config, Arc::new(SystemClock)).await?;
     if let Some(b) = &boot {
         println!("created the ADMIN user {}", b.email);
@@ -376,7 +398,7 @@ async fn demo(config: Config, sims: u64, seed: u64) -> anyhow::Result<()> {
             .expect("valid template"),
     );
     let started = std::time::Instant::now();
-    let summary = crate::demo::run(&state, crate::demo::Options { sims, seed }, |pos, step| {
+    let summary = crate::demo::run(&state, opts, |pos, step| {
         bar.set_position(pos);
         bar.set_message(step.to_string());
     })

@@ -20,6 +20,20 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 pub struct Options {
     pub sims: u64,
     pub seed: u64,
+    /// The tenant tree's size; by default it grows with `sims` (3..50 resellers, 10..5,000 customers).
+    pub resellers: Option<usize>,
+    pub customers: Option<usize>,
+}
+
+impl Options {
+    pub fn new(sims: u64, seed: u64) -> Options {
+        Options {
+            sims,
+            seed,
+            resellers: None,
+            customers: None,
+        }
+    }
 }
 
 pub struct Summary {
@@ -69,8 +83,24 @@ pub async fn run(
         .org_find(&crate::domain::ids::EntityRef::Id(1))
         .await?
         .ok_or_else(|| anyhow::anyhow!("no platform org"))?;
-    let n_resellers = ((opts.sims / 20_000) as usize).clamp(3, 50);
-    let n_customers = ((opts.sims / 200) as usize).clamp(10, 5000);
+    let n_resellers = opts
+        .resellers
+        .unwrap_or((opts.sims / 20_000) as usize)
+        .clamp(1, 50);
+    let n_customers = opts
+        .customers
+        .unwrap_or((opts.sims / 200) as usize)
+        .clamp(1, 5000);
+    let n_resellers = if opts.resellers.is_none() {
+        n_resellers.max(3)
+    } else {
+        n_resellers
+    };
+    let n_customers = if opts.customers.is_none() {
+        n_customers.max(10)
+    } else {
+        n_customers
+    };
     let password_hash = state
         .auth
         .passwords
@@ -217,8 +247,9 @@ pub async fn run(
         reseller_org_id: Some(r.id),
         customer_org_id: None,
     };
-    // Small enough chunks that the stock spreads over many holders, at most one import's worth.
-    let chunk = (opts.sims / 50).clamp(100, 10_000);
+    // A hundred chunks whatever the size, each to a random holder: the stock spreads alike over
+    // the tree at every scale (at most one import's worth per chunk).
+    let chunk = (opts.sims / 100).clamp(1, 10_000);
     let mut next_icc = 0u64;
     let stock = opts.sims;
     while next_icc < stock {

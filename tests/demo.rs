@@ -15,7 +15,7 @@ async fn shape(app: &TestApp) -> Vec<(String, String, String, i64)> {
 #[tokio::test]
 async fn demo_data_is_consistent_and_reproducible() {
     each_backend(|app| async move {
-        let summary = simgate::demo::run(&app.state, simgate::demo::Options { sims: 3000, seed: 7 }, |_, _| {}).await.unwrap();
+        let summary = simgate::demo::run(&app.state, simgate::demo::Options::new(3000, 7), |_, _| {}).await.unwrap();
         assert_eq!((summary.resellers, summary.customers), (3, 15));
         assert!(summary.accounts > 100, "{}", summary.accounts);
         let counts: Vec<(i64, i64, i64)> = app
@@ -45,9 +45,14 @@ async fn demo_data_is_consistent_and_reproducible() {
         assert!(app.get("/sim/status", &token).await.body.as_array().is_some_and(|a| !a.is_empty()));
         // The same seed on a fresh database gives the same data; a used database is refused.
         let again = TestApp::new(app.backend, |_| {}).await;
-        simgate::demo::run(&again.state, simgate::demo::Options { sims: 3000, seed: 7 }, |_, _| {}).await.unwrap();
+        simgate::demo::run(&again.state, simgate::demo::Options::new(3000, 7), |_, _| {}).await.unwrap();
         assert_eq!(shape(&app).await, shape(&again).await);
-        assert!(simgate::demo::run(&app.state, simgate::demo::Options { sims: 10, seed: 7 }, |_, _| {}).await.is_err());
+        assert!(simgate::demo::run(&app.state, simgate::demo::Options::new(10, 7), |_, _| {}).await.is_err());
+        // The tree's size can be fixed independently of the SIMs.
+        let fixed = TestApp::new(app.backend, |_| {}).await;
+        let opts = simgate::demo::Options { sims: 500, seed: 7, resellers: Some(4), customers: Some(20) };
+        let s = simgate::demo::run(&fixed.state, opts, |_, _| {}).await.unwrap();
+        assert_eq!((s.resellers, s.customers), (4, 20));
     })
     .await;
 }
