@@ -234,22 +234,11 @@ pub async fn status(
     network: Option<&str>,
     customer: Option<&str>,
 ) -> AppResult<Vec<serde_json::Value>> {
-    let network = match network.map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) => Some(
-            sim::parse_network(n, &state.config.inventory.networks)
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "network",
-                        format!(
-                            "network must be one of {}",
-                            state.config.inventory.networks.join(", ")
-                        ),
-                    )
-                })?
-                .to_string(),
-        ),
-        None => None,
-    };
+    let network = network
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| sim::network_param(n, &state.config.inventory.networks))
+        .transpose()?;
     let storage = storage_filter(state, p, customer).await?;
     let counts = state
         .store

@@ -242,16 +242,7 @@ pub async fn list(
     let networks = &state.config.inventory.networks;
     let network = q
         .network
-        .map(|n| {
-            crate::domain::sim::parse_network(n, networks)
-                .map(str::to_string)
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "network",
-                        format!("network must be one of {}", networks.join(", ")),
-                    )
-                })
-        })
+        .map(|n| crate::domain::sim::network_param(n, networks))
         .transpose()?;
     let filter = MvnoFilter {
         storage,

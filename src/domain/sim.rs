@@ -65,6 +65,18 @@ pub fn parse_network<'a>(s: &str, networks: &'a [String]) -> Option<&'a str> {
         .map(String::as_str)
 }
 
+/// A `network` query parameter: a configured network, else 422 `network`.
+pub fn network_param(s: &str, networks: &[String]) -> Result<String, crate::error::AppError> {
+    parse_network(s, networks)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            crate::error::AppError::invalid(
+                "network",
+                format!("network must be one of {}", networks.join(", ")),
+            )
+        })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SimStatus {
     Issued = 0,

@@ -60,27 +60,6 @@ macro_rules! push_sim_scope {
     }};
 }
 
-macro_rules! sim_event {
-    ($tx:expr, $actor:expr, $org:expr, $sim:expr, $type_id:expr, $description:expr, $detail:expr) => {{
-        sqlx::query(
-            "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind($actor.at)
-        .bind($org)
-        .bind($sim)
-        .bind($actor.user_id)
-        .bind($type_id)
-        .bind(crate::domain::events::SOURCE_API)
-        .bind(crate::domain::events::SEVERITY_INFO)
-        .bind(false)
-        .bind($description)
-        .bind($detail.map(sqlx::types::Json))
-        .execute(&mut *$tx)
-        .await?;
-    }};
-}
-
 macro_rules! impl_emnify_store {
     ($store:ty, $db:ty, lock_sim = $lock_s:expr, lock_rows = $lock_rows:expr) => {
         #[async_trait::async_trait]
@@ -248,7 +227,7 @@ macro_rules! impl_emnify_store {
                     .await?;
                 let n = batch.quantity;
                 let detail = serde_json::json!({"batch": {"id": batch.id, "bic": batch.bic}, "status": status.id()});
-                sim_event!(tx, actor, by_org, None::<i64>, crate::domain::events::SIM_REGISTRATION, format!("Batch of {n} SIM(s) registered."), Some(&detail));
+                write_event!(tx, actor, by_org, None::<i64>, crate::domain::events::SIM_REGISTRATION, format!("Batch of {n} SIM(s) registered."), Some(&detail));
                 audit!(tx, actor, "register", "sim_batch", batch_id, Some(&batch), Some(&detail));
                 let sims = sqlx::query_as(&format!("{ESIM_SELECT} WHERE s.batch_id = $1 ORDER BY s.id")).bind(batch_id).fetch_all(&mut *tx).await?;
                 tx.commit().await?;
@@ -362,7 +341,7 @@ macro_rules! impl_emnify_store {
                     let status = |s: SimStatus| serde_json::json!({"id": s.id(), "description": s.description()});
                     let detail = serde_json::json!({"transition": {"sim": {"status": {"from": status(current), "to": status(to)}}}});
                     let description = format!("Status of SIM changed from '{}' to '{}'", current.description(), to.description());
-                    sim_event!(tx, actor, actor.org_id, Some(id), crate::domain::emnify::status_event(to), description, Some(&detail));
+                    write_event!(tx, actor, actor.org_id, Some(id), crate::domain::emnify::status_event(to), description, Some(&detail));
                 }
                 if orgs_changed {
                     let detail = serde_json::json!({"transition": {"sim": {
@@ -375,7 +354,7 @@ macro_rules! impl_emnify_store {
                     } else {
                         (crate::domain::events::SIM_ASSIGNED, "SIM assigned to organisation")
                     };
-                    sim_event!(tx, actor, actor.org_id, Some(id), type_id, text, Some(&detail));
+                    write_event!(tx, actor, actor.org_id, Some(id), type_id, text, Some(&detail));
                 }
                 let before = serde_json::json!({"status": current.id(), "issuer_org_id": issuer, "reseller_org_id": reseller, "customer_org_id": customer});
                 let after = serde_json::json!({"status": new_status.id(), "issuer_org_id": new_issuer, "reseller_org_id": new_reseller, "customer_org_id": new_customer});
@@ -404,7 +383,7 @@ macro_rules! impl_emnify_store {
                     .await?;
                 let from = crate::domain::sim::SimStatus::from_id(sim.status as i64).map(|s| s.description()).unwrap_or("Unknown");
                 let detail = serde_json::json!({"transition": {"sim": {"status": {"from": {"id": sim.status, "description": from}, "to": {"id": 3, "description": "Deleted"}}}}});
-                sim_event!(tx, actor, actor.org_id, Some(id), crate::domain::events::SIM_DELETION, format!("Status of SIM changed from '{from}' to 'Deleted'"), Some(&detail));
+                write_event!(tx, actor, actor.org_id, Some(id), crate::domain::events::SIM_DELETION, format!("Status of SIM changed from '{from}' to 'Deleted'"), Some(&detail));
                 audit!(tx, actor, "delete", "sim", id, Some(&sim), None::<&()>);
                 tx.commit().await?;
                 Ok(())

@@ -955,6 +955,28 @@ macro_rules! audit {
     }};
 }
 
+/// Writes an event (source API, severity info) inside the transaction of the change it records.
+macro_rules! write_event {
+    ($tx:expr, $actor:expr, $org:expr, $sim:expr, $type_id:expr, $description:expr, $detail:expr) => {{
+        sqlx::query(
+            "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind($actor.at)
+        .bind($org)
+        .bind($sim)
+        .bind($actor.user_id)
+        .bind($type_id)
+        .bind(crate::domain::events::SOURCE_API)
+        .bind(crate::domain::events::SEVERITY_INFO)
+        .bind(false)
+        .bind($description)
+        .bind($detail.map(sqlx::types::Json))
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
 /// Appends the scope filter for a column holding an org's path.
 macro_rules! push_scope {
     ($qb:expr, $scope:expr, $org_id_col:expr, $path_col:expr) => {{

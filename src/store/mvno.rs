@@ -49,27 +49,6 @@ macro_rules! pick_sim {
     }};
 }
 
-macro_rules! account_event {
-    ($tx:expr, $actor:expr, $org:expr, $sim:expr, $type_id:expr, $description:expr, $detail:expr) => {{
-        sqlx::query(
-            "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind($actor.at)
-        .bind($org)
-        .bind($sim)
-        .bind($actor.user_id)
-        .bind($type_id)
-        .bind(crate::domain::events::SOURCE_API)
-        .bind(crate::domain::events::SEVERITY_INFO)
-        .bind(false)
-        .bind($description)
-        .bind(sqlx::types::Json($detail))
-        .execute(&mut *$tx)
-        .await?;
-    }};
-}
-
 macro_rules! impl_mvno_store {
     ($store:ty, $db:ty, lock_account = $lock_m:expr, lock_pick = $lock_s:expr, lock_rows = $lock_rows:expr, ilike = $ilike:expr) => {
         impl $store {
@@ -193,8 +172,8 @@ macro_rules! impl_mvno_store {
                     .await?;
                 adjust_count!(tx, storage, &network, &form_factor, auto, -1i64);
                 let rec = Self::reload_account(&mut tx, id).await?;
-                account_event!(tx, actor, new.customer_org_id, Some(sim_id), crate::domain::events::MVNO_ACCOUNT_CREATED,
-                    "MVNO account created", serde_json::json!({"account": rec.oid, "number": rec.number}));
+                write_event!(tx, actor, new.customer_org_id, Some(sim_id), crate::domain::events::MVNO_ACCOUNT_CREATED,
+                    "MVNO account created", Some(&serde_json::json!({"account": rec.oid, "number": rec.number})));
                 audit!(tx, actor, "create", "mvno_account", rec.oid, None::<&()>, Some(&rec));
                 tx.commit().await?;
                 Ok(rec)
@@ -296,8 +275,8 @@ macro_rules! impl_mvno_store {
                 .execute(&mut *tx)
                 .await?;
                 let after = Self::reload_account(&mut tx, id).await?;
-                account_event!(tx, actor, after.customer_org_id, after.sim_id, crate::domain::events::MVNO_ACCOUNT_UPDATED,
-                    "MVNO account updated", serde_json::json!({"account": after.oid}));
+                write_event!(tx, actor, after.customer_org_id, after.sim_id, crate::domain::events::MVNO_ACCOUNT_UPDATED,
+                    "MVNO account updated", Some(&serde_json::json!({"account": after.oid})));
                 audit!(tx, actor, "update", "mvno_account", after.oid, Some(&before), Some(&after));
                 tx.commit().await?;
                 Ok(after)
@@ -324,8 +303,8 @@ macro_rules! impl_mvno_store {
                 .execute(&mut *tx)
                 .await?;
                 let after = Self::reload_account(&mut tx, id).await?;
-                account_event!(tx, actor, after.customer_org_id, after.sim_id, crate::domain::events::MVNO_ACCOUNT_DELETED,
-                    "MVNO account deleted", serde_json::json!({"account": after.oid, "preterminate_until": preterminate_until}));
+                write_event!(tx, actor, after.customer_org_id, after.sim_id, crate::domain::events::MVNO_ACCOUNT_DELETED,
+                    "MVNO account deleted", Some(&serde_json::json!({"account": after.oid, "preterminate_until": preterminate_until})));
                 audit!(tx, actor, "delete", "mvno_account", after.oid, Some(&before), Some(&after));
                 tx.commit().await?;
                 Ok(after)
@@ -364,8 +343,8 @@ macro_rules! impl_mvno_store {
                 .execute(&mut *tx)
                 .await?;
                 let after = Self::reload_account(&mut tx, id).await?;
-                account_event!(tx, actor, after.customer_org_id, after.sim_id, crate::domain::events::MVNO_ACCOUNT_RESTORED,
-                    "MVNO account restored", serde_json::json!({"account": after.oid}));
+                write_event!(tx, actor, after.customer_org_id, after.sim_id, crate::domain::events::MVNO_ACCOUNT_RESTORED,
+                    "MVNO account restored", Some(&serde_json::json!({"account": after.oid})));
                 audit!(tx, actor, "restore", "mvno_account", after.oid, Some(&before), Some(&after));
                 tx.commit().await?;
                 Ok(after)
@@ -406,8 +385,8 @@ macro_rules! impl_mvno_store {
                     .execute(&mut *tx)
                     .await?;
                 let after = Self::reload_account(&mut tx, id).await?;
-                account_event!(tx, actor, after.customer_org_id, Some(sim_id), crate::domain::events::SIM_CHANGED,
-                    "SIM changed", serde_json::json!({"account": after.oid, "from": before.sim_iccid, "to": after.sim_iccid}));
+                write_event!(tx, actor, after.customer_org_id, Some(sim_id), crate::domain::events::SIM_CHANGED,
+                    "SIM changed", Some(&serde_json::json!({"account": after.oid, "from": before.sim_iccid, "to": after.sim_iccid})));
                 audit!(tx, actor, "change_sim", "mvno_account", after.oid, Some(&before), Some(&after));
                 let sim: crate::store::SimRecord =
                     sqlx::query_as(&format!("{} WHERE s.id = $1", crate::store::sims::SIM_SELECT)).bind(sim_id).fetch_one(&mut *tx).await?;
@@ -444,8 +423,8 @@ macro_rules! impl_mvno_store {
                             .execute(&mut *tx)
                             .await?;
                     }
-                    account_event!(tx, actor, *customer, *sim, crate::domain::events::MVNO_ACCOUNT_PURGED,
-                        "MVNO account purged", serde_json::json!({"account": oid}));
+                    write_event!(tx, actor, *customer, *sim, crate::domain::events::MVNO_ACCOUNT_PURGED,
+                        "MVNO account purged", Some(&serde_json::json!({"account": oid})));
                     audit!(tx, actor, "purge", "mvno_account", oid, None::<&()>, Some(&serde_json::json!({"state": "PURGED"})));
                 }
                 tx.commit().await?;

@@ -242,22 +242,15 @@ macro_rules! impl_sim_store {
                     "from": {"in_storage_at": before.in_storage_at, "auto_assign": before.auto_assign},
                     "to": {"in_storage_at": storage, "auto_assign": auto},
                 });
-                sqlx::query(
-                    "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description, detail) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(actor.at)
-                .bind(storage.or(actor.org_id))
-                .bind(sim_id)
-                .bind(actor.user_id)
-                .bind(crate::domain::events::SIM_MOVED_TO_STORAGE)
-                .bind(crate::domain::events::SOURCE_API)
-                .bind(crate::domain::events::SEVERITY_INFO)
-                .bind(false)
-                .bind("SIM moved to storage")
-                .bind(sqlx::types::Json(&detail))
-                .execute(&mut *tx)
-                .await?;
+                write_event!(
+                    tx,
+                    actor,
+                    storage.or(actor.org_id),
+                    Some(sim_id),
+                    crate::domain::events::SIM_MOVED_TO_STORAGE,
+                    "SIM moved to storage",
+                    Some(&detail)
+                );
                 audit!(tx, actor, "assign", "sim", sim_id, Some(&before), Some(&after));
                 tx.commit().await?;
                 Ok(after)

@@ -484,3 +484,23 @@ pub fn sim_lines(
 pub fn icc(i: u64) -> String {
     format!("8945{i:015}")
 }
+
+/// The unused-SIM counters equal a GROUP BY over the SIMs themselves.
+pub async fn assert_counters_match(app: &TestApp) {
+    let mut counters: Vec<(i64, String, String, bool, i64)> = app
+        .sql("SELECT storage_org_id, network, form_factor, auto_assign, count FROM sim_inventory_counts WHERE count <> 0")
+        .await;
+    let mut actual: Vec<(i64, String, String, bool, i64)> = app
+        .sql(
+            "SELECT COALESCE(in_storage_at, 0), network, form_factor, auto_assign, COUNT(*) FROM sims \
+             WHERE status <> 3 AND mvno_account_id IS NULL AND endpoint_id IS NULL GROUP BY 1, 2, 3, 4",
+        )
+        .await;
+    counters.sort();
+    actual.sort();
+    assert_eq!(
+        counters, actual,
+        "{}: counters drifted from the SIMs",
+        app.backend
+    );
+}

@@ -49,6 +49,27 @@ fn records(body: &Bytes) -> AppResult<Vec<Result<Value, String>>> {
         .collect())
 }
 
+/// Parses every record with `parse` (given the record's SIM id); what fails is rejected by index.
+async fn split<T>(
+    state: &AppState,
+    body: &Bytes,
+    parse: impl Fn(&Value, i64) -> Result<T, String>,
+) -> AppResult<(Vec<T>, Vec<Rejected>)> {
+    let recs = records(body)?;
+    let (by_iccid, existing) = sim_ids(state, &recs).await?;
+    let (mut ok, mut rejected) = (Vec::new(), Vec::new());
+    for (index, r) in recs.iter().enumerate() {
+        match r
+            .clone()
+            .and_then(|v| parse(&v, sim_of(&v, &by_iccid, &existing)?))
+        {
+            Ok(item) => ok.push(item),
+            Err(reason) => rejected.push(Rejected { index, reason }),
+        }
+    }
+    Ok((ok, rejected))
+}
+
 /// Resolves each record's `sim_id` or `iccid` to a SIM id.
 async fn sim_ids(
     state: &AppState,
@@ -158,18 +179,7 @@ async fn usage(
     Require(p, ..): Require<Admin>,
     body: Bytes,
 ) -> AppResult<Json<IngestResult>> {
-    let recs = records(&body)?;
-    let (by_iccid, existing) = sim_ids(&state, &recs).await?;
-    let (mut ok, mut rejected) = (Vec::new(), Vec::new());
-    for (index, r) in recs.iter().enumerate() {
-        match r
-            .clone()
-            .and_then(|v| usage_record(&v, sim_of(&v, &by_iccid, &existing)?))
-        {
-            Ok(rec) => ok.push(rec),
-            Err(reason) => rejected.push(Rejected { index, reason }),
-        }
-    }
+    let (ok, rejected) = split(&state, &body, usage_record).await?;
     if !ok.is_empty() {
         state.store.usage_ingest(&ok, &state.actor(&p)).await?;
     }
@@ -219,18 +229,7 @@ async fn events(
     Require(p, ..): Require<Admin>,
     body: Bytes,
 ) -> AppResult<Json<IngestResult>> {
-    let recs = records(&body)?;
-    let (by_iccid, existing) = sim_ids(&state, &recs).await?;
-    let (mut ok, mut rejected) = (Vec::new(), Vec::new());
-    for (index, r) in recs.iter().enumerate() {
-        match r
-            .clone()
-            .and_then(|v| network_event(&v, sim_of(&v, &by_iccid, &existing)?))
-        {
-            Ok(e) => ok.push(e),
-            Err(reason) => rejected.push(Rejected { index, reason }),
-        }
-    }
+    let (ok, rejected) = split(&state, &body, network_event).await?;
     if !ok.is_empty() {
         state.store.events_ingest(&ok, &state.actor(&p)).await?;
     }

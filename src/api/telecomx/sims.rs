@@ -1,7 +1,7 @@
 //! `/sim`, `/sim/{icc}`, `/sim/status` (and `/sim/simstatus`), `POST /sim`, `/sim/{icc}/assign`.
 use crate::auth::extract::{Admin, Readers, Require, ResellerAdminOrAdmin, Resellers};
 use crate::domain::paging::{parse_bool, Page};
-use crate::domain::sim::{parse_network, FormFactor, SkippedLine};
+use crate::domain::sim::{FormFactor, SkippedLine};
 use crate::error::{AppError, AppResult};
 use crate::inventory;
 use crate::state::AppState;
@@ -119,16 +119,7 @@ async fn list(
     let network = q
         .network
         .as_deref()
-        .map(|n| {
-            parse_network(n, networks)
-                .map(str::to_string)
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "network",
-                        format!("network must be one of {}", networks.join(", ")),
-                    )
-                })
-        })
+        .map(|n| crate::domain::sim::network_param(n, networks))
         .transpose()?;
     let iccid_contains = match q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
         Some(f)
