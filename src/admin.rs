@@ -288,10 +288,12 @@ pub async fn update_user(
         state: state_value,
         password_hash,
     };
-    Ok(state
+    let updated = state
         .store
         .user_update(user.id, patch, &state.actor(by))
-        .await?)
+        .await?;
+    state.auth.forget_all();
+    Ok(updated)
 }
 
 /// Issues an application token acting as `user`; the token text is returned once.

@@ -50,6 +50,7 @@ pub struct AuthConfig {
     pub refresh_token_minutes: i64,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
+    pub principal_cache_secs: i64,
 }
 
 impl std::fmt::Debug for AuthConfig {

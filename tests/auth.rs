@@ -431,3 +431,80 @@ fn base64_url_decode(s: &str) -> Vec<u8> {
     }
     out
 }
+
+#[tokio::test]
+async fn the_principal_cache_holds_for_its_ttl_and_revocations_flush_it() {
+    each_backend(|app| async move {
+        let fx = Fixture::build(&app).await;
+        let token = fx.token("C1B", Owner);
+        assert_eq!(
+            app.get("/auth/validateToken", token).await.status,
+            StatusCode::OK
+        );
+        // Disabled behind the API's back (another node, say): trusted until the TTL (5 s) has passed.
+        let actor = simgate::store::Actor::system(app.state.now());
+        let patch = simgate::store::UserPatch {
+            state: Some("DISABLED".into()),
+            ..Default::default()
+        };
+        app.state
+            .store
+            .user_update(fx.user("C1B", Owner).id, patch, &actor)
+            .await
+            .unwrap();
+        assert_eq!(
+            app.get("/auth/validateToken", token).await.status,
+            StatusCode::OK
+        );
+        app.clock.advance(Duration::seconds(6));
+        app.get("/auth/validateToken", token)
+            .await
+            .assert_telecomx_error(401, "invalid_token");
+        // Through the API, a revocation takes effect at once.
+        let other = fx.token("C1B", Manager);
+        assert_eq!(
+            app.get("/auth/validateToken", other).await.status,
+            StatusCode::OK
+        );
+        let admin = fx.token("PLATFORM", Admin);
+        app.patch(
+            &format!("/admin/v1/users/{}", fx.user("C1B", Manager).id),
+            admin,
+            json!({"state": "DISABLED"}),
+        )
+        .await;
+        app.get("/auth/validateToken", other)
+            .await
+            .assert_telecomx_error(401, "invalid_token");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn without_the_cache_every_request_asks_the_database() {
+    each_backend_with(
+        |c| c.auth.principal_cache_secs = 0,
+        |app| async move {
+            let fx = Fixture::build(&app).await;
+            let token = fx.token("C1B", Owner);
+            assert_eq!(
+                app.get("/auth/validateToken", token).await.status,
+                StatusCode::OK
+            );
+            let actor = simgate::store::Actor::system(app.state.now());
+            let patch = simgate::store::UserPatch {
+                state: Some("DISABLED".into()),
+                ..Default::default()
+            };
+            app.state
+                .store
+                .user_update(fx.user("C1B", Owner).id, patch, &actor)
+                .await
+                .unwrap();
+            app.get("/auth/validateToken", token)
+                .await
+                .assert_telecomx_error(401, "invalid_token");
+        },
+    )
+    .await;
+}

@@ -21,7 +21,18 @@ pub struct Authenticator {
     pub config: AuthConfig,
     /// Verified when the login name is unknown, so that a miss costs what a hit costs.
     dummy_hash: String,
+    /// Recently authenticated bearers (by SHA-256), for `auth.principal_cache_secs`.
+    cache: std::sync::Mutex<std::collections::HashMap<String, Cached>>,
 }
+
+struct Cached {
+    principal: Principal,
+    at: chrono::DateTime<chrono::Utc>,
+    expires: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Past this many entries the cache starts over rather than grow.
+const CACHE_MAX: usize = 100_000;
 
 impl Authenticator {
     pub fn new(
@@ -40,7 +51,46 @@ impl Authenticator {
             passwords,
             config,
             dummy_hash,
+            cache: Default::default(),
         }
+    }
+
+    /// Forgets every cached principal. Called by every change that can revoke access in this process;
+    /// other nodes notice within `auth.principal_cache_secs`.
+    pub fn forget_all(&self) {
+        self.cache.lock().expect("auth cache").clear();
+    }
+
+    fn cached(&self, key: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Principal> {
+        let ttl = Duration::seconds(self.config.principal_cache_secs);
+        let cache = self.cache.lock().expect("auth cache");
+        let c = cache.get(key)?;
+        (now - c.at < ttl && now >= c.at && c.expires.is_none_or(|e| e > now))
+            .then(|| c.principal.clone())
+    }
+
+    fn remember(
+        &self,
+        key: String,
+        principal: &Principal,
+        now: chrono::DateTime<chrono::Utc>,
+        expires: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
+        if self.config.principal_cache_secs <= 0 {
+            return;
+        }
+        let mut cache = self.cache.lock().expect("auth cache");
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(
+            key,
+            Cached {
+                principal: principal.clone(),
+                at: now,
+                expires,
+            },
+        );
     }
 
     /// Username and SHA-1 hex of the password -> the identity, or 401 `credentials_invalid`.
@@ -153,6 +203,23 @@ impl Authenticator {
         request_id: Option<String>,
     ) -> Result<Principal, AppError> {
         let now = self.clock.now();
+        let key = token::hash(bearer);
+        if let Some(mut p) = self.cached(&key, now) {
+            p.request_id = request_id;
+            return Ok(p);
+        }
+        let (principal, expires) = self.resolve(bearer, now, request_id).await?;
+        self.remember(key, &principal, now, expires);
+        Ok(principal)
+    }
+
+    /// The principal of a bearer token and when the token expires, from the database.
+    async fn resolve(
+        &self,
+        bearer: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        request_id: Option<String>,
+    ) -> Result<(Principal, Option<chrono::DateTime<chrono::Utc>>), AppError> {
         if jwt::looks_like_jwt(bearer) {
             let claims = self.jwt.verify(bearer, jwt::TokenUse::Auth, now)?;
             let identity = self
@@ -169,7 +236,8 @@ impl Authenticator {
                     return Err(AppError::Unauthenticated(AuthFailure::InvalidToken));
                 }
             }
-            return principal_for(identity, claims.esc.app, request_id);
+            let exp = chrono::DateTime::from_timestamp(claims.exp, 0);
+            return Ok((principal_for(identity, claims.esc.app, request_id)?, exp));
         }
 
         let found = self
@@ -189,12 +257,17 @@ impl Authenticator {
         let stale = t
             .last_used_at
             .is_none_or(|u| now - u > Duration::seconds(30));
+        let mut expires = t.expires_at;
         if stale {
-            let expires = (t.kind == TokenKind::Session)
+            let slid = (t.kind == TokenKind::Session)
                 .then(|| now + Duration::minutes(self.config.session_minutes));
-            self.store.token_touch(t.id, now, expires).await?;
+            self.store.token_touch(t.id, now, slid).await?;
+            expires = slid.or(expires);
         }
-        principal_for(found.identity, Some(t.id), request_id)
+        Ok((
+            principal_for(found.identity, Some(t.id), request_id)?,
+            expires,
+        ))
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

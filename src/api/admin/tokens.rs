@@ -159,5 +159,6 @@ async fn revoke(
             _ => missing(),
         })?;
     state.store.token_revoke(token.id, &state.actor(&p)).await?;
+    state.auth.forget_all();
     Ok(StatusCode::NO_CONTENT)
 }

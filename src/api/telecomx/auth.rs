@@ -133,6 +133,7 @@ async fn logout(State(state): State<AppState>, p: Principal) -> AppResult<Json<S
         .store
         .token_revoke_sessions(p.user_id, &state.actor(&p))
         .await?;
+    state.auth.forget_all();
     Ok(Success::ok())
 }
 
@@ -252,6 +253,7 @@ async fn revoke_employee_token(
                 .store
                 .token_revoke(t.token.id, &state.actor(&p))
                 .await?;
+            state.auth.forget_all();
             Ok(Success::ok())
         }
         _ => Err(AppError::not_found("token", "Token not found")),
