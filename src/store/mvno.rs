@@ -49,6 +49,17 @@ macro_rules! pick_sim {
     }};
 }
 
+/// After a change to an account: the account as it is now, its event and its audit row.
+macro_rules! account_changed {
+    ($tx:expr, $actor:expr, $id:expr, $before:expr, $action:expr, $type_id:expr, $description:expr) => {{
+        let after = Self::reload_account(&mut $tx, $id).await?;
+        let detail = serde_json::json!({"account": after.oid, "preterminate_until": after.preterminate_until});
+        write_event!($tx, $actor, after.customer_org_id, after.sim_id, $type_id, $description, Some(&detail));
+        audit!($tx, $actor, $action, "mvno_account", after.oid, Some($before), Some(&after));
+        after
+    }};
+}
+
 macro_rules! impl_mvno_store {
     ($store:ty, $db:ty, lock_account = $lock_m:expr, lock_pick = $lock_s:expr, lock_rows = $lock_rows:expr, ilike = $ilike:expr) => {
         impl $store {
@@ -274,10 +285,7 @@ macro_rules! impl_mvno_store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-                let after = Self::reload_account(&mut tx, id).await?;
-                write_event!(tx, actor, after.customer_org_id, after.sim_id, crate::domain::events::MVNO_ACCOUNT_UPDATED,
-                    "MVNO account updated", Some(&serde_json::json!({"account": after.oid})));
-                audit!(tx, actor, "update", "mvno_account", after.oid, Some(&before), Some(&after));
+                let after = account_changed!(tx, actor, id, &before, "update", crate::domain::events::MVNO_ACCOUNT_UPDATED, "MVNO account updated");
                 tx.commit().await?;
                 Ok(after)
             }
@@ -302,10 +310,7 @@ macro_rules! impl_mvno_store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-                let after = Self::reload_account(&mut tx, id).await?;
-                write_event!(tx, actor, after.customer_org_id, after.sim_id, crate::domain::events::MVNO_ACCOUNT_DELETED,
-                    "MVNO account deleted", Some(&serde_json::json!({"account": after.oid, "preterminate_until": preterminate_until})));
-                audit!(tx, actor, "delete", "mvno_account", after.oid, Some(&before), Some(&after));
+                let after = account_changed!(tx, actor, id, &before, "delete", crate::domain::events::MVNO_ACCOUNT_DELETED, "MVNO account deleted");
                 tx.commit().await?;
                 Ok(after)
             }
@@ -342,10 +347,7 @@ macro_rules! impl_mvno_store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-                let after = Self::reload_account(&mut tx, id).await?;
-                write_event!(tx, actor, after.customer_org_id, after.sim_id, crate::domain::events::MVNO_ACCOUNT_RESTORED,
-                    "MVNO account restored", Some(&serde_json::json!({"account": after.oid})));
-                audit!(tx, actor, "restore", "mvno_account", after.oid, Some(&before), Some(&after));
+                let after = account_changed!(tx, actor, id, &before, "restore", crate::domain::events::MVNO_ACCOUNT_RESTORED, "MVNO account restored");
                 tx.commit().await?;
                 Ok(after)
             }
