@@ -101,7 +101,6 @@ macro_rules! impl_emnify_store {
             async fn batch_create(&self, new: crate::store::NewBatch, actor: &crate::store::Actor) -> crate::store::StoreResult<crate::store::SimBatch> {
                 use crate::store::emnify::BATCH_COLUMNS;
                 use crate::store::sims::INSERT_CHUNK;
-                use std::collections::BTreeMap;
                 let mut tx = self.begin_write().await?;
                 let batch: crate::store::SimBatch = sqlx::query_as(&format!(
                     "INSERT INTO sim_batches (bic, issuer_org_id, model_id, quantity, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {BATCH_COLUMNS}"
@@ -144,30 +143,14 @@ macro_rules! impl_emnify_store {
                     ids.extend(rows);
                 }
                 // New SIMs are unused and held by nobody: central stock.
-                let mut buckets: BTreeMap<(String, String, bool), i64> = BTreeMap::new();
-                for (_, network, ff, auto) in &ids {
-                    *buckets.entry((network.clone(), ff.clone(), *auto)).or_default() += 1;
-                }
-                for ((network, ff, auto), n) in &buckets {
-                    adjust_count!(tx, None::<i64>, network, ff, *auto, *n);
-                }
-                for chunk in ids.chunks(INSERT_CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description) ",
-                    );
-                    qb.push_values(chunk, |mut b, (id, ..)| {
-                        b.push_bind(actor.at)
-                            .push_bind(new.issuer_org_id)
-                            .push_bind(*id)
-                            .push_bind(actor.user_id)
-                            .push_bind(crate::domain::events::SIM_IMPORTED)
-                            .push_bind(crate::domain::events::SOURCE_API)
-                            .push_bind(crate::domain::events::SEVERITY_INFO)
-                            .push_bind(false)
-                            .push_bind("SIM imported");
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                }
+                record_new_sims!(
+                    tx,
+                    $db,
+                    actor,
+                    None::<i64>,
+                    new.issuer_org_id,
+                    ids.iter().map(|(id, n, f, a)| (*id, n.as_str(), f.as_str(), *a)).collect()
+                );
                 audit!(tx, actor, "create", "sim_batch", batch.id, None::<&()>, Some(&batch));
                 tx.commit().await?;
                 Ok(batch)

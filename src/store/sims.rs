@@ -34,6 +34,38 @@ macro_rules! adjust_count {
     }};
 }
 
+/// New SIMs enter the counters of their holder and each gets its "SIM imported" event.
+/// `$rows`: `Vec<(sim id, network, form factor, auto_assign)>`.
+macro_rules! record_new_sims {
+    ($tx:expr, $db:ty, $actor:expr, $storage:expr, $event_org:expr, $rows:expr) => {{
+        let rows: Vec<(i64, &str, &str, bool)> = $rows;
+        let mut buckets: std::collections::BTreeMap<(&str, &str, bool), i64> = std::collections::BTreeMap::new();
+        for (_, network, ff, auto) in &rows {
+            *buckets.entry((*network, *ff, *auto)).or_default() += 1;
+        }
+        for ((network, ff, auto), n) in &buckets {
+            adjust_count!($tx, $storage, *network, *ff, *auto, *n);
+        }
+        for chunk in rows.chunks(crate::store::sims::INSERT_CHUNK) {
+            let mut qb = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description) ",
+            );
+            qb.push_values(chunk, |mut b, (id, ..)| {
+                b.push_bind($actor.at)
+                    .push_bind($event_org)
+                    .push_bind(*id)
+                    .push_bind($actor.user_id)
+                    .push_bind(crate::domain::events::SIM_IMPORTED)
+                    .push_bind(crate::domain::events::SOURCE_API)
+                    .push_bind(crate::domain::events::SEVERITY_INFO)
+                    .push_bind(false)
+                    .push_bind("SIM imported");
+            });
+            qb.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+
 macro_rules! push_storage {
     ($qb:expr, $storage:expr, $col:expr) => {{
         use crate::store::StorageFilter;
@@ -73,7 +105,6 @@ macro_rules! impl_sim_store {
                 actor: &crate::store::Actor,
             ) -> crate::store::StoreResult<Vec<String>> {
                 use crate::store::sims::INSERT_CHUNK;
-                use std::collections::BTreeMap;
                 let mut tx = self.begin_write().await?;
                 let mut inserted: Vec<(i64, String, String, String, bool)> = Vec::new();
                 for chunk in sims.chunks(INSERT_CHUNK) {
@@ -104,32 +135,15 @@ macro_rules! impl_sim_store {
                     let rows: Vec<(i64, String, String, String, bool)> = qb.build_query_as().fetch_all(&mut *tx).await?;
                     inserted.extend(rows);
                 }
-                let mut buckets: BTreeMap<(String, String, bool), i64> = BTreeMap::new();
-                for (_, _, network, ff, auto) in &inserted {
-                    *buckets.entry((network.clone(), ff.clone(), *auto)).or_default() += 1;
-                }
                 let storage = holder.map(|h| h.org_id);
-                for ((network, ff, auto), n) in &buckets {
-                    adjust_count!(tx, storage, network, ff, *auto, *n);
-                }
-                let event_org = storage.unwrap_or(issuer_org_id);
-                for chunk in inserted.chunks(INSERT_CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description) ",
-                    );
-                    qb.push_values(chunk, |mut b, (id, ..)| {
-                        b.push_bind(actor.at)
-                            .push_bind(event_org)
-                            .push_bind(*id)
-                            .push_bind(actor.user_id)
-                            .push_bind(crate::domain::events::SIM_IMPORTED)
-                            .push_bind(crate::domain::events::SOURCE_API)
-                            .push_bind(crate::domain::events::SEVERITY_INFO)
-                            .push_bind(false)
-                            .push_bind("SIM imported");
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                }
+                record_new_sims!(
+                    tx,
+                    $db,
+                    actor,
+                    storage,
+                    storage.unwrap_or(issuer_org_id),
+                    inserted.iter().map(|(id, _, n, f, a)| (*id, n.as_str(), f.as_str(), *a)).collect()
+                );
                 let summary = serde_json::json!({
                     "imported": inserted.len(),
                     "in_storage_at": storage,
