@@ -409,21 +409,7 @@ async fn buckets(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> AppResult<Vec<Bucket>> {
-    Ok(state
-        .store
-        .usage_rows(sim_id, from, until)
-        .await?
-        .into_iter()
-        .map(|r| Bucket {
-            hour: r.hour,
-            traffic_type: r.traffic_type,
-            volume_tx: r.volume_tx,
-            volume_rx: r.volume_rx,
-            cost: r.cost,
-            currency: r.currency,
-            updated_at: r.updated_at,
-        })
-        .collect())
+    Ok(state.store.usage_rows(sim_id, from, until).await?)
 }
 
 pub async fn stats(state: &AppState, p: &Principal, sim_id: i64) -> AppResult<Value> {

@@ -442,16 +442,7 @@ async fn the_principal_cache_holds_for_its_ttl_and_revocations_flush_it() {
             StatusCode::OK
         );
         // Disabled behind the API's back (another node, say): trusted until the TTL (5 s) has passed.
-        let actor = simgate::store::Actor::system(app.state.now());
-        let patch = simgate::store::UserPatch {
-            state: Some("DISABLED".into()),
-            ..Default::default()
-        };
-        app.state
-            .store
-            .user_update(fx.user("C1B", Owner).id, patch, &actor)
-            .await
-            .unwrap();
+        disable_behind_the_api(&app, fx.user("C1B", Owner).id).await;
         assert_eq!(
             app.get("/auth/validateToken", token).await.status,
             StatusCode::OK
@@ -491,20 +482,25 @@ async fn without_the_cache_every_request_asks_the_database() {
                 app.get("/auth/validateToken", token).await.status,
                 StatusCode::OK
             );
-            let actor = simgate::store::Actor::system(app.state.now());
-            let patch = simgate::store::UserPatch {
-                state: Some("DISABLED".into()),
-                ..Default::default()
-            };
-            app.state
-                .store
-                .user_update(fx.user("C1B", Owner).id, patch, &actor)
-                .await
-                .unwrap();
+            disable_behind_the_api(&app, fx.user("C1B", Owner).id).await;
             app.get("/auth/validateToken", token)
                 .await
                 .assert_telecomx_error(401, "invalid_token");
         },
     )
     .await;
+}
+
+/// Disables a user straight in the store, as another node would: no cache flush in this process.
+async fn disable_behind_the_api(app: &TestApp, user_id: i64) {
+    let actor = simgate::store::Actor::system(app.state.now());
+    let patch = simgate::store::UserPatch {
+        state: Some("DISABLED".into()),
+        ..Default::default()
+    };
+    app.state
+        .store
+        .user_update(user_id, patch, &actor)
+        .await
+        .unwrap();
 }

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 pub const DATA: i16 = 5;
 pub const SMS: i16 = 6;
 
-/// One hourly bucket.
-#[derive(Debug, Clone)]
+/// One hourly bucket (read as is from `usage_hourly`).
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Bucket {
     pub hour: DateTime<Utc>,
     pub traffic_type: i16,

@@ -689,16 +689,8 @@ pub struct UsageRecord {
     pub currency: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct UsageRow {
-    pub hour: DateTime<Utc>,
-    pub traffic_type: i16,
-    pub volume_tx: f64,
-    pub volume_rx: f64,
-    pub cost: f64,
-    pub currency: String,
-    pub updated_at: DateTime<Utc>,
-}
+/// An hourly usage bucket as stored.
+pub type UsageRow = crate::domain::usage::Bucket;
 
 #[derive(Debug, Clone)]
 pub struct NewEvent {
