@@ -232,13 +232,19 @@ macro_rules! impl_emnify_store {
             ) -> crate::store::StoreResult<(Vec<crate::store::EmnifySim>, i64)> {
                 use crate::store::emnify::ESIM_SELECT;
                 use crate::store::SimCond;
-                let push = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
-                    qb.push(" WHERE s.status <> 3");
+                // `counters`: the conditions go to `sim_owner_counts`, whose NULL ids are 0.
+                let push = |qb: &mut sqlx::QueryBuilder<'_, $db>, counters: bool| {
                     push_sim_scope!(qb, scope);
                     for f in filters {
                         match f {
                             SimCond::Eq(col, v) => {
                                 qb.push(format!(" AND s.{} = ", col.column())).push_bind(*v);
+                            }
+                            SimCond::IsNull(crate::store::SimCol::Endpoint) if counters => {
+                                qb.push(" AND NOT s.with_endpoint");
+                            }
+                            SimCond::IsNull(col) if counters => {
+                                qb.push(format!(" AND s.{} = 0", col.column()));
                             }
                             SimCond::IsNull(col) => {
                                 qb.push(format!(" AND s.{} IS NULL", col.column()));
@@ -268,11 +274,20 @@ macro_rules! impl_emnify_store {
                         }
                     }
                 };
-                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM sims s");
-                push(&mut count);
+                // The total comes from `sim_owner_counts` whenever every condition is one of its key columns
+                // (scope, status, orgs, model, with/without device); only selective filters (ICCID, IMSI, ...,
+                // production date) count SIM rows, through their indexes.
+                let counters = filters.iter().all(crate::store::SimCond::countable);
+                let mut count = sqlx::QueryBuilder::<$db>::new(if counters {
+                    "SELECT CAST(COALESCE(SUM(s.count), 0) AS BIGINT) FROM sim_owner_counts s WHERE s.status <> 3"
+                } else {
+                    "SELECT COUNT(*) FROM sims s WHERE s.status <> 3"
+                });
+                push(&mut count, counters);
                 let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
                 let mut list = sqlx::QueryBuilder::<$db>::new(ESIM_SELECT);
-                push(&mut list);
+                list.push(" WHERE s.status <> 3");
+                push(&mut list, false);
                 list.push(" ORDER BY ");
                 for (key, desc) in sort {
                     list.push(format!("s.{} {}, ", key.column(), if *desc { "DESC" } else { "ASC" }));

@@ -583,6 +583,36 @@ pub enum SimCond {
     Date(chrono::NaiveDate),
 }
 
+impl SimCond {
+    /// Whether `sim_owner_counts` can answer this condition: its key is issuer, reseller, customer, model,
+    /// status and whether an endpoint is attached.
+    pub fn countable(&self) -> bool {
+        match self {
+            // Ids start at 1; 0 stands for NULL in the counters, so `= 0` must go to the rows.
+            SimCond::Eq(col, v) => {
+                *v > 0
+                    && matches!(
+                        col,
+                        SimCol::IssuerOrg
+                            | SimCol::ResellerOrg
+                            | SimCol::CustomerOrg
+                            | SimCol::Model
+                    )
+            }
+            SimCond::IsNull(col) => matches!(
+                col,
+                SimCol::IssuerOrg
+                    | SimCol::ResellerOrg
+                    | SimCol::CustomerOrg
+                    | SimCol::Model
+                    | SimCol::Endpoint
+            ),
+            SimCond::StatusIn(_) => true,
+            SimCond::TextIn(..) | SimCond::Prefix(..) | SimCond::Date(_) => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SimSortKey {
     Id,

@@ -503,4 +503,24 @@ pub async fn assert_counters_match(app: &TestApp) {
         "{}: counters drifted from the SIMs",
         app.backend
     );
+    let mut owners: Vec<(i64, i64, i64, i64, i64, bool, i64)> = app
+        .sql(
+            "SELECT issuer_org_id, reseller_org_id, customer_org_id, model_id, CAST(status AS BIGINT), with_endpoint, count \
+             FROM sim_owner_counts WHERE count <> 0",
+        )
+        .await;
+    let mut actual: Vec<(i64, i64, i64, i64, i64, bool, i64)> = app
+        .sql(
+            "SELECT COALESCE(issuer_org_id, 0), COALESCE(reseller_org_id, 0), COALESCE(customer_org_id, 0), \
+             COALESCE(model_id, 0), CAST(status AS BIGINT), endpoint_id IS NOT NULL, COUNT(*) FROM sims \
+             GROUP BY 1, 2, 3, 4, 5, 6",
+        )
+        .await;
+    owners.sort();
+    actual.sort();
+    assert_eq!(
+        owners, actual,
+        "{}: owner counters drifted from the SIMs",
+        app.backend
+    );
 }
