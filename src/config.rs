@@ -16,6 +16,7 @@ pub struct Config {
     pub log: LogConfig,
     pub inventory: InventoryConfig,
     pub mvno: MvnoConfig,
+    pub retention: RetentionConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -81,6 +82,14 @@ pub struct LogConfig {
 pub struct InventoryConfig {
     pub central_stock_name: String,
     pub networks: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RetentionConfig {
+    pub events_months: u32,
+    pub usage_months: u32,
+    pub partition_months_ahead: u32,
+    pub interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

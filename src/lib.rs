@@ -106,7 +106,10 @@ pub async fn build(
     let store = store::connect(&config.database.url, config.database.max_connections).await?;
     let boot = bootstrap(&store, &config, clock.as_ref()).await?;
     let secret = jwt_secret(&store, &config).await?;
-    Ok((AppState::new(store, config, clock, &secret), boot))
+    let state = AppState::new(store, config, clock, &secret);
+    // The current month's partitions exist before the first write (and before `demo` fills them).
+    jobs::maintenance::run_once(&state).await?;
+    Ok((state, boot))
 }
 
 /// Runs the server until `shutdown` is cancelled; in-flight requests finish first.
@@ -120,10 +123,15 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     }
     tracing::info!(%addr, backend = ?state.store.backend(), "simgate listening");
     let store = state.store.clone();
+    let jobs = jobs::spawn_all(&state, &shutdown);
     let app = api::router(state);
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await?;
+    shutdown.cancel();
+    for job in jobs {
+        let _ = job.await;
+    }
     store.close().await;
     tracing::info!("simgate stopped");
     Ok(())

@@ -7,5 +7,6 @@ pub mod inventory;
 pub mod mvno;
 pub mod org;
 pub mod paging;
+pub mod retention;
 pub mod sim;
 pub mod usage;

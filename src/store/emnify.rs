@@ -99,8 +99,8 @@ macro_rules! impl_emnify_store {
             }
 
             async fn batch_create(&self, new: crate::store::NewBatch, actor: &crate::store::Actor) -> crate::store::StoreResult<crate::store::SimBatch> {
+                use crate::store::bulk::{Bulk, NewSimRow, NewSimsShared};
                 use crate::store::emnify::BATCH_COLUMNS;
-                use crate::store::sims::INSERT_CHUNK;
                 let mut tx = self.begin_write().await?;
                 let batch: crate::store::SimBatch = sqlx::query_as(&format!(
                     "INSERT INTO sim_batches (bic, issuer_org_id, model_id, quantity, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {BATCH_COLUMNS}"
@@ -112,36 +112,37 @@ macro_rules! impl_emnify_store {
                 .bind(actor.at)
                 .fetch_one(&mut *tx)
                 .await?;
-                let mut ids: Vec<(i64, String, String, bool)> = Vec::new();
-                for chunk in new.sims.chunks(INSERT_CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO sims (iccid, imsi, msisdn, eid, puk1, puk2, pin1, pin2, form_factor, network, model_id, batch_id, \
-                         status, issuer_org_id, production_date, auto_assign, created_at, updated_at) ",
-                    );
-                    qb.push_values(chunk, |mut b, s| {
-                        b.push_bind(&s.iccid)
-                            .push_bind(&s.imsi)
-                            .push_bind(&s.msisdn)
-                            .push_bind(&s.eid)
-                            .push_bind(&s.puk1)
-                            .push_bind(&s.puk2)
-                            .push_bind(&s.pin1)
-                            .push_bind(&s.pin2)
-                            .push_bind(s.form_factor.as_str())
-                            .push_bind(&s.network)
-                            .push_bind(new.model_id)
-                            .push_bind(batch.id)
-                            .push_bind(0i16)
-                            .push_bind(new.issuer_org_id)
-                            .push_bind(s.production_date)
-                            .push_bind(false)
-                            .push_bind(actor.at)
-                            .push_bind(actor.at);
-                    });
-                    qb.push(" RETURNING id, network, form_factor, auto_assign");
-                    let rows: Vec<(i64, String, String, bool)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-                    ids.extend(rows);
-                }
+                let rows: Vec<NewSimRow<'_>> = new
+                    .sims
+                    .iter()
+                    .map(|s| NewSimRow {
+                        iccid: &s.iccid,
+                        imsi: s.imsi.as_deref(),
+                        msisdn: s.msisdn.as_deref(),
+                        eid: s.eid.as_deref(),
+                        puk1: s.puk1.as_deref(),
+                        puk2: s.puk2.as_deref(),
+                        pin1: s.pin1.as_deref(),
+                        pin2: s.pin2.as_deref(),
+                        form_factor: s.form_factor.as_str(),
+                        network: &s.network,
+                        activation_code: None,
+                        tag: None,
+                        auto_assign: false,
+                        production_date: s.production_date,
+                    })
+                    .collect();
+                let shared = NewSimsShared {
+                    issuer_org_id: new.issuer_org_id,
+                    reseller_org_id: None,
+                    customer_org_id: None,
+                    in_storage_at: None,
+                    model_id: new.model_id,
+                    batch_id: Some(batch.id),
+                    at: actor.at,
+                    skip_existing: false,
+                };
+                let ids = <$db as Bulk>::insert_sims(&mut *tx, &rows, &shared).await?;
                 // New SIMs are unused and held by nobody: central stock.
                 record_new_sims!(
                     tx,
@@ -149,7 +150,7 @@ macro_rules! impl_emnify_store {
                     actor,
                     None::<i64>,
                     new.issuer_org_id,
-                    ids.iter().map(|(id, n, f, a)| (*id, n.as_str(), f.as_str(), *a)).collect()
+                    ids.iter().map(|(id, _, n, f, a)| (*id, n.as_str(), f.as_str(), *a)).collect()
                 );
                 audit!(tx, actor, "create", "sim_batch", batch.id, None::<&()>, Some(&batch));
                 tx.commit().await?;

@@ -30,6 +30,41 @@ macro_rules! impl_meta_store {
                 Ok(stored)
             }
 
+            async fn ensure_partitions(&self, months: &[chrono::NaiveDate]) -> crate::store::StoreResult<u32> {
+                if self.backend() != crate::store::Backend::Postgres {
+                    return Ok(0);
+                }
+                let mut created = 0;
+                for table in crate::store::TimeTable::ALL {
+                    for month in months {
+                        let new: bool = sqlx::query_scalar("SELECT simgate_ensure_partition($1, $2)")
+                            .bind(table.name())
+                            .bind(*month)
+                            .fetch_one(&self.pool)
+                            .await?;
+                        created += u32::from(new);
+                    }
+                }
+                Ok(created)
+            }
+
+            async fn drop_before(&self, table: crate::store::TimeTable, before: chrono::NaiveDate) -> crate::store::StoreResult<u64> {
+                if self.backend() == crate::store::Backend::Postgres {
+                    let dropped: i32 = sqlx::query_scalar("SELECT simgate_drop_partitions($1, $2)")
+                        .bind(table.name())
+                        .bind(before)
+                        .fetch_one(&self.pool)
+                        .await?;
+                    return Ok(dropped as u64);
+                }
+                let cutoff = before.and_time(chrono::NaiveTime::MIN).and_utc();
+                let done = sqlx::query(&format!("DELETE FROM {} WHERE {} < $1", table.name(), table.time_column()))
+                    .bind(cutoff)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
             async fn close(&self) {
                 self.pool.close().await;
             }

@@ -746,7 +746,38 @@ pub trait MetaStore: Send + Sync {
     fn pool_stats(&self) -> PoolStats;
     /// Returns the stored value, storing `value` first if the key is new (first writer wins).
     async fn setting_get_or_init(&self, key: &str, value: &str) -> StoreResult<String>;
+    /// Postgres: creates the monthly partitions of the time-partitioned tables for these months
+    /// (rows already in the DEFAULT partition move in). Returns how many were created; SQLite: 0.
+    async fn ensure_partitions(&self, months: &[chrono::NaiveDate]) -> StoreResult<u32>;
+    /// Removes what `table` holds from before `before` (a month start): whole partitions on
+    /// Postgres, rows on SQLite. Returns partitions dropped (Postgres) or rows deleted (SQLite).
+    async fn drop_before(&self, table: TimeTable, before: chrono::NaiveDate) -> StoreResult<u64>;
     async fn close(&self);
+}
+
+/// The tables that grow with time: range-partitioned by month on Postgres.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeTable {
+    Events,
+    UsageHourly,
+}
+
+impl TimeTable {
+    pub const ALL: [TimeTable; 2] = [TimeTable::Events, TimeTable::UsageHourly];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeTable::Events => "events",
+            TimeTable::UsageHourly => "usage_hourly",
+        }
+    }
+
+    fn time_column(self) -> &'static str {
+        match self {
+            TimeTable::Events => "ts",
+            TimeTable::UsageHourly => "hour",
+        }
+    }
 }
 
 #[async_trait]
@@ -1025,6 +1056,7 @@ mod orgs;
 mod users;
 #[macro_use]
 mod tokens;
+mod bulk;
 #[macro_use]
 mod sims;
 #[macro_use]

@@ -39,30 +39,25 @@ macro_rules! adjust_count {
 macro_rules! record_new_sims {
     ($tx:expr, $db:ty, $actor:expr, $storage:expr, $event_org:expr, $rows:expr) => {{
         let rows: Vec<(i64, &str, &str, bool)> = $rows;
-        let mut buckets: std::collections::BTreeMap<(&str, &str, bool), i64> = std::collections::BTreeMap::new();
+        let mut buckets: std::collections::BTreeMap<(&str, &str, bool), i64> =
+            std::collections::BTreeMap::new();
         for (_, network, ff, auto) in &rows {
             *buckets.entry((*network, *ff, *auto)).or_default() += 1;
         }
         for ((network, ff, auto), n) in &buckets {
             adjust_count!($tx, $storage, *network, *ff, *auto, *n);
         }
-        for chunk in rows.chunks(crate::store::sims::INSERT_CHUNK) {
-            let mut qb = sqlx::QueryBuilder::<$db>::new(
-                "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description) ",
-            );
-            qb.push_values(chunk, |mut b, (id, ..)| {
-                b.push_bind($actor.at)
-                    .push_bind($event_org)
-                    .push_bind(*id)
-                    .push_bind($actor.user_id)
-                    .push_bind(crate::domain::events::SIM_IMPORTED)
-                    .push_bind(crate::domain::events::SOURCE_API)
-                    .push_bind(crate::domain::events::SEVERITY_INFO)
-                    .push_bind(false)
-                    .push_bind("SIM imported");
-            });
-            qb.build().execute(&mut *$tx).await?;
-        }
+        let sim_ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        <$db as crate::store::bulk::Bulk>::insert_import_events(
+            &mut *$tx,
+            &crate::store::bulk::ImportEvents {
+                at: $actor.at,
+                org_id: $event_org,
+                user_id: $actor.user_id,
+                sim_ids: &sim_ids,
+            },
+        )
+        .await?;
     }};
 }
 
@@ -104,37 +99,38 @@ macro_rules! impl_sim_store {
                 issuer_org_id: i64,
                 actor: &crate::store::Actor,
             ) -> crate::store::StoreResult<Vec<String>> {
-                use crate::store::sims::INSERT_CHUNK;
+                use crate::store::bulk::{Bulk, NewSimRow, NewSimsShared};
                 let mut tx = self.begin_write().await?;
-                let mut inserted: Vec<(i64, String, String, String, bool)> = Vec::new();
-                for chunk in sims.chunks(INSERT_CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO sims (iccid, puk1, puk2, pin1, pin2, form_factor, network, activation_code, tag, \
-                         auto_assign, status, issuer_org_id, reseller_org_id, customer_org_id, in_storage_at, created_at, updated_at) ",
-                    );
-                    qb.push_values(chunk, |mut b, s| {
-                        b.push_bind(&s.iccid)
-                            .push_bind(&s.puk1)
-                            .push_bind(&s.puk2)
-                            .push_bind(&s.pin1)
-                            .push_bind(&s.pin2)
-                            .push_bind(s.form_factor.as_str())
-                            .push_bind(&s.network)
-                            .push_bind(&s.activation_code)
-                            .push_bind(&s.tag)
-                            .push_bind(s.auto_assign)
-                            .push_bind(0i16)
-                            .push_bind(issuer_org_id)
-                            .push_bind(holder.and_then(|h| h.reseller_org_id))
-                            .push_bind(holder.and_then(|h| h.customer_org_id))
-                            .push_bind(holder.map(|h| h.org_id))
-                            .push_bind(actor.at)
-                            .push_bind(actor.at);
-                    });
-                    qb.push(" ON CONFLICT (iccid) DO NOTHING RETURNING id, iccid, network, form_factor, auto_assign");
-                    let rows: Vec<(i64, String, String, String, bool)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-                    inserted.extend(rows);
-                }
+                let rows: Vec<NewSimRow<'_>> = sims
+                    .iter()
+                    .map(|s| NewSimRow {
+                        iccid: &s.iccid,
+                        imsi: None,
+                        msisdn: None,
+                        eid: None,
+                        puk1: s.puk1.as_deref(),
+                        puk2: s.puk2.as_deref(),
+                        pin1: s.pin1.as_deref(),
+                        pin2: s.pin2.as_deref(),
+                        form_factor: s.form_factor.as_str(),
+                        network: &s.network,
+                        activation_code: s.activation_code.as_deref(),
+                        tag: s.tag.as_deref(),
+                        auto_assign: s.auto_assign,
+                        production_date: None,
+                    })
+                    .collect();
+                let shared = NewSimsShared {
+                    issuer_org_id,
+                    reseller_org_id: holder.and_then(|h| h.reseller_org_id),
+                    customer_org_id: holder.and_then(|h| h.customer_org_id),
+                    in_storage_at: holder.map(|h| h.org_id),
+                    model_id: None,
+                    batch_id: None,
+                    at: actor.at,
+                    skip_existing: true,
+                };
+                let inserted = <$db as Bulk>::insert_sims(&mut *tx, &rows, &shared).await?;
                 let storage = holder.map(|h| h.org_id);
                 record_new_sims!(
                     tx,
@@ -147,8 +143,8 @@ macro_rules! impl_sim_store {
                 let summary = serde_json::json!({
                     "imported": inserted.len(),
                     "in_storage_at": storage,
-                    "first_sim_id": inserted.first().map(|r| r.0),
-                    "last_sim_id": inserted.last().map(|r| r.0),
+                    "first_sim_id": inserted.iter().map(|r| r.0).min(),
+                    "last_sim_id": inserted.iter().map(|r| r.0).max(),
                 });
                 audit!(tx, actor, "import", "sim", "import", None::<&()>, Some(&summary));
                 tx.commit().await?;

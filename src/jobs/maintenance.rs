@@ -1,0 +1,57 @@
+//! Keeps the time-partitioned tables in shape: monthly partitions ahead of time (Postgres) and the
+//! retention of events and hourly usage. Safe on several nodes at once (the store serialises it).
+use crate::domain::retention;
+use crate::state::AppState;
+use crate::store::{StoreError, TimeTable};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub partitions_created: u32,
+    /// Per table: partitions dropped (Postgres) or rows deleted (SQLite).
+    pub removed: Vec<(TimeTable, u64)>,
+}
+
+pub async fn run_once(state: &AppState) -> Result<Report, StoreError> {
+    let now = state.now();
+    let cfg = &state.config.retention;
+    let partitions_created = state
+        .store
+        .ensure_partitions(&retention::months_to_prepare(
+            now,
+            cfg.partition_months_ahead,
+        ))
+        .await?;
+    let mut removed = Vec::new();
+    for (table, keep) in [
+        (TimeTable::Events, cfg.events_months),
+        (TimeTable::UsageHourly, cfg.usage_months),
+    ] {
+        if let Some(before) = retention::cutoff(now, keep) {
+            removed.push((table, state.store.drop_before(table, before).await?));
+        }
+    }
+    Ok(Report {
+        partitions_created,
+        removed,
+    })
+}
+
+/// Runs a pass every `retention.interval_secs` until `shutdown`.
+pub async fn run(state: AppState, shutdown: CancellationToken) {
+    let every = Duration::from_secs(state.config.retention.interval_secs.max(1));
+    loop {
+        match run_once(&state).await {
+            Ok(r) if r == Report::default() => {}
+            Ok(r) => {
+                tracing::info!(created = r.partitions_created, removed = ?r.removed, "maintenance pass")
+            }
+            Err(e) => tracing::warn!(error = %e, "maintenance failed; retrying next interval"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
+}

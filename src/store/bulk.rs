@@ -1,0 +1,222 @@
+//! Bulk writes: the one place where the backends write many rows differently.
+//!
+//! Postgres gets each column as one array and inserts all rows with one `INSERT ... SELECT FROM UNNEST`
+//! statement: one parse, one plan and one round trip per import, whatever its size (a multi-row VALUES
+//! list costs a bind parameter per cell and a plan per 500 rows). SQLite runs in-process, where
+//! multi-row VALUES chunks under its bind limit are as fast as it gets.
+
+use sqlx::{Postgres, Sqlite};
+
+/// A new SIM row; what all rows of one insert share is in [`NewSimsShared`].
+pub(crate) struct NewSimRow<'a> {
+    pub iccid: &'a str,
+    pub imsi: Option<&'a str>,
+    pub msisdn: Option<&'a str>,
+    pub eid: Option<&'a str>,
+    pub puk1: Option<&'a str>,
+    pub puk2: Option<&'a str>,
+    pub pin1: Option<&'a str>,
+    pub pin2: Option<&'a str>,
+    pub form_factor: &'static str,
+    pub network: &'a str,
+    pub activation_code: Option<&'a str>,
+    pub tag: Option<&'a str>,
+    pub auto_assign: bool,
+    pub production_date: Option<chrono::NaiveDate>,
+}
+
+/// What every SIM of one insert has in common: new SIMs start in status 0 (issued).
+pub(crate) struct NewSimsShared {
+    pub issuer_org_id: i64,
+    pub reseller_org_id: Option<i64>,
+    pub customer_org_id: Option<i64>,
+    pub in_storage_at: Option<i64>,
+    pub model_id: Option<i64>,
+    pub batch_id: Option<i64>,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// ICCs that exist already are skipped (TelecomX import) instead of failing the insert (batches).
+    pub skip_existing: bool,
+}
+
+/// An inserted SIM: id, ICC, network, form factor, auto_assign.
+pub(crate) type InsertedSim = (i64, String, String, String, bool);
+
+/// The "SIM imported" event of each new SIM, all at one time, org and user.
+pub(crate) struct ImportEvents<'a> {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub org_id: i64,
+    pub user_id: Option<i64>,
+    pub sim_ids: &'a [i64],
+}
+
+const SIM_COLUMNS: &str = "iccid, imsi, msisdn, eid, puk1, puk2, pin1, pin2, form_factor, network, activation_code, \
+     tag, auto_assign, production_date, status, issuer_org_id, reseller_org_id, customer_org_id, in_storage_at, \
+     model_id, batch_id, created_at, updated_at";
+const SIM_RETURNING: &str = " RETURNING id, iccid, network, form_factor, auto_assign";
+const EVENT_COLUMNS: &str =
+    "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description) ";
+
+#[async_trait::async_trait]
+pub(crate) trait Bulk: sqlx::Database {
+    async fn insert_sims(
+        conn: &mut Self::Connection,
+        rows: &[NewSimRow<'_>],
+        shared: &NewSimsShared,
+    ) -> Result<Vec<InsertedSim>, sqlx::Error>;
+
+    async fn insert_import_events(
+        conn: &mut Self::Connection,
+        events: &ImportEvents<'_>,
+    ) -> Result<(), sqlx::Error>;
+}
+
+#[async_trait::async_trait]
+impl Bulk for Postgres {
+    async fn insert_sims(
+        conn: &mut sqlx::PgConnection,
+        rows: &[NewSimRow<'_>],
+        shared: &NewSimsShared,
+    ) -> Result<Vec<InsertedSim>, sqlx::Error> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        fn text<'a>(
+            rows: &[NewSimRow<'a>],
+            f: impl Fn(&NewSimRow<'a>) -> Option<&'a str>,
+        ) -> Vec<Option<&'a str>> {
+            rows.iter().map(f).collect()
+        }
+        let sql = format!(
+            "INSERT INTO sims ({SIM_COLUMNS}) \
+             SELECT u.*, 0, $15, $16, $17, $18, $19, $20, $21, $21 FROM UNNEST(\
+             $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
+             $9::text[], $10::text[], $11::text[], $12::text[], $13::bool[], $14::date[]) AS u{}{SIM_RETURNING}",
+            if shared.skip_existing {
+                " ON CONFLICT (iccid) DO NOTHING"
+            } else {
+                ""
+            }
+        );
+        sqlx::query_as(&sql)
+            .bind(text(rows, |r| Some(r.iccid)))
+            .bind(text(rows, |r| r.imsi))
+            .bind(text(rows, |r| r.msisdn))
+            .bind(text(rows, |r| r.eid))
+            .bind(text(rows, |r| r.puk1))
+            .bind(text(rows, |r| r.puk2))
+            .bind(text(rows, |r| r.pin1))
+            .bind(text(rows, |r| r.pin2))
+            .bind(text(rows, |r| Some(r.form_factor)))
+            .bind(text(rows, |r| Some(r.network)))
+            .bind(text(rows, |r| r.activation_code))
+            .bind(text(rows, |r| r.tag))
+            .bind(rows.iter().map(|r| r.auto_assign).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.production_date).collect::<Vec<_>>())
+            .bind(shared.issuer_org_id)
+            .bind(shared.reseller_org_id)
+            .bind(shared.customer_org_id)
+            .bind(shared.in_storage_at)
+            .bind(shared.model_id)
+            .bind(shared.batch_id)
+            .bind(shared.at)
+            .fetch_all(conn)
+            .await
+    }
+
+    async fn insert_import_events(
+        conn: &mut sqlx::PgConnection,
+        e: &ImportEvents<'_>,
+    ) -> Result<(), sqlx::Error> {
+        use crate::domain::events::*;
+        sqlx::query(&format!(
+            "{EVENT_COLUMNS} SELECT $1, $2, id, $3, $4, $5, $6, FALSE, $7 FROM UNNEST($8::bigint[]) AS u(id)"
+        ))
+        .bind(e.at)
+        .bind(e.org_id)
+        .bind(e.user_id)
+        .bind(SIM_IMPORTED)
+        .bind(SOURCE_API)
+        .bind(SEVERITY_INFO)
+        .bind("SIM imported")
+        .bind(e.sim_ids)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Rows per multi-row INSERT on SQLite: 23 columns × 400 rows stays under its 32,766 bind parameters.
+const SQLITE_CHUNK: usize = 400;
+
+#[async_trait::async_trait]
+impl Bulk for Sqlite {
+    async fn insert_sims(
+        conn: &mut sqlx::SqliteConnection,
+        rows: &[NewSimRow<'_>],
+        shared: &NewSimsShared,
+    ) -> Result<Vec<InsertedSim>, sqlx::Error> {
+        let mut inserted = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(SQLITE_CHUNK) {
+            let mut qb =
+                sqlx::QueryBuilder::<Sqlite>::new(format!("INSERT INTO sims ({SIM_COLUMNS}) "));
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.iccid)
+                    .push_bind(r.imsi)
+                    .push_bind(r.msisdn)
+                    .push_bind(r.eid)
+                    .push_bind(r.puk1)
+                    .push_bind(r.puk2)
+                    .push_bind(r.pin1)
+                    .push_bind(r.pin2)
+                    .push_bind(r.form_factor)
+                    .push_bind(r.network)
+                    .push_bind(r.activation_code)
+                    .push_bind(r.tag)
+                    .push_bind(r.auto_assign)
+                    .push_bind(r.production_date)
+                    .push_bind(0i16)
+                    .push_bind(shared.issuer_org_id)
+                    .push_bind(shared.reseller_org_id)
+                    .push_bind(shared.customer_org_id)
+                    .push_bind(shared.in_storage_at)
+                    .push_bind(shared.model_id)
+                    .push_bind(shared.batch_id)
+                    .push_bind(shared.at)
+                    .push_bind(shared.at);
+            });
+            if shared.skip_existing {
+                qb.push(" ON CONFLICT (iccid) DO NOTHING");
+            }
+            qb.push(SIM_RETURNING);
+            inserted.extend(
+                qb.build_query_as::<InsertedSim>()
+                    .fetch_all(&mut *conn)
+                    .await?,
+            );
+        }
+        Ok(inserted)
+    }
+
+    async fn insert_import_events(
+        conn: &mut sqlx::SqliteConnection,
+        e: &ImportEvents<'_>,
+    ) -> Result<(), sqlx::Error> {
+        use crate::domain::events::*;
+        for chunk in e.sim_ids.chunks(SQLITE_CHUNK) {
+            let mut qb = sqlx::QueryBuilder::<Sqlite>::new(EVENT_COLUMNS);
+            qb.push_values(chunk, |mut b, id| {
+                b.push_bind(e.at)
+                    .push_bind(e.org_id)
+                    .push_bind(*id)
+                    .push_bind(e.user_id)
+                    .push_bind(SIM_IMPORTED)
+                    .push_bind(SOURCE_API)
+                    .push_bind(SEVERITY_INFO)
+                    .push_bind(false)
+                    .push_bind("SIM imported");
+            });
+            qb.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
