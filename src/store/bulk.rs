@@ -25,6 +25,48 @@ pub(crate) struct NewSimRow<'a> {
     pub production_date: Option<chrono::NaiveDate>,
 }
 
+impl<'a> From<&'a crate::domain::sim::ImportedSim> for NewSimRow<'a> {
+    fn from(s: &'a crate::domain::sim::ImportedSim) -> Self {
+        NewSimRow {
+            iccid: &s.iccid,
+            imsi: None,
+            msisdn: None,
+            eid: None,
+            puk1: s.puk1.as_deref(),
+            puk2: s.puk2.as_deref(),
+            pin1: s.pin1.as_deref(),
+            pin2: s.pin2.as_deref(),
+            form_factor: s.form_factor.as_str(),
+            network: &s.network,
+            activation_code: s.activation_code.as_deref(),
+            tag: s.tag.as_deref(),
+            auto_assign: s.auto_assign,
+            production_date: None,
+        }
+    }
+}
+
+impl<'a> From<&'a crate::store::BatchSim> for NewSimRow<'a> {
+    fn from(s: &'a crate::store::BatchSim) -> Self {
+        NewSimRow {
+            iccid: &s.iccid,
+            imsi: s.imsi.as_deref(),
+            msisdn: s.msisdn.as_deref(),
+            eid: s.eid.as_deref(),
+            puk1: s.puk1.as_deref(),
+            puk2: s.puk2.as_deref(),
+            pin1: s.pin1.as_deref(),
+            pin2: s.pin2.as_deref(),
+            form_factor: s.form_factor.as_str(),
+            network: &s.network,
+            activation_code: None,
+            tag: None,
+            auto_assign: false,
+            production_date: s.production_date,
+        }
+    }
+}
+
 /// What every SIM of one insert has in common: new SIMs start in status 0 (issued).
 pub(crate) struct NewSimsShared {
     pub issuer_org_id: i64,

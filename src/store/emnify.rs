@@ -112,26 +112,7 @@ macro_rules! impl_emnify_store {
                 .bind(actor.at)
                 .fetch_one(&mut *tx)
                 .await?;
-                let rows: Vec<NewSimRow<'_>> = new
-                    .sims
-                    .iter()
-                    .map(|s| NewSimRow {
-                        iccid: &s.iccid,
-                        imsi: s.imsi.as_deref(),
-                        msisdn: s.msisdn.as_deref(),
-                        eid: s.eid.as_deref(),
-                        puk1: s.puk1.as_deref(),
-                        puk2: s.puk2.as_deref(),
-                        pin1: s.pin1.as_deref(),
-                        pin2: s.pin2.as_deref(),
-                        form_factor: s.form_factor.as_str(),
-                        network: &s.network,
-                        activation_code: None,
-                        tag: None,
-                        auto_assign: false,
-                        production_date: s.production_date,
-                    })
-                    .collect();
+                let rows: Vec<NewSimRow<'_>> = new.sims.iter().map(NewSimRow::from).collect();
                 let shared = NewSimsShared {
                     issuer_org_id: new.issuer_org_id,
                     reseller_org_id: None,

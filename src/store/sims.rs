@@ -101,25 +101,7 @@ macro_rules! impl_sim_store {
             ) -> crate::store::StoreResult<Vec<String>> {
                 use crate::store::bulk::{Bulk, NewSimRow, NewSimsShared};
                 let mut tx = self.begin_write().await?;
-                let rows: Vec<NewSimRow<'_>> = sims
-                    .iter()
-                    .map(|s| NewSimRow {
-                        iccid: &s.iccid,
-                        imsi: None,
-                        msisdn: None,
-                        eid: None,
-                        puk1: s.puk1.as_deref(),
-                        puk2: s.puk2.as_deref(),
-                        pin1: s.pin1.as_deref(),
-                        pin2: s.pin2.as_deref(),
-                        form_factor: s.form_factor.as_str(),
-                        network: &s.network,
-                        activation_code: s.activation_code.as_deref(),
-                        tag: s.tag.as_deref(),
-                        auto_assign: s.auto_assign,
-                        production_date: None,
-                    })
-                    .collect();
+                let rows: Vec<NewSimRow<'_>> = sims.iter().map(NewSimRow::from).collect();
                 let shared = NewSimsShared {
                     issuer_org_id,
                     reseller_org_id: holder.and_then(|h| h.reseller_org_id),
