@@ -22,6 +22,9 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DatabaseConfig {
     pub url: String,
+    /// Empty: no replica.
+    #[serde(default)]
+    pub read_url: String,
     pub max_connections: u32,
 }
 

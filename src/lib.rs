@@ -103,7 +103,13 @@ pub async fn build(
     config: Config,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<(AppState, Option<Bootstrap>)> {
-    let store = store::connect(&config.database.url, config.database.max_connections).await?;
+    let read_url = Some(config.database.read_url.as_str()).filter(|u| !u.is_empty());
+    let store = store::connect(
+        &config.database.url,
+        read_url,
+        config.database.max_connections,
+    )
+    .await?;
     let boot = bootstrap(&store, &config, clock.as_ref()).await?;
     let secret = jwt_secret(&store, &config).await?;
     let state = AppState::new(store, config, clock, &secret);

@@ -266,7 +266,7 @@ macro_rules! impl_emnify_store {
                     "SELECT COUNT(*) FROM sims s WHERE s.status <> 3"
                 });
                 push(&mut count, counters);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                let total: i64 = count.build_query_scalar().fetch_one(&self.reads).await?;
                 let mut list = sqlx::QueryBuilder::<$db>::new(ESIM_SELECT);
                 list.push(" WHERE s.status <> 3");
                 push(&mut list, false);
@@ -275,7 +275,7 @@ macro_rules! impl_emnify_store {
                     list.push(format!("s.{} {}, ", key.column(), if *desc { "DESC" } else { "ASC" }));
                 }
                 list.push("s.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-                Ok((list.build_query_as().fetch_all(&self.pool).await?, total))
+                Ok((list.build_query_as().fetch_all(&self.reads).await?, total))
             }
 
             async fn esim_patch(&self, id: i64, patch: crate::store::EmnifySimPatch, actor: &crate::store::Actor) -> crate::store::StoreResult<()> {
@@ -405,7 +405,7 @@ macro_rules! impl_emnify_store {
                 };
                 let mut count = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM events ev");
                 push(&mut count);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                let total: i64 = count.build_query_scalar().fetch_one(&self.reads).await?;
                 let mut list = sqlx::QueryBuilder::<$db>::new(EVENT_SELECT);
                 push(&mut list);
                 list.push(" ORDER BY ");
@@ -413,7 +413,7 @@ macro_rules! impl_emnify_store {
                     list.push(format!("ev.{} {}, ", key.column(), if *desc { "DESC" } else { "ASC" }));
                 }
                 list.push("ev.id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-                Ok((list.build_query_as().fetch_all(&self.pool).await?, total))
+                Ok((list.build_query_as().fetch_all(&self.reads).await?, total))
             }
 
             async fn sim_ids_by_iccid(&self, iccids: &[String]) -> crate::store::StoreResult<Vec<(String, i64)>> {
@@ -524,7 +524,7 @@ macro_rules! impl_emnify_store {
                 .bind(sim_id)
                 .bind(from)
                 .bind(until)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.reads)
                 .await?)
             }
         }

@@ -8,8 +8,10 @@ macro_rules! impl_meta_store {
                 $backend
             }
 
+            /// Both pools: a replica that stopped answering makes the node unready too.
             async fn ping(&self) -> crate::store::StoreResult<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
+                sqlx::query("SELECT 1").execute(&self.reads).await?;
                 Ok(())
             }
 

@@ -1066,13 +1066,23 @@ mod emnify;
 pub mod postgres;
 pub mod sqlite;
 
-/// Opens the store the URL names (`postgres://` or `sqlite://`) and applies migrations.
-pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DynStore> {
+/// Opens the store the URL names (`postgres://` or `sqlite://`) and applies migrations. `read_url`
+/// (Postgres only): a replica for list and statistics reads.
+pub async fn connect(
+    url: &str,
+    read_url: Option<&str>,
+    max_connections: u32,
+) -> anyhow::Result<DynStore> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(
-            postgres::PgStore::connect(url, max_connections).await?,
+            postgres::PgStore::connect(url, read_url, max_connections).await?,
         ))
     } else if url.starts_with("sqlite:") {
+        if read_url.is_some() {
+            anyhow::bail!(
+                "database.read_url needs Postgres; an embedded SQLite database has no replicas"
+            );
+        }
         Ok(Arc::new(
             sqlite::SqliteStore::connect(url, max_connections).await?,
         ))

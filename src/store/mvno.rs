@@ -244,12 +244,12 @@ macro_rules! impl_mvno_store {
                     "SELECT COUNT(*) FROM mvno_accounts m LEFT JOIN sims s ON s.id = m.sim_id",
                 );
                 filters(&mut count);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                let total: i64 = count.build_query_scalar().fetch_one(&self.reads).await?;
                 let mut list = sqlx::QueryBuilder::<$db>::new(ACCOUNT_SELECT);
                 filters(&mut list);
                 list.push(if f.deleted_restorable_at.is_some() { " ORDER BY m.deleted_at DESC, m.oid" } else { " ORDER BY m.oid" });
                 list.push(" LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
-                Ok((list.build_query_as().fetch_all(&self.pool).await?, total))
+                Ok((list.build_query_as().fetch_all(&self.reads).await?, total))
             }
 
             async fn mvno_update(

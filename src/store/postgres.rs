@@ -6,18 +6,33 @@ use std::time::Duration;
 
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    /// List and statistics reads: a replica's pool when `database.read_url` is set, else `pool`.
+    pub(crate) reads: PgPool,
 }
 
 impl PgStore {
-    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
-        let options = PgConnectOptions::from_str(url)?.application_name("simgate");
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
-            .await?;
+    pub async fn connect(
+        url: &str,
+        read_url: Option<&str>,
+        max_connections: u32,
+    ) -> anyhow::Result<Self> {
+        let options = |url: &str| -> anyhow::Result<_> {
+            Ok(PgConnectOptions::from_str(url)?.application_name("simgate"))
+        };
+        let pool_options = || {
+            PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(5))
+        };
+        let pool = pool_options().connect_with(options(url)?).await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        // A replica follows the primary's schema and is never migrated from here; it connects on
+        // first use, so a replica that is down does not keep the node from starting.
+        let reads = match read_url {
+            Some(r) => pool_options().connect_lazy_with(options(r)?),
+            None => pool.clone(),
+        };
+        Ok(PgStore { pool, reads })
     }
 
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {

@@ -180,16 +180,16 @@ macro_rules! impl_sim_store {
                     if let Some(a) = f.auto_assign {
                         count.push(" AND auto_assign = ").push_bind(a);
                     }
-                    count.build_query_scalar().fetch_one(&self.pool).await?
+                    count.build_query_scalar().fetch_one(&self.reads).await?
                 } else {
                     let mut count = sqlx::QueryBuilder::<$db>::new(format!("SELECT COUNT(*) FROM sims s WHERE {UNUSED}"));
                     filters(&mut count);
-                    count.build_query_scalar().fetch_one(&self.pool).await?
+                    count.build_query_scalar().fetch_one(&self.reads).await?
                 };
                 let mut list = sqlx::QueryBuilder::<$db>::new(format!("{SIM_SELECT} WHERE {UNUSED}"));
                 filters(&mut list);
                 list.push(" ORDER BY s.iccid LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
-                let items = list.build_query_as().fetch_all(&self.pool).await?;
+                let items = list.build_query_as().fetch_all(&self.reads).await?;
                 Ok((items, total))
             }
 
@@ -266,7 +266,7 @@ macro_rules! impl_sim_store {
                 if let Some(n) = network {
                     qb.push(" AND network = ").push_bind(n.to_string());
                 }
-                let rows: Vec<(i64, String, String, bool, i64)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                let rows: Vec<(i64, String, String, bool, i64)> = qb.build_query_as().fetch_all(&self.reads).await?;
                 Ok(rows
                     .into_iter()
                     .filter_map(|(storage, network, ff, auto, count)| {

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    /// The same pool: an embedded database has no replicas (WAL lets readers run beside the writer).
+    pub(crate) reads: SqlitePool,
 }
 
 impl SqliteStore {
@@ -27,7 +29,10 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            reads: pool.clone(),
+            pool,
+        })
     }
 
     /// SQLite allows one writer. A deferred transaction that reads before it writes fails with

@@ -43,7 +43,28 @@ enum TestDb {
 /// only `app.state` would otherwise capture just that field and drop the database under it.)
 impl Drop for TestApp {
     fn drop(&mut self) {
-        match &self.db {
+        drop_db(&self.db);
+    }
+}
+
+/// A database of a test's own beside its app's (e.g. a replica), dropped with the guard.
+pub struct DbGuard(TestDb);
+
+impl Drop for DbGuard {
+    fn drop(&mut self) {
+        drop_db(&self.0);
+    }
+}
+
+/// A fresh Postgres database on the test server and its guard.
+pub async fn extra_postgres_db(admin_url: &str) -> (String, DbGuard) {
+    let (url, db) = postgres_db(admin_url).await;
+    (url, DbGuard(db))
+}
+
+fn drop_db(db: &TestDb) {
+    {
+        match db {
             TestDb::Sqlite(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
