@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # simgate benchmark: DESIGN.md §9's targets, each beside its floor measured in the same run.
-#   bench/run.sh [--sims N]      (default 1000000; CI-sized smoke: --sims 20000)
+#   bench/run.sh [--sims N] [--duration SECS]   (default 1000000 SIMs, 10 s per load; CI smoke: --sims 20000)
 # Needs the local Postgres (SIMGATE_TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test),
 # psql, pgbench, wrk (installed here when missing). Prints a table; exits 1 when a target is missed.
+# Targets that DESIGN.md §9 states for 1M SIMs (the ratio to the naive GROUP BY) are shown but only
+# enforced from 1M SIMs on. Results, the latency-against-size chart (SVG) and its points go to
+# bench/results/<N>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIMS=1000000
+DUR=10
 while [ $# -gt 0 ]; do
   case "$1" in
     --sims) SIMS="$2"; shift 2 ;;
+    --duration) DUR="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 PG="${SIMGATE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 CONC=8
-DUR=10
+OUT="bench/results/$SIMS"
+mkdir -p "$OUT"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v pgbench >/dev/null && command -v psql >/dev/null || { echo "psql and pgbench are needed" >&2; exit 2; }
 
@@ -31,7 +37,7 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0));
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 now_ms() { date +%s%3N; }
 
-start_server() { # url port -> pid in $SERVER
+start_server() { # url port -> pid in $SERVER (the server's log stays quiet: warnings only)
   SIMGATE_LISTEN="127.0.0.1:$2" SIMGATE_DATABASE_URL="$1" SIMGATE_ADMIN_PASSWORD=bench-admin-pass SIMGATE_LOG_FORMAT=json \
     SIMGATE_LOG__LEVEL=warn "$BIN" >>"$WORK/server.log" 2>&1 &
   SERVER=$!
@@ -43,8 +49,9 @@ start_server() { # url port -> pid in $SERVER
 # wrk URL TOKEN [CONNECTIONS] -> "p50_ms p99_ms rps". Latency is measured with one connection
 # (no queueing on a small machine), throughput with $CONC.
 load() {
-  local c="${3:-1}"
-  wrk -t1 -c"$c" -d"${DUR}s" --latency -H "Authorization: Bearer $2" "$1" >"$WORK/wrk.txt"
+  local c="${3:-1}" script=()
+  [ -n "${4:-}" ] && script=(-s "$4")
+  wrk -t1 -c"$c" -d"${LOAD_DUR:-$DUR}s" --latency "${script[@]}" -H "Authorization: Bearer $2" "$1" >"$WORK/wrk.txt"
   python3 - "$WORK/wrk.txt" <<'PY'
 import re, sys
 t = open(sys.argv[1]).read()
@@ -62,9 +69,9 @@ PY
 
 ROWS=()
 FAILED=0
-row() { # name figure floor ratio target ok
-  ROWS+=("$(printf '| %-44s | %14s | %14s | %9s | %-22s | %-4s |' "$1" "$2" "$3" "$4" "$5" "$6")")
-  [ "$6" = "yes" ] || FAILED=1
+row() { # name figure floor ratio target ok ("-": shown, not a target)
+  ROWS+=("$(printf '| %-52s | %14s | %14s | %9s | %-22s | %-4s |' "$1" "$2" "$3" "$4" "$5" "$6")")
+  case "$6" in yes|-|"n/a") ;; *) FAILED=1 ;; esac
 }
 cmp() { python3 -c "import sys; print('yes' if $1 else 'no')"; }
 
@@ -87,14 +94,14 @@ L="http://127.0.0.1:$P_LARGE"; S="http://127.0.0.1:$P_SMALL"
 login() { curl -sf -X POST "$1/auth/login" -H 'content-type: application/json' -d '{"username":"admin@localhost","password":"bench-admin-pass","persist":true}' | json '["token"]'; }
 ADMIN_L=$(login "$L"); ADMIN_S=$(login "$S")
 JWT=$(curl -sf -X POST "$L/api/v1/authenticate" -H 'content-type: application/json' -d "{\"application_token\":\"$APP_TOKEN\"}" | json '["auth_token"]')
-SIM_ID=$(curl -sf "$L/api/v1/sim?per_page=1" -H "Authorization: Bearer $JWT" | json '[0]["id"]')
 
 echo "== /sim/status"
 read -r ST_L50 ST_L99 _ <<<"$(load "$L/sim/status" "$ADMIN_L")"
 read -r ST_S50 _ _ <<<"$(load "$S/sim/status" "$ADMIN_S")"
 NAIVE=$(psql "$LARGE_URL" -Atc "EXPLAIN (ANALYZE) SELECT COALESCE(in_storage_at, 0), network, form_factor, auto_assign, COUNT(*) FROM sims WHERE status <> 3 AND mvno_account_id IS NULL AND endpoint_id IS NULL GROUP BY 1, 2, 3, 4" | sed -n 's/.*Execution Time: \([0-9.]*\) ms/\1/p')
 row "/sim/status p50, $SIMS vs 1,000 SIMs, same tenants (ms)" "$ST_L50" "$ST_S50" "$(python3 -c "print(round($ST_L50/$ST_S50, 2))")" "<= 2x" "$(cmp "$ST_L50 <= 2 * $ST_S50")"
-row "/sim/status p50 vs naive GROUP BY (ms)" "$ST_L50" "$NAIVE" "$(python3 -c "print(round($NAIVE/$ST_L50, 1))")x" ">= 50x faster" "$(cmp "$NAIVE >= 50 * $ST_L50")"
+if [ "$SIMS" -ge 1000000 ]; then NAIVE_OK=$(cmp "$NAIVE >= 50 * $ST_L50"); else NAIVE_OK="n/a"; fi
+row "/sim/status p50 vs naive GROUP BY (ms)" "$ST_L50" "$NAIVE" "$(python3 -c "print(round($NAIVE/$ST_L50, 1))")x" ">= 50x faster at 1M" "$NAIVE_OK"
 
 echo "== list page 1 (limit 100, with total)"
 for path in "/sim?limit=100" "/api/v1/sim?per_page=100" "/mvno?limit=100"; do
@@ -102,9 +109,24 @@ for path in "/sim?limit=100" "/api/v1/sim?per_page=100" "/mvno?limit=100"; do
   row "GET $path p99 (ms)" "$P99" "-" "-" "< 50 ms" "$(cmp "$P99 < 50")"
 done
 
-echo "== GET /api/v1/sim/{id} with a JWT vs pgbench"
-read -r _ _ RPS <<<"$(load "$L/api/v1/sim/$SIM_ID" "$JWT" "$CONC")"
-echo "SELECT * FROM sims WHERE id = $SIM_ID;" >"$WORK/one.sql"
+echo "== GET /api/v1/sim/{id} with a JWT vs pgbench, random SIMs on both sides"
+# Both sides read random SIMs from the same id range (the load generator skips deleted ones, which
+# the API answers 404; the database reads them all the same).
+read -r LO HI <<<"$(psql "$LARGE_URL" -Atc "SELECT min(id), max(id) FROM sims" | tr '|' ' ')"
+{
+  echo "local deleted = {"
+  psql "$LARGE_URL" -Atc "SELECT id FROM sims WHERE status = 3" | sed 's/.*/[&] = true,/'
+  echo "}"
+  echo "math.randomseed(42)"
+  echo "request = function()"
+  echo "  local id"
+  echo "  repeat id = math.random($LO, $HI) until not deleted[id]"
+  echo '  return wrk.format("GET", "/api/v1/sim/" .. id)'
+  echo "end"
+} >"$WORK/random.lua"
+ADMIN_JWT=$(curl -sf -X POST "$L/api/v1/authenticate" -H 'content-type: application/json' -d '{"username":"admin@localhost","password":"bench-admin-pass"}' | json '["auth_token"]')
+read -r _ _ RPS <<<"$(load "$L/" "$ADMIN_JWT" "$CONC" "$WORK/random.lua")"
+printf '\\set id random(%s, %s)\nSELECT * FROM sims WHERE id = :id;\n' "$LO" "$HI" >"$WORK/one.sql"
 TPS=$(pgbench -n -c "$CONC" -j 2 -T "$DUR" -f "$WORK/one.sql" "$LARGE_URL" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
 row "GET /api/v1/sim/{id} (req/s) vs pgbench (tps)" "$RPS" "$TPS" "$(python3 -c "print(round($RPS/$TPS, 2))")" ">= 0.6" "$(cmp "$RPS >= 0.6 * $TPS")"
 
@@ -114,25 +136,60 @@ import json
 lines = '\n'.join(f'8999{i:015d};12345678;87654321;1234;4321;NANO;TDC' for i in range(10000))
 json.dump({'data': lines}, open('$WORK/import.json', 'w'))
 json.dump({'bic': 'BENCH-10K', 'issuer_org': 1, 'sims': [{'iccid': f'8998{i:015d}'} for i in range(10000)]}, open('$WORK/batch.json', 'w'))
-"
-T=$(curl -s -o "$WORK/out.json" -w '%{time_total}' -X POST "$L/sim" -H "Authorization: Bearer $ADMIN_L" -H 'content-type: application/json' --data-binary "@$WORK/import.json")
-[ "$(json '["imported"]' <"$WORK/out.json")" = "10000" ] || { cat "$WORK/out.json"; exit 1; }
-row "POST /sim, 10,000 lines (s)" "$T" "-" "-" "< 1 s" "$(cmp "$T < 1")"
-curl -sf -o /dev/null -X POST "$L/admin/v1/sim-batches" -H "Authorization: Bearer $ADMIN_L" -H 'content-type: application/json' --data-binary "@$WORK/batch.json"
-T=$(curl -s -o "$WORK/out.json" -w '%{time_total}' -X PATCH "$L/api/v1/sim_batch/bic/BENCH-10K" -H "Authorization: Bearer $JWT" -H 'content-type: application/json' -d '{"id":1}')
-[ "$(python3 -c "import json; print(len(json.load(open('$WORK/out.json'))['sim']))")" = "10000" ] || { head -c 300 "$WORK/out.json"; exit 1; }
-row "register a batch of 10,000 SIMs (s)" "$T" "-" "-" "< 1 s" "$(cmp "$T < 1")"
-python3 -c "
 with open('$WORK/sims.txt', 'w') as f:
     for i in range($SIMS):
         f.write(f'8997{i:015d};12345678;87654321;1234;4321;NANO;TELIA\n')
 "
-IMPORT_URL=$(fresh_db simgate_bench_import)
-t0=$(now_ms)
-SIMGATE_DATABASE_URL="$IMPORT_URL" SIMGATE_ADMIN_PASSWORD=bench-admin-pass "$BIN" admin import-sims "$WORK/sims.txt" >/dev/null 2>&1
-IMP=$(python3 -c "print(round(($(now_ms) - $t0) / 1000, 1))")
-IMP_1M=$(python3 -c "print(round($IMP * 1000000 / $SIMS, 1))")
-row "admin import-sims, $SIMS lines (s; per 1M)" "$IMP" "-" "$IMP_1M/1M" "< 60 s per 1M" "$(cmp "$IMP_1M < 60")"
+# bulk BASE ADMIN_TOKEN RESELLER_JWT LABEL TARGETED(yes|-): POST /sim and a batch registration of 10,000.
+bulk() {
+  local T
+  T=$(curl -s -o "$WORK/out.json" -w '%{time_total}' -X POST "$1/sim" -H "Authorization: Bearer $2" -H 'content-type: application/json' --data-binary "@$WORK/import.json")
+  [ "$(json '["imported"]' <"$WORK/out.json")" = "10000" ] || { cat "$WORK/out.json"; exit 1; }
+  row "${4}POST /sim, 10,000 lines (s)" "$T" "-" "-" "< 1 s" "$([ "$5" = yes ] && cmp "$T < 1" || echo -)"
+  curl -sf -o /dev/null -X POST "$1/admin/v1/sim-batches" -H "Authorization: Bearer $2" -H 'content-type: application/json' --data-binary "@$WORK/batch.json"
+  T=$(curl -s -o "$WORK/out.json" -w '%{time_total}' -X PATCH "$1/api/v1/sim_batch/bic/BENCH-10K" -H "Authorization: Bearer $3" -H 'content-type: application/json' -d '{"id":1}')
+  [ "$(python3 -c "import json; print(len(json.load(open('$WORK/out.json'))['sim']))")" = "10000" ] || { head -c 300 "$WORK/out.json"; exit 1; }
+  row "${4}register a batch of 10,000 SIMs (s)" "$T" "-" "-" "< 1 s" "$([ "$5" = yes ] && cmp "$T < 1" || echo -)"
+}
+# import_sims URL LABEL TARGETED: the CLI import of $SIMS lines into an empty database.
+import_sims() {
+  local t0 IMP IMP_1M
+  t0=$(now_ms)
+  SIMGATE_DATABASE_URL="$1" SIMGATE_ADMIN_PASSWORD=bench-admin-pass "$BIN" admin import-sims "$WORK/sims.txt" >/dev/null 2>&1
+  IMP=$(python3 -c "print(round(($(now_ms) - $t0) / 1000, 1))")
+  IMP_1M=$(python3 -c "print(round($IMP * 1000000 / $SIMS, 1))")
+  row "${2}admin import-sims, $SIMS lines (s; per 1M)" "$IMP" "-" "$IMP_1M/1M" "< 60 s per 1M" "$([ "$3" = yes ] && cmp "$IMP_1M < 60" || echo -)"
+}
+bulk "$L" "$ADMIN_L" "$JWT" "" yes
+import_sims "$(fresh_db simgate_bench_import)" "" yes
+
+echo "== latency against dataset size (chart)"
+# The same tenant tree at every size; each point with one connection. Sizes between 1k and N are
+# generated here (the 1k and N servers are the ones above).
+CHART_DUR=$(( DUR < 5 ? DUR : 5 ))
+echo "sims,series,ms" >"$OUT/latency-vs-size.csv"
+point() { # BASE ADMIN_TOKEN SIMS
+  local p50 p99
+  read -r p50 _ _ <<<"$(LOAD_DUR=$CHART_DUR load "$1/sim/status" "$2")"
+  echo "$3,GET /sim/status p50,$p50" >>"$OUT/latency-vs-size.csv"
+  for path in "/sim?limit=100" "/api/v1/sim?per_page=100" "/mvno?limit=100"; do
+    read -r _ p99 _ <<<"$(LOAD_DUR=$CHART_DUR load "$1$path" "$2")"
+    echo "$3,GET ${path%%\?*} page 1 p99,$p99" >>"$OUT/latency-vs-size.csv"
+  done
+}
+point "$S" "$ADMIN_S" 1000
+for size in 10000 100000; do
+  [ "$size" -lt "$SIMS" ] || continue
+  MID_URL=$(fresh_db simgate_bench_mid)
+  SIMGATE_DATABASE_URL="$MID_URL" SIMGATE_ADMIN_PASSWORD=bench-admin-pass "$BIN" demo --sims "$size" --resellers "$RESELLERS" --customers "$CUSTOMERS" >/dev/null 2>&1
+  psql "$MID_URL" -qc "VACUUM ANALYZE" >/dev/null
+  P_MID=$(port); start_server "$MID_URL" "$P_MID"; MID_PID=$SERVER
+  point "http://127.0.0.1:$P_MID" "$(login "http://127.0.0.1:$P_MID")" "$size"
+  kill "$MID_PID"; wait "$MID_PID" 2>/dev/null || true
+  psql "$PG" -qc "DROP DATABASE IF EXISTS simgate_bench_mid WITH (FORCE)" >/dev/null
+done
+point "$L" "$ADMIN_L" "$SIMS"
+python3 bench/chart.py "$OUT/latency-vs-size.csv" "$OUT/latency-vs-size.svg"
 
 echo "== process"
 RSS_MB=$(python3 -c "print(round($(ps -o rss= -p "$LARGE_PID") / 1024, 1))")
@@ -141,11 +198,50 @@ kill "$LARGE_PID"; wait "$LARGE_PID" 2>/dev/null || true
 P_COLD=$(port)
 t0=$(now_ms); start_server "$LARGE_URL" "$P_COLD"; COLD=$(python3 -c "print(round(($(now_ms) - $t0) / 1000, 3))")
 row "cold start, migrations applied (s)" "$COLD" "-" "-" "< 1 s" "$(cmp "$COLD < 1")"
-
+kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 for db in simgate_bench_small simgate_bench_large simgate_bench_import; do psql "$PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null; done
+
+echo "== SQLite, the same measures on the embedded database (figures only: the targets are Postgres's)"
+SQ_DB="$WORK/sqlite-large.db"
+t0=$(now_ms)
+SIMGATE_DATABASE_URL="sqlite://$SQ_DB" SIMGATE_ADMIN_PASSWORD=bench-admin-pass "$BIN" demo --sims "$SIMS" --resellers "$RESELLERS" --customers "$CUSTOMERS" >"$WORK/demo-sqlite.txt" 2>&1
+SQ_DEMO_S=$(python3 -c "print(round(($(now_ms) - $t0) / 1000, 1))")
+SQ_APP=$(grep -o 'sg_[0-9a-f]*' "$WORK/demo-sqlite.txt" | tail -1)
+P_SQ=$(port); start_server "sqlite://$SQ_DB" "$P_SQ"; SQ_PID=$SERVER
+Q="http://127.0.0.1:$P_SQ"; ADMIN_Q=$(login "$Q")
+read -r Q50 _ _ <<<"$(load "$Q/sim/status" "$ADMIN_Q")"
+row "SQLite: /sim/status p50 (ms)" "$Q50" "-" "-" "-" "-"
+for path in "/sim?limit=100" "/api/v1/sim?per_page=100" "/mvno?limit=100"; do
+  read -r _ P99 _ <<<"$(load "$Q$path" "$ADMIN_Q")"
+  row "SQLite: GET $path p99 (ms)" "$P99" "-" "-" "-" "-"
+done
+read -r LO HI <<<"$(python3 -c "import sqlite3; print(*sqlite3.connect('$SQ_DB').execute('SELECT min(id), max(id) FROM sims').fetchone())")"
+{
+  echo "local deleted = {"
+  python3 -c "import sqlite3; [print(f'[{r[0]}] = true,') for r in sqlite3.connect('$SQ_DB').execute('SELECT id FROM sims WHERE status = 3')]"
+  echo "}"
+  echo "math.randomseed(42)"
+  echo "request = function()"
+  echo "  local id"
+  echo "  repeat id = math.random($LO, $HI) until not deleted[id]"
+  echo '  return wrk.format("GET", "/api/v1/sim/" .. id)'
+  echo "end"
+} >"$WORK/random-sqlite.lua"
+Q_JWT=$(curl -sf -X POST "$Q/api/v1/authenticate" -H 'content-type: application/json' -d '{"username":"admin@localhost","password":"bench-admin-pass"}' | json '["auth_token"]')
+read -r _ _ Q_RPS <<<"$(load "$Q/" "$Q_JWT" "$CONC" "$WORK/random-sqlite.lua")"
+row "SQLite: GET /api/v1/sim/{id} with a JWT (req/s)" "$Q_RPS" "-" "-" "-" "-"
+Q_RJWT=$(curl -sf -X POST "$Q/api/v1/authenticate" -H 'content-type: application/json' -d "{\"application_token\":\"$SQ_APP\"}" | json '["auth_token"]')
+bulk "$Q" "$ADMIN_Q" "$Q_RJWT" "SQLite: " -
+import_sims "sqlite://$WORK/sqlite-import.db" "SQLite: " -
+Q_RSS=$(python3 -c "print(round($(ps -o rss= -p "$SQ_PID") / 1024, 1))")
+row "SQLite: server RSS after the load (MB)" "$Q_RSS" "-" "-" "-" "-"
+
 echo
-echo "simgate benchmark: $SIMS SIMs (demo data in ${DEMO_S}s), $(nproc) cores; latency with 1 connection, throughput with $CONC; ${DUR}s per load"
-printf '| %-44s | %14s | %14s | %9s | %-22s | %-4s |\n' "measure" "figure" "floor" "ratio" "target" "met"
-printf '|%s|%s|%s|%s|%s|%s|\n' "----------------------------------------------" "----------------" "----------------" "-----------" "------------------------" "------"
-printf '%s\n' "${ROWS[@]}"
+{
+  echo "simgate benchmark: $SIMS SIMs (demo data in ${DEMO_S}s on Postgres, ${SQ_DEMO_S}s on SQLite), $(nproc) cores; latency with 1 connection, throughput with $CONC; ${DUR}s per load"
+  printf '| %-52s | %14s | %14s | %9s | %-22s | %-4s |\n' "measure" "figure" "floor" "ratio" "target" "met"
+  printf '|%s|%s|%s|%s|%s|%s|\n' "------------------------------------------------------" "----------------" "----------------" "-----------" "------------------------" "------"
+  printf '%s\n' "${ROWS[@]}"
+} | tee "$OUT/table.md"
+echo "chart: $OUT/latency-vs-size.svg"
 exit "$FAILED"

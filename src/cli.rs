@@ -127,7 +127,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             crate::init_tracing(&config);
-            crate::store::connect(&config.database.url, None, 1)
+            crate::store::connect(&config.database.url, None, 1, std::time::Duration::ZERO)
                 .await?
                 .close()
                 .await;

@@ -25,6 +25,7 @@ pub struct DatabaseConfig {
     /// Empty: no replica.
     #[serde(default)]
     pub read_url: String,
+    pub label_cache_secs: u64,
     pub max_connections: u32,
 }
 

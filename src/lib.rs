@@ -108,6 +108,7 @@ pub async fn build(
         &config.database.url,
         read_url,
         config.database.max_connections,
+        std::time::Duration::from_secs(config.database.label_cache_secs),
     )
     .await?;
     let boot = bootstrap(&store, &config, clock.as_ref()).await?;

@@ -767,3 +767,67 @@ async fn totals_equal_the_listed_rows_for_every_side_and_filter() {
     })
     .await;
 }
+
+/// The single-SIM read takes org and model labels from a short cache instead of joining them: the
+/// answer is the same as the joined read's, and a rename on this node shows at once.
+#[tokio::test]
+async fn single_sim_labels_equal_the_joined_read_and_follow_renames() {
+    let answers = std::sync::Mutex::new(Vec::new());
+    for secs in [5, 0] {
+        let answers = &answers;
+        each_backend_with(
+            move |c| c.database.label_cache_secs = secs,
+            move |app| async move {
+                let fx = Fixture::build(&app).await;
+                batches(&app, &fx).await;
+                let ra = fx.token("R1", ResellerAdmin);
+                app.patch("/api/v1/sim_batch/bic/B1", ra, json!({})).await;
+                let sim = sim_ids(&app, ra, "").await[0];
+                let r = app
+                    .patch(
+                        &format!("/api/v1/sim/{sim}"),
+                        ra,
+                        json!({"customer_org": {"id": fx.org("C1A").id}}),
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+                let owner = fx.token("C1A", Owner);
+                let first = app.get(&format!("/api/v1/sim/{sim}"), owner).await;
+                assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+                let again = app.get(&format!("/api/v1/sim/{sim}"), owner).await;
+                assert_eq!(first.body, again.body, "a cached read answers the same");
+                let listed = app.get(&format!("/api/v1/sim?q=id:{sim}"), owner).await;
+                assert_eq!(
+                    listed.body[0], first.body,
+                    "the list (joined) and the single read agree"
+                );
+                assert_eq!(first.body["customer_org"]["name"], "C1A org");
+                assert_eq!(first.body["issuer_org"]["id"], 1);
+                assert_eq!(first.body["model"]["manufacturer"]["name"], "Acme");
+                // Other sides still cannot see it, cache or not.
+                app.get(&format!("/api/v1/sim/{sim}"), fx.token("C1B", Owner))
+                    .await
+                    .assert_emnify_error(404, 1201);
+                // A rename through the admin API shows at once.
+                let r = app
+                    .patch(
+                        &format!("/admin/v1/organisations/{}", fx.org("C1A").id),
+                        fx.token("PLATFORM", Admin),
+                        json!({"name": "Renamed C1A"}),
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+                let after = app.get(&format!("/api/v1/sim/{sim}"), owner).await;
+                assert_eq!(after.body["customer_org"]["name"], "Renamed C1A");
+                answers.lock().unwrap().push(first.body.clone());
+            },
+        )
+        .await;
+    }
+    // The same SIM, with the cache (5 s) and without (0): the same answer on every backend.
+    let answers = answers.into_inner().unwrap();
+    assert!(
+        answers.len() >= 2 && answers.windows(2).all(|w| w[0] == w[1]),
+        "{answers:#?}"
+    );
+}

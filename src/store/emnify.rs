@@ -1,21 +1,52 @@
 //! emnify-side storage: SIM models, batches and their registration, the SIM view with its orgs,
 //! model and endpoint, status/org changes, events, usage buckets.
 
-pub(crate) const ESIM_SELECT: &str = "SELECT s.id, s.iccid, s.imsi, s.msisdn, s.eid, s.status, s.production_date, \
-     s.activation_date, s.issuer_org_id, s.reseller_org_id, s.customer_org_id, s.in_storage_at, s.endpoint_id, \
-     s.mvno_account_id, s.network, s.form_factor, s.auto_assign, s.version, \
-     io.name AS issuer_name, io.country AS issuer_country, io.path AS issuer_path, \
-     ro.name AS reseller_name, ro.country AS reseller_country, ro.path AS reseller_path, \
-     co.name AS customer_name, co.country AS customer_country, co.path AS customer_path, \
-     s.model_id, sm.description AS model_description, sm.memory_size AS model_memory_size, \
-     sm.form_factor AS model_form_factor, sm.manufacturer AS model_manufacturer, \
-     e.name AS endpoint_name, e.imei AS endpoint_imei, e.created_at AS endpoint_created, \
-     e.updated_at AS endpoint_updated, e.org_id AS endpoint_org_id, e.service_profile_id, e.tariff_profile_id, \
-     e.tags AS endpoint_tags, e.ip_address AS endpoint_ip \
-     FROM sims s LEFT JOIN organisations io ON io.id = s.issuer_org_id \
-     LEFT JOIN organisations ro ON ro.id = s.reseller_org_id \
-     LEFT JOIN organisations co ON co.id = s.customer_org_id \
-     LEFT JOIN sim_models sm ON sm.id = s.model_id LEFT JOIN endpoints e ON e.id = s.endpoint_id";
+/// The SIM's own columns, then its orgs' and model's (joined or, in [`ESIM_SELECT_UNLABELLED`], left
+/// NULL for the label cache to fill), then its endpoint's.
+macro_rules! esim_columns {
+    (sim) => {
+        "SELECT s.id, s.iccid, s.imsi, s.msisdn, s.eid, s.status, s.production_date, \
+         s.activation_date, s.issuer_org_id, s.reseller_org_id, s.customer_org_id, s.in_storage_at, s.endpoint_id, \
+         s.mvno_account_id, s.network, s.form_factor, s.auto_assign, s.version, s.model_id, \
+         e.name AS endpoint_name, e.imei AS endpoint_imei, e.created_at AS endpoint_created, \
+         e.updated_at AS endpoint_updated, e.org_id AS endpoint_org_id, e.service_profile_id, e.tariff_profile_id, \
+         e.tags AS endpoint_tags, e.ip_address AS endpoint_ip, "
+    };
+    (labels) => {
+        "io.name AS issuer_name, io.country AS issuer_country, io.path AS issuer_path, \
+         ro.name AS reseller_name, ro.country AS reseller_country, ro.path AS reseller_path, \
+         co.name AS customer_name, co.country AS customer_country, co.path AS customer_path, \
+         sm.description AS model_description, sm.memory_size AS model_memory_size, \
+         sm.form_factor AS model_form_factor, sm.manufacturer AS model_manufacturer \
+         FROM sims s LEFT JOIN organisations io ON io.id = s.issuer_org_id \
+         LEFT JOIN organisations ro ON ro.id = s.reseller_org_id \
+         LEFT JOIN organisations co ON co.id = s.customer_org_id \
+         LEFT JOIN sim_models sm ON sm.id = s.model_id "
+    };
+    (no_labels) => {
+        "NULL AS issuer_name, NULL AS issuer_country, NULL AS issuer_path, \
+         NULL AS reseller_name, NULL AS reseller_country, NULL AS reseller_path, \
+         NULL AS customer_name, NULL AS customer_country, NULL AS customer_path, \
+         NULL AS model_description, NULL AS model_memory_size, NULL AS model_form_factor, \
+         NULL AS model_manufacturer FROM sims s "
+    };
+    (endpoint) => {
+        "LEFT JOIN endpoints e ON e.id = s.endpoint_id"
+    };
+}
+
+pub(crate) const ESIM_SELECT: &str = concat!(
+    esim_columns!(sim),
+    esim_columns!(labels),
+    esim_columns!(endpoint)
+);
+/// A single-table read (plus the endpoint, NULL for most SIMs) whose orgs and model come from
+/// [`crate::store::labels::Labels`].
+pub(crate) const ESIM_SELECT_UNLABELLED: &str = concat!(
+    esim_columns!(sim),
+    esim_columns!(no_labels),
+    esim_columns!(endpoint)
+);
 
 pub(crate) const MODEL_COLUMNS: &str =
     "id, description, memory_size, form_factor, manufacturer, created_at";
@@ -62,6 +93,27 @@ macro_rules! push_sim_scope {
 
 macro_rules! impl_emnify_store {
     ($store:ty, $db:ty, lock_sim = $lock_s:expr, lock_rows = $lock_rows:expr) => {
+        impl $store {
+            /// Fetches SIMs by id for [`crate::store::point_reads::PointReads`]: with their org and
+            /// model labels joined, or without them when the label cache fills them.
+            pub(crate) fn esim_fetcher(pool: sqlx::Pool<$db>, joined: bool) -> crate::store::point_reads::FetchMany {
+                use crate::store::emnify::{ESIM_SELECT, ESIM_SELECT_UNLABELLED};
+                std::sync::Arc::new(move |ids: Vec<i64>| {
+                    let pool = pool.clone();
+                    Box::pin(async move {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(if joined { ESIM_SELECT } else { ESIM_SELECT_UNLABELLED });
+                        qb.push(" WHERE s.id IN (");
+                        let mut sep = qb.separated(", ");
+                        for id in &ids {
+                            sep.push_bind(*id);
+                        }
+                        qb.push(")");
+                        Ok(qb.build_query_as().fetch_all(&pool).await?)
+                    })
+                })
+            }
+        }
+
         #[async_trait::async_trait]
         impl crate::store::EmnifyStore for $store {
             async fn sim_model_create(&self, new: crate::store::NewSimModel, actor: &crate::store::Actor) -> crate::store::StoreResult<crate::store::SimModel> {
@@ -200,8 +252,37 @@ macro_rules! impl_emnify_store {
             }
 
             async fn esim_get(&self, id: i64) -> crate::store::StoreResult<Option<crate::store::EmnifySim>> {
-                use crate::store::emnify::ESIM_SELECT;
-                Ok(sqlx::query_as(&format!("{ESIM_SELECT} WHERE s.id = $1")).bind(id).fetch_optional(&self.pool).await?)
+                let Some(mut sim) = self.point_reads.get(id).await? else { return Ok(None) };
+                if !self.labels.enabled() {
+                    return Ok(Some(sim));
+                }
+                let (mut found, orgs, model) = self.labels.lookup(&sim);
+                if !orgs.is_empty() {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, name, country, path FROM organisations WHERE id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in &orgs {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let loaded: Vec<crate::store::labels::OrgLabel> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    for org in loaded {
+                        self.labels.put_org(org.clone());
+                        found.orgs.push(org);
+                    }
+                }
+                if let Some(model) = model {
+                    let loaded: Option<crate::store::labels::ModelLabel> =
+                        sqlx::query_as("SELECT id, description, memory_size, form_factor, manufacturer FROM sim_models WHERE id = $1")
+                            .bind(model)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    if let Some(m) = loaded {
+                        self.labels.put_model(m.clone());
+                        found.model = Some(m);
+                    }
+                }
+                crate::store::labels::Labels::fill(&mut sim, found);
+                Ok(Some(sim))
             }
 
             async fn esim_list(

@@ -124,6 +124,7 @@ macro_rules! impl_org_store {
                 .await?;
                 audit!(tx, actor, "update", "organisation", id, Some(&before), Some(&after));
                 tx.commit().await?;
+                self.labels.forget_org(id);
                 Ok(after)
             }
 

@@ -1,5 +1,5 @@
 //! The Postgres backend (production).
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
@@ -7,6 +7,8 @@ use std::time::Duration;
 pub struct PgStore {
     pub(crate) pool: PgPool,
     /// List and statistics reads: a replica's pool when `database.read_url` is set, else `pool`.
+    pub(crate) labels: crate::store::labels::Labels,
+    pub(crate) point_reads: crate::store::point_reads::PointReads,
     pub(crate) reads: PgPool,
 }
 
@@ -15,13 +17,13 @@ impl PgStore {
         url: &str,
         read_url: Option<&str>,
         max_connections: u32,
+        label_cache: Duration,
     ) -> anyhow::Result<Self> {
         let options = |url: &str| -> anyhow::Result<_> {
             Ok(PgConnectOptions::from_str(url)?.application_name("simgate"))
         };
         let pool_options = || {
-            PgPoolOptions::new()
-                .max_connections(max_connections)
+            crate::store::pool_options::<Postgres>(max_connections)
                 .acquire_timeout(Duration::from_secs(5))
         };
         let pool = pool_options().connect_with(options(url)?).await?;
@@ -32,7 +34,16 @@ impl PgStore {
             Some(r) => pool_options().connect_lazy_with(options(r)?),
             None => pool.clone(),
         };
-        Ok(PgStore { pool, reads })
+        let point_reads = crate::store::point_reads::PointReads::start(Self::esim_fetcher(
+            pool.clone(),
+            label_cache.is_zero(),
+        ));
+        Ok(PgStore {
+            pool,
+            reads,
+            labels: crate::store::labels::Labels::new(label_cache),
+            point_reads,
+        })
     }
 
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {

@@ -1,5 +1,5 @@
 //! The embedded SQLite backend: zero set-up, one file, WAL mode, foreign keys on.
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
@@ -7,11 +7,17 @@ use std::time::Duration;
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     /// The same pool: an embedded database has no replicas (WAL lets readers run beside the writer).
+    pub(crate) labels: crate::store::labels::Labels,
+    pub(crate) point_reads: crate::store::point_reads::PointReads,
     pub(crate) reads: SqlitePool,
 }
 
 impl SqliteStore {
-    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        label_cache: Duration,
+    ) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -23,15 +29,20 @@ impl SqliteStore {
                 std::fs::create_dir_all(dir)?;
             }
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections)
+        let pool = crate::store::pool_options::<Sqlite>(max_connections)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        let point_reads = crate::store::point_reads::PointReads::start(Self::esim_fetcher(
+            pool.clone(),
+            label_cache.is_zero(),
+        ));
         Ok(SqliteStore {
             reads: pool.clone(),
             pool,
+            labels: crate::store::labels::Labels::new(label_cache),
+            point_reads,
         })
     }
 
