@@ -125,6 +125,12 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let (state, boot) = build(config, Arc::new(SystemClock)).await?;
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     let addr = listener.local_addr()?;
+    // Responses are one write each: send them at once rather than wait for the client's ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     if let Some(boot) = boot {
         print_bootstrap(&boot, &addr.to_string());
     }
