@@ -55,7 +55,12 @@ impl_meta_store!(PgStore, crate::store::Backend::Postgres);
 impl_org_store!(PgStore, Postgres);
 impl_user_store!(PgStore, Postgres);
 impl_token_store!(PgStore, Postgres);
-impl_sim_store!(PgStore, Postgres, " FOR UPDATE OF s");
+impl_sim_store!(
+    PgStore,
+    Postgres,
+    " FOR UPDATE OF s",
+    whole_stock_index = ""
+);
 impl_mvno_store!(
     PgStore,
     Postgres,

@@ -89,7 +89,7 @@ macro_rules! push_storage {
 }
 
 macro_rules! impl_sim_store {
-    ($store:ty, $db:ty, $for_update:expr) => {
+    ($store:ty, $db:ty, $for_update:expr, whole_stock_index = $whole_stock:expr) => {
         #[async_trait::async_trait]
         impl crate::store::SimStore for $store {
             async fn sim_import(
@@ -186,7 +186,12 @@ macro_rules! impl_sim_store {
                     filters(&mut count);
                     count.build_query_scalar().fetch_one(&self.reads).await?
                 };
-                let mut list = sqlx::QueryBuilder::<$db>::new(format!("{SIM_SELECT} WHERE {UNUSED}"));
+                // The whole stock in ICC order: the backend may need to be told which index gives that order.
+                let select = match f.storage {
+                    crate::store::StorageFilter::Any => SIM_SELECT.replacen("FROM sims s", &format!("FROM sims s{}", $whole_stock), 1),
+                    _ => SIM_SELECT.to_string(),
+                };
+                let mut list = sqlx::QueryBuilder::<$db>::new(format!("{select} WHERE {UNUSED}"));
                 filters(&mut list);
                 list.push(" ORDER BY s.iccid LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
                 let items = list.build_query_as().fetch_all(&self.reads).await?;

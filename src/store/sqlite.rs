@@ -58,7 +58,13 @@ impl_meta_store!(SqliteStore, crate::store::Backend::Sqlite);
 impl_org_store!(SqliteStore, Sqlite);
 impl_user_store!(SqliteStore, Sqlite);
 impl_token_store!(SqliteStore, Sqlite);
-impl_sim_store!(SqliteStore, Sqlite, "");
+// The planner picks the mvno_account_id index for the whole stock and sorts (migration 0003).
+impl_sim_store!(
+    SqliteStore,
+    Sqlite,
+    "",
+    whole_stock_index = " INDEXED BY sims_unused_iccid_idx"
+);
 // One writer at a time: no row locks needed. LIKE is case-insensitive for ASCII.
 impl_mvno_store!(
     SqliteStore,
