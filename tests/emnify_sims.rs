@@ -831,3 +831,40 @@ async fn single_sim_labels_equal_the_joined_read_and_follow_renames() {
         "{answers:#?}"
     );
 }
+
+/// Single-SIM reads that arrive together share queries: each still gets its own SIM (or its 404),
+/// repeats of one SIM each get a copy.
+#[tokio::test]
+async fn concurrent_single_reads_each_get_their_own_answer() {
+    each_backend(|app| async move {
+        let fx = Fixture::build(&app).await;
+        batches(&app, &fx).await;
+        let admin = fx.token("PLATFORM", Admin).to_string();
+        let ids = sim_ids(&app, &admin, "").await;
+        assert_eq!(ids.len(), 15);
+        let app = std::sync::Arc::new(app);
+        let mut tasks = Vec::new();
+        for round in 0..4 {
+            for (i, id) in ids.iter().chain([&ids[0], &ids[0], &999_999]).enumerate() {
+                let (app, admin, id) = (app.clone(), admin.clone(), *id);
+                tasks.push(tokio::spawn(async move {
+                    let r = app.get(&format!("/api/v1/sim/{id}"), &admin).await;
+                    (round, i, id, r.status, r.body["id"].as_i64())
+                }));
+            }
+        }
+        for t in tasks {
+            let (round, i, id, status, got) = t.await.unwrap();
+            if id == 999_999 {
+                assert_eq!(status, StatusCode::NOT_FOUND, "round {round} #{i}");
+            } else {
+                assert_eq!(
+                    (status, got),
+                    (StatusCode::OK, Some(id)),
+                    "round {round} #{i}"
+                );
+            }
+        }
+    })
+    .await;
+}

@@ -3,15 +3,17 @@
 //! Measured on the JWT `GET /api/v1/sim/{id}` path: with the principal and label caches, what is left
 //! per request is one database round trip, and its cost is mostly the wake-ups on both sides (the
 //! server's profile is half kernel send/switch time), not the row. So reads that arrive while others
-//! are in flight are collected and fetched with one `WHERE id IN (...)`: at most `IN_FLIGHT` queries
-//! run at once and whatever queued meanwhile goes in the next one. A lone read goes out at once (no
-//! timer, no added wait); under load the batches grow with the load.
+//! are in flight are fetched together with one `WHERE id IN (...)`: at most `IN_FLIGHT` queries run at
+//! once. A read joins the queue and waits for its answer or for a free slot, whichever comes first;
+//! the one that gets the slot takes everything queued (its own read, if nobody took it yet, and the
+//! others') and runs that batch. No timer and no extra task in between: a lone read goes out at once,
+//! and under load the batches grow with the load.
 use crate::store::{EmnifySim, StoreError, StoreResult};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{oneshot, Semaphore};
 
 /// Queries of this kind at once; with 2 the database works on one batch while the next one fills.
 const IN_FLIGHT: usize = 2;
@@ -27,72 +29,86 @@ pub(crate) type FetchMany = Arc<
 type Reply = oneshot::Sender<StoreResult<Option<EmnifySim>>>;
 
 pub(crate) struct PointReads {
-    queue: mpsc::UnboundedSender<(i64, Reply)>,
+    fetch: FetchMany,
+    slots: Arc<Semaphore>,
+    queue: Arc<Mutex<Vec<(i64, Reply)>>>,
 }
 
 impl PointReads {
-    /// Starts the collecting task; it ends when the `PointReads` is dropped.
-    pub fn start(fetch: FetchMany) -> Self {
-        let (queue, mut incoming) = mpsc::unbounded_channel::<(i64, Reply)>();
-        tokio::spawn(async move {
-            let slots = Arc::new(Semaphore::new(IN_FLIGHT));
-            while let Some(first) = incoming.recv().await {
-                let Ok(slot) = slots.clone().acquire_owned().await else {
-                    return;
-                };
-                // Everything that queued while the slots were busy goes into this batch.
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match incoming.try_recv() {
-                        Ok(next) => batch.push(next),
-                        Err(_) => break,
-                    }
-                }
-                let fetch = fetch.clone();
-                tokio::spawn(async move {
-                    let mut ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
-                    ids.sort_unstable();
-                    ids.dedup();
-                    match fetch(ids).await {
-                        Ok(rows) => {
-                            let mut by_id: HashMap<i64, EmnifySim> =
-                                rows.into_iter().map(|s| (s.id, s)).collect();
-                            // Several requests for one SIM each get a copy; the last one takes it.
-                            let mut wanted: HashMap<i64, usize> = HashMap::new();
-                            for (id, _) in &batch {
-                                *wanted.entry(*id).or_default() += 1;
-                            }
-                            for (id, reply) in batch {
-                                let n = wanted.get_mut(&id).expect("counted");
-                                *n -= 1;
-                                let sim = if *n == 0 {
-                                    by_id.remove(&id)
-                                } else {
-                                    by_id.get(&id).cloned()
-                                };
-                                let _ = reply.send(Ok(sim));
-                            }
-                        }
-                        Err(e) => {
-                            for (_, reply) in batch {
-                                let _ = reply.send(Err(e.clone()));
-                            }
-                        }
-                    }
-                    drop(slot);
-                });
-            }
-        });
-        PointReads { queue }
+    pub fn new(fetch: FetchMany) -> Self {
+        PointReads {
+            fetch,
+            slots: Arc::new(Semaphore::new(IN_FLIGHT)),
+            queue: Arc::new(Mutex::new(Vec::new())),
+        }
     }
 
     pub async fn get(&self, id: i64) -> StoreResult<Option<EmnifySim>> {
-        let (reply, answer) = oneshot::channel();
-        self.queue
-            .send((id, reply))
-            .map_err(|_| StoreError::Database("point reads stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Database("point read dropped".into()))?
+        let (reply, mut answer) = oneshot::channel();
+        self.lock().push((id, reply));
+        loop {
+            tokio::select! {
+                biased;
+                got = &mut answer => {
+                    return got.map_err(|_| StoreError::Database("point read dropped".into()))?;
+                }
+                slot = self.slots.clone().acquire_owned() => {
+                    let slot = slot.map_err(|_| StoreError::Database("point reads closed".into()))?;
+                    let batch: Vec<(i64, Reply)> = {
+                        let mut queue = self.lock();
+                        let n = queue.len().min(MAX_BATCH);
+                        queue.drain(..n).collect()
+                    };
+                    if batch.is_empty() {
+                        // Another read took ours into its batch: its answer is on the way.
+                        drop(slot);
+                        return answer.await.map_err(|_| StoreError::Database("point read dropped".into()))?;
+                    }
+                    // A task of its own, so that a cancelled request (client gone, timeout) cannot
+                    // take the other reads of its batch down with it.
+                    let fetch = self.fetch.clone();
+                    let _ = tokio::spawn(async move {
+                        run_batch(&fetch, batch).await;
+                        drop(slot);
+                    })
+                    .await;
+                }
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(i64, Reply)>> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+async fn run_batch(fetch: &FetchMany, batch: Vec<(i64, Reply)>) {
+    let mut ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    match fetch(ids).await {
+        Ok(rows) => {
+            let mut by_id: HashMap<i64, EmnifySim> = rows.into_iter().map(|s| (s.id, s)).collect();
+            // Several reads of one SIM each get a copy; the last one takes it.
+            let mut wanted: HashMap<i64, usize> = HashMap::new();
+            for (id, _) in &batch {
+                *wanted.entry(*id).or_default() += 1;
+            }
+            for (id, reply) in batch {
+                let n = wanted.get_mut(&id).expect("counted");
+                *n -= 1;
+                let sim = if *n == 0 {
+                    by_id.remove(&id)
+                } else {
+                    by_id.get(&id).cloned()
+                };
+                let _ = reply.send(Ok(sim));
+            }
+        }
+        Err(e) => {
+            for (_, reply) in batch {
+                let _ = reply.send(Err(e.clone()));
+            }
+        }
     }
 }

@@ -34,7 +34,7 @@ impl PgStore {
             Some(r) => pool_options().connect_lazy_with(options(r)?),
             None => pool.clone(),
         };
-        let point_reads = crate::store::point_reads::PointReads::start(Self::esim_fetcher(
+        let point_reads = crate::store::point_reads::PointReads::new(Self::esim_fetcher(
             pool.clone(),
             label_cache.is_zero(),
         ));

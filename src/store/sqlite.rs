@@ -34,7 +34,7 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        let point_reads = crate::store::point_reads::PointReads::start(Self::esim_fetcher(
+        let point_reads = crate::store::point_reads::PointReads::new(Self::esim_fetcher(
             pool.clone(),
             label_cache.is_zero(),
         ));
