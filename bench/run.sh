@@ -52,12 +52,13 @@ start_server() { # url port -> pid in $SERVER (the server's log stays quiet: war
   echo "server did not start" >&2; cat "$WORK/server.log" >&2; exit 1
 }
 
-# wrk URL TOKEN [CONNECTIONS] -> "p50_ms p99_ms rps". Latency is measured with one connection
-# (no queueing on a small machine), throughput with $CONC.
+# wrk URL TOKEN [CONNECTIONS] [LUA] -> "p50_ms p99_ms rps". Latency is measured with one connection
+# (no queueing on a small machine), throughput with $CONC connections on two threads.
 load() {
   local c="${3:-1}" script=()
   [ -n "${4:-}" ] && script=(-s "$4")
-  wrk -t1 -c"$c" -d"${LOAD_DUR:-$DUR}s" --latency "${script[@]}" -H "Authorization: Bearer $2" "$1" >"$WORK/wrk.txt"
+  # Two client threads for the throughput loads, as pgbench runs (-j 2); one for latency.
+  wrk -t"$(( c > 1 ? 2 : 1 ))" -c"$c" -d"${LOAD_DUR:-$DUR}s" --latency "${script[@]}" -H "Authorization: Bearer $2" "$1" >"$WORK/wrk.txt"
   python3 - "$WORK/wrk.txt" <<'PY'
 import re, sys
 t = open(sys.argv[1]).read()
