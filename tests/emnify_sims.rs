@@ -868,3 +868,38 @@ async fn concurrent_single_reads_each_get_their_own_answer() {
     })
     .await;
 }
+
+/// Point reads keep up to two connections between batches: they recover when the database drops
+/// its connections, and they give them back so that the store can close.
+#[tokio::test]
+async fn single_reads_recover_from_dropped_connections_and_let_the_store_close() {
+    each_backend(|app| async move {
+        let fx = Fixture::build(&app).await;
+        batches(&app, &fx).await;
+        let admin = fx.token("PLATFORM", Admin);
+        let sim = sim_ids(&app, admin, "").await[0];
+        let path = format!("/api/v1/sim/{sim}");
+        assert_eq!(app.get(&path, admin).await.status, StatusCode::OK);
+        if app.backend == "postgres" {
+            drop_all_connections(&app).await;
+            // The read on the connection that died may fail; after that every connection is checked
+            // before use for a while, so it is the only failure.
+            let mut statuses = Vec::new();
+            for _ in 0..4 {
+                statuses.push(app.get(&path, admin).await.status);
+            }
+            assert_eq!(statuses.last(), Some(&StatusCode::OK), "{statuses:?}");
+            assert!(
+                statuses.iter().filter(|s| **s != StatusCode::OK).count() <= 2,
+                "{statuses:?}"
+            );
+        }
+        let closed =
+            tokio::time::timeout(std::time::Duration::from_secs(10), app.state.store.close()).await;
+        assert!(
+            closed.is_ok(),
+            "the store closes with point-read connections held"
+        );
+    })
+    .await;
+}

@@ -19,22 +19,7 @@ async fn health_and_readiness() {
 
         if app.backend == "postgres" {
             // The database drops every connection (as in a restart): the pool reconnects by itself.
-            use sqlx::Connection;
-            let mut admin = sqlx::PgConnection::connect(&postgres_url().unwrap())
-                .await
-                .unwrap();
-            let db = url::Url::parse(&app.config.database.url)
-                .unwrap()
-                .path()
-                .trim_start_matches('/')
-                .to_string();
-            sqlx::query(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
-            )
-            .bind(&db)
-            .execute(&mut admin)
-            .await
-            .unwrap();
+            drop_all_connections(&app).await;
             let mut ready = false;
             for _ in 0..20 {
                 if app.request(Method::GET, "/readyz", None, None).await.status == StatusCode::OK {

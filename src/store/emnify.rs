@@ -96,11 +96,32 @@ macro_rules! impl_emnify_store {
         impl $store {
             /// Fetches SIMs by id for [`crate::store::point_reads::PointReads`]: with their org and
             /// model labels joined, or without them when the label cache fills them.
-            pub(crate) fn esim_fetcher(pool: sqlx::Pool<$db>, joined: bool) -> crate::store::point_reads::FetchMany {
+            pub(crate) fn esim_fetcher(pool: sqlx::Pool<$db>, joined: bool) -> crate::store::point_reads::Fetcher {
                 use crate::store::emnify::{ESIM_SELECT, ESIM_SELECT_UNLABELLED};
-                std::sync::Arc::new(move |ids: Vec<i64>| {
-                    let pool = pool.clone();
+                // Connections the point reads keep between batches: returning one to the pool after
+                // every batch costs a spawned task and taking it back a pool round; at most IN_FLIGHT
+                // are kept, and `release` hands them back before the pool closes.
+                type Held = (std::time::Instant, sqlx::pool::PoolConnection<$db>);
+                // (released, connections): once released, connections go back to the pool at once.
+                let held: std::sync::Arc<std::sync::Mutex<(bool, Vec<Held>)>> = Default::default();
+                let kept = held.clone();
+                let fetch: crate::store::point_reads::FetchMany = std::sync::Arc::new(move |ids: Vec<i64>| {
+                    let (pool, held) = (pool.clone(), held.clone());
                     Box::pin(async move {
+                        let kept = held.lock().unwrap_or_else(|e| e.into_inner()).1.pop();
+                        let mut conn = match kept {
+                            // Used within the last second: known to work (the pool's own rule).
+                            Some((at, conn)) if !crate::store::distrust_connections(at.elapsed()) => conn,
+                            Some((_, mut conn)) => match sqlx::Connection::ping(&mut *conn).await {
+                                Ok(()) => conn,
+                                Err(_) => {
+                                    conn.close_on_drop();
+                                    drop(conn);
+                                    pool.acquire().await?
+                                }
+                            },
+                            None => pool.acquire().await?,
+                        };
                         let mut qb = sqlx::QueryBuilder::<$db>::new(if joined { ESIM_SELECT } else { ESIM_SELECT_UNLABELLED });
                         qb.push(" WHERE s.id IN (");
                         let mut sep = qb.separated(", ");
@@ -108,9 +129,29 @@ macro_rules! impl_emnify_store {
                             sep.push_bind(*id);
                         }
                         qb.push(")");
-                        Ok(qb.build_query_as().fetch_all(&pool).await?)
+                        let rows = qb.build_query_as().fetch_all(&mut *conn).await;
+                        match rows {
+                            Ok(rows) => {
+                                let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
+                                if !held.0 {
+                                    held.1.push((std::time::Instant::now(), conn));
+                                }
+                                Ok(rows)
+                            }
+                            // A connection that failed is not trusted again: closed, and the pool opens another.
+                            Err(e) => {
+                                conn.close_on_drop();
+                                Err(e.into())
+                            }
+                        }
                     })
-                })
+                });
+                let release: crate::store::point_reads::Release = std::sync::Arc::new(move || {
+                    let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+                    kept.0 = true;
+                    kept.1.clear();
+                });
+                crate::store::point_reads::Fetcher { fetch, release }
             }
         }
 

@@ -68,6 +68,7 @@ macro_rules! impl_meta_store {
             }
 
             async fn close(&self) {
+                self.point_reads.release();
                 self.pool.close().await;
             }
         }

@@ -29,8 +29,41 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// When a query last failed because its connection was gone (the database restarted or dropped it),
+/// in Unix milliseconds. Connections are not pinged before use when they worked a moment ago; after
+/// such a failure every connection is, for a while, so that one failure is all a restart costs.
+static CONNECTION_LOST_AT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+const DISTRUST_AFTER_LOSS_MS: i64 = 10_000;
+
+fn lost_connection(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // 08: connection exception; 57P: operator intervention (terminated, shutting down).
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// Whether connections should be checked before use: they were idle for a while, or one was lost lately.
+pub(crate) fn distrust_connections(idle_for: std::time::Duration) -> bool {
+    let lost = CONNECTION_LOST_AT.load(std::sync::atomic::Ordering::Relaxed);
+    idle_for >= std::time::Duration::from_secs(1)
+        || chrono::Utc::now().timestamp_millis() - lost < DISTRUST_AFTER_LOSS_MS
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
+        if lost_connection(&e) {
+            CONNECTION_LOST_AT.store(
+                chrono::Utc::now().timestamp_millis(),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict {
@@ -1070,8 +1103,9 @@ pub mod sqlite;
 
 /// Pool options shared by both backends. sqlx pings every connection before handing it out by
 /// default: one extra round trip per query, measured at about half of the single-SIM read's time.
-/// A connection used within the last second is known to work; only one idle for longer is pinged
-/// (HikariCP's rule), so a database restart still costs no request.
+/// A connection used within the last second is taken to work and one idle for longer is pinged
+/// (HikariCP's rule); after a lost connection every one is pinged for a while ([`distrust_connections`]),
+/// so a database restart costs the queries in flight on dead connections, not one per pooled connection.
 pub(crate) fn pool_options<DB: sqlx::Database>(
     max_connections: u32,
 ) -> sqlx::pool::PoolOptions<DB> {
@@ -1080,7 +1114,7 @@ pub(crate) fn pool_options<DB: sqlx::Database>(
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {
-                if meta.idle_for >= std::time::Duration::from_secs(1) {
+                if distrust_connections(meta.idle_for) {
                     sqlx::Connection::ping(conn).await?;
                 }
                 Ok(true)

@@ -26,18 +26,28 @@ pub(crate) type FetchMany = Arc<
         + Sync,
 >;
 
+/// Hands back whatever the fetch keeps (its connections) so that the pool can close.
+pub(crate) type Release = Arc<dyn Fn() + Send + Sync>;
+
+pub(crate) struct Fetcher {
+    pub fetch: FetchMany,
+    pub release: Release,
+}
+
 type Reply = oneshot::Sender<StoreResult<Option<EmnifySim>>>;
 
 pub(crate) struct PointReads {
     fetch: FetchMany,
+    release: Release,
     slots: Arc<Semaphore>,
     queue: Arc<Mutex<Vec<(i64, Reply)>>>,
 }
 
 impl PointReads {
-    pub fn new(fetch: FetchMany) -> Self {
+    pub fn new(fetcher: Fetcher) -> Self {
         PointReads {
-            fetch,
+            fetch: fetcher.fetch,
+            release: fetcher.release,
             slots: Arc::new(Semaphore::new(IN_FLIGHT)),
             queue: Arc::new(Mutex::new(Vec::new())),
         }
@@ -75,6 +85,11 @@ impl PointReads {
                 }
             }
         }
+    }
+
+    /// Before the pool closes (it waits for every connection to come back).
+    pub fn release(&self) {
+        (self.release)();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(i64, Reply)>> {

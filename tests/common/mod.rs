@@ -134,6 +134,24 @@ async fn postgres_db(admin_url: &str) -> (String, TestDb) {
     )
 }
 
+/// Postgres drops every connection of the app's database, as in a restart.
+pub async fn drop_all_connections(app: &TestApp) {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&postgres_url().expect("postgres"))
+        .await
+        .unwrap();
+    let db = url::Url::parse(&app.config.database.url)
+        .unwrap()
+        .path()
+        .trim_start_matches('/')
+        .to_string();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(&db)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
+
 pub fn postgres_url() -> Option<String> {
     std::env::var("SIMGATE_TEST_DATABASE_URL")
         .ok()
