@@ -74,6 +74,26 @@ print(f"{ms('50%'):.3f} {ms('99%'):.3f} {rps:.0f}")
 PY
 }
 
+# random_reads SQL_FN OUT: a wrk script that GETs random SIMs between the lowest and highest id, skipping
+# deleted ones (the API answers them 404; the database reads them all the same). SQL_FN runs one query
+# and prints its rows, fields separated by spaces. Sets LO and HI for the database side.
+random_reads() {
+  read -r LO HI <<<"$("$1" "SELECT min(id), max(id) FROM sims")"
+  {
+    echo "local deleted = {"
+    "$1" "SELECT id FROM sims WHERE status = 3" | sed 's/.*/[&] = true,/'
+    echo "}"
+    echo "math.randomseed(42)"
+    echo "request = function()"
+    echo "  local id"
+    echo "  repeat id = math.random($LO, $HI) until not deleted[id]"
+    echo '  return wrk.format("GET", "/api/v1/sim/" .. id)'
+    echo "end"
+  } >"$2"
+}
+# admin_jwt BASE: an emnify JWT for the ADMIN user.
+admin_jwt() { curl -sf -X POST "$1/api/v1/authenticate" -H 'content-type: application/json' -d '{"username":"admin@localhost","password":"bench-admin-pass"}' | json '["auth_token"]'; }
+
 ROWS=()
 FAILED=0
 row() { # name figure floor ratio target ok ("-": shown, not a target) [smoke-enforced: yes|no]
@@ -127,19 +147,9 @@ done
 echo "== GET /api/v1/sim/{id} with a JWT vs pgbench, random SIMs on both sides"
 # Both sides read random SIMs from the same id range (the load generator skips deleted ones, which
 # the API answers 404; the database reads them all the same).
-read -r LO HI <<<"$(psql "$LARGE_URL" -Atc "SELECT min(id), max(id) FROM sims" | tr '|' ' ')"
-{
-  echo "local deleted = {"
-  psql "$LARGE_URL" -Atc "SELECT id FROM sims WHERE status = 3" | sed 's/.*/[&] = true,/'
-  echo "}"
-  echo "math.randomseed(42)"
-  echo "request = function()"
-  echo "  local id"
-  echo "  repeat id = math.random($LO, $HI) until not deleted[id]"
-  echo '  return wrk.format("GET", "/api/v1/sim/" .. id)'
-  echo "end"
-} >"$WORK/random.lua"
-ADMIN_JWT=$(curl -sf -X POST "$L/api/v1/authenticate" -H 'content-type: application/json' -d '{"username":"admin@localhost","password":"bench-admin-pass"}' | json '["auth_token"]')
+pg_sql() { psql "$LARGE_URL" -Atc "$1" | tr '|' ' '; }
+random_reads pg_sql "$WORK/random.lua"
+ADMIN_JWT=$(admin_jwt "$L")
 printf '\\set id random(%s, %s)\nSELECT * FROM sims WHERE id = :id;\n' "$LO" "$HI" >"$WORK/one.sql"
 # Three rounds, the two sides taking turns; the median of each side (the machine's noise moves
 # single runs by a quarter).
@@ -238,19 +248,9 @@ for path in "/sim?limit=100" "/api/v1/sim?per_page=100" "/mvno?limit=100"; do
   read -r _ P99 _ <<<"$(load "$Q$path" "$ADMIN_Q")"
   row "SQLite: GET $path p99 (ms)" "$P99" "-" "-" "-" "-"
 done
-read -r LO HI <<<"$(python3 -c "import sqlite3; print(*sqlite3.connect('$SQ_DB').execute('SELECT min(id), max(id) FROM sims').fetchone())")"
-{
-  echo "local deleted = {"
-  python3 -c "import sqlite3; [print(f'[{r[0]}] = true,') for r in sqlite3.connect('$SQ_DB').execute('SELECT id FROM sims WHERE status = 3')]"
-  echo "}"
-  echo "math.randomseed(42)"
-  echo "request = function()"
-  echo "  local id"
-  echo "  repeat id = math.random($LO, $HI) until not deleted[id]"
-  echo '  return wrk.format("GET", "/api/v1/sim/" .. id)'
-  echo "end"
-} >"$WORK/random-sqlite.lua"
-Q_JWT=$(curl -sf -X POST "$Q/api/v1/authenticate" -H 'content-type: application/json' -d '{"username":"admin@localhost","password":"bench-admin-pass"}' | json '["auth_token"]')
+sqlite_sql() { python3 -c "import sqlite3, sys; [print(*r) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])]" "$SQ_DB" "$1"; }
+random_reads sqlite_sql "$WORK/random-sqlite.lua"
+Q_JWT=$(admin_jwt "$Q")
 read -r _ _ Q_RPS <<<"$(load "$Q/" "$Q_JWT" "$CONC" "$WORK/random-sqlite.lua")"
 row "SQLite: GET /api/v1/sim/{id} with a JWT (req/s)" "$Q_RPS" "-" "-" "-" "-"
 Q_RJWT=$(curl -sf -X POST "$Q/api/v1/authenticate" -H 'content-type: application/json' -d "{\"application_token\":\"$SQ_APP\"}" | json '["auth_token"]')

@@ -40,18 +40,13 @@ pub async fn run_once(state: &AppState) -> Result<Report, StoreError> {
 
 /// Runs a pass every `retention.interval_secs` until `shutdown`.
 pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let every = Duration::from_secs(state.config.retention.interval_secs.max(1));
-    loop {
+    let interval = Duration::from_secs(state.config.retention.interval_secs.max(1));
+    super::every(interval, shutdown, || async {
         match run_once(&state).await {
             Ok(r) if r == Report::default() => {}
-            Ok(r) => {
-                tracing::info!(created = r.partitions_created, removed = ?r.removed, "maintenance pass")
-            }
+            Ok(r) => tracing::info!(created = r.partitions_created, removed = ?r.removed, "maintenance pass"),
             Err(e) => tracing::warn!(error = %e, "maintenance failed; retrying next interval"),
         }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-    }
+    })
+    .await;
 }

@@ -3,6 +3,8 @@ pub mod maintenance;
 pub mod purge;
 
 use crate::state::AppState;
+use std::future::Future;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Starts every background job; each stops when `shutdown` is cancelled.
@@ -14,4 +16,19 @@ pub fn spawn_all(
         tokio::spawn(purge::run(state.clone(), shutdown.clone())),
         tokio::spawn(maintenance::run(state.clone(), shutdown.clone())),
     ]
+}
+
+/// Runs `pass` now and then every `every` until `shutdown`; a failed pass is retried at the next one.
+async fn every<F, Fut>(every: Duration, shutdown: CancellationToken, mut pass: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    loop {
+        pass().await;
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
 }

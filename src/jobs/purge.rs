@@ -24,8 +24,8 @@ pub async fn run_once(state: &AppState) -> Result<usize, crate::store::StoreErro
 
 /// Runs a pass every `mvno.purge_interval_secs` until `shutdown`.
 pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let every = Duration::from_secs(state.config.mvno.purge_interval_secs.max(1));
-    loop {
+    let interval = Duration::from_secs(state.config.mvno.purge_interval_secs.max(1));
+    super::every(interval, shutdown, || async {
         match run_once(&state).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(
@@ -34,9 +34,6 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
             ),
             Err(e) => tracing::warn!(error = %e, "MVNO purge failed; retrying next interval"),
         }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-    }
+    })
+    .await;
 }
