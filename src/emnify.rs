@@ -177,14 +177,24 @@ pub async fn list(
     let filters = sim_filters(q)?;
     let sort = sim_sort(sort)?;
     let scope = p.scope();
-    // Count first so that a page past the end serves the last page.
-    let (_, total) = state.store.esim_list(&scope, &filters, &sort, 0, 0).await?;
-    let page = page.clamp(total);
     let (items, total) = state
         .store
         .esim_list(&scope, &filters, &sort, page.per_page, page.offset())
         .await?;
-    Ok(Listed { items, total, page })
+    // A page past the end serves the last page (a second read, only then).
+    let last = page.clamp(total);
+    if last.page == page.page {
+        return Ok(Listed { items, total, page });
+    }
+    let (items, total) = state
+        .store
+        .esim_list(&scope, &filters, &sort, last.per_page, last.offset())
+        .await?;
+    Ok(Listed {
+        items,
+        total,
+        page: last,
+    })
 }
 
 fn org_at(id: Option<i64>, path: &Option<String>) -> Option<OrgAt<'_>> {

@@ -30,17 +30,21 @@ async fn batches(app: &TestApp, fx: &Fixture) -> i64 {
     model_id
 }
 
+/// The SIM ids of a list's body, in its order.
+fn ids_of(body: &Value) -> Vec<i64> {
+    body.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect()
+}
+
 async fn sim_ids(app: &TestApp, token: &str, q: &str) -> Vec<i64> {
     let r = app
         .get(&format!("/api/v1/sim?per_page=2500{q}"), token)
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    r.body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_i64().unwrap())
-        .collect()
+    ids_of(&r.body)
 }
 
 #[tokio::test]
@@ -372,13 +376,7 @@ async fn list_paging_headers_q_and_sort() {
             link.contains("q=status%3A0") && link.contains("sort=-id"),
             "{link}"
         );
-        let ids: Vec<i64> = r
-            .body
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["id"].as_i64().unwrap())
-            .collect();
+        let ids: Vec<i64> = ids_of(&r.body);
         let mut sorted = ids.clone();
         sorted.sort_by(|a, b| b.cmp(a));
         assert_eq!(ids, sorted);
@@ -900,6 +898,153 @@ async fn single_reads_recover_from_dropped_connections_and_let_the_store_close()
             closed.is_ok(),
             "the store closes with point-read connections held"
         );
+    })
+    .await;
+}
+
+/// Every page, read one after the other, of `q` sorted by `sort` (3 SIMs a page): the ids, and the total.
+async fn all_pages(app: &TestApp, token: &str, q: &str, sort: &str) -> (Vec<i64>, usize) {
+    let (mut ids, mut total) = (Vec::new(), 0);
+    for page in 1.. {
+        let r = app
+            .get(
+                &format!("/api/v1/sim?per_page=3&page={page}&q={q}&sort={sort}"),
+                token,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        total = r.headers["x-total-count"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let got: Vec<i64> = ids_of(&r.body);
+        ids.extend(&got);
+        // Past the end the last page comes again.
+        if ids.len() >= total || got.len() < 3 {
+            break;
+        }
+    }
+    (ids, total)
+}
+
+/// Each side's pages are exactly the SIMs it may see, in the asked order (ties by id), compared with
+/// the visibility rule applied here to the rows: through its tenant's range while no SIM is shared,
+/// through the org conditions alone once one is, and through the filters' indexes when filtered.
+async fn pages_match_visibility(app: &TestApp, fx: &Fixture) -> usize {
+    type Row = (i64, String, i64, Option<i64>, Option<i64>, Option<i64>);
+    let paths: std::collections::HashMap<i64, String> = app
+        .sql::<(i64, String)>("SELECT id, path FROM organisations")
+        .await
+        .into_iter()
+        .collect();
+    let sims: Vec<Row> = app
+        .sql("SELECT id, iccid, CAST(status AS BIGINT), issuer_org_id, reseller_org_id, customer_org_id FROM sims WHERE status <> 3")
+        .await;
+    let mut checked = 0;
+    for (org, level) in [
+        ("R1", ResellerAdmin),
+        ("R1S", ResellerAdmin),
+        ("R2", ResellerAdmin),
+        ("C1A", Owner),
+    ] {
+        let own = fx.org(org).id;
+        let sees = |o: Option<i64>| {
+            o.is_some_and(|o| match level {
+                Owner => o == own,
+                _ => paths[&o].starts_with(&paths[&own]),
+            })
+        };
+        let visible: Vec<&Row> = sims
+            .iter()
+            .filter(|s| sees(s.3) || sees(s.4) || sees(s.5))
+            .collect();
+        for (q, sort) in [
+            ("", "id"),
+            ("", "-id"),
+            ("", "iccid"),
+            ("", "-iccid"),
+            ("", "-status"),
+            ("status:1", "iccid"),
+            ("status:0|2", "-id"),
+        ] {
+            let mut expected: Vec<&Row> = visible
+                .iter()
+                .copied()
+                .filter(|s| match q {
+                    "status:1" => s.2 == 1,
+                    "status:0|2" => s.2 == 0 || s.2 == 2,
+                    _ => true,
+                })
+                .collect();
+            match sort {
+                "id" => expected.sort_by_key(|s| s.0),
+                "-id" => expected.sort_by_key(|s| std::cmp::Reverse(s.0)),
+                "iccid" => expected.sort_by(|a, b| a.1.cmp(&b.1)),
+                "-iccid" => expected.sort_by(|a, b| b.1.cmp(&a.1)),
+                _ => expected.sort_by_key(|s| (std::cmp::Reverse(s.2), s.0)),
+            }
+            let expected: Vec<i64> = expected.iter().map(|s| s.0).collect();
+            let (got, total) = all_pages(app, fx.token(org, level), q, sort).await;
+            assert_eq!(got, expected, "{} {org} q={q} sort={sort}", app.backend);
+            assert_eq!(total, expected.len(), "{} {org} q={q} total", app.backend);
+            checked += expected.len();
+        }
+    }
+    checked
+}
+
+#[tokio::test]
+async fn pages_are_the_visible_sims_in_order_before_and_after_a_shared_sim() {
+    each_backend(|app| async move {
+        let fx = Fixture::build(&app).await;
+        batches(&app, &fx).await;
+        let (admin, ra) = (fx.token("PLATFORM", Admin), fx.token("R1", ResellerAdmin));
+        let reg = app.patch("/api/v1/sim_batch/bic/B1", ra, json!({})).await;
+        assert_eq!(reg.status, StatusCode::OK, "{}", reg.text);
+        let ids = sim_ids(&app, ra, "&sort=id").await;
+        for (i, sim) in ids.iter().enumerate().take(8) {
+            let (by, patch) = match i % 4 {
+                0 => (ra, json!({"customer_org": {"id": fx.org("C1A").id}})),
+                1 => (admin, json!({"reseller_org": {"id": fx.org("R1S").id}, "customer_org": {"id": fx.org("C1SA").id}})),
+                2 => (ra, json!({"status": {"id": 2}})),
+                _ => (ra, json!({"reseller_org": {"id": fx.org("R1S").id}})),
+            };
+            let r = app.patch(&format!("/api/v1/sim/{sim}"), by, patch).await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+        }
+        // Stores a SIM at a customer (TelecomX assign); then the SIMs shared between top-level orgs.
+        let assign = |i: u64, customer: &'static str| {
+            let (app, fx) = (&app, &fx);
+            async move {
+                let path = format!("/sim/{}/assign?customer={}", icc(i), fx.org(customer).oid);
+                let r = app.post(&path, admin, json!({})).await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+                assert_counters_match(app).await;
+                app.sql::<(i64,)>("SELECT id FROM sims WHERE tenant_org_id = 0").await
+            }
+        };
+        // B2 goes to R2's customer.
+        assert!(assign(101, "C2A").await.is_empty());
+        let before = pages_match_visibility(&app, &fx).await;
+        assert!(before > 40, "the checks must see SIMs: {before}");
+
+        // A SIM issued by R2 and stored at R1's customer: its orgs lie under two top-level orgs.
+        let r = app
+            .post(
+                "/admin/v1/sim-batches",
+                admin,
+                json!({"bic": "B3", "issuer_org": fx.org("R2").id, "sims": [{"iccid": icc(200)}, {"iccid": icc(201)}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let shared = assign(200, "C1A").await;
+        assert_eq!(shared.len(), 1);
+        let after = pages_match_visibility(&app, &fx).await;
+        assert!(after > before, "R1, R2 and C1A each see the shared SIM: {before} -> {after}");
+        for side in [ra, fx.token("R2", ResellerAdmin), fx.token("C1A", Owner)] {
+            assert!(sim_ids(&app, side, "").await.contains(&shared[0].0));
+        }
     })
     .await;
 }

@@ -88,6 +88,12 @@ pub fn path_in_subtree(path: &str, root: &str) -> bool {
     path.starts_with(root)
 }
 
+/// The tenant of the org at `path`: its top-level org, the child of the root it lies under (itself at
+/// the top level); `None` for the root. SIMs carry the tenant their orgs share (see the store).
+pub fn tenant_of_path(path: &str) -> Option<i64> {
+    path_ids(path).get(1).copied()
+}
+
 /// Org ids along a path, root first.
 pub fn path_ids(path: &str) -> Vec<i64> {
     path.split('/').filter_map(|p| p.parse().ok()).collect()
@@ -96,6 +102,14 @@ pub fn path_ids(path: &str) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tenant_is_the_top_level_org() {
+        assert_eq!(tenant_of_path("/1/"), None);
+        assert_eq!(tenant_of_path("/1/7/"), Some(7));
+        assert_eq!(tenant_of_path("/1/7/42/"), Some(7));
+        assert_eq!(tenant_of_path("/1/70/9/3/"), Some(70));
+    }
 
     #[test]
     fn subtree_range_covers_descendants_only() {

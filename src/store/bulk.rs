@@ -93,7 +93,7 @@ pub(crate) struct ImportEvents<'a> {
 
 const SIM_COLUMNS: &str = "iccid, imsi, msisdn, eid, puk1, puk2, pin1, pin2, form_factor, network, activation_code, \
      tag, auto_assign, production_date, status, issuer_org_id, reseller_org_id, customer_org_id, in_storage_at, \
-     model_id, batch_id, created_at, updated_at";
+     model_id, batch_id, created_at, updated_at, tenant_org_id";
 const SIM_RETURNING: &str = " RETURNING id, iccid, network, form_factor, auto_assign";
 const EVENT_COLUMNS: &str =
     "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description) ";
@@ -130,9 +130,10 @@ impl Bulk for Postgres {
         }
         let sql = format!(
             "INSERT INTO sims ({SIM_COLUMNS}) \
-             SELECT u.*, 0, $15, $16, $17, $18, $19, $20, $21, $21 FROM UNNEST(\
+             SELECT u.*, 0, $15, $16, $17, $18, $19, $20, $21, $21, {} FROM UNNEST(\
              $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
              $9::text[], $10::text[], $11::text[], $12::text[], $13::bool[], $14::date[]) AS u{}{SIM_RETURNING}",
+            crate::store::tenancy::shared_tenant_sql("$15", "$16", "$17", "$18"),
             if shared.skip_existing {
                 " ON CONFLICT (iccid) DO NOTHING"
             } else {
@@ -187,7 +188,7 @@ impl Bulk for Postgres {
     }
 }
 
-/// Rows per multi-row INSERT on SQLite: 23 columns × 400 rows stays under its 32,766 bind parameters.
+/// Rows per multi-row INSERT on SQLite: 24 columns × 400 rows stays under its 32,766 bind parameters.
 const SQLITE_CHUNK: usize = 400;
 
 #[async_trait::async_trait]
@@ -198,6 +199,16 @@ impl Bulk for Sqlite {
         shared: &NewSimsShared,
     ) -> Result<Vec<InsertedSim>, sqlx::Error> {
         let mut inserted = Vec::with_capacity(rows.len());
+        let tenant: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT {}",
+            crate::store::tenancy::shared_tenant_sql("$1", "$2", "$3", "$4")
+        ))
+        .bind(shared.issuer_org_id)
+        .bind(shared.reseller_org_id)
+        .bind(shared.customer_org_id)
+        .bind(shared.in_storage_at)
+        .fetch_one(&mut *conn)
+        .await?;
         for chunk in rows.chunks(SQLITE_CHUNK) {
             let mut qb =
                 sqlx::QueryBuilder::<Sqlite>::new(format!("INSERT INTO sims ({SIM_COLUMNS}) "));
@@ -224,7 +235,8 @@ impl Bulk for Sqlite {
                     .push_bind(shared.model_id)
                     .push_bind(shared.batch_id)
                     .push_bind(shared.at)
-                    .push_bind(shared.at);
+                    .push_bind(shared.at)
+                    .push_bind(tenant);
             });
             if shared.skip_existing {
                 qb.push(" ON CONFLICT (iccid) DO NOTHING");

@@ -265,10 +265,12 @@ macro_rules! impl_emnify_store {
                     return Err(crate::store::StoreError::Rejected("batch_registered".into()));
                 }
                 let activation = (status == crate::domain::sim::SimStatus::Activated).then_some(actor.at);
-                sqlx::query(
+                sqlx::query(&format!(
                     "UPDATE sims SET reseller_org_id = COALESCE($1, reseller_org_id), customer_org_id = COALESCE($2, customer_org_id), \
-                     status = $3, activation_date = COALESCE(activation_date, $4), updated_at = $5, version = version + 1 WHERE batch_id = $6",
-                )
+                     status = $3, activation_date = COALESCE(activation_date, $4), updated_at = $5, version = version + 1, \
+                     tenant_org_id = {} WHERE batch_id = $6",
+                    crate::store::tenancy::shared_tenant_sql("issuer_org_id", "COALESCE($1, reseller_org_id)", "COALESCE($2, customer_org_id)", "in_storage_at")
+                ))
                 .bind(reseller_org_id)
                 .bind(customer_org_id)
                 .bind(status.id())
@@ -334,10 +336,19 @@ macro_rules! impl_emnify_store {
                 limit: i64,
                 offset: i64,
             ) -> crate::store::StoreResult<(Vec<crate::store::EmnifySim>, i64)> {
+                use crate::domain::access::Scope;
                 use crate::store::emnify::ESIM_SELECT;
+                use crate::store::tenancy::PageRead;
                 use crate::store::SimCond;
+                let tenant = self.list_tenant(match scope {
+                    Scope::Subtree { path, .. } => Some(path.as_str()),
+                    _ => None,
+                }).await?;
                 // `counters`: the conditions go to `sim_owner_counts`, whose NULL ids are 0.
                 let push = |qb: &mut sqlx::QueryBuilder<'_, $db>, counters: bool| {
+                    if !counters {
+                        push_tenant!(qb, tenant);
+                    }
                     push_sim_scope!(qb, scope);
                     for f in filters {
                         match f {
@@ -389,14 +400,23 @@ macro_rules! impl_emnify_store {
                 });
                 push(&mut count, counters);
                 let total: i64 = count.build_query_scalar().fetch_one(&self.reads).await?;
+                if offset >= total {
+                    return Ok((Vec::new(), total));
+                }
+                let read = PageRead::choose(filters.is_empty() && (matches!(scope, Scope::All) || tenant.is_some()), total);
                 let mut list = sqlx::QueryBuilder::<$db>::new(ESIM_SELECT);
                 list.push(" WHERE s.status <> 3");
                 push(&mut list, false);
                 list.push(" ORDER BY ");
-                for (key, desc) in sort {
-                    list.push(format!("s.{} {}, ", key.column(), if *desc { "DESC" } else { "ASC" }));
+                let dir = |desc: bool| if desc { "DESC" } else { "ASC" };
+                if tenant.is_some() && read == PageRead::Walk {
+                    // The tenant first, so that the walk is one range of a tenant index (see push_tenant!).
+                    list.push(format!("s.tenant_org_id {}, ", dir(sort.first().is_some_and(|s| s.1))));
                 }
-                list.push("s.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+                for (key, desc) in sort {
+                    list.push(format!("{} {}, ", read.order_term(&format!("s.{}", key.column()), key.is_text()), dir(*desc)));
+                }
+                list.push(read.order_term("s.id", false)).push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
                 Ok((list.build_query_as().fetch_all(&self.reads).await?, total))
             }
 
@@ -426,10 +446,12 @@ macro_rules! impl_emnify_store {
                 }
                 let new_status = next.unwrap_or(current);
                 let activation = (next == Some(SimStatus::Activated)).then_some(actor.at);
-                sqlx::query(
+                sqlx::query(&format!(
                     "UPDATE sims SET status = $1, issuer_org_id = $2, reseller_org_id = $3, customer_org_id = $4, \
-                     activation_date = COALESCE(activation_date, $5), updated_at = $6, version = version + 1 WHERE id = $7",
-                )
+                     activation_date = COALESCE(activation_date, $5), updated_at = $6, version = version + 1, \
+                     tenant_org_id = {} WHERE id = $7",
+                    crate::store::tenancy::shared_tenant_sql("$2", "$3", "$4", "in_storage_at")
+                ))
                 .bind(new_status.id())
                 .bind(new_issuer)
                 .bind(new_reseller)

@@ -675,6 +675,14 @@ impl SimSortKey {
             SimSortKey::Model => "model_id",
         }
     }
+
+    /// Text or date (ordered as text); the other keys are numbers.
+    pub fn is_text(self) -> bool {
+        matches!(
+            self,
+            SimSortKey::Iccid | SimSortKey::Eid | SimSortKey::ProductionDate
+        )
+    }
 }
 
 /// A PATCH of a SIM: `Some(None)` clears an org.
@@ -1091,6 +1099,8 @@ mod users;
 mod tokens;
 mod bulk;
 pub(crate) mod labels;
+#[macro_use]
+pub(crate) mod tenancy;
 pub(crate) mod point_reads;
 #[macro_use]
 mod sims;

@@ -39,9 +39,10 @@ macro_rules! impl_org_store {
                 .await?;
                 let path = crate::domain::org::child_path(parent_path.as_deref().unwrap_or("/"), id);
                 let org: crate::store::Org = sqlx::query_as(&format!(
-                    "UPDATE organisations SET path = $1 WHERE id = $2 RETURNING {ORG_COLUMNS}"
+                    "UPDATE organisations SET path = $1, tenant_org_id = $2 WHERE id = $3 RETURNING {ORG_COLUMNS}"
                 ))
                 .bind(&path)
+                .bind(crate::domain::org::tenant_of_path(&path))
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;

@@ -51,6 +51,7 @@ impl PgStore {
     }
 }
 
+impl_list_tenant!(PgStore);
 impl_meta_store!(PgStore, crate::store::Backend::Postgres);
 impl_org_store!(PgStore, Postgres);
 impl_user_store!(PgStore, Postgres);

@@ -144,7 +144,14 @@ macro_rules! impl_sim_store {
                 page: crate::domain::paging::Page,
             ) -> crate::store::StoreResult<(Vec<crate::store::SimRecord>, i64)> {
                 use crate::store::sims::{SIM_SELECT, UNUSED};
+                use crate::store::tenancy::PageRead;
+                use crate::store::StorageFilter;
+                let tenant = self.list_tenant(match &f.storage {
+                    StorageFilter::Subtree(path) => Some(path.as_str()),
+                    _ => None,
+                }).await?;
                 let filters = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
+                    push_tenant!(qb, tenant);
                     push_storage!(qb, &f.storage, "s.in_storage_at");
                     if let Some(ff) = f.form_factor {
                         qb.push(" AND s.form_factor = ").push_bind(ff.as_str());
@@ -186,14 +193,29 @@ macro_rules! impl_sim_store {
                     filters(&mut count);
                     count.build_query_scalar().fetch_one(&self.reads).await?
                 };
+                if page.offset >= total {
+                    return Ok((Vec::new(), total));
+                }
+                // Every unused SIM of one holder, of the central stock, of the whole stock or of a tenant is
+                // one range of an index in ICC order.
+                let only_storage = f.form_factor.is_none() && f.network.is_none() && f.auto_assign.is_none() && f.iccid_contains.is_none();
+                let read = PageRead::choose(
+                    only_storage && !matches!(f.storage, StorageFilter::Subtree(_) if tenant.is_none()),
+                    total,
+                );
                 // The whole stock in ICC order: the backend may need to be told which index gives that order.
                 let select = match f.storage {
-                    crate::store::StorageFilter::Any => SIM_SELECT.replacen("FROM sims s", &format!("FROM sims s{}", $whole_stock), 1),
+                    StorageFilter::Any if read == PageRead::Walk => SIM_SELECT.replacen("FROM sims s", &format!("FROM sims s{}", $whole_stock), 1),
                     _ => SIM_SELECT.to_string(),
                 };
                 let mut list = sqlx::QueryBuilder::<$db>::new(format!("{select} WHERE {UNUSED}"));
                 filters(&mut list);
-                list.push(" ORDER BY s.iccid LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
+                list.push(" ORDER BY ");
+                if tenant.is_some() && read == PageRead::Walk {
+                    list.push("s.tenant_org_id, ");
+                }
+                list.push(read.order_term("s.iccid", true));
+                list.push(" LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
                 let items = list.build_query_as().fetch_all(&self.reads).await?;
                 Ok((items, total))
             }
@@ -221,10 +243,11 @@ macro_rules! impl_sim_store {
                 let storage = holder.as_ref().map(|h| h.org_id);
                 adjust_count!(tx, before.in_storage_at, &before.network, before.form_factor.as_str(), before.auto_assign, -1i64);
                 adjust_count!(tx, storage, &before.network, before.form_factor.as_str(), auto, 1i64);
-                sqlx::query(
+                sqlx::query(&format!(
                     "UPDATE sims SET in_storage_at = $1, reseller_org_id = $2, customer_org_id = $3, auto_assign = $4, \
-                     updated_at = $5, version = version + 1 WHERE id = $6",
-                )
+                     updated_at = $5, version = version + 1, tenant_org_id = {} WHERE id = $6",
+                    crate::store::tenancy::shared_tenant_sql("issuer_org_id", "$2", "$3", "$1")
+                ))
                 .bind(storage)
                 .bind(holder.as_ref().and_then(|h| h.reseller_org_id))
                 .bind(holder.as_ref().and_then(|h| h.customer_org_id))

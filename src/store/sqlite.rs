@@ -54,6 +54,7 @@ impl SqliteStore {
     }
 }
 
+impl_list_tenant!(SqliteStore);
 impl_meta_store!(SqliteStore, crate::store::Backend::Sqlite);
 impl_org_store!(SqliteStore, Sqlite);
 impl_user_store!(SqliteStore, Sqlite);

@@ -562,4 +562,49 @@ pub async fn assert_counters_match(app: &TestApp) {
         "{}: owner counters drifted from the SIMs",
         app.backend
     );
+    assert_tenants_match(app).await;
+}
+
+/// Every SIM's tenant key is the top-level org all its orgs lie under (NULL: none below the
+/// platform; 0: several), recomputed here from the org paths.
+pub async fn assert_tenants_match(app: &TestApp) {
+    let orgs: Vec<(i64, String)> = app.sql("SELECT id, path FROM organisations").await;
+    let top: std::collections::HashMap<i64, Option<i64>> = orgs
+        .into_iter()
+        .map(|(id, path)| {
+            (
+                id,
+                path.split('/')
+                    .filter(|p| !p.is_empty())
+                    .nth(1)
+                    .map(|t| t.parse().unwrap()),
+            )
+        })
+        .collect();
+    type Row = (
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let sims: Vec<Row> = app
+        .sql("SELECT id, issuer_org_id, reseller_org_id, customer_org_id, in_storage_at, tenant_org_id FROM sims")
+        .await;
+    for (id, issuer, reseller, customer, storage, tenant) in sims {
+        let mut tops: Vec<i64> = [issuer, reseller, customer, storage]
+            .into_iter()
+            .flatten()
+            .filter_map(|org| top[&org])
+            .collect();
+        tops.sort();
+        tops.dedup();
+        let expected = match tops[..] {
+            [] => None,
+            [one] => Some(one),
+            _ => Some(0),
+        };
+        assert_eq!(tenant, expected, "{}: tenant key of SIM {id}", app.backend);
+    }
 }

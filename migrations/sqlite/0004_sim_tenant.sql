@@ -1,0 +1,21 @@
+-- The tenant of an org is its top-level org (the child of the platform it lies under; NULL for the platform).
+-- The tenant of a SIM is the one tenant all its orgs (issuer, reseller, customer, storage) share; NULL when
+-- it has none below the platform, 0 when its orgs lie under different top-level orgs ("shared").
+-- Same as migrations/postgres/0004_sim_tenant.sql, which says why.
+ALTER TABLE organisations ADD COLUMN tenant_org_id INTEGER;
+-- '/1/7/42/' -> 7: the text between the second and third '/'.
+UPDATE organisations SET tenant_org_id = CAST(NULLIF(
+    substr(substr(path, instr(substr(path, 2), '/') + 2), 1,
+           instr(substr(path, instr(substr(path, 2), '/') + 2), '/') - 1), '') AS INTEGER);
+
+ALTER TABLE sims ADD COLUMN tenant_org_id INTEGER;
+UPDATE sims SET tenant_org_id = (
+    SELECT CASE WHEN MIN(o.tenant_org_id) = MAX(o.tenant_org_id) OR MIN(o.tenant_org_id) IS NULL
+                THEN MIN(o.tenant_org_id) ELSE 0 END
+    FROM organisations o
+    WHERE o.id IN (sims.issuer_org_id, sims.reseller_org_id, sims.customer_org_id, sims.in_storage_at));
+
+CREATE INDEX sims_tenant_idx ON sims (tenant_org_id, id);
+CREATE INDEX sims_tenant_iccid_idx ON sims (tenant_org_id, iccid);
+CREATE INDEX sims_tenant_unused_idx ON sims (tenant_org_id, iccid)
+    WHERE status <> 3 AND mvno_account_id IS NULL AND endpoint_id IS NULL;
