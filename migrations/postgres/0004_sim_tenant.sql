@@ -5,7 +5,7 @@
 -- Why: a reseller's lists filter by scope and sort by id or ICC. Without a key, Postgres walks the sort
 -- index and filters by org, expecting the reseller's SIMs to be spread evenly, while imports and batches
 -- put them side by side: at 1M SIMs a reseller's page 1 read up to the whole table. With the key, its SIMs
--- are one range of (tenant_org_id, id) / (tenant_org_id, iccid). It is also DESIGN.md's distribution key.
+-- are one range of (tenant_org_id, <sort field>, id). It is also DESIGN.md's distribution key.
 -- The scope's own org condition stays in every query: the key narrows, it never widens.
 ALTER TABLE organisations ADD COLUMN tenant_org_id BIGINT;
 UPDATE organisations SET tenant_org_id = NULLIF(split_part(path, '/', 3), '')::BIGINT;
@@ -21,5 +21,14 @@ WHERE s.reseller_org_id IS NOT NULL OR s.customer_org_id IS NOT NULL OR s.in_sto
 
 CREATE INDEX sims_tenant_idx ON sims (tenant_org_id, id);
 CREATE INDEX sims_tenant_iccid_idx ON sims (tenant_org_id, iccid);
+-- Every sort field of the emnify list, within a tenant.
+CREATE INDEX sims_tenant_status_idx ON sims (tenant_org_id, status, id);
+CREATE INDEX sims_tenant_production_date_idx ON sims (tenant_org_id, production_date, id);
+CREATE INDEX sims_tenant_eid_idx ON sims (tenant_org_id, eid, id);
+CREATE INDEX sims_tenant_endpoint_idx ON sims (tenant_org_id, endpoint_id, id);
+CREATE INDEX sims_tenant_model_idx ON sims (tenant_org_id, model_id, id);
+CREATE INDEX sims_tenant_issuer_idx ON sims (tenant_org_id, issuer_org_id, id);
+CREATE INDEX sims_tenant_reseller_idx ON sims (tenant_org_id, reseller_org_id, id);
+CREATE INDEX sims_tenant_customer_idx ON sims (tenant_org_id, customer_org_id, id);
 CREATE INDEX sims_tenant_unused_idx ON sims (tenant_org_id, iccid)
     WHERE status <> 3 AND mvno_account_id IS NULL AND endpoint_id IS NULL;

@@ -12,13 +12,15 @@ macro_rules! esim_columns {
          e.updated_at AS endpoint_updated, e.org_id AS endpoint_org_id, e.service_profile_id, e.tariff_profile_id, \
          e.tags AS endpoint_tags, e.ip_address AS endpoint_ip, "
     };
-    (labels) => {
+    (label_columns) => {
         "io.name AS issuer_name, io.country AS issuer_country, io.path AS issuer_path, \
          ro.name AS reseller_name, ro.country AS reseller_country, ro.path AS reseller_path, \
          co.name AS customer_name, co.country AS customer_country, co.path AS customer_path, \
          sm.description AS model_description, sm.memory_size AS model_memory_size, \
-         sm.form_factor AS model_form_factor, sm.manufacturer AS model_manufacturer \
-         FROM sims s LEFT JOIN organisations io ON io.id = s.issuer_org_id \
+         sm.form_factor AS model_form_factor, sm.manufacturer AS model_manufacturer "
+    };
+    (label_joins) => {
+        "LEFT JOIN organisations io ON io.id = s.issuer_org_id \
          LEFT JOIN organisations ro ON ro.id = s.reseller_org_id \
          LEFT JOIN organisations co ON co.id = s.customer_org_id \
          LEFT JOIN sim_models sm ON sm.id = s.model_id "
@@ -37,9 +39,17 @@ macro_rules! esim_columns {
 
 pub(crate) const ESIM_SELECT: &str = concat!(
     esim_columns!(sim),
-    esim_columns!(labels),
+    esim_columns!(label_columns),
+    "FROM sims s ",
+    esim_columns!(label_joins),
     esim_columns!(endpoint)
 );
+/// A list page: `ESIM_PAGE_HEAD (SELECT s.* FROM sims s ... LIMIT n) ESIM_PAGE_TAIL`, so that only the
+/// page's rows are joined to their labels (joining every match before sorting cost 35 ms for 10,000).
+pub(crate) const ESIM_PAGE_HEAD: &str =
+    concat!(esim_columns!(sim), esim_columns!(label_columns), "FROM ");
+pub(crate) const ESIM_PAGE_TAIL: &str =
+    concat!(" s ", esim_columns!(label_joins), esim_columns!(endpoint));
 /// A single-table read (plus the endpoint, NULL for most SIMs) whose orgs and model come from
 /// [`crate::store::labels::Labels`].
 pub(crate) const ESIM_SELECT_UNLABELLED: &str = concat!(
@@ -337,7 +347,7 @@ macro_rules! impl_emnify_store {
                 offset: i64,
             ) -> crate::store::StoreResult<(Vec<crate::store::EmnifySim>, i64)> {
                 use crate::domain::access::Scope;
-                use crate::store::emnify::ESIM_SELECT;
+                use crate::store::emnify::{ESIM_PAGE_HEAD, ESIM_PAGE_TAIL};
                 use crate::store::tenancy::PageRead;
                 use crate::store::SimCond;
                 let tenant = self.list_tenant(match scope {
@@ -345,9 +355,9 @@ macro_rules! impl_emnify_store {
                     _ => None,
                 }).await?;
                 // `counters`: the conditions go to `sim_owner_counts`, whose NULL ids are 0.
-                let push = |qb: &mut sqlx::QueryBuilder<'_, $db>, counters: bool| {
+                let push = |qb: &mut sqlx::QueryBuilder<'_, $db>, counters: bool, walk: bool| {
                     if !counters {
-                        push_tenant!(qb, tenant);
+                        push_tenant!(qb, tenant, walk);
                     }
                     push_sim_scope!(qb, scope);
                     for f in filters {
@@ -398,25 +408,31 @@ macro_rules! impl_emnify_store {
                 } else {
                     "SELECT COUNT(*) FROM sims s WHERE s.status <> 3"
                 });
-                push(&mut count, counters);
+                push(&mut count, counters, false);
                 let total: i64 = count.build_query_scalar().fetch_one(&self.reads).await?;
                 if offset >= total {
                     return Ok((Vec::new(), total));
                 }
                 let read = PageRead::choose(filters.is_empty() && (matches!(scope, Scope::All) || tenant.is_some()), total);
-                let mut list = sqlx::QueryBuilder::<$db>::new(ESIM_SELECT);
-                list.push(" WHERE s.status <> 3");
-                push(&mut list, false);
-                list.push(" ORDER BY ");
+                let mut list = sqlx::QueryBuilder::<$db>::new(ESIM_PAGE_HEAD);
+                list.push("(SELECT s.* FROM sims s WHERE s.status <> 3");
+                push(&mut list, false, read == PageRead::Walk);
                 let dir = |desc: bool| if desc { "DESC" } else { "ASC" };
+                let order = |read: PageRead| {
+                    let mut terms: String = sort
+                        .iter()
+                        .map(|(key, desc)| format!("{} {}, ", read.order_term(&format!("s.{}", key.column()), key.is_text()), dir(*desc)))
+                        .collect();
+                    terms.push_str(&read.order_term("s.id", false));
+                    terms
+                };
+                list.push(" ORDER BY ");
                 if tenant.is_some() && read == PageRead::Walk {
                     // The tenant first, so that the walk is one range of a tenant index (see push_tenant!).
                     list.push(format!("s.tenant_org_id {}, ", dir(sort.first().is_some_and(|s| s.1))));
                 }
-                for (key, desc) in sort {
-                    list.push(format!("{} {}, ", read.order_term(&format!("s.{}", key.column()), key.is_text()), dir(*desc)));
-                }
-                list.push(read.order_term("s.id", false)).push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+                list.push(order(read)).push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+                list.push(")").push(ESIM_PAGE_TAIL).push(" ORDER BY ").push(order(PageRead::Walk));
                 Ok((list.build_query_as().fetch_all(&self.reads).await?, total))
             }
 

@@ -150,8 +150,8 @@ macro_rules! impl_sim_store {
                     StorageFilter::Subtree(path) => Some(path.as_str()),
                     _ => None,
                 }).await?;
-                let filters = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
-                    push_tenant!(qb, tenant);
+                let filters = |qb: &mut sqlx::QueryBuilder<'_, $db>, walk: bool| {
+                    push_tenant!(qb, tenant, walk);
                     push_storage!(qb, &f.storage, "s.in_storage_at");
                     if let Some(ff) = f.form_factor {
                         qb.push(" AND s.form_factor = ").push_bind(ff.as_str());
@@ -190,7 +190,7 @@ macro_rules! impl_sim_store {
                     count.build_query_scalar().fetch_one(&self.reads).await?
                 } else {
                     let mut count = sqlx::QueryBuilder::<$db>::new(format!("SELECT COUNT(*) FROM sims s WHERE {UNUSED}"));
-                    filters(&mut count);
+                    filters(&mut count, false);
                     count.build_query_scalar().fetch_one(&self.reads).await?
                 };
                 if page.offset >= total {
@@ -204,18 +204,21 @@ macro_rules! impl_sim_store {
                     total,
                 );
                 // The whole stock in ICC order: the backend may need to be told which index gives that order.
-                let select = match f.storage {
-                    StorageFilter::Any if read == PageRead::Walk => SIM_SELECT.replacen("FROM sims s", &format!("FROM sims s{}", $whole_stock), 1),
-                    _ => SIM_SELECT.to_string(),
+                let hint = match f.storage {
+                    StorageFilter::Any if read == PageRead::Walk => $whole_stock,
+                    _ => "",
                 };
-                let mut list = sqlx::QueryBuilder::<$db>::new(format!("{select} WHERE {UNUSED}"));
-                filters(&mut list);
+                // The page is found in `sims` alone and only its rows are joined (see ESIM_PAGE_HEAD).
+                let (head, tail) = SIM_SELECT.split_once("FROM sims s").expect("SIM_SELECT reads sims s");
+                let mut list = sqlx::QueryBuilder::<$db>::new(format!("{head}FROM (SELECT s.* FROM sims s{hint} WHERE {UNUSED}"));
+                filters(&mut list, read == PageRead::Walk);
                 list.push(" ORDER BY ");
                 if tenant.is_some() && read == PageRead::Walk {
                     list.push("s.tenant_org_id, ");
                 }
                 list.push(read.order_term("s.iccid", true));
                 list.push(" LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
+                list.push(") s").push(tail).push(" ORDER BY s.iccid");
                 let items = list.build_query_as().fetch_all(&self.reads).await?;
                 Ok((items, total))
             }

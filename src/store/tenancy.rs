@@ -65,17 +65,22 @@ impl PageRead {
     }
 }
 
-/// Narrows a query on `sims s` to one tenant. A range, not `=`: with `=` Postgres treats the tenant
-/// as a constant, drops it from an `ORDER BY s.tenant_org_id, ...` and is free to walk any index in the
-/// order of the rest (and picks the primary key, filtering); as a range, only the tenant indexes give
-/// that order.
+/// Narrows a query on `sims s` to one tenant. For a walk (`walk` true) a range, not `=`: with `=`
+/// Postgres treats the tenant as a constant, drops it from an `ORDER BY s.tenant_org_id, ...` and is free
+/// to walk any index in the order of the rest (and picks the primary key, filtering); as a range, only the
+/// tenant indexes give that order. Otherwise `=`, which lets (tenant_org_id, status, id) find a
+/// tenant's SIMs of one status.
 macro_rules! push_tenant {
-    ($qb:expr, $tenant:expr) => {{
+    ($qb:expr, $tenant:expr, $walk:expr) => {{
         if let Some(t) = $tenant {
-            $qb.push(" AND s.tenant_org_id >= ")
-                .push_bind(t)
-                .push(" AND s.tenant_org_id <= ")
-                .push_bind(t);
+            if $walk {
+                $qb.push(" AND s.tenant_org_id >= ")
+                    .push_bind(t)
+                    .push(" AND s.tenant_org_id <= ")
+                    .push_bind(t);
+            } else {
+                $qb.push(" AND s.tenant_org_id = ").push_bind(t);
+            }
         }
     }};
 }
