@@ -928,7 +928,7 @@ async fn all_pages(app: &TestApp, token: &str, q: &str, sort: &str) -> (Vec<i64>
     (ids, total)
 }
 
-/// Each side's pages are exactly the SIMs it may see, in the asked order (ties by id), compared with
+/// Each side's pages are exactly the SIMs it may see, in the asked order, compared with
 /// the visibility rule applied here to the rows: through its tenant's range while no SIM is shared,
 /// through the org conditions alone once one is, and through the filters' indexes when filtered.
 async fn pages_match_visibility(app: &TestApp, fx: &Fixture) -> usize {
@@ -982,7 +982,8 @@ async fn pages_match_visibility(app: &TestApp, fx: &Fixture) -> usize {
                 "-id" => expected.sort_by_key(|s| std::cmp::Reverse(s.0)),
                 "iccid" => expected.sort_by(|a, b| a.1.cmp(&b.1)),
                 "-iccid" => expected.sort_by(|a, b| b.1.cmp(&a.1)),
-                _ => expected.sort_by_key(|s| (std::cmp::Reverse(s.2), s.0)),
+                // Ties by id in the last key's direction.
+                _ => expected.sort_by_key(|s| std::cmp::Reverse((s.2, s.0))),
             }
             let expected: Vec<i64> = expected.iter().map(|s| s.0).collect();
             let (got, total) = all_pages(app, fx.token(org, level), q, sort).await;
@@ -1044,6 +1045,67 @@ async fn pages_are_the_visible_sims_in_order_before_and_after_a_shared_sim() {
         assert!(after > before, "R1, R2 and C1A each see the shared SIM: {before} -> {after}");
         for side in [ra, fx.token("R2", ResellerAdmin), fx.token("C1A", Owner)] {
             assert!(sim_ids(&app, side, "").await.contains(&shared[0].0));
+        }
+    })
+    .await;
+}
+
+/// Past `FILTER_FIRST_MAX` (20,000) matches a filtered page walks the sort order instead of sorting the
+/// matches: 21,000 SIMs in three batches, registered by R1 (activated). Pages at the start, middle and
+/// end equal the rows in that order, for the ADMIN (whole table) and for R1 (its tenant's range).
+#[tokio::test]
+async fn many_matches_walk_the_sort_order() {
+    each_backend(|app| async move {
+        let fx = Fixture::build(&app).await;
+        let (admin, ra) = (fx.token("PLATFORM", Admin), fx.token("R1", ResellerAdmin));
+        for b in 0..3u64 {
+            // Batches interleave their ICCs, so that ICC order and id order differ.
+            let sims: Vec<Value> = (0..7_000u64)
+                .map(|i| json!({"iccid": icc(i * 3 + b)}))
+                .collect();
+            let bic = format!("W{b}");
+            let r = app
+                .post(
+                    "/admin/v1/sim-batches",
+                    admin,
+                    json!({"bic": bic, "issuer_org": 1, "sims": sims}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            let r = app
+                .patch(&format!("/api/v1/sim_batch/bic/{bic}"), ra, json!({}))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        }
+        let by_icc: Vec<i64> = app
+            .sql::<(i64,)>("SELECT id FROM sims WHERE status = 1 ORDER BY iccid")
+            .await
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+        assert_eq!(by_icc.len(), 21_000);
+        let mut by_id_desc = by_icc.clone();
+        by_id_desc.sort_by(|a, b| b.cmp(a));
+        for (token, sort, expected) in [
+            (ra, "iccid", &by_icc),
+            (admin, "-id", &by_id_desc),
+            (ra, "-id", &by_id_desc),
+        ] {
+            for page in [1usize, 105, 210] {
+                let r = app
+                    .get(
+                        &format!("/api/v1/sim?per_page=100&page={page}&q=status:1&sort={sort}"),
+                        token,
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+                assert_eq!(r.headers["x-total-count"], "21000");
+                assert_eq!(
+                    ids_of(&r.body),
+                    expected[(page - 1) * 100..page * 100],
+                    "{sort} page {page}"
+                );
+            }
         }
     })
     .await;

@@ -423,7 +423,10 @@ macro_rules! impl_emnify_store {
                         .iter()
                         .map(|(key, desc)| format!("{} {}, ", read.order_term(&format!("s.{}", key.column()), key.is_text()), dir(*desc)))
                         .collect();
-                    terms.push_str(&read.order_term("s.id", false));
+                    // Ties by id in the direction of the last key, so that one index, read forwards or
+                    // backwards, gives the whole order (`-production_date` with ties ascending sorted every
+                    // SIM without a date).
+                    terms.push_str(&format!("{} {}", read.order_term("s.id", false), dir(sort.last().is_some_and(|s| s.1))));
                     terms
                 };
                 list.push(" ORDER BY ");

@@ -216,7 +216,7 @@ pub struct CollectionQuery {
     per_page: Option<String>,
     /// `field:value,...`
     q: Option<String>,
-    /// `-status,id`
+    /// `-status,id` (`-` descending). SIM lists break ties by id, in the direction of the last field.
     sort: Option<String>,
 }
 
