@@ -15,16 +15,17 @@ UPDATE sims SET tenant_org_id = (
     FROM organisations o
     WHERE o.id IN (sims.issuer_org_id, sims.reseller_org_id, sims.customer_org_id, sims.in_storage_at));
 
-CREATE INDEX sims_tenant_idx ON sims (tenant_org_id, id);
-CREATE INDEX sims_tenant_iccid_idx ON sims (tenant_org_id, iccid);
--- Every sort field of the emnify list, within a tenant.
-CREATE INDEX sims_tenant_status_idx ON sims (tenant_org_id, status, id);
-CREATE INDEX sims_tenant_production_date_idx ON sims (tenant_org_id, production_date, id);
-CREATE INDEX sims_tenant_eid_idx ON sims (tenant_org_id, eid, id);
-CREATE INDEX sims_tenant_endpoint_idx ON sims (tenant_org_id, endpoint_id, id);
-CREATE INDEX sims_tenant_model_idx ON sims (tenant_org_id, model_id, id);
-CREATE INDEX sims_tenant_issuer_idx ON sims (tenant_org_id, issuer_org_id, id);
-CREATE INDEX sims_tenant_reseller_idx ON sims (tenant_org_id, reseller_org_id, id);
-CREATE INDEX sims_tenant_customer_idx ON sims (tenant_org_id, customer_org_id, id);
+CREATE INDEX sims_tenant_idx ON sims (tenant_org_id, id) WHERE tenant_org_id IS NOT NULL;
+CREATE INDEX sims_tenant_iccid_idx ON sims (tenant_org_id, iccid) WHERE tenant_org_id IS NOT NULL;
+-- Every sort field of the emnify list, within a tenant. Only SIMs with a tenant are in these indexes:
+-- central stock (imports, new batches) is written without them.
+CREATE INDEX sims_tenant_status_idx ON sims (tenant_org_id, status, id) WHERE tenant_org_id IS NOT NULL;
+CREATE INDEX sims_tenant_production_date_idx ON sims (tenant_org_id, production_date, id) WHERE tenant_org_id IS NOT NULL;
+CREATE INDEX sims_tenant_eid_idx ON sims (tenant_org_id, eid, id) WHERE tenant_org_id IS NOT NULL;
+CREATE INDEX sims_tenant_endpoint_idx ON sims (tenant_org_id, endpoint_id, id) WHERE tenant_org_id IS NOT NULL;
+CREATE INDEX sims_tenant_model_idx ON sims (tenant_org_id, model_id, id) WHERE tenant_org_id IS NOT NULL;
+CREATE INDEX sims_tenant_issuer_idx ON sims (tenant_org_id, issuer_org_id, id) WHERE tenant_org_id IS NOT NULL;
+CREATE INDEX sims_tenant_reseller_idx ON sims (tenant_org_id, reseller_org_id, id) WHERE tenant_org_id IS NOT NULL;
+CREATE INDEX sims_tenant_customer_idx ON sims (tenant_org_id, customer_org_id, id) WHERE tenant_org_id IS NOT NULL;
 CREATE INDEX sims_tenant_unused_idx ON sims (tenant_org_id, iccid)
-    WHERE status <> 3 AND mvno_account_id IS NULL AND endpoint_id IS NULL;
+    WHERE tenant_org_id IS NOT NULL AND status <> 3 AND mvno_account_id IS NULL AND endpoint_id IS NULL;
