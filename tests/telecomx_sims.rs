@@ -182,6 +182,7 @@ async fn reseller_story_status_and_lists_match_the_sims_exactly() {
         let mut sorted = ids.clone();
         sorted.sort();
         assert_eq!(ids, sorted);
+        assert_eq!(ids.len(), 21, "one page, read in the tenant's range");
         // A RESELLER (not admin) has no /sim/status, but lists the subtree.
         app.get("/sim/status", fx.token("R1", Reseller))
             .await

@@ -69,9 +69,11 @@ pub(crate) const EVENT_SELECT: &str = "SELECT ev.id, ev.ts, ev.org_id, ev.sim_id
      FROM events ev LEFT JOIN organisations o ON o.id = ev.org_id LEFT JOIN sims s ON s.id = ev.sim_id \
      LEFT JOIN users u ON u.id = ev.user_id";
 
-/// The emnify visibility of a SIM: its issuer, reseller or customer org is in the scope.
+/// The emnify visibility of a SIM: its issuer, reseller or customer org is in the scope. `$narrowed`:
+/// the query is already one tenant's range, walked in sort order; the org conditions then only filter
+/// (`+col` keeps SQLite from reading the three org indexes and sorting what they find instead).
 macro_rules! push_sim_scope {
-    ($qb:expr, $scope:expr) => {{
+    ($qb:expr, $scope:expr, $narrowed:expr) => {{
         match $scope {
             crate::domain::access::Scope::All => {}
             crate::domain::access::Scope::Org { org_id } => {
@@ -90,6 +92,9 @@ macro_rules! push_sim_scope {
                         $qb.push(" OR ");
                     }
                     first = false;
+                    if $narrowed {
+                        $qb.push("+");
+                    }
                     $qb.push(col)
                         .push(" IN (SELECT id FROM organisations WHERE path >= ")
                         .push_bind(lo.clone());
@@ -359,7 +364,7 @@ macro_rules! impl_emnify_store {
                     if !counters {
                         push_tenant!(qb, tenant, walk);
                     }
-                    push_sim_scope!(qb, scope);
+                    push_sim_scope!(qb, scope, walk && tenant.is_some());
                     for f in filters {
                         match f {
                             SimCond::Eq(col, v) => {

@@ -60,7 +60,8 @@ impl_sim_store!(
     PgStore,
     Postgres,
     " FOR UPDATE OF s",
-    whole_stock_index = ""
+    whole_stock_index = "",
+    tenant_stock_index = ""
 );
 impl_mvno_store!(
     PgStore,

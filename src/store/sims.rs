@@ -89,7 +89,7 @@ macro_rules! push_storage {
 }
 
 macro_rules! impl_sim_store {
-    ($store:ty, $db:ty, $for_update:expr, whole_stock_index = $whole_stock:expr) => {
+    ($store:ty, $db:ty, $for_update:expr, whole_stock_index = $whole_stock:expr, tenant_stock_index = $tenant_stock:expr) => {
         #[async_trait::async_trait]
         impl crate::store::SimStore for $store {
             async fn sim_import(
@@ -205,7 +205,9 @@ macro_rules! impl_sim_store {
                 );
                 // The whole stock in ICC order: the backend may need to be told which index gives that order.
                 let hint = match f.storage {
-                    StorageFilter::Any if read == PageRead::Walk => $whole_stock,
+                    _ if read == PageRead::FilterFirst => "",
+                    StorageFilter::Any => $whole_stock,
+                    _ if tenant.is_some() => $tenant_stock,
                     _ => "",
                 };
                 // The page is found in `sims` alone and only its rows are joined (see ESIM_PAGE_HEAD).

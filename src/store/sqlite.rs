@@ -64,7 +64,8 @@ impl_sim_store!(
     SqliteStore,
     Sqlite,
     "",
-    whole_stock_index = " INDEXED BY sims_unused_iccid_idx"
+    whole_stock_index = " INDEXED BY sims_unused_iccid_idx",
+    tenant_stock_index = " INDEXED BY sims_tenant_unused_idx"
 );
 // One writer at a time: no row locks needed. LIKE is case-insensitive for ASCII.
 impl_mvno_store!(
