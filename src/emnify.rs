@@ -177,19 +177,26 @@ pub async fn list(
     let filters = sim_filters(q)?;
     let sort = sim_sort(sort)?;
     let scope = p.scope();
-    let (items, total) = state
-        .store
-        .esim_list(&scope, &filters, &sort, page.per_page, page.offset())
-        .await?;
-    // A page past the end serves the last page (a second read, only then).
+    page_or_last(page, |page| {
+        state
+            .store
+            .esim_list(&scope, &filters, &sort, page.per_page, page.offset())
+    })
+    .await
+}
+
+/// Reads `page` with its total; a page past the end serves the last page (a second read, only then).
+async fn page_or_last<T, F, Fut>(page: EmnifyPage, read: F) -> AppResult<Listed<T>>
+where
+    F: Fn(EmnifyPage) -> Fut,
+    Fut: std::future::Future<Output = crate::store::StoreResult<(Vec<T>, i64)>>,
+{
+    let (items, total) = read(page).await?;
     let last = page.clamp(total);
     if last.page == page.page {
         return Ok(Listed { items, total, page });
     }
-    let (items, total) = state
-        .store
-        .esim_list(&scope, &filters, &sort, last.per_page, last.offset())
-        .await?;
+    let (items, total) = read(last).await?;
     Ok(Listed {
         items,
         total,
@@ -401,16 +408,12 @@ pub async fn events(
             page: page.clamp(0),
         });
     }
-    let (_, total) = state
-        .store
-        .events_list(sim_id, &filters, &sort, 0, 0)
-        .await?;
-    let page = page.clamp(total);
-    let (items, total) = state
-        .store
-        .events_list(sim_id, &filters, &sort, page.per_page, page.offset())
-        .await?;
-    Ok(Listed { items, total, page })
+    page_or_last(page, |page| {
+        state
+            .store
+            .events_list(sim_id, &filters, &sort, page.per_page, page.offset())
+    })
+    .await
 }
 
 async fn buckets(

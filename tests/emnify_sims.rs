@@ -114,6 +114,10 @@ async fn reseller_registers_a_batch_and_runs_its_sims() {
         assert_eq!(list[0]["user"]["id"], fx.user("C1A", Owner).id);
         assert_eq!(list[0]["sim"]["id"], sim);
         assert_eq!(ev.headers["x-total-count"], "4", "import + assignment + 2 status events");
+        // Past the end: the last page (of 3 a page, the 4th event).
+        let past = app.get(&format!("/api/v1/sim/{sim}/event?per_page=3&page=5"), owner).await;
+        assert_eq!((past.headers["x-current-page"].to_str().unwrap(), past.body.as_array().unwrap().len()), ("2", 1));
+        assert_eq!(past.body[0]["id"], list[3]["id"]);
         // The customer cannot move it on; a viewer cannot change anything.
         app.patch(&format!("/api/v1/sim/{sim}"), owner, json!({"customer_org": {"id": fx.org("C1B").id}})).await.assert_emnify_error(403, 1104);
         app.patch(&format!("/api/v1/sim/{sim}"), fx.token("C1A", Viewer), json!({"status": {"id": 2}})).await.assert_emnify_error(403, 1104);
