@@ -210,14 +210,10 @@ macro_rules! impl_sim_store {
                     _ if tenant.is_some() => $tenant_stock,
                     _ => "",
                 };
-                // The page is found in `sims` alone and only its rows are joined (see ESIM_PAGE_HEAD).
-                let (head, tail) = SIM_SELECT.split_once("FROM sims s").expect("SIM_SELECT reads sims s");
+                let (head, tail) = crate::store::tenancy::page_select(SIM_SELECT);
                 let mut list = sqlx::QueryBuilder::<$db>::new(format!("{head}FROM (SELECT s.* FROM sims s{hint} WHERE {UNUSED}"));
                 filters(&mut list, read == PageRead::Walk);
-                list.push(" ORDER BY ");
-                if tenant.is_some() && read == PageRead::Walk {
-                    list.push("s.tenant_org_id, ");
-                }
+                list.push(" ORDER BY ").push(read.tenant_first(tenant, false));
                 list.push(read.order_term("s.iccid", true));
                 list.push(" LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
                 list.push(") s").push(tail).push(" ORDER BY s.iccid");

@@ -67,6 +67,26 @@ impl PageRead {
             (PageRead::FilterFirst, false) => format!("({col} + 0)"),
         }
     }
+
+    /// The first ORDER BY term of a walk narrowed to a tenant: the tenant itself (in the direction of the
+    /// first sort key), so that the walk is one range of a tenant index (see `push_tenant!`).
+    pub(crate) fn tenant_first(self, tenant: Option<i64>, desc: bool) -> &'static str {
+        match (self, tenant, desc) {
+            (PageRead::Walk, Some(_), false) => "s.tenant_org_id ASC, ",
+            (PageRead::Walk, Some(_), true) => "s.tenant_org_id DESC, ",
+            _ => "",
+        }
+    }
+}
+
+/// Splits a `SELECT ... FROM sims s <joins>` so that a list page is found in `sims` alone: the caller
+/// writes `{head}FROM (SELECT s.* FROM sims s ... LIMIT n) s{tail}`, and only the page's rows are joined
+/// (joining all 9,900 matches of a filter before sorting them cost 35 ms).
+pub(crate) fn page_select(select: &str) -> (&str, &str) {
+    let (head, tail) = select
+        .split_once("FROM sims s")
+        .expect("a SIM select reads `sims s`");
+    (head, tail)
 }
 
 /// Narrows a query on `sims s` to one tenant. For a walk (`walk` true) a range, not `=`: with `=`
@@ -139,5 +159,11 @@ mod tests {
             PageRead::FilterFirst.order_term("s.id", false),
             "(s.id + 0)"
         );
+        assert_eq!(
+            PageRead::Walk.tenant_first(Some(2), true),
+            "s.tenant_org_id DESC, "
+        );
+        assert_eq!(PageRead::Walk.tenant_first(None, false), "");
+        assert_eq!(PageRead::FilterFirst.tenant_first(Some(2), false), "");
     }
 }
