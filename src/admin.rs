@@ -246,10 +246,10 @@ pub async fn update_user(
     input: UpdateUser,
 ) -> AppResult<User> {
     let (user, org) = visible_user(state, by, r).await?;
-    if user.access_level > by.level {
+    if !by.may_manage(user.id, org.id, &org.path, user.access_level) {
         return Err(AppError::forbidden(
             "id",
-            "You cannot change a user above your own level",
+            "You cannot change a user at or above your own level",
         ));
     }
     let own = user.id == by.user_id;

@@ -56,6 +56,13 @@ pub struct AuthConfig {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub principal_cache_secs: i64,
+    /// Failed logins of one username within `login_window_secs` before it is throttled.
+    pub login_failures_per_user: i64,
+    /// Failed logins from one client address within the window before it is throttled.
+    pub login_failures_per_address: i64,
+    pub login_window_secs: i64,
+    /// Take the client address from the first `X-Forwarded-For` entry (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 impl std::fmt::Debug for AuthConfig {

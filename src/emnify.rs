@@ -11,7 +11,7 @@ use crate::store::{
     EmnifySim, EmnifySimPatch, EventCond, EventRow, EventSortKey, SimBatch, SimCol, SimCond,
     SimSortKey, StoreError,
 };
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 pub const SIM_Q: &[&str] = &[
@@ -108,12 +108,8 @@ fn sim_filters(q: Option<&str>) -> AppResult<Vec<SimCond>> {
                 if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(q_err(format!("{field} must be digits")));
                 }
-                let base = if field == "iccid_with_luhn" && value.len() > 1 {
-                    &value[..value.len() - 1]
-                } else {
-                    value
-                };
-                SimCond::TextIn(SimCol::Iccid, rules::stored_for_iccid(base))
+                let stored = rules::stored_for_iccid(value, field == "iccid_with_luhn");
+                SimCond::TextIn(SimCol::Iccid, vec![stored])
             }
             "imsi" => SimCond::TextIn(SimCol::Imsi, vec![value.to_string()]),
             "eid" => SimCond::TextIn(SimCol::Eid, vec![value.to_string()]),
@@ -130,10 +126,9 @@ fn sim_filters(q: Option<&str>) -> AppResult<Vec<SimCond>> {
                     })
                     .collect::<AppResult<_>>()?,
             ),
-            "production_date" => SimCond::Date(
-                NaiveDate::parse_from_str(value, "%Y-%m-%d")
-                    .map_err(|_| q_err("production_date must be YYYY-MM-DD".into()))?,
-            ),
+            "production_date" => {
+                SimCond::Date(crate::domain::dates::date("production_date", value).map_err(q_err)?)
+            }
             _ => return Err(q_err(format!("'{field}' is not a filter field"))),
         });
     }
@@ -288,18 +283,12 @@ pub async fn patch(state: &AppState, p: &Principal, id: i64, body: &Value) -> Ap
             ));
         }
         if let Some(tid) = target {
-            let org = state
-                .store
-                .org_find(&EntityRef::Id(tid))
-                .await?
-                .ok_or_else(|| {
-                    AppError::invalid_as(
-                        Invalid::Reference,
-                        keys[0],
-                        format!("organisation {tid} does not exist"),
-                    )
-                })?;
-            rules::valid_target(p, field, org.kind, org.id, org.parent_id)?;
+            // An unknown org answers as one the caller may not use: ids of other tenants' orgs
+            // are not to be probed through this route.
+            match state.store.org_find(&EntityRef::Id(tid)).await? {
+                Some(org) => rules::valid_target(p, field, org.kind, org.id, org.parent_id)?,
+                None => rules::valid_target(p, field, OrgKind::Platform, tid, None)?,
+            }
         }
         match field {
             SimField::IssuerOrg => patch.issuer_org_id = Some(target),
@@ -335,9 +324,7 @@ fn event_filters(q: Option<&str>) -> AppResult<Vec<EventCond>> {
     let mut out = Vec::new();
     let (mut from, mut until) = (None, None);
     let stamp = |name: &str, v: &str| -> AppResult<DateTime<Utc>> {
-        DateTime::parse_from_rfc3339(v)
-            .map(|d| d.with_timezone(&Utc))
-            .map_err(|_| q_err(format!("{name} must be YYYY-MM-DDTHH:mm:ssZ")))
+        crate::domain::dates::timestamp(name, v).map_err(q_err)
     };
     for (field, value) in rules::parse_q(q, EVENT_Q)? {
         let ints = |col: &'static str| -> AppResult<EventCond> {
@@ -408,12 +395,89 @@ pub async fn events(
             page: page.clamp(0),
         });
     }
-    page_or_last(page, |page| {
+    let mut listed = page_or_last(page, |page| {
         state
             .store
             .events_list(sim_id, &filters, &sort, page.per_page, page.offset())
     })
-    .await
+    .await?;
+    redact_events(state, p, &mut listed.items).await?;
+    Ok(listed)
+}
+
+/// The org keys of an org-change event's detail.
+const DETAIL_ORGS: [&str; 3] = ["issuer_org", "reseller_org", "customer_org"];
+
+/// A SIM's history outlives its changes of hands: whoever holds it now sees every event, but no
+/// user or organisation it may not know — an org outside its scope and not one of its own
+/// ancestors is left out (also from an org change's detail), and a user outside its scope is left
+/// out (platform or parent-reseller staff then show as their organisation only, never by name or
+/// e-mail).
+async fn redact_events(state: &AppState, p: &Principal, events: &mut [EventRow]) -> AppResult<()> {
+    if p.level == AccessLevel::Admin {
+        return Ok(());
+    }
+    let detail_org = |e: &EventRow, key: &str, end: &str| -> Option<i64> {
+        e.detail
+            .as_ref()?
+            .0
+            .pointer(&format!("/transition/sim/{key}/{end}"))?
+            .as_i64()
+    };
+    let mut ids: Vec<i64> = events
+        .iter()
+        .flat_map(|e| {
+            DETAIL_ORGS
+                .iter()
+                .flat_map(move |k| [detail_org(e, k, "from"), detail_org(e, k, "to")])
+        })
+        .flatten()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let known: std::collections::HashSet<i64> = if ids.is_empty() {
+        Default::default()
+    } else {
+        state
+            .store
+            .orgs_by_ids(&ids)
+            .await?
+            .into_iter()
+            .filter(|o| p.knows_org(o.id, &o.path))
+            .map(|o| o.id)
+            .collect()
+    };
+    for e in events.iter_mut() {
+        let org_known = e
+            .org_id
+            .zip(e.org_path.as_deref())
+            .is_some_and(|(id, path)| p.knows_org(id, path));
+        if !org_known {
+            (e.org_id, e.org_name) = (None, None);
+        }
+        let user_in_scope = e
+            .user_org_id
+            .zip(e.user_org_path.as_deref())
+            .is_some_and(|(id, path)| p.sees_org(id, path));
+        if !user_in_scope {
+            (e.user_id, e.user_name, e.user_email) = (None, None, None);
+        }
+        if let Some(detail) = e.detail.as_mut() {
+            for key in DETAIL_ORGS {
+                for end in ["from", "to"] {
+                    let slot = detail
+                        .0
+                        .pointer_mut(&format!("/transition/sim/{key}/{end}"));
+                    if let Some(slot) = slot {
+                        if slot.as_i64().is_some_and(|id| !known.contains(&id)) {
+                            *slot = Value::Null;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn buckets(
@@ -453,10 +517,15 @@ pub async fn daily(
 /// sold to an organisation outside the caller's line.
 pub async fn batch_check(state: &AppState, p: &Principal, raw_bic: &str) -> AppResult<SimBatch> {
     let bic = raw_bic.trim().trim_start_matches('#').to_string();
-    let (batch, owners) =
-        state.store.batch_by_bic(&bic).await?.ok_or_else(|| {
-            AppError::not_found("bic", format!("SIM batch with BIC {bic} not found"))
-        })?;
+    let unknown = || AppError::not_found("bic", format!("SIM batch with BIC {bic} not found"));
+    let (batch, owners) = state.store.batch_by_bic(&bic).await?.ok_or_else(unknown)?;
+    // A batch exists only inside the subtree of the org that issued it (ADMIN: everywhere), so
+    // a BIC of another tenant answers exactly as an unknown one.
+    let in_issuer_subtree =
+        crate::domain::org::path_ids(&p.org_path).contains(&batch.issuer_org_id);
+    if !(p.level == AccessLevel::Admin || in_issuer_subtree) {
+        return Err(unknown());
+    }
     if batch.registered_at.is_some() {
         return Err(AppError::conflict(
             "bic",
@@ -493,9 +562,10 @@ pub async fn batch_register(
             ))
         }
     };
-    // For registration every refusal is 422 (the SDK reads any 4xx as "invalid bic").
+    // For registration a refusal is 422 (the SDK reads any 4xx as "invalid bic"), except a batch
+    // that does not exist for the caller: 404, as for validation, so the status is no oracle.
     let batch = batch_check(state, p, raw_bic).await.map_err(|e| match e {
-        AppError::Invalid { .. } => e,
+        AppError::Invalid { .. } | AppError::NotFound { .. } => e,
         other => AppError::invalid_as(Invalid::Reference, "bic", other.to_string()),
     })?;
     let (reseller, customer) = match p.org_kind {

@@ -59,6 +59,9 @@ pub enum AppError {
     },
     #[error("{message}")]
     Unavailable { message: Text },
+    /// Too many failed logins: 429 with `Retry-After`.
+    #[error("Too many failed logins; retry in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
     /// Logged with the request id; the body says nothing internal.
     #[error("internal error: {0}")]
     Internal(String),
@@ -131,6 +134,7 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Http { status, .. } => *status,
         }
@@ -152,6 +156,7 @@ impl AppError {
             | AppError::Invalid { code, .. }
             | AppError::Http { code, .. } => code,
             AppError::Unavailable { .. } => "unavailable",
+            AppError::Throttled { .. } => "too_many_requests",
             AppError::Internal(_) => "internal_error",
         }
     }

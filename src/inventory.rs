@@ -177,12 +177,7 @@ pub async fn import(
 
 /// A SIM the caller can see, or 404.
 pub async fn visible_sim(state: &AppState, p: &Principal, icc: &str) -> AppResult<SimRecord> {
-    let iccid = sim::parse_iccid(icc).ok_or_else(|| {
-        AppError::invalid(
-            "sim",
-            "ICC must be 18 to 20 digits, optionally followed by F",
-        )
-    })?;
+    let iccid = sim::parse_iccid(icc).map_err(|e| AppError::invalid("sim", e))?;
     match state.store.sim_by_iccid(&iccid).await? {
         Some(s) if p.sees_sim(s.storage_path.as_deref(), s.account_path.as_deref()) => Ok(s),
         _ => Err(AppError::not_found(

@@ -138,6 +138,8 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let store = state.store.clone();
     let jobs = jobs::spawn_all(&state, &shutdown);
     let app = api::router(state);
+    // The peer address reaches the handlers (login throttling by client address).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await?;

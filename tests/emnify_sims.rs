@@ -78,7 +78,7 @@ async fn reseller_registers_a_batch_and_runs_its_sims() {
         app.get("/api/v1/sim_batch/bic/B1", ra).await.assert_emnify_error(409, 1409);
         app.patch("/api/v1/sim_batch/bic/B1", ra, json!({})).await.assert_emnify_error(422, 1401);
         app.get("/api/v1/sim_batch/bic/NOPE", ra).await.assert_emnify_error(404, 1201);
-        app.patch("/api/v1/sim_batch/bic/NOPE", ra, json!({})).await.assert_emnify_error(422, 1401);
+        app.patch("/api/v1/sim_batch/bic/NOPE", ra, json!({})).await.assert_emnify_error(404, 1201);
         app.patch("/api/v1/sim_batch/bic/B2", ra, json!({"sim_status": {"id": 2}})).await.assert_emnify_error(422, 1400);
         let events: Vec<(String,)> = app.sql("SELECT description FROM events WHERE type_id = 48").await;
         assert_eq!(events, vec![("Batch of 12 SIM(s) registered.".to_string(),)]);

@@ -240,8 +240,12 @@ async fn store_story() {
             )
             .await
             .unwrap();
+        // A disable ends sessions (and voids JWTs issued before it); API tokens end only when
+        // revoked (they do not work while the user is disabled).
         let app_token = store.token_by_hash(&"b".repeat(64)).await.unwrap().unwrap();
-        assert!(app_token.token.revoked_at.is_some());
+        assert!(app_token.token.revoked_at.is_none());
+        let disabled = store.identity_by_user(u.id).await.unwrap().unwrap();
+        assert_eq!(disabled.tokens_valid_after, Some(actor.at));
         assert_eq!(
             store.identity_by_user(u.id).await.unwrap().unwrap().state,
             "DISABLED"

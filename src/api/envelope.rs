@@ -41,6 +41,10 @@ impl Dialect {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let AppError::Throttled { retry_after_secs } = err {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
         res
     }
 }
@@ -87,6 +91,7 @@ fn emnify_body(err: &AppError) -> Value {
             };
         }
         AppError::Unavailable { .. } => (1503, "ServiceUnavailable"),
+        AppError::Throttled { .. } => (1105, "TooManyRequests"),
         AppError::Internal(_) => (1500, "InternalServerError"),
         AppError::Http { status, .. } => match *status {
             StatusCode::BAD_REQUEST => (1000, "BadRequest"),

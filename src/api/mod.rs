@@ -2,6 +2,7 @@
 pub mod admin;
 pub mod emnify;
 pub mod envelope;
+pub mod hostile;
 pub mod json;
 pub mod metrics;
 pub mod ops;
@@ -113,9 +114,10 @@ pub fn with_layers(app: Router, http: &crate::config::HttpConfig) -> Router {
                 .map(HeaderName::from_static),
             )
     };
-    // Router::layer: the last added runs first. From the inside out: body limits, timeout, panic
+    // Router::layer: the last added runs first. From the inside out: NUL refusal, body limits, timeout, panic
     // catcher, CORS, the JSON envelope (sees every error above), metrics, tracing, request id.
-    app.layer(axum::extract::DefaultBodyLimit::max(http.body_limit_bytes))
+    app.layer(axum::middleware::from_fn(hostile::reject_nul))
+        .layer(axum::extract::DefaultBodyLimit::max(http.body_limit_bytes))
         .layer(RequestBodyLimitLayer::new(http.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -127,7 +129,8 @@ pub fn with_layers(app: Router, http: &crate::config::HttpConfig) -> Router {
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            let path = hostile::loggable_path(req.uri().path());
+            tracing::info_span!("request", method = %req.method(), path = %path, request_id = %id)
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))

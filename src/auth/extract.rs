@@ -120,3 +120,34 @@ levels!(
     /// Creating MVNO accounts and changing their SIM: OWNER, reseller levels, ADMIN.
     OwnersUp = [Owner, Reseller, ResellerAdmin, Admin]
 );
+
+/// The client's address, for login throttling: the TCP peer, or — with `auth.trust_forwarded_for`,
+/// behind a proxy that sets it — the first `X-Forwarded-For` entry. None when unknown (in-process).
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.config.auth.trust_forwarded_for {
+            let forwarded = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|ip| ip.trim().parse().ok());
+            if forwarded.is_some() {
+                return Ok(ClientIp(forwarded));
+            }
+        }
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}

@@ -24,6 +24,10 @@ pub struct Esc {
 pub struct Claims {
     pub sub: String,
     pub iat: i64,
+    /// `iat` in milliseconds: a password change or disable voids the JWTs issued before it, and
+    /// whole seconds cannot tell "just before" from "just after".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat_ms: Option<i64>,
     pub exp: i64,
     pub iss: String,
     #[serde(rename = "use")]
@@ -58,6 +62,7 @@ impl JwtKeys {
         let claims = Claims {
             sub: esc.usr.to_string(),
             iat: now.timestamp(),
+            iat_ms: Some(now.timestamp_millis()),
             exp: (now + lifetime).timestamp(),
             iss: "simgate".into(),
             token_use,
@@ -87,6 +92,16 @@ impl JwtKeys {
             return Err(AppError::Unauthenticated(AuthFailure::Expired));
         }
         Ok(claims)
+    }
+}
+
+impl Claims {
+    /// When the token was issued, to the millisecond where the token says so.
+    pub fn issued_at(&self) -> DateTime<Utc> {
+        self.iat_ms
+            .and_then(DateTime::from_timestamp_millis)
+            .or_else(|| DateTime::from_timestamp(self.iat, 0))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 }
 

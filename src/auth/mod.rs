@@ -2,6 +2,7 @@
 pub mod extract;
 pub mod jwt;
 pub mod password;
+pub mod throttle;
 pub mod token;
 
 use crate::clock::Clock;
@@ -94,12 +95,37 @@ impl Authenticator {
     }
 
     /// Username and SHA-1 hex of the password -> the identity, or 401 `credentials_invalid`.
-    /// Disabled users and NO_LOGIN users cannot log in.
-    pub async fn login(&self, email: &str, sha1_hex: &str) -> Result<Identity, AppError> {
-        let identity = self
-            .store
-            .identity_by_email(&email.trim().to_ascii_lowercase())
-            .await?;
+    /// Disabled users and NO_LOGIN users cannot log in. A username or client address with too
+    /// many recent failures gets 429 before its password is looked at.
+    pub async fn login(
+        &self,
+        email: &str,
+        sha1_hex: &str,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<Identity, AppError> {
+        let email = email.trim().to_ascii_lowercase();
+        let now = self.clock.now();
+        let limits = throttle::Limits {
+            per_user: self.config.login_failures_per_user,
+            per_address: self.config.login_failures_per_address,
+            window: Duration::seconds(self.config.login_window_secs.max(1)),
+        };
+        let keys = throttle::keys(&email, client);
+        let since = now - limits.window;
+        let counts = self.store.login_failures(&keys, since).await?;
+        if let Some(retry_after_secs) = throttle::retry_after(&counts, &limits, now) {
+            metrics::counter!("simgate_login_throttled_total").increment(1);
+            return Err(AppError::Throttled { retry_after_secs });
+        }
+        let result = self.verify_login(&email, sha1_hex).await;
+        if matches!(result, Err(AppError::Unauthenticated(_))) {
+            self.store.login_failed(&keys, now, since).await?;
+        }
+        result
+    }
+
+    async fn verify_login(&self, email: &str, sha1_hex: &str) -> Result<Identity, AppError> {
+        let identity = self.store.identity_by_email(email).await?;
         let stored = identity
             .as_ref()
             .map_or_else(|| self.dummy_hash.clone(), |i| i.password_hash.clone());
@@ -192,7 +218,13 @@ impl Authenticator {
             .verify(refresh_token, jwt::TokenUse::Refresh, self.clock.now())
             .map_err(|_| bad.clone())?;
         match self.store.identity_by_user(claims.esc.usr).await? {
-            Some(i) if i.state == "ENABLED" && i.access_level.can_login() => Ok(i),
+            Some(i)
+                if i.state == "ENABLED"
+                    && i.access_level.can_login()
+                    && i.issued_in_time(claims.issued_at()) =>
+            {
+                Ok(i)
+            }
             _ => Err(bad),
         }
     }
@@ -227,7 +259,11 @@ impl Authenticator {
                 .identity_by_user(claims.esc.usr)
                 .await?
                 .ok_or(AppError::Unauthenticated(AuthFailure::InvalidToken))?;
-            // A JWT obtained with an application token dies with that token.
+            // A user JWT dies with a password change or a disable after it was issued; a JWT
+            // obtained with an application token dies with that token.
+            if claims.esc.app.is_none() && !identity.issued_in_time(claims.issued_at()) {
+                return Err(AppError::Unauthenticated(AuthFailure::InvalidToken));
+            }
             if let Some(app) = claims.esc.app {
                 let live = self.store.token_get(app).await?.is_some_and(|t| {
                     t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now)
@@ -246,7 +282,9 @@ impl Authenticator {
             .await?
             .ok_or(AppError::Unauthenticated(AuthFailure::InvalidToken))?;
         let t = &found.token;
-        if t.revoked_at.is_some() {
+        let voided =
+            t.kind != TokenKind::Application && !found.identity.issued_in_time(t.created_at);
+        if t.revoked_at.is_some() || voided {
             return Err(AppError::Unauthenticated(AuthFailure::InvalidToken));
         }
         if t.expires_at.is_some_and(|e| e <= now) {

@@ -160,16 +160,29 @@ impl Principal {
         }
     }
 
-    /// May the caller act on behalf of (issue tokens for, manage) a user at `level` in the org at
-    /// `org_path`? The user must be in scope, and nobody hands out more than they hold. Customer
-    /// levels manage only their own org, and only from MANAGER up.
-    pub fn may_act_for(
+    /// May the caller manage (set the password, level or state of, issue or revoke tokens for) the
+    /// user `target_user_id` at `level` in the org at `org_path`? Oneself, yes; anyone else must be
+    /// in scope and strictly below the caller's level — or, at the caller's level at most, in an
+    /// org below the caller's own (a parent reseller's admin manages its sub-resellers' admins) —
+    /// so peers of one org cannot lock each other out. ADMIN, who has no one above, manages other
+    /// ADMINs.
+    pub fn may_manage(
         &self,
+        target_user_id: i64,
         target_org_id: i64,
         target_org_path: &str,
         level: AccessLevel,
     ) -> bool {
-        self.sees_org(target_org_id, target_org_path) && level <= self.level
+        let below_in_tree = target_org_id != self.org_id && level <= self.level;
+        target_user_id == self.user_id
+            || (self.sees_org(target_org_id, target_org_path)
+                && (level < self.level || below_in_tree || self.level == AccessLevel::Admin))
+    }
+
+    /// Whether an org may be named to the caller: it is in the caller's scope, or it is one of the
+    /// caller's own ancestors (the platform, its reseller), which the caller knows anyway.
+    pub fn knows_org(&self, org_id: i64, org_path: &str) -> bool {
+        self.sees_org(org_id, org_path) || super::org::path_ids(&self.org_path).contains(&org_id)
     }
 }
 
@@ -258,9 +271,35 @@ mod tests {
     #[test]
     fn nobody_acts_for_a_higher_level() {
         let manager = principal(AccessLevel::Manager, 42, "/1/7/42/");
-        assert!(manager.may_act_for(42, "/1/7/42/", AccessLevel::Viewer));
-        assert!(manager.may_act_for(42, "/1/7/42/", AccessLevel::Manager));
-        assert!(!manager.may_act_for(42, "/1/7/42/", AccessLevel::Owner));
-        assert!(!manager.may_act_for(43, "/1/7/43/", AccessLevel::Viewer));
+        assert!(manager.may_manage(5, 42, "/1/7/42/", AccessLevel::Viewer));
+        assert!(
+            !manager.may_manage(5, 42, "/1/7/42/", AccessLevel::Manager),
+            "a peer"
+        );
+        assert!(
+            manager.may_manage(manager.user_id, 42, "/1/7/42/", AccessLevel::Manager),
+            "oneself"
+        );
+        assert!(!manager.may_manage(5, 42, "/1/7/42/", AccessLevel::Owner));
+        assert!(!manager.may_manage(5, 43, "/1/7/43/", AccessLevel::Viewer));
+        let ra = principal(AccessLevel::ResellerAdmin, 7, "/1/7/");
+        assert!(
+            !ra.may_manage(5, 7, "/1/7/", AccessLevel::ResellerAdmin),
+            "a peer"
+        );
+        assert!(ra.may_manage(5, 7, "/1/7/", AccessLevel::Reseller));
+        assert!(
+            ra.may_manage(5, 9, "/1/7/9/", AccessLevel::ResellerAdmin),
+            "a sub-reseller's admin"
+        );
+        assert!(
+            !ra.may_manage(5, 8, "/1/8/", AccessLevel::Reseller),
+            "out of scope"
+        );
+        let admin = principal(AccessLevel::Admin, 1, "/1/");
+        assert!(admin.may_manage(5, 1, "/1/", AccessLevel::Admin));
+        // Orgs a caller may be told of: its scope and its own ancestors.
+        assert!(manager.knows_org(7, "/1/7/") && manager.knows_org(1, "/1/"));
+        assert!(!manager.knows_org(8, "/1/8/") && !manager.knows_org(43, "/1/7/43/"));
     }
 }

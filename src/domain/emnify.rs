@@ -18,10 +18,15 @@ pub fn iccid_forms(stored: &str) -> (String, String) {
     (base.to_string(), with)
 }
 
-/// The stored ICCs an emnify `iccid` (without Luhn) may stand for.
-pub fn stored_for_iccid(q: &str) -> Vec<String> {
-    let (base, with) = iccid_forms(q);
-    vec![base, with]
+/// The stored (canonical) ICC an emnify `q` value stands for: `iccid` is the body, `iccid_with_luhn`
+/// the body and its check digit; anything that is no ICC matches itself (and so nothing).
+pub fn stored_for_iccid(value: &str, with_luhn: bool) -> String {
+    let body = if with_luhn && value.len() > 1 {
+        &value[..value.len() - 1]
+    } else {
+        value
+    };
+    super::sim::parse_iccid(body).unwrap_or_else(|_| body.to_string())
 }
 
 /// Allowed PATCH transitions: 0→1, 0→4, 4→1, 1→2, 2→1. The same status is no change (None).
@@ -198,11 +203,12 @@ impl EmnifyPage {
     }
 
     pub fn pages(total: i64, per_page: i64) -> i64 {
-        ((total + per_page - 1) / per_page).max(1)
+        (total.saturating_add(per_page - 1) / per_page.max(1)).max(1)
     }
 
+    /// Saturates: a page far past the end reads nothing and is then served as the last page.
     pub fn offset(self) -> i64 {
-        (self.page - 1) * self.per_page
+        (self.page - 1).saturating_mul(self.per_page)
     }
 }
 
@@ -276,7 +282,8 @@ mod tests {
         // A stored 19-digit ICC as is.
         assert_eq!(iccid_forms(base), (base.to_string(), with.clone()));
         assert!(luhn::valid(&iccid_forms(base).1));
-        assert_eq!(stored_for_iccid(base), vec![base.to_string(), with]);
+        assert_eq!(stored_for_iccid(base, false), base);
+        assert_eq!(stored_for_iccid(&with, true), base);
     }
 
     #[test]
@@ -347,6 +354,10 @@ mod tests {
         }
         .clamp(25);
         assert_eq!((p.page, p.offset()), (3, 20));
+        let huge = EmnifyPage::parse(Some("9223372036854775807"), Some("2500"), 100, 2500).unwrap();
+        assert_eq!(huge.offset(), i64::MAX);
+        assert_eq!(huge.clamp(5001).page, 3);
+        assert_eq!(EmnifyPage::pages(i64::MAX, 2500), i64::MAX / 2500);
         assert_eq!(EmnifyPage::pages(0, 10), 1);
     }
 

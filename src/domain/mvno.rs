@@ -1,6 +1,6 @@
 //! MVNO accounts: numbers, features, SIM choice, the recovery window.
 use crate::error::AppError;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -154,12 +154,7 @@ impl SimChoice {
         match sim_number {
             Some(icc) => super::sim::parse_iccid(icc)
                 .map(SimChoice::Icc)
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "simNumber",
-                        "simNumber must be an ICC: 18 to 20 digits, optionally followed by F",
-                    )
-                }),
+                .map_err(|e| AppError::invalid("simNumber", format!("simNumber: {e}"))),
             None if esim => Ok(SimChoice::ESim),
             None => Ok(SimChoice::AutoAssign),
         }
@@ -174,7 +169,7 @@ impl SimChoice {
         } else {
             super::sim::parse_iccid(new)
                 .map(SimChoice::Icc)
-                .ok_or_else(|| AppError::not_found("sim", "SIM not found or not available"))
+                .map_err(|_| AppError::not_found("sim", "SIM not found or not available"))
         }
     }
 
@@ -198,17 +193,7 @@ pub fn restorable(now: DateTime<Utc>, preterminate_until: DateTime<Utc>) -> bool
 
 /// `startDate`: a day (`2024-03-01`) or an ISO date-time.
 pub fn parse_start_date(s: &str) -> Result<DateTime<Utc>, AppError> {
-    if let Ok(d) = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
-    }
-    DateTime::parse_from_rfc3339(s.trim())
-        .map(|d| d.with_timezone(&Utc))
-        .map_err(|_| {
-            AppError::invalid(
-                "startDate",
-                "startDate must be YYYY-MM-DD or an ISO-8601 date-time",
-            )
-        })
+    super::dates::date_or_timestamp("startDate", s).map_err(|e| AppError::invalid("startDate", e))
 }
 
 /// IMEI: 15 digits (14 without the check digit, 16 for IMEISV are accepted too).

@@ -94,6 +94,13 @@ pub fn tenant_of_path(path: &str) -> Option<i64> {
     path_ids(path).get(1).copied()
 }
 
+/// Whether the org at `path` lies in the same tenant as the org at `holder_path`. A SIM in use
+/// (on an MVNO account, in a device) may change hands only within its holder's tenant: otherwise
+/// another tenant could act on (suspend, delete) a subscriber that is not its own.
+pub fn same_tenant(path: &str, holder_path: &str) -> bool {
+    tenant_of_path(path) == tenant_of_path(holder_path)
+}
+
 /// Org ids along a path, root first.
 pub fn path_ids(path: &str) -> Vec<i64> {
     path.split('/').filter_map(|p| p.parse().ok()).collect()
@@ -109,6 +116,9 @@ mod tests {
         assert_eq!(tenant_of_path("/1/7/"), Some(7));
         assert_eq!(tenant_of_path("/1/7/42/"), Some(7));
         assert_eq!(tenant_of_path("/1/70/9/3/"), Some(70));
+        assert!(same_tenant("/1/7/42/", "/1/7/"));
+        assert!(!same_tenant("/1/8/", "/1/7/42/"));
+        assert!(!same_tenant("/1/", "/1/7/42/"));
     }
 
     #[test]

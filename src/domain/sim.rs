@@ -3,12 +3,34 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use utoipa::ToSchema;
 
-/// An ICC as TelecomX takes it: 18–20 digits, optionally followed by `F` (stored upper case).
-pub fn parse_iccid(s: &str) -> Option<String> {
+/// An ICC as either dialect takes it: 18–20 digits, optionally followed by `F` (the padding nibble).
+/// The canonical form — what is stored, indexed and shown — is the digits without the padding and
+/// without the Luhn check digit: one physical SIM is one row whichever form it is given in. A
+/// 20-digit ICC always ends in its check digit (19 digits is the longest ICC body), so a wrong
+/// check digit is refused; 18 and 19 digits are taken as bodies (emnify's `iccid`).
+pub fn parse_iccid(s: &str) -> Result<String, String> {
     let s = s.trim();
     let digits = s.strip_suffix(['F', 'f']).unwrap_or(s);
-    ((18..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| s.to_ascii_uppercase())
+    if !((18..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(ICC_FORMAT.to_string());
+    }
+    if digits.len() == 20 {
+        if !luhn::valid(digits) {
+            return Err(format!(
+                "{digits} is not a valid ICC: its last digit is not the Luhn check digit of the first 19"
+            ));
+        }
+        return Ok(digits[..19].to_string());
+    }
+    Ok(digits.to_string())
+}
+
+/// What an ICC must look like, for error messages.
+pub const ICC_FORMAT: &str = "ICC must be 18 to 20 digits, optionally followed by F";
+
+/// The Luhn check digit of an ICC body.
+pub fn luhn_digit(body: &str) -> char {
+    luhn::checksum(body.as_bytes()) as char
 }
 
 #[derive(
@@ -180,8 +202,7 @@ pub fn parse_import_line(
             fields.len()
         ));
     }
-    let iccid = parse_iccid(fields[0])
-        .ok_or("SIM card number must be 18 to 20 digits, optionally followed by F")?;
+    let iccid = parse_iccid(fields[0]).map_err(|e| format!("SIM card number: {e}"))?;
     let form_factor = FormFactor::parse(fields[5]).ok_or_else(|| {
         format!(
             "unknown form factor {:?} (MINI_MICRO, NANO, MINI_MICRO_NANO, eSIM)",
@@ -264,23 +285,31 @@ mod tests {
     }
 
     #[test]
-    fn iccids() {
+    fn iccids_have_one_canonical_form() {
+        let body = "8945012345678901234";
+        let with = format!("{body}{}", luhn_digit(body));
+        assert_eq!(parse_iccid(body).unwrap(), body);
         assert_eq!(
-            parse_iccid("894501234567890123").as_deref(),
-            Some("894501234567890123")
+            parse_iccid(&with).unwrap(),
+            body,
+            "20 digits: the check digit goes"
         );
         assert_eq!(
-            parse_iccid("89450123456789012345").as_deref(),
-            Some("89450123456789012345")
+            parse_iccid(&format!("{body}f")).unwrap(),
+            body,
+            "F padding goes"
         );
+        assert_eq!(parse_iccid(&format!(" {with}F ")).unwrap(), body);
         assert_eq!(
-            parse_iccid("8945012345678901234f").as_deref(),
-            Some("8945012345678901234F")
+            parse_iccid("894501234567890123").unwrap(),
+            "894501234567890123"
         );
-        assert!(parse_iccid("89450123456789012").is_none());
-        assert!(parse_iccid("894501234567890123456").is_none());
-        assert!(parse_iccid("89450123456789012X").is_none());
-        assert!(parse_iccid("8945012345678901234FF").is_none());
+        let wrong = format!("{body}{}", (luhn_digit(body) as u8 - b'0' + 1) % 10);
+        assert!(parse_iccid(&wrong).unwrap_err().contains("Luhn"));
+        assert!(parse_iccid("89450123456789012").is_err());
+        assert!(parse_iccid("894501234567890123456").is_err());
+        assert!(parse_iccid("89450123456789012X").is_err());
+        assert!(parse_iccid("8945012345678901234FF").is_err());
     }
 
     #[test]
@@ -297,11 +326,11 @@ mod tests {
     fn a_full_line_and_a_minimal_line() {
         let full = parse_import_line(
             1,
-            "89450100000000000001;12345678;87654321;1234;4321;NANO;TDC;LPA:1$x;box 4;true",
+            "8945010000000000001;12345678;87654321;1234;4321;NANO;TDC;LPA:1$x;box 4;true",
             &nets(),
         )
         .unwrap();
-        assert_eq!(full.iccid, "89450100000000000001");
+        assert_eq!(full.iccid, "8945010000000000001");
         assert_eq!(full.form_factor, FormFactor::Nano);
         assert_eq!(full.activation_code.as_deref(), Some("LPA:1$x"));
         assert_eq!(full.tag.as_deref(), Some("box 4"));
@@ -321,40 +350,38 @@ mod tests {
             .contains("SIM card number"));
         assert!(parse_import_line(
             1,
-            "89450100000000000001;12345678;87654321;1234;4321;WATCH;TDC",
+            "8945010000000000001;12345678;87654321;1234;4321;WATCH;TDC",
             &n
         )
         .unwrap_err()
         .contains("form factor"));
         assert!(parse_import_line(
             1,
-            "89450100000000000001;12345678;87654321;1234;4321;NANO;VODAFONE",
+            "8945010000000000001;12345678;87654321;1234;4321;NANO;VODAFONE",
             &n
         )
         .unwrap_err()
         .contains("network"));
+        assert!(
+            parse_import_line(1, "8945010000000000001;123;87654321;1234;4321;NANO;TDC", &n)
+                .unwrap_err()
+                .contains("PUK1")
+        );
         assert!(parse_import_line(
             1,
-            "89450100000000000001;123;87654321;1234;4321;NANO;TDC",
-            &n
-        )
-        .unwrap_err()
-        .contains("PUK1"));
-        assert!(parse_import_line(
-            1,
-            "89450100000000000001;12345678;87654321;1234;4321;NANO;TDC;;;maybe",
+            "8945010000000000001;12345678;87654321;1234;4321;NANO;TDC;;;maybe",
             &n
         )
         .unwrap_err()
         .contains("AUTO_ASSIGN"));
-        assert!(parse_import_line(1, "89450100000000000001;NANO;TDC", &n)
+        assert!(parse_import_line(1, "8945010000000000001;NANO;TDC", &n)
             .unwrap_err()
             .contains("fields"));
     }
 
     #[test]
     fn plans_skip_blank_lines_and_repeats() {
-        let data = "89450100000000000001;;;;;NANO;TDC\n\n89450100000000000001;;;;;NANO;TDC\nbad\r\n89450100000000000002;;;;;NANO;TDC\r\n";
+        let data = "8945010000000000001;;;;;NANO;TDC\n\n8945010000000000001;;;;;NANO;TDC\nbad\r\n8945010000000000002;;;;;NANO;TDC\r\n";
         let plan = plan_import(data, &nets());
         assert_eq!(
             plan.sims.iter().map(|s| s.line).collect::<Vec<_>>(),

@@ -133,13 +133,8 @@ pub fn daily_range(
     today: NaiveDate,
 ) -> Result<(NaiveDate, NaiveDate), AppError> {
     let parse = |name: &str, s: &str| {
-        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-            AppError::invalid_as(
-                Invalid::Format,
-                name.to_string(),
-                format!("{name} must be a date YYYY-MM-DD"),
-            )
-        })
+        super::dates::date(name, s)
+            .map_err(|e| AppError::invalid_as(Invalid::Format, name.to_string(), e))
     };
     let (from, to) = match (
         start.map(|s| parse("start_date", s)).transpose()?,

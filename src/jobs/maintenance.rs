@@ -32,6 +32,9 @@ pub async fn run_once(state: &AppState) -> Result<Report, StoreError> {
             removed.push((table, state.store.drop_before(table, before).await?));
         }
     }
+    // Failed-login windows that have passed count for nothing any more.
+    let window = chrono::Duration::seconds(state.config.auth.login_window_secs.max(1));
+    state.store.login_failures_expire(now - window).await?;
     Ok(Report {
         partitions_created,
         removed,

@@ -53,11 +53,11 @@ pub(crate) const MODEL_COLUMNS: &str =
 pub(crate) const BATCH_COLUMNS: &str =
     "id, bic, issuer_org_id, model_id, quantity, created_at, registered_at, registered_by_org_id";
 pub(crate) const EVENT_SELECT: &str = "SELECT ev.id, ev.ts, ev.org_id, ev.sim_id, ev.endpoint_id, ev.user_id, \
-     ev.type_id, ev.source, ev.severity, ev.alert, ev.description, ev.detail, o.name AS org_name, \
+     ev.type_id, ev.source, ev.severity, ev.alert, ev.description, ev.detail, o.name AS org_name, o.path AS org_path, \
      s.iccid AS sim_iccid, s.imsi AS sim_imsi, s.production_date AS sim_production_date, s.created_at AS sim_created, \
-     u.name AS user_name, u.email AS user_email \
+     u.name AS user_name, u.email AS user_email, uo.id AS user_org_id, uo.path AS user_org_path \
      FROM events ev LEFT JOIN organisations o ON o.id = ev.org_id LEFT JOIN sims s ON s.id = ev.sim_id \
-     LEFT JOIN users u ON u.id = ev.user_id";
+     LEFT JOIN users u ON u.id = ev.user_id LEFT JOIN organisations uo ON uo.id = u.org_id";
 
 /// The emnify visibility of a SIM: its issuer, reseller or customer org is in the scope. `$narrowed`:
 /// the query is already one tenant's range, walked in sort order; the org conditions then only filter
@@ -378,7 +378,9 @@ macro_rules! impl_emnify_store {
                                 qb.push(")");
                             }
                             SimCond::Prefix(col, v) => {
-                                qb.push(format!(" AND s.{} LIKE ", col.column())).push_bind(format!("{v}%"));
+                                qb.push(format!(" AND s.{} LIKE ", col.column()))
+                                    .push_bind(format!("{}%", crate::store::like_literal(v)))
+                                    .push(<$db as crate::store::LikeEscape>::ESCAPE);
                             }
                             SimCond::StatusIn(values) => {
                                 qb.push(" AND s.status IN (");
@@ -434,14 +436,16 @@ macro_rules! impl_emnify_store {
                 use crate::domain::sim::SimStatus;
                 let mut tx = self.begin_write().await?;
                 // The transition is checked against the row as it is now, under its lock.
-                let row: Option<(i16, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(&format!(
-                    "SELECT status, issuer_org_id, reseller_org_id, customer_org_id FROM sims WHERE id = $1 AND status <> 3{}",
+                type Locked = (i16, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+                let row: Option<Locked> = sqlx::query_as(&format!(
+                    "SELECT status, issuer_org_id, reseller_org_id, customer_org_id, mvno_account_id, endpoint_id \
+                     FROM sims WHERE id = $1 AND status <> 3{}",
                     $lock_rows
                 ))
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let (status, issuer, reseller, customer) = row.ok_or(crate::store::StoreError::NotFound)?;
+                let (status, issuer, reseller, customer, account, endpoint) = row.ok_or(crate::store::StoreError::NotFound)?;
                 let current = SimStatus::from_id(status as i64).ok_or_else(|| crate::store::StoreError::Database("bad status".into()))?;
                 let next = match patch.status {
                     Some(to) => crate::domain::emnify::transition(current, to).map_err(|e| crate::store::StoreError::Rejected(e.to_string()))?,
@@ -453,6 +457,41 @@ macro_rules! impl_emnify_store {
                 let orgs_changed = (new_issuer, new_reseller, new_customer) != (issuer, reseller, customer);
                 if next.is_none() && !orgs_changed {
                     return Ok(());
+                }
+                // A SIM in use changes hands only within the tenant of the account or device holding it.
+                let moved: Vec<i64> = [(issuer, new_issuer), (reseller, new_reseller), (customer, new_customer)]
+                    .into_iter()
+                    .filter_map(|(old, new)| new.filter(|n| Some(*n) != old))
+                    .collect();
+                if !moved.is_empty() && (account.is_some() || endpoint.is_some()) {
+                    let (holder, holder_path): (String, String) = match account {
+                        Some(account_id) => sqlx::query_as(
+                            "SELECT 'MVNO account ' || m.oid, o.path FROM mvno_accounts m \
+                             JOIN organisations o ON o.id = m.customer_org_id WHERE m.id = $1",
+                        )
+                        .bind(account_id)
+                        .fetch_one(&mut *tx)
+                        .await?,
+                        None => sqlx::query_as(
+                            "SELECT 'endpoint ' || CAST(e.id AS TEXT), o.path FROM endpoints e \
+                             JOIN organisations o ON o.id = e.org_id WHERE e.id = $1",
+                        )
+                        .bind(endpoint)
+                        .fetch_one(&mut *tx)
+                        .await?,
+                    };
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT path FROM organisations WHERE id IN (");
+                    let mut sep = qb.separated(", ");
+                    for org in &moved {
+                        sep.push_bind(*org);
+                    }
+                    qb.push(")");
+                    let paths: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
+                    if paths.iter().any(|p| !crate::domain::org::same_tenant(p, &holder_path)) {
+                        return Err(crate::store::StoreError::Rejected(format!(
+                            "SIM {id} is in use by {holder}: its organisations cannot move outside that holder's tenant"
+                        )));
+                    }
                 }
                 let new_status = next.unwrap_or(current);
                 let activation = (next == Some(SimStatus::Activated)).then_some(actor.at);
@@ -549,7 +588,9 @@ macro_rules! impl_emnify_store {
                                 qb.push(" AND ev.alert = ").push_bind(*a);
                             }
                             EventCond::Description(text) => {
-                                qb.push(" AND LOWER(ev.description) LIKE ").push_bind(format!("%{}%", text.to_lowercase()));
+                                qb.push(" AND LOWER(ev.description) LIKE ")
+                                    .push_bind(format!("%{}%", crate::store::like_literal(&text.to_lowercase())))
+                                    .push(<$db as crate::store::LikeEscape>::ESCAPE);
                             }
                             EventCond::Between(from, until) => {
                                 qb.push(" AND ev.ts >= ").push_bind(*from).push(" AND ev.ts <= ").push_bind(*until);

@@ -202,6 +202,16 @@ pub struct Identity {
     #[sqlx(try_from = "String")]
     pub org_kind: OrgKind,
     pub org_path: String,
+    /// Sessions, refresh tokens and user JWTs issued at or before this instant are void (set by a
+    /// password change and by a disable).
+    pub tokens_valid_after: Option<DateTime<Utc>>,
+}
+
+impl Identity {
+    /// Whether a credential issued at `issued` (a session, a refresh token, a user JWT) still counts.
+    pub fn issued_in_time(&self, issued: DateTime<Utc>) -> bool {
+        self.tokens_valid_after.is_none_or(|after| issued > after)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -709,12 +719,15 @@ pub struct EventRow {
     pub description: String,
     pub detail: Option<sqlx::types::Json<serde_json::Value>>,
     pub org_name: Option<String>,
+    pub org_path: Option<String>,
     pub sim_iccid: Option<String>,
     pub sim_imsi: Option<String>,
     pub sim_production_date: Option<chrono::NaiveDate>,
     pub sim_created: Option<DateTime<Utc>>,
     pub user_name: Option<String>,
     pub user_email: Option<String>,
+    pub user_org_id: Option<i64>,
+    pub user_org_path: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -848,6 +861,21 @@ pub trait UserStore: Send + Sync {
     async fn user_update(&self, id: i64, patch: UserPatch, actor: &Actor) -> StoreResult<User>;
     async fn identity_by_email(&self, email: &str) -> StoreResult<Option<Identity>>;
     async fn identity_by_user(&self, user_id: i64) -> StoreResult<Option<Identity>>;
+    /// The failed-login counts of `keys` whose window started after `since`: (key, window start, failures).
+    async fn login_failures(
+        &self,
+        keys: &[String],
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(String, DateTime<Utc>, i64)>>;
+    /// Counts a failed login against each key; a window that started at or before `since` starts over at `at`.
+    async fn login_failed(
+        &self,
+        keys: &[String],
+        at: DateTime<Utc>,
+        since: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Forgets windows that started at or before `before`. Returns how many.
+    async fn login_failures_expire(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }
 
 #[async_trait]
@@ -1026,6 +1054,30 @@ impl<T: MetaStore + OrgStore + UserStore + TokenStore + SimStore + MvnoStore + E
 
 pub type DynStore = Arc<dyn Store>;
 
+/// A LIKE pattern that matches `text` literally (`%`, `_` and `\` escaped with `\`).
+pub(crate) fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The ESCAPE clause that makes `\` the LIKE escape: Postgres has it by default (and plans prefix
+/// patterns through indexes only without an explicit clause); SQLite has no default.
+pub(crate) trait LikeEscape {
+    const ESCAPE: &'static str;
+}
+impl LikeEscape for sqlx::Postgres {
+    const ESCAPE: &'static str = "";
+}
+impl LikeEscape for sqlx::Sqlite {
+    const ESCAPE: &'static str = " ESCAPE '\\'";
+}
+
 /// Writes the audit row of a mutation inside its transaction.
 macro_rules! audit {
     ($tx:expr, $actor:expr, $action:expr, $entity:expr, $entity_id:expr, $before:expr, $after:expr) => {{
@@ -1089,6 +1141,8 @@ macro_rules! push_scope {
     }};
 }
 
+#[macro_use]
+pub(crate) mod icc_fold;
 #[macro_use]
 mod meta;
 #[macro_use]
@@ -1161,6 +1215,12 @@ pub async fn connect(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn like_patterns_match_literally() {
+        assert_eq!(like_literal("a%b_c\\d"), "a\\%b\\_c\\\\d");
+        assert_eq!(like_literal("4512"), "4512");
+    }
 
     #[test]
     fn sqlite_constraint_names_follow_the_convention() {

@@ -231,13 +231,14 @@ macro_rules! impl_mvno_store {
                         qb.push(" AND s.network = ").push_bind(n.clone());
                     }
                     if let Some(text) = &f.text {
-                        let like = format!("%{}%", text.replace('\\', "").replace('%', "").replace('_', ""));
+                        let like = format!("%{}%", crate::store::like_literal(text));
                         let ilike = $ilike;
-                        qb.push(format!(" AND (m.number {ilike} ")).push_bind(like.clone());
-                        qb.push(format!(" OR m.device_type {ilike} ")).push_bind(like.clone());
-                        qb.push(format!(" OR s.iccid {ilike} ")).push_bind(like.clone());
-                        qb.push(format!(" OR s.imsi {ilike} ")).push_bind(like.clone());
-                        qb.push(format!(" OR m.notes {ilike} ")).push_bind(like).push(")");
+                        let esc = <$db as crate::store::LikeEscape>::ESCAPE;
+                        qb.push(format!(" AND (m.number {ilike} ")).push_bind(like.clone()).push(esc);
+                        qb.push(format!(" OR m.device_type {ilike} ")).push_bind(like.clone()).push(esc);
+                        qb.push(format!(" OR s.iccid {ilike} ")).push_bind(like.clone()).push(esc);
+                        qb.push(format!(" OR s.imsi {ilike} ")).push_bind(like.clone()).push(esc);
+                        qb.push(format!(" OR m.notes {ilike} ")).push_bind(like).push(esc).push(")");
                     }
                 };
                 let mut count = sqlx::QueryBuilder::<$db>::new(

@@ -1,5 +1,6 @@
 //! The Postgres backend (production).
 use sqlx::postgres::PgConnectOptions;
+use sqlx::ConnectOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
@@ -20,13 +21,18 @@ impl PgStore {
         label_cache: Duration,
     ) -> anyhow::Result<Self> {
         let options = |url: &str| -> anyhow::Result<_> {
-            Ok(PgConnectOptions::from_str(url)?.application_name("simgate"))
+            // Statement logging is off: its lines carry the request span, and with it whatever
+            // the request held (see `api::hostile::loggable_path`); slow queries show in metrics.
+            Ok(PgConnectOptions::from_str(url)?
+                .application_name("simgate")
+                .disable_statement_logging())
         };
         let pool_options = || {
             crate::store::pool_options::<Postgres>(max_connections)
                 .acquire_timeout(Duration::from_secs(5))
         };
         let pool = pool_options().connect_with(options(url)?).await?;
+        fold_iccs!(&pool, Postgres)?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         // A replica follows the primary's schema and is never migrated from here; it connects on
         // first use, so a replica that is down does not keep the node from starting.

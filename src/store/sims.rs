@@ -163,7 +163,9 @@ macro_rules! impl_sim_store {
                         qb.push(" AND s.auto_assign = ").push_bind(a);
                     }
                     if let Some(sub) = &f.iccid_contains {
-                        qb.push(" AND s.iccid LIKE ").push_bind(format!("%{sub}%"));
+                        qb.push(" AND s.iccid LIKE ")
+                            .push_bind(format!("%{}%", crate::store::like_literal(sub)))
+                            .push(<$db as crate::store::LikeEscape>::ESCAPE);
                     }
                 };
                 // The counters hold exactly the unused SIMs per holder, network, form factor and

@@ -1,5 +1,6 @@
 //! The embedded SQLite backend: zero set-up, one file, WAL mode, foreign keys on.
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::ConnectOptions;
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,7 +24,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            .disable_statement_logging();
         if let Some(dir) = std::path::Path::new(options.get_filename()).parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir)?;
@@ -33,6 +35,7 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
+        fold_iccs!(&pool, Sqlite)?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         let point_reads = crate::store::point_reads::PointReads::new(Self::esim_fetcher(
             pool.clone(),

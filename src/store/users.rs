@@ -5,7 +5,7 @@ pub(crate) const USER_COLUMNS: &str =
 /// The columns of `Identity`, over `users u JOIN organisations o`.
 pub(crate) const IDENTITY_COLUMNS: &str = "u.id AS user_id, u.oid AS user_oid, u.email, u.name, \
      u.access_level, u.state, u.password_hash, o.id AS org_id, o.oid AS org_oid, o.kind AS org_kind, \
-     o.path AS org_path";
+     o.path AS org_path, u.tokens_valid_after";
 
 /// `a, b` -> `t.a, t.b`
 pub(crate) fn qualified(columns: &str, alias: &str) -> String {
@@ -123,9 +123,19 @@ macro_rules! impl_user_store {
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;
-                // A user who can no longer log in loses its sessions and tokens with the same change.
-                if state != "ENABLED" || !level.can_login() {
-                    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                // A new password, or a user who can no longer log in, ends every session, refresh token
+                // and user JWT issued until now, in the same change (API tokens end only when revoked;
+                // while the user cannot log in they do not work either).
+                if patch.password_hash.is_some() || state != "ENABLED" || !level.can_login() {
+                    sqlx::query(
+                        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
+                         AND kind IN ('SESSION', 'PERSISTENT')",
+                    )
+                    .bind(actor.at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("UPDATE users SET tokens_valid_after = $1 WHERE id = $2")
                         .bind(actor.at)
                         .bind(id)
                         .execute(&mut *tx)
@@ -160,6 +170,57 @@ macro_rules! impl_user_store {
                     .bind(user_id)
                     .fetch_optional(&self.pool)
                     .await?)
+            }
+
+            async fn login_failures(
+                &self,
+                keys: &[String],
+                since: chrono::DateTime<chrono::Utc>,
+            ) -> crate::store::StoreResult<Vec<(String, chrono::DateTime<chrono::Utc>, i64)>> {
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT key, window_start, CAST(failures AS BIGINT) FROM login_failures WHERE window_start > ",
+                );
+                qb.push_bind(since).push(" AND key IN (");
+                let mut sep = qb.separated(", ");
+                for k in keys {
+                    sep.push_bind(k.clone());
+                }
+                qb.push(")");
+                Ok(qb.build_query_as().fetch_all(&self.pool).await?)
+            }
+
+            async fn login_failed(
+                &self,
+                keys: &[String],
+                at: chrono::DateTime<chrono::Utc>,
+                since: chrono::DateTime<chrono::Utc>,
+            ) -> crate::store::StoreResult<()> {
+                // One statement per key, each atomic: concurrent failures all count.
+                for key in keys {
+                    sqlx::query(
+                        "INSERT INTO login_failures (key, window_start, failures) VALUES ($1, $2, 1) \
+                         ON CONFLICT (key) DO UPDATE SET \
+                         failures = CASE WHEN login_failures.window_start > $3 THEN login_failures.failures + 1 ELSE 1 END, \
+                         window_start = CASE WHEN login_failures.window_start > $3 THEN login_failures.window_start ELSE $2 END",
+                    )
+                    .bind(key)
+                    .bind(at)
+                    .bind(since)
+                    .execute(&self.pool)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn login_failures_expire(
+                &self,
+                before: chrono::DateTime<chrono::Utc>,
+            ) -> crate::store::StoreResult<u64> {
+                Ok(sqlx::query("DELETE FROM login_failures WHERE window_start <= $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected())
             }
         }
     };

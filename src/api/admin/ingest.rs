@@ -1,5 +1,6 @@
 //! Usage and network-event ingest (ADMIN): a JSON array or NDJSON, with per-record rejections.
 use crate::auth::extract::{Admin, Require};
+use crate::domain::sim::parse_iccid;
 use crate::domain::usage::{DATA, SMS};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -7,7 +8,7 @@ use crate::store::{NewEvent, UsageRecord};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::Json;
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -27,10 +28,28 @@ pub struct Rejected {
     reason: String,
 }
 
+/// How many rejected records are listed with their reason (all are counted).
+pub const MAX_LISTED_REJECTIONS: usize = 100;
+
 #[derive(Serialize, ToSchema)]
 pub struct IngestResult {
     accepted: usize,
+    /// Every rejected record, counted.
+    rejected_count: usize,
+    /// The first 100 rejected records with their reason.
     rejected: Vec<Rejected>,
+}
+
+impl IngestResult {
+    fn new(accepted: usize, mut rejected: Vec<Rejected>) -> Json<IngestResult> {
+        let rejected_count = rejected.len();
+        rejected.truncate(MAX_LISTED_REJECTIONS);
+        Json(IngestResult {
+            accepted,
+            rejected_count,
+            rejected,
+        })
+    }
 }
 
 /// The records of a JSON array or of NDJSON; a line that is not JSON is rejected by index.
@@ -40,13 +59,25 @@ fn records(body: &Bytes) -> AppResult<Vec<Result<Value, String>>> {
     if text.trim_start().starts_with('[') {
         let all: Vec<Value> = serde_json::from_str(text)
             .map_err(|e| AppError::bad_request(format!("Malformed JSON array: {e}")))?;
-        return Ok(all.into_iter().map(Ok).collect());
+        return Ok(all.into_iter().map(without_nul).collect());
     }
     Ok(text
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).map_err(|e| format!("not JSON: {e}")))
+        .map(|l| {
+            serde_json::from_str(l)
+                .map_err(|e| format!("not JSON: {e}"))
+                .and_then(without_nul)
+        })
         .collect())
+}
+
+/// A record with a NUL character anywhere is rejected on its own (no database stores it alike).
+fn without_nul(v: Value) -> Result<Value, String> {
+    match crate::api::hostile::nul_path(&v) {
+        Some(path) => Err(format!("{path} contains a NUL character")),
+        None => Ok(v),
+    }
 }
 
 /// Parses every record with `parse` (given the record's SIM id); what fails is rejected by index.
@@ -82,7 +113,7 @@ async fn sim_ids(
                 .ok()?
                 .get("iccid")?
                 .as_str()
-                .map(str::to_ascii_uppercase)
+                .and_then(|icc| parse_iccid(icc).ok())
         })
         .collect();
     let ids: Vec<i64> = recs
@@ -114,10 +145,14 @@ fn sim_of(
         .get("iccid")
         .and_then(Value::as_str)
         .ok_or("sim_id or iccid is required")?;
-    by_iccid
-        .get(&icc.to_ascii_uppercase())
-        .copied()
-        .ok_or_else(|| format!("unknown iccid {icc}"))
+    parse_iccid(icc)
+        .map_err(|e| format!("iccid: {e}"))
+        .and_then(|c| {
+            by_iccid
+                .get(&c)
+                .copied()
+                .ok_or_else(|| format!("unknown iccid {icc}"))
+        })
 }
 
 fn timestamp(v: &Value) -> Result<DateTime<Utc>, String> {
@@ -125,9 +160,7 @@ fn timestamp(v: &Value) -> Result<DateTime<Utc>, String> {
         .get("timestamp")
         .and_then(Value::as_str)
         .ok_or("timestamp is required")?;
-    DateTime::parse_from_rfc3339(t)
-        .map(|d| d.with_timezone(&Utc))
-        .map_err(|_| format!("timestamp {t:?} is not ISO-8601"))
+    crate::domain::dates::timestamp("timestamp", t)
 }
 
 fn non_negative(v: &Value, name: &str, required: bool) -> Result<f64, String> {
@@ -159,9 +192,7 @@ fn usage_record(v: &Value, sim_id: i64) -> Result<UsageRecord, String> {
     };
     Ok(UsageRecord {
         sim_id,
-        hour: ts
-            .duration_trunc(Duration::hours(1))
-            .map_err(|e| e.to_string())?,
+        hour: crate::domain::dates::hour_start(ts),
         traffic_type,
         volume_tx: non_negative(v, "volume_tx", true)?,
         volume_rx: non_negative(v, "volume_rx", true)?,
@@ -183,10 +214,7 @@ async fn usage(
     if !ok.is_empty() {
         state.store.usage_ingest(&ok, &state.actor(&p)).await?;
     }
-    Ok(Json(IngestResult {
-        accepted: ok.len(),
-        rejected,
-    }))
+    Ok(IngestResult::new(ok.len(), rejected))
 }
 
 fn network_event(v: &Value, sim_id: i64) -> Result<NewEvent, String> {
@@ -233,8 +261,5 @@ async fn events(
     if !ok.is_empty() {
         state.store.events_ingest(&ok, &state.actor(&p)).await?;
     }
-    Ok(Json(IngestResult {
-        accepted: ok.len(),
-        rejected,
-    }))
+    Ok(IngestResult::new(ok.len(), rejected))
 }

@@ -201,12 +201,7 @@ async fn create_batch(
     let mut sims = Vec::with_capacity(req.sims.len());
     for (i, s) in req.sims.into_iter().enumerate() {
         let field = |name: &str| format!("sims[{i}].{name}");
-        let iccid = parse_iccid(&s.iccid).ok_or_else(|| {
-            AppError::invalid(
-                field("iccid"),
-                "ICC must be 18 to 20 digits, optionally followed by F",
-            )
-        })?;
+        let iccid = parse_iccid(&s.iccid).map_err(|e| AppError::invalid(field("iccid"), e))?;
         if !seen.insert(iccid.clone()) {
             return Err(AppError::invalid(
                 field("iccid"),
@@ -228,12 +223,8 @@ async fn create_batch(
             .production_date
             .as_deref()
             .map(|d| {
-                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-                    AppError::invalid(
-                        field("production_date"),
-                        "production_date must be YYYY-MM-DD",
-                    )
-                })
+                let name = field("production_date");
+                crate::domain::dates::date(&name, d).map_err(|e| AppError::invalid(name, e))
             })
             .transpose()?;
         sims.push(BatchSim {

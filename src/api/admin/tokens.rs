@@ -68,10 +68,10 @@ async fn target_user(
     r: &str,
 ) -> AppResult<crate::store::User> {
     let (user, org) = admin::visible_user(state, p, &path_ref(r)?).await?;
-    if !p.may_act_for(org.id, &org.path, user.access_level) {
+    if !p.may_manage(user.id, org.id, &org.path, user.access_level) {
         return Err(AppError::forbidden(
             "id",
-            "You cannot act for a user above your own level",
+            "You cannot act for a user at or above your own level",
         ));
     }
     Ok(user)

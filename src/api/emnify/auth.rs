@@ -35,9 +35,11 @@ pub struct AuthenticateResponse {
 /// Exchange credentials for a JWT. Any Authorization header is ignored.
 #[utoipa::path(post, path = "/api/v1/authenticate", tag = "emnify", request_body = AuthenticateRequest,
     responses((status = 200, body = AuthenticateResponse), (status = 401, description = "1101 InvalidCredentials"),
-              (status = 422, description = "no credentials given")))]
+              (status = 422, description = "no credentials given"),
+              (status = 429, description = "1105 TooManyRequests: too many failed logins of this username or from this address; see Retry-After")))]
 async fn authenticate(
     State(state): State<AppState>,
+    client: crate::auth::extract::ClientIp,
     body: Bytes,
 ) -> AppResult<Json<AuthenticateResponse>> {
     // Parsed by hand: the content type is not checked (clients differ) and junk must be JSON 400.
@@ -70,7 +72,7 @@ async fn authenticate(
             } else {
                 sha1_hex(&password)
             };
-            let identity = auth.login(&username, &digest).await?;
+            let identity = auth.login(&username, &digest, client.0).await?;
             Ok(Json(AuthenticateResponse {
                 auth_token: auth.issue_jwt(&identity, None, TokenUse::Auth),
                 refresh_token: Some(auth.issue_jwt(&identity, None, TokenUse::Refresh)),

@@ -323,7 +323,8 @@ fn json_body(body: &Bytes) -> AppResult<Value> {
 #[utoipa::path(patch, path = "/api/v1/sim/{sim_id}", tag = "emnify", security(("bearer" = [])), params(("sim_id" = i64, Path, description = "SIM id")),
     request_body(content = Object, description = "status {id}, issuer_org / reseller_org / customer_org {id} (or *_organisation)"),
     responses((status = 204, description = "updated"), (status = 403, description = "1104"), (status = 404, description = "1201"),
-              (status = 409, description = "1409 transition not allowed"), (status = 422, description = "1400 / 1401")))]
+              (status = 409, description = "1409 transition not allowed; or the SIM is in use (MVNO account, device) and an org would leave its holder's tenant"),
+              (status = 422, description = "1400 / 1401")))]
 async fn patch_sim(
     State(state): State<AppState>,
     Require(p, ..): Require<ManagersUp>,
@@ -425,6 +426,7 @@ fn event(e: EventRow) -> Event {
 /// Events of a SIM, newest first. An unknown or invisible numeric id answers `[]`.
 #[utoipa::path(get, path = "/api/v1/sim/{sim_id}/event", tag = "emnify", security(("bearer" = [])),
     params(("sim_id" = i64, Path, description = "SIM id"), CollectionQuery),
+    description = "Every event of the SIM, newest first; an unknown or invisible SIM has none (200 []). The history stays with the SIM when it changes hands, but names no one the caller may not know: a user outside the caller's scope is left out (platform and parent-reseller staff show as their organisation only), an organisation outside its scope that is not one of its ancestors is left out, also as null in an org change's detail.",
     responses((status = 200, body = [Event]), (status = 400, description = "1000 non-numeric id"), (status = 422, description = "1301 / 1302")))]
 async fn events(
     State(state): State<AppState>,
@@ -536,7 +538,8 @@ async fn batch_dto(state: &AppState, b: SimBatch) -> AppResult<BatchDto> {
 
 /// Can the caller register this batch? 404 unknown, 409 registered, 422 another org's SIMs.
 #[utoipa::path(get, path = "/api/v1/sim_batch/bic/{bic}", tag = "emnify", security(("bearer" = [])), params(("bic" = String, Path, description = "BIC (a leading # is ignored)")),
-    responses((status = 200, body = BatchDto), (status = 404, description = "1201"), (status = 409, description = "1409"), (status = 422, description = "1401")))]
+    description = "A batch exists only inside the subtree of the organisation that issued it (ADMIN: everywhere); elsewhere it is 404 as an unknown BIC.",
+    responses((status = 200, body = BatchDto), (status = 404, description = "1201 unknown, or issued outside the caller's line"), (status = 409, description = "1409 registered already"), (status = 422, description = "1401 holds SIMs of another organisation")))]
 async fn validate_batch(
     State(state): State<AppState>,
     Require(p, ..): Require<Readers>,
@@ -554,7 +557,9 @@ pub struct Registered {
 /// Register the batch to the caller's organisation with status 1 (default) or 4.
 #[utoipa::path(patch, path = "/api/v1/sim_batch/bic/{bic}", tag = "emnify", security(("bearer" = [])), params(("bic" = String, Path, description = "BIC")),
     request_body(content = Object, description = "{\"sim_status\": {\"id\": 1}}, a bare status {\"id\": 1}, {}, null or nothing"),
-    responses((status = 200, body = Registered), (status = 422, description = "unknown, registered or foreign batch; bad status")))]
+    description = "A batch exists only inside the subtree of the organisation that issued it (ADMIN: everywhere); elsewhere it is 404 as an unknown BIC.",
+    responses((status = 200, body = Registered), (status = 404, description = "1201 unknown, or issued outside the caller's line"),
+              (status = 422, description = "registered already, or holding SIMs of another organisation; bad status")))]
 async fn register_batch(
     State(state): State<AppState>,
     Require(p, ..): Require<ManagersUp>,

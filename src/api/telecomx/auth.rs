@@ -1,5 +1,6 @@
 //! `/auth/login`, `/auth/logout`, `/auth/validateToken`, `/employee/{id}/token`.
 use crate::api::json::Success;
+use crate::auth::extract::ClientIp;
 use crate::auth::extract::{request_id, ManagersUp, Require};
 use crate::auth::password::sha1_hex;
 use crate::auth::token;
@@ -73,6 +74,7 @@ pub struct LoginResponse {
 async fn login(
     state: &AppState,
     headers: &HeaderMap,
+    client: ClientIp,
     req: LoginRequest,
 ) -> AppResult<Json<LoginResponse>> {
     let username = req
@@ -83,7 +85,10 @@ async fn login(
         .password
         .filter(|p| !p.is_empty())
         .ok_or_else(|| AppError::required("password"))?;
-    let identity = state.auth.login(&username, &sha1_hex(&password)).await?;
+    let identity = state
+        .auth
+        .login(&username, &sha1_hex(&password), client.0)
+        .await?;
     let persist = req.persist.unwrap_or(false);
     let rid = headers
         .get("x-request-id")
@@ -105,24 +110,28 @@ async fn login(
 
 /// Log in with username and password; answers a session token.
 #[utoipa::path(post, path = "/auth/login", tag = "telecomx", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, description = "credentials_invalid")))]
+    responses((status = 200, body = LoginResponse), (status = 401, description = "credentials_invalid"),
+              (status = 429, description = "too_many_requests: too many failed logins of this username or from this address; see Retry-After")))]
 async fn login_post(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: ClientIp,
     Json(req): Json<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    login(&state, &headers, req).await
+    login(&state, &headers, client, req).await
 }
 
 /// Log in with username and password in the query string.
 #[utoipa::path(get, path = "/auth/login", tag = "telecomx", params(LoginRequest),
-    responses((status = 200, body = LoginResponse), (status = 401, description = "credentials_invalid")))]
+    responses((status = 200, body = LoginResponse), (status = 401, description = "credentials_invalid"),
+              (status = 429, description = "too_many_requests: too many failed logins of this username or from this address; see Retry-After")))]
 async fn login_get(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: ClientIp,
     Query(req): Query<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    login(&state, &headers, req).await
+    login(&state, &headers, client, req).await
 }
 
 /// Invalidate all of the caller's session tokens (API tokens stay valid).
@@ -204,10 +213,15 @@ async fn employee(state: &AppState, p: &Principal, id: &str) -> AppResult<Identi
             "Tokens cannot be created for ADMIN users",
         ));
     }
-    if !p.may_act_for(identity.org_id, &identity.org_path, identity.access_level) {
+    if !p.may_manage(
+        identity.user_id,
+        identity.org_id,
+        &identity.org_path,
+        identity.access_level,
+    ) {
         return Err(AppError::forbidden(
             "id",
-            "You cannot act for a user above your own level",
+            "You cannot act for a user at or above your own level",
         ));
     }
     Ok(identity)

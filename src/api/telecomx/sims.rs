@@ -126,7 +126,8 @@ async fn list(
             if f.bytes()
                 .all(|b| b.is_ascii_digit() || b == b'F' || b == b'f') =>
         {
-            Some(f.to_ascii_uppercase())
+            // ICCs are stored without their F padding; a filter written with it means the digits.
+            Some(f.trim_end_matches(['F', 'f']).to_string()).filter(|f| !f.is_empty())
         }
         Some(_) => {
             return Err(AppError::invalid(

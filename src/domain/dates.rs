@@ -1,0 +1,105 @@
+//! The one parser for dates and date-times that arrive from clients (query strings, bodies, ingest
+//! records). chrono accepts years from -262143 to 262142 and signs; the databases and the clients do
+//! not, so a value outside years 1..=9999 is refused here, naming the field, rather than failing later.
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+
+pub const MIN_YEAR: i32 = 1;
+pub const MAX_YEAR: i32 = 9999;
+
+fn in_range(year: i32) -> bool {
+    (MIN_YEAR..=MAX_YEAR).contains(&year)
+}
+
+/// `YYYY-MM-DD` with a four-digit year. The error names `field`.
+pub fn date(field: &str, s: &str) -> Result<NaiveDate, String> {
+    let s = s.trim();
+    let well_formed = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|d| well_formed && in_range(d.year()))
+        .ok_or_else(|| {
+            format!("{field} must be a date YYYY-MM-DD (years {MIN_YEAR} to {MAX_YEAR})")
+        })
+}
+
+/// An RFC 3339 / ISO-8601 date-time with an offset (`2024-03-01T10:00:00Z`), years 1..=9999.
+pub fn timestamp(field: &str, s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+        .filter(|d| in_range(d.year()))
+        .ok_or_else(|| {
+            format!(
+                "{field} must be an ISO-8601 date-time such as 2024-03-01T10:00:00Z (years {MIN_YEAR} to {MAX_YEAR})"
+            )
+        })
+}
+
+/// A date or a date-time (a date means its midnight, UTC).
+pub fn date_or_timestamp(field: &str, s: &str) -> Result<DateTime<Utc>, String> {
+    match date(field, s) {
+        Ok(d) => Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc()),
+        Err(_) => timestamp(field, s).map_err(|_| {
+            format!("{field} must be YYYY-MM-DD or an ISO-8601 date-time (years {MIN_YEAR} to {MAX_YEAR})")
+        }),
+    }
+}
+
+/// The start of the hour `t` falls in (whole seconds; unlike chrono's `duration_trunc`, valid for
+/// every representable instant).
+pub fn hour_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = t.timestamp();
+    Utc.timestamp_opt(secs - secs.rem_euclid(3600), 0)
+        .single()
+        .unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_within_years_1_to_9999_only() {
+        assert_eq!(
+            date("d", "2024-02-29").unwrap(),
+            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()
+        );
+        for bad in [
+            "-262143-01-01",
+            "0000-01-01",
+            "10000-01-01",
+            "+2024-01-01",
+            "2024-1-1",
+            "2023-02-29",
+            "2024-03-01T00:00:00Z",
+            "",
+        ] {
+            let e = date("start_date", bad).unwrap_err();
+            assert!(e.starts_with("start_date"), "{bad}: {e}");
+        }
+        assert_eq!(date("d", "9999-12-31").unwrap().year(), 9999);
+        assert_eq!(date("d", "0001-01-01").unwrap().year(), 1);
+    }
+
+    #[test]
+    fn timestamps_within_years_1_to_9999_only() {
+        let t = timestamp("ts", "2024-03-01T10:00:00+02:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2024-03-01T08:00:00+00:00");
+        for bad in [
+            "2262-04-12T00:00:00Z x",
+            "0000-01-01T00:00:00Z",
+            "10000-01-01T00:00:00Z",
+            "2024-03-01",
+            "2024-03-01T10:00:00",
+        ] {
+            assert!(timestamp("ts", bad).unwrap_err().starts_with("ts"), "{bad}");
+        }
+        // Past 2262 (where nanosecond arithmetic overflows) is fine here.
+        let far = timestamp("ts", "9999-12-31T23:59:59Z").unwrap();
+        assert_eq!(hour_start(far).to_rfc3339(), "9999-12-31T23:00:00+00:00");
+        assert_eq!(
+            date_or_timestamp("s", "2024-03-01").unwrap().to_rfc3339(),
+            "2024-03-01T00:00:00+00:00"
+        );
+    }
+}
