@@ -18,7 +18,8 @@ while [ $# -gt 0 ]; do
     --duration) DUR="$2"; shift 2 ;;
     # The smoke run checks that every measure runs and enforces the targets that hold at any size;
     # the throughput ratio to pgbench swings by a quarter between identical runs on a shared 2-core
-    # machine at a few seconds per load, so there it is shown, not enforced.
+    # machine at a few seconds per load, so there it is shown, not enforced; the bulk time targets
+    # are scaled by this machine's database speed against the reference machine's (see "bulk").
     --smoke) SMOKE=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -168,7 +169,15 @@ RPS=$(median "${RPS_RUNS[@]}"); TPS=$(median "${TPS_RUNS[@]}")
 echo "req/s ${RPS_RUNS[*]}; pgbench tps ${TPS_RUNS[*]}"
 row "GET /api/v1/sim/{id} (req/s) vs pgbench (tps), medians of 3" "$RPS" "$TPS" "$(python3 -c "print(round($RPS/$TPS, 2))")" ">= 0.6" "$(cmp "$RPS >= 0.6 * $TPS")" no
 
-echo "== bulk"
+# The bulk targets are absolute times, set for the machine of BENCHMARKS.md, whose database ran the
+# single-SIM select at about 28,000 tps through pgbench. The smoke run runs on whatever machine CI has:
+# there they are scaled by how much slower this machine's own database floor (the pgbench figure just
+# measured) is than that one's (never tightened); the full run enforces them as they are.
+REF_TPS=28000
+SLOW=1
+if [ "$SMOKE" = 1 ]; then SLOW=$(python3 -c "print(round(max(1.0, $REF_TPS / $TPS), 2))"); fi
+scaled() { if [ "$SLOW" = 1 ]; then echo "$1"; else echo "$1 (x$SLOW)"; fi; }
+echo "== bulk (time targets x$SLOW on this machine)"
 python3 -c "
 import json
 lines = '\n'.join(f'8999{i:015d};12345678;87654321;1234;4321;NANO;TDC' for i in range(10000))
@@ -183,11 +192,11 @@ bulk() {
   local T
   T=$(curl -s -o "$WORK/out.json" -w '%{time_total}' -X POST "$1/sim" -H "Authorization: Bearer $2" -H 'content-type: application/json' --data-binary "@$WORK/import.json")
   [ "$(json '["imported"]' <"$WORK/out.json")" = "10000" ] || { cat "$WORK/out.json"; exit 1; }
-  row "${4}POST /sim, 10,000 lines (s)" "$T" "-" "-" "< 1 s" "$([ "$5" = yes ] && cmp "$T < 1" || echo -)"
+  row "${4}POST /sim, 10,000 lines (s)" "$T" "-" "-" "$(scaled "< 1 s")" "$([ "$5" = yes ] && cmp "$T < 1 * $SLOW" || echo -)"
   curl -sf -o /dev/null -X POST "$1/admin/v1/sim-batches" -H "Authorization: Bearer $2" -H 'content-type: application/json' --data-binary "@$WORK/batch.json"
   T=$(curl -s -o "$WORK/out.json" -w '%{time_total}' -X PATCH "$1/api/v1/sim_batch/bic/BENCH-10K" -H "Authorization: Bearer $3" -H 'content-type: application/json' -d '{"id":1}')
   [ "$(python3 -c "import json; print(len(json.load(open('$WORK/out.json'))['sim']))")" = "10000" ] || { head -c 300 "$WORK/out.json"; exit 1; }
-  row "${4}register a batch of 10,000 SIMs (s)" "$T" "-" "-" "< 1 s" "$([ "$5" = yes ] && cmp "$T < 1" || echo -)"
+  row "${4}register a batch of 10,000 SIMs (s)" "$T" "-" "-" "$(scaled "< 1 s")" "$([ "$5" = yes ] && cmp "$T < 1 * $SLOW" || echo -)"
 }
 # import_sims URL LABEL TARGETED: the CLI import of $SIMS lines into an empty database.
 import_sims() {
@@ -196,7 +205,7 @@ import_sims() {
   SIMGATE_DATABASE_URL="$1" SIMGATE_ADMIN_PASSWORD=bench-admin-pass "$BIN" admin import-sims "$WORK/sims.txt" >/dev/null 2>&1
   IMP=$(python3 -c "print(round(($(now_ms) - $t0) / 1000, 1))")
   IMP_1M=$(python3 -c "print(round($IMP * 1000000 / $SIMS, 1))")
-  row "${2}admin import-sims, $SIMS lines (s; per 1M)" "$IMP" "-" "$IMP_1M/1M" "< 60 s per 1M" "$([ "$3" = yes ] && cmp "$IMP_1M < 60" || echo -)"
+  row "${2}admin import-sims, $SIMS lines (s; per 1M)" "$IMP" "-" "$IMP_1M/1M" "$(scaled "< 60 s per 1M")" "$([ "$3" = yes ] && cmp "$IMP_1M < 60 * $SLOW" || echo -)"
 }
 bulk "$L" "$ADMIN_L" "$JWT" "" yes
 import_sims "$(fresh_db simgate_bench_import)" "" yes
