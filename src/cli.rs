@@ -127,10 +127,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             crate::init_tracing(&config);
-            crate::store::connect(&config.database.url, None, 1, std::time::Duration::ZERO)
-                .await?
-                .close()
-                .await;
+            crate::store::connect(
+                &config.database.url,
+                None,
+                &crate::store::PoolConfig::single(),
+            )
+            .await?
+            .close()
+            .await;
             println!("migrations applied");
             Ok(())
         }

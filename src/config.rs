@@ -27,6 +27,38 @@ pub struct DatabaseConfig {
     pub read_url: String,
     pub label_cache_secs: u64,
     pub max_connections: u32,
+    /// Seconds a request waits for a pooled connection before it is answered 503.
+    pub acquire_timeout_secs: u64,
+    /// Postgres: seconds to keep trying to reach the database at start.
+    pub connect_retry_secs: u64,
+    /// Postgres: the statement time-out of every connection, in seconds (0: the server's).
+    pub statement_timeout_secs: u64,
+}
+
+impl DatabaseConfig {
+    pub fn pool(&self) -> crate::store::PoolConfig {
+        crate::store::PoolConfig {
+            max_connections: self.max_connections,
+            acquire_timeout: std::time::Duration::from_secs(self.acquire_timeout_secs.max(1)),
+            label_cache: std::time::Duration::from_secs(self.label_cache_secs),
+            connect_retry: std::time::Duration::from_secs(self.connect_retry_secs),
+            statement_timeout: (self.statement_timeout_secs > 0)
+                .then(|| std::time::Duration::from_secs(self.statement_timeout_secs)),
+        }
+    }
+
+    /// A server needs two connections at least: one for a write while another waits (the single-SIM
+    /// reads, the token and label lookups). Refused at start rather than wedged under load.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.max_connections < 2 {
+            anyhow::bail!(
+                "database.max_connections = {} is too small to serve: simgate needs at least 2 connections \
+                 (set SIMGATE_DATABASE__MAX_CONNECTIONS=2 or more; 10 is the default)",
+                self.max_connections
+            );
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -81,6 +113,8 @@ pub struct HttpConfig {
     pub body_limit_bytes: usize,
     pub request_timeout_secs: u64,
     pub cors_allowed_origins: Vec<String>,
+    /// After SIGTERM: how long in-flight requests may take before the server stops regardless.
+    pub shutdown_grace_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -22,6 +22,17 @@ pub enum AuthFailure {
     Credentials,
 }
 
+/// Whether a request that met a transient database error may run again at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// No (the database is down, or the pool was exhausted for its whole time-out).
+    No,
+    /// Any request: its transaction lost a race and wrote nothing.
+    Transaction,
+    /// A read: its connection failed; a fresh one may work.
+    Read,
+}
+
 /// What kind of 422 this is; emnify distinguishes them by code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invalid {
@@ -57,8 +68,10 @@ pub enum AppError {
         message: Text,
         kind: Invalid,
     },
+    /// 503 with `Retry-After`: the database cannot serve now. `retry` says whether the request may
+    /// simply run again on this node (see `api::retry`).
     #[error("{message}")]
-    Unavailable { message: Text },
+    Unavailable { message: Text, retry: Retry },
     /// Too many failed logins: 429 with `Retry-After`.
     #[error("Too many failed logins; retry in {retry_after_secs} s")]
     Throttled { retry_after_secs: u64 },
@@ -196,6 +209,20 @@ impl From<crate::store::StoreError> for AppError {
             StoreError::NotFound => AppError::not_found("not_found", "Not found"),
             StoreError::Conflict { constraint } => conflict_for_constraint(&constraint),
             StoreError::Rejected(rule) => rejected(&rule),
+            StoreError::Unavailable { cause, lost } => {
+                tracing::warn!(%cause, "database unavailable");
+                AppError::Unavailable {
+                    message: "The database is unavailable; retry later".into(),
+                    retry: if lost { Retry::Read } else { Retry::No },
+                }
+            }
+            StoreError::Contention(cause) => {
+                tracing::debug!(%cause, "transaction conflict");
+                AppError::Unavailable {
+                    message: "The database is busy; retry".into(),
+                    retry: Retry::Transaction,
+                }
+            }
             StoreError::Database(msg) => AppError::Internal(msg),
         }
     }

@@ -23,6 +23,7 @@ use crate::domain::ids::ObjectId;
 use crate::domain::org::OrgKind;
 use crate::state::AppState;
 use crate::store::{Actor, DynStore, NewOrg, NewUser};
+use std::future::IntoFuture;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -104,13 +105,7 @@ pub async fn build(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<(AppState, Option<Bootstrap>)> {
     let read_url = Some(config.database.read_url.as_str()).filter(|u| !u.is_empty());
-    let store = store::connect(
-        &config.database.url,
-        read_url,
-        config.database.max_connections,
-        std::time::Duration::from_secs(config.database.label_cache_secs),
-    )
-    .await?;
+    let store = store::connect(&config.database.url, read_url, &config.database.pool()).await?;
     let boot = bootstrap(&store, &config, clock.as_ref()).await?;
     let secret = jwt_secret(&store, &config).await?;
     let state = AppState::new(store, config, clock, &secret);
@@ -121,7 +116,9 @@ pub async fn build(
 
 /// Runs the server until `shutdown` is cancelled; in-flight requests finish first.
 pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    config.database.validate()?;
     let listen = config.listen.clone();
+    let grace = std::time::Duration::from_secs(config.http.shutdown_grace_secs);
     let (state, boot) = build(config, Arc::new(SystemClock)).await?;
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     let addr = listener.local_addr()?;
@@ -140,31 +137,55 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let app = api::router(state);
     // The peer address reaches the handlers (login throttling by client address).
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    let server = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await?;
-    shutdown.cancel();
-    for job in jobs {
-        let _ = job.await;
+        .into_future();
+    // The whole shutdown is bounded: in-flight requests get `http.shutdown_grace_secs`, the jobs
+    // and the pool a few seconds more (a database behind a partition would otherwise hold us).
+    let stopped = {
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown.cancelled().await;
+            tokio::time::sleep(grace).await;
+        }
+    };
+    tokio::select! {
+        served = server => served?,
+        _ = stopped => tracing::warn!(?grace, "shutdown grace passed with requests in flight; stopping"),
     }
-    store.close().await;
+    shutdown.cancel();
+    let closing = async {
+        for job in jobs {
+            let _ = job.await;
+        }
+        store.close().await;
+    };
+    if tokio::time::timeout(std::time::Duration::from_secs(5), closing)
+        .await
+        .is_err()
+    {
+        tracing::warn!("background jobs or the database pool did not close within 5 s; stopping");
+    }
     tracing::info!("simgate stopped");
     Ok(())
 }
 
+/// Printed with errors ignored: a closed stdout must not stop the server (`println!` would panic).
 fn print_bootstrap(boot: &Bootstrap, addr: &str) {
-    println!(
-        "simgate: first start, created the PLATFORM organisation and the ADMIN user {}",
-        boot.email
+    use std::io::Write;
+    let password = match &boot.generated_password {
+        Some(pw) => format!("simgate: generated admin password (shown only now): {pw}"),
+        None => "simgate: admin password from SIMGATE_ADMIN_PASSWORD".to_string(),
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "simgate: first start, created the PLATFORM organisation and the ADMIN user {}\n{password}\n\
+         simgate: log in with\n  curl -s -X POST http://{addr}/auth/login -H 'content-type: application/json' \\\n    \
+         -d '{{\"username\":\"{}\",\"password\":\"<password>\"}}'",
+        boot.email, boot.email
     );
-    match &boot.generated_password {
-        Some(pw) => println!("simgate: generated admin password (shown only now): {pw}"),
-        None => println!("simgate: admin password from SIMGATE_ADMIN_PASSWORD"),
-    }
-    println!(
-        "simgate: log in with\n  curl -s -X POST http://{addr}/auth/login -H 'content-type: application/json' \\\n    -d '{{\"username\":\"{}\",\"password\":\"<password>\"}}'",
-        boot.email
-    );
+    let _ = out.flush();
 }
 
 /// Cancels `token` on ctrl-c or SIGTERM.
@@ -186,8 +207,10 @@ pub fn cancel_on_signal(token: CancellationToken) {
             _ = ctrl_c => {},
             _ = term => {},
         }
-        tracing::info!("shutdown signal received, finishing in-flight requests");
+        // Cancel before logging: a log write that fails or blocks (a closed or full pipe) must not
+        // keep the server from stopping.
         token.cancel();
+        tracing::info!("shutdown signal received, finishing in-flight requests");
     });
 }
 
@@ -196,10 +219,13 @@ pub fn init_tracing(config: &Config) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // A log line that cannot be written is dropped: by default tracing-subscriber reports the failed
+    // write with `eprintln!`, which panics when stderr itself is the closed pipe.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(ansi);
+        .with_ansi(ansi)
+        .log_internal_errors(false);
     let _ = if config.log.format == "json" {
         builder.json().try_init()
     } else {

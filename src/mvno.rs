@@ -328,7 +328,7 @@ pub async fn update(
             .transpose()?,
         features: input
             .feature
-            .map(|f| rec.features.0.apply(&f))
+            .map(|f| mvno::FeaturePatch::parse(&f))
             .transpose()?,
         name: optional_text("name", input.name, 200)?,
         employee_user_id,

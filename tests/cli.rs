@@ -156,3 +156,54 @@ fn default_config_prints_the_documented_defaults_and_healthcheck_fails_without_a
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// `simgate serve` as a container runs it, with its output on pipes: closing them (before the first
+/// start prints its password, and while it serves) neither panics the server nor keeps SIGTERM from
+/// stopping it.
+#[test]
+fn closed_output_pipes_neither_stop_the_server_nor_its_shutdown() {
+    use std::process::Stdio;
+    let dir = std::env::temp_dir().join(format!("simgate_pipe_{}", std::process::id()));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_simgate"))
+        .env("SIMGATE_LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "SIMGATE_DATABASE_URL",
+            format!("sqlite://{}/simgate.db", dir.display()),
+        )
+        .env("SIMGATE_AUTH__ARGON2_MEMORY_KIB", "1024")
+        .env("SIMGATE_AUTH__ARGON2_ITERATIONS", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Both pipes closed at once: the first start's password lines meet a closed stdout.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let up = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "the server came up: {:?}", child.try_wait());
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let stopped = (0..100).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        child.try_wait().unwrap()
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    match stopped {
+        Some(status) => assert!(status.success(), "exit status {status}"),
+        None => {
+            let _ = child.kill();
+            panic!("still running 10 s after SIGTERM");
+        }
+    }
+}

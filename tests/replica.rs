@@ -14,7 +14,7 @@ async fn lists_and_statistics_read_from_the_replica() {
         return; // Postgres only, like the replica setting itself.
     };
     let (replica_url, _replica) = extra_postgres_db(&admin_url).await;
-    simgate::store::connect(&replica_url, None, 1, std::time::Duration::ZERO)
+    simgate::store::connect(&replica_url, None, &simgate::store::PoolConfig::single())
         .await
         .unwrap()
         .close()

@@ -660,7 +660,7 @@ async fn stored_duplicates_of_one_sim_stop_the_migration_with_their_list() {
             "DROP TABLE login_failures".to_string(),
         ];
         exec(&url, &rewind).await;
-        let err = simgate::store::connect(&url, None, 2, std::time::Duration::ZERO)
+        let err = simgate::store::connect(&url, None, &simgate::store::PoolConfig::single())
             .await
             .err()
             .expect("refused");
@@ -669,7 +669,7 @@ async fn stored_duplicates_of_one_sim_stop_the_migration_with_their_list() {
         assert!(!msg.contains(&b_with), "{msg}");
         // Once the operator removes the duplicate, the rest folds and the migration runs.
         exec(&url, &[format!("DELETE FROM sims WHERE iccid = '{a_with}'")]).await;
-        let store = simgate::store::connect(&url, None, 2, std::time::Duration::ZERO)
+        let store = simgate::store::connect(&url, None, &simgate::store::PoolConfig::single())
             .await
             .expect("migrates");
         store.close().await;

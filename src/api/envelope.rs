@@ -2,7 +2,7 @@
 //! emnify, everything else TelecomX. This also catches what never reached a handler (unknown
 //! route, wrong method, extractor rejections, body limit, timeout, panic) and turns axum's plain
 //! text into JSON.
-use crate::error::{AppError, ErrorSlot, Invalid};
+use crate::error::{AppError, ErrorSlot, Invalid, Retry};
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -41,9 +41,16 @@ impl Dialect {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let AppError::Throttled { retry_after_secs } = err {
+        let retry_after = match err {
+            AppError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            AppError::Unavailable { retry, .. } => {
+                Some(if *retry == Retry::Transaction { 1 } else { 2 })
+            }
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res
     }
@@ -159,6 +166,13 @@ pub fn rejection(status: StatusCode, text: &str) -> AppError {
             message("Expected Content-Type: application/json"),
         ),
         StatusCode::REQUEST_TIMEOUT => ("timeout".into(), "Request timed out".into()),
+        // The request time-out: the server could not answer in time; the client may retry.
+        StatusCode::SERVICE_UNAVAILABLE => {
+            return AppError::Unavailable {
+                message: "The request timed out on the server; retry later".into(),
+                retry: Retry::No,
+            }
+        }
         StatusCode::UNPROCESSABLE_ENTITY => {
             let field = offending_field(text).unwrap_or("bad_request");
             return AppError::invalid(field.to_string(), message("Invalid request body"));

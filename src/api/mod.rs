@@ -6,6 +6,7 @@ pub mod hostile;
 pub mod json;
 pub mod metrics;
 pub mod ops;
+pub mod retry;
 pub mod telecomx;
 
 use crate::state::AppState;
@@ -114,13 +115,17 @@ pub fn with_layers(app: Router, http: &crate::config::HttpConfig) -> Router {
                 .map(HeaderName::from_static),
             )
     };
-    // Router::layer: the last added runs first. From the inside out: NUL refusal, body limits, timeout, panic
+    // Router::layer: the last added runs first. From the inside out: NUL refusal, body limits, retries of
+    // transient database errors (inside the time-out, so that it bounds them all), timeout, panic
     // catcher, CORS, the JSON envelope (sees every error above), metrics, tracing, request id.
     app.layer(axum::middleware::from_fn(hostile::reject_nul))
         .layer(axum::extract::DefaultBodyLimit::max(http.body_limit_bytes))
         .layer(RequestBodyLimitLayer::new(http.body_limit_bytes))
+        .layer(retry::RetryLayer {
+            body_limit: http.body_limit_bytes,
+        })
         .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(http.request_timeout_secs),
         ))
         .layer(CatchPanicLayer::custom(envelope::panic_response))

@@ -100,16 +100,26 @@ impl Default for Features {
 
 impl Features {
     /// Applies a partial `feature` object: known keys only, boolean values only.
-    pub fn apply(mut self, patch: &Value) -> Result<Features, AppError> {
+    pub fn apply(self, patch: &Value) -> Result<Features, AppError> {
+        Ok(FeaturePatch::parse(patch)?.applied_to(self))
+    }
+}
+
+/// A partial `feature` object, checked (known keys, boolean values) but not yet applied: the store
+/// applies it to the account as it reads it under its row lock, so that concurrent updates of
+/// different features all take effect.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeaturePatch(Vec<(String, bool)>);
+
+impl FeaturePatch {
+    pub fn parse(patch: &Value) -> Result<FeaturePatch, AppError> {
         let obj = patch
             .as_object()
             .ok_or_else(|| AppError::invalid("feature", "feature must be an object of booleans"))?;
-        let mut current: Map<String, Value> = match serde_json::to_value(self) {
-            Ok(Value::Object(m)) => m,
-            _ => Map::new(),
-        };
+        let known = Self::fields(Features::default());
+        let mut out = Vec::with_capacity(obj.len());
         for (k, v) in obj {
-            if !current.contains_key(k) {
+            if !known.contains_key(k) {
                 return Err(AppError::invalid(
                     "feature",
                     format!("unknown feature {k:?}"),
@@ -118,11 +128,25 @@ impl Features {
             let b = v.as_bool().ok_or_else(|| {
                 AppError::invalid("feature", format!("feature.{k} must be true or false"))
             })?;
-            current.insert(k.clone(), Value::Bool(b));
+            out.push((k.clone(), b));
         }
-        self = serde_json::from_value(Value::Object(current))
-            .map_err(|e| AppError::internal(e.to_string()))?;
-        Ok(self)
+        Ok(FeaturePatch(out))
+    }
+
+    pub fn applied_to(&self, features: Features) -> Features {
+        let mut fields = Self::fields(features);
+        for (k, b) in &self.0 {
+            fields.insert(k.clone(), Value::Bool(*b));
+        }
+        // Only known keys with boolean values were admitted, so the object is a `Features` again.
+        serde_json::from_value(Value::Object(fields)).unwrap_or(features)
+    }
+
+    fn fields(features: Features) -> Map<String, Value> {
+        match serde_json::to_value(features) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        }
     }
 }
 

@@ -101,11 +101,12 @@ macro_rules! impl_emnify_store {
         impl $store {
             /// Fetches SIMs by id for [`crate::store::point_reads::PointReads`]: with their org and
             /// model labels joined, or without them when the label cache fills them.
-            pub(crate) fn esim_fetcher(pool: sqlx::Pool<$db>, joined: bool) -> crate::store::point_reads::Fetcher {
+            pub(crate) fn esim_fetcher(pool: sqlx::Pool<$db>, joined: bool, keep: usize) -> crate::store::point_reads::Fetcher {
                 use crate::store::emnify::{ESIM_SELECT, ESIM_SELECT_UNLABELLED};
                 // Connections the point reads keep between batches: returning one to the pool after
                 // every batch costs a spawned task and taking it back a pool round; at most IN_FLIGHT
-                // are kept, and `release` hands them back before the pool closes.
+                // are kept (`keep`: none in a small pool, which the other requests need), and `release`
+                // hands them back before the pool closes.
                 type Held = (std::time::Instant, sqlx::pool::PoolConnection<$db>);
                 // (released, connections): once released, connections go back to the pool at once.
                 let held: std::sync::Arc<std::sync::Mutex<(bool, Vec<Held>)>> = Default::default();
@@ -138,7 +139,7 @@ macro_rules! impl_emnify_store {
                         match rows {
                             Ok(rows) => {
                                 let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
-                                if !held.0 {
+                                if !held.0 && held.1.len() < keep {
                                     held.1.push((std::time::Instant::now(), conn));
                                 }
                                 Ok(rows)
@@ -210,7 +211,9 @@ macro_rules! impl_emnify_store {
                 .bind(actor.at)
                 .fetch_one(&mut *tx)
                 .await?;
-                let rows: Vec<NewSimRow<'_>> = new.sims.iter().map(NewSimRow::from).collect();
+                let mut rows: Vec<NewSimRow<'_>> = new.sims.iter().map(NewSimRow::from).collect();
+                rows.sort_by(|a, b| a.iccid.cmp(b.iccid));
+                lock_counts!(tx, rows.iter().map(|r| (0i64, r.network.to_string(), r.form_factor, r.auto_assign)).collect());
                 let shared = NewSimsShared {
                     issuer_org_id: new.issuer_org_id,
                     reseller_org_id: None,

@@ -2,6 +2,22 @@
 //! All SQL lives here. The SQL text is shared between the backends wherever both accept it (sqlx's
 //! SQLite driver takes `$1` placeholders); each area's `impl_*` macro is instantiated once per
 //! backend, so both implementations come from one source and cannot drift.
+//!
+//! # Lock order
+//! Every write takes its row locks in this order, so that no two writers wait on each other in a
+//! circle (Postgres; SQLite has one writer at a time):
+//! 1. the parent rows it reads under lock (an MVNO account, a SIM batch, a user, an org);
+//! 2. existing `sims` rows, one at a time by the statement that names them; new `sims` rows are
+//!    inserted in ICC order (overlapping imports then meet on the same first ICC instead of
+//!    crossing);
+//! 3. `sim_inventory_counts` rows in key order (storage org, network, form factor, auto-assign);
+//!    an import takes its buckets before it inserts (an upsert of +0), as a move takes both of its
+//!    buckets, sorted, before it updates the SIM;
+//! 4. `sim_owner_counts`, by the statement trigger at the end of each `sims` statement, in key order;
+//! 5. event and audit rows (inserts, no waits).
+//!
+//! A transaction that still loses a race (deadlock, serialization failure, SQLite busy) surfaces as
+//! `StoreError::Contention` and is run again by `api::retry`.
 use crate::domain::access::{AccessLevel, Scope};
 use crate::domain::ids::EntityRef;
 use crate::domain::inventory::Count;
@@ -23,8 +39,43 @@ pub enum StoreError {
     /// A business rule refused the change inside its transaction (e.g. "no_sim", "account_deleted").
     #[error("rejected: {0}")]
     Rejected(String),
+    /// The database cannot serve now: down, unreachable, a connection lost mid-request, no free
+    /// connection within the acquire time-out, a statement time-out. `lost`: a connection failed (a
+    /// read may be tried once more on a fresh one).
+    #[error("database unavailable: {cause}")]
+    Unavailable { cause: String, lost: bool },
+    /// The transaction lost a race with another (Postgres serialization failure or deadlock, SQLite
+    /// busy): nothing was written, and the same transaction may simply run again.
+    #[error("transaction conflict: {0}")]
+    Contention(String),
     #[error("database error: {0}")]
     Database(String),
+}
+
+/// How a store's pool is sized and how long a request waits for it.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    pub max_connections: u32,
+    pub acquire_timeout: std::time::Duration,
+    /// How long org and model labels are reused by the single-SIM read (0: joined every time).
+    pub label_cache: std::time::Duration,
+    /// Postgres: how long to wait for the database to accept connections at start.
+    pub connect_retry: std::time::Duration,
+    /// Postgres: the `statement_timeout` of every connection (None: the server's).
+    pub statement_timeout: Option<std::time::Duration>,
+}
+
+impl PoolConfig {
+    /// For one-off commands (migrate, admin): one connection, no label cache.
+    pub fn single() -> Self {
+        PoolConfig {
+            max_connections: 1,
+            acquire_timeout: std::time::Duration::from_secs(10),
+            label_cache: std::time::Duration::ZERO,
+            connect_retry: std::time::Duration::ZERO,
+            statement_timeout: None,
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -72,9 +123,36 @@ impl From<sqlx::Error> for StoreError {
                     .map(str::to_string)
                     .unwrap_or_else(|| sqlite_constraint_name(db.message())),
             },
+            sqlx::Error::Database(db) if db.code().as_deref().is_some_and(contention_code) => {
+                StoreError::Contention(e.to_string())
+            }
+            // 57014: statement time-out (or a cancel).
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
+                StoreError::Unavailable {
+                    cause: e.to_string(),
+                    lost: false,
+                }
+            }
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => StoreError::Unavailable {
+                cause: e.to_string(),
+                lost: false,
+            },
+            _ if lost_connection(&e) => StoreError::Unavailable {
+                cause: e.to_string(),
+                lost: true,
+            },
             _ => StoreError::Database(e.to_string()),
         }
     }
+}
+
+/// Postgres 40001 (serialization failure) and 40P01 (deadlock detected); SQLite 5 (busy) and 6
+/// (locked), with their extended codes (the low byte is the primary code).
+fn contention_code(code: &str) -> bool {
+    matches!(code, "40001" | "40P01")
+        || code
+            .parse::<u32>()
+            .is_ok_and(|c| matches!(c & 0xff, 5 | 6) && !code.starts_with('4'))
 }
 
 /// SQLite does not report constraint names ("UNIQUE constraint failed: users.email"); every unique
@@ -471,7 +549,8 @@ pub struct MvnoFilter {
 #[derive(Debug, Clone, Default)]
 pub struct MvnoPatch {
     pub state: Option<AccountState>,
-    pub features: Option<Features>,
+    /// Applied to the features as read under the row lock.
+    pub features: Option<crate::domain::mvno::FeaturePatch>,
     pub name: Option<Option<String>>,
     pub employee_user_id: Option<Option<i64>>,
     pub device_type: Option<Option<String>>,
@@ -1078,6 +1157,18 @@ impl LikeEscape for sqlx::Sqlite {
     const ESCAPE: &'static str = " ESCAPE '\\'";
 }
 
+/// The row lock of a read-modify-write: `FOR UPDATE` on Postgres; SQLite has none and needs none
+/// (a write transaction there is IMMEDIATE: it holds the database's one write lock from its start).
+pub(crate) trait RowLock {
+    const FOR_UPDATE: &'static str;
+}
+impl RowLock for sqlx::Postgres {
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+}
+impl RowLock for sqlx::Sqlite {
+    const FOR_UPDATE: &'static str = "";
+}
+
 /// Writes the audit row of a mutation inside its transaction.
 macro_rules! audit {
     ($tx:expr, $actor:expr, $action:expr, $entity:expr, $entity_id:expr, $before:expr, $after:expr) => {{
@@ -1191,12 +1282,11 @@ pub(crate) fn pool_options<DB: sqlx::Database>(
 pub async fn connect(
     url: &str,
     read_url: Option<&str>,
-    max_connections: u32,
-    label_cache: std::time::Duration,
+    pool: &PoolConfig,
 ) -> anyhow::Result<DynStore> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(
-            postgres::PgStore::connect(url, read_url, max_connections, label_cache).await?,
+            postgres::PgStore::connect(url, read_url, pool).await?,
         ))
     } else if url.starts_with("sqlite:") {
         if read_url.is_some() {
@@ -1204,17 +1294,38 @@ pub async fn connect(
                 "database.read_url needs Postgres; an embedded SQLite database has no replicas"
             );
         }
-        Ok(Arc::new(
-            sqlite::SqliteStore::connect(url, max_connections, label_cache).await?,
-        ))
+        Ok(Arc::new(sqlite::SqliteStore::connect(url, pool).await?))
     } else {
         anyhow::bail!("unsupported database URL scheme (expected postgres:// or sqlite://)")
     }
 }
 
+/// Connections the single-SIM reads keep between batches: none in a small pool, where every
+/// connection must stay free for the other requests (a pool of 2 would otherwise be theirs alone).
+pub(crate) fn point_read_keep(max_connections: u32) -> usize {
+    (max_connections as usize / 4).min(point_reads::IN_FLIGHT)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_pools_keep_no_connection_for_point_reads() {
+        assert_eq!(point_read_keep(2), 0);
+        assert_eq!(point_read_keep(4), 1);
+        assert_eq!(point_read_keep(10), 2);
+    }
+
+    #[test]
+    fn contention_is_told_from_other_errors() {
+        for code in ["40001", "40P01", "5", "6", "517", "262"] {
+            assert!(contention_code(code), "{code}");
+        }
+        for code in ["23505", "57014", "19", "1", "2067"] {
+            assert!(!contention_code(code), "{code}");
+        }
+    }
 
     #[test]
     fn like_patterns_match_literally() {

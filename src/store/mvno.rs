@@ -264,7 +264,11 @@ macro_rules! impl_mvno_store {
                 if before.deleted_at.is_some() {
                     return Err(crate::store::StoreError::Rejected("account_deleted".into()));
                 }
-                let features = patch.features.unwrap_or(before.features.0);
+                // Every partial value is applied to the row as read under its lock.
+                let features = match &patch.features {
+                    Some(f) => f.applied_to(before.features.0),
+                    None => before.features.0,
+                };
                 sqlx::query(
                     "UPDATE mvno_accounts SET state = $1, features = $2, name = $3, employee_user_id = $4, device_type = $5, \
                      imei = $6, notes = $7, dnd = $8, data_disabled = $9, rate_plan_id = $10, socs_override = $11, \

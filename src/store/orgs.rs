@@ -106,8 +106,10 @@ macro_rules! impl_org_store {
             ) -> crate::store::StoreResult<crate::store::Org> {
                 use crate::store::orgs::ORG_COLUMNS;
                 let mut tx = self.begin_write().await?;
-                let before: crate::store::Org =
-                    sqlx::query_as(&format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1"))
+                let before: crate::store::Org = sqlx::query_as(&format!(
+                    "SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1{}",
+                    <$db as crate::store::RowLock>::FOR_UPDATE
+                ))
                         .bind(id)
                         .fetch_optional(&mut *tx)
                         .await?

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{oneshot, Semaphore};
 
 /// Queries of this kind at once; with 2 the database works on one batch while the next one fills.
-const IN_FLIGHT: usize = 2;
+pub(crate) const IN_FLIGHT: usize = 2;
 /// Largest batch: keeps one slow batch from holding many requests.
 const MAX_BATCH: usize = 64;
 

@@ -34,6 +34,26 @@ macro_rules! adjust_count {
     }};
 }
 
+/// Takes the inventory counters of these buckets (storage, network, form factor, auto-assign) in key
+/// order before the SIM rows they count are written (lock order step 3 before the trigger's step 4).
+macro_rules! lock_counts {
+    ($tx:expr, $keys:expr) => {{
+        let mut keys: Vec<(i64, String, &'static str, bool)> = $keys;
+        keys.sort();
+        keys.dedup();
+        for (storage, network, ff, auto) in keys {
+            adjust_count!(
+                $tx,
+                Some(storage).filter(|s| *s != 0),
+                &network,
+                ff,
+                auto,
+                0i64
+            );
+        }
+    }};
+}
+
 /// New SIMs enter the counters of their holder and each gets its "SIM imported" event.
 /// `$rows`: `Vec<(sim id, network, form factor, auto_assign)>`.
 macro_rules! record_new_sims {
@@ -101,7 +121,10 @@ macro_rules! impl_sim_store {
             ) -> crate::store::StoreResult<Vec<String>> {
                 use crate::store::bulk::{Bulk, NewSimRow, NewSimsShared};
                 let mut tx = self.begin_write().await?;
-                let rows: Vec<NewSimRow<'_>> = sims.iter().map(NewSimRow::from).collect();
+                let mut rows: Vec<NewSimRow<'_>> = sims.iter().map(NewSimRow::from).collect();
+                rows.sort_by(|a, b| a.iccid.cmp(b.iccid));
+                let storage = holder.map(|h| h.org_id);
+                lock_counts!(tx, rows.iter().map(|r| (storage.unwrap_or(0), r.network.to_string(), r.form_factor, r.auto_assign)).collect());
                 let shared = NewSimsShared {
                     issuer_org_id,
                     reseller_org_id: holder.and_then(|h| h.reseller_org_id),
@@ -113,7 +136,6 @@ macro_rules! impl_sim_store {
                     skip_existing: true,
                 };
                 let inserted = <$db as Bulk>::insert_sims(&mut *tx, &rows, &shared).await?;
-                let storage = holder.map(|h| h.org_id);
                 record_new_sims!(
                     tx,
                     $db,
@@ -244,8 +266,15 @@ macro_rules! impl_sim_store {
                 }
                 let auto = auto_assign.unwrap_or(before.auto_assign);
                 let storage = holder.as_ref().map(|h| h.org_id);
-                adjust_count!(tx, before.in_storage_at, &before.network, before.form_factor.as_str(), before.auto_assign, -1i64);
-                adjust_count!(tx, storage, &before.network, before.form_factor.as_str(), auto, 1i64);
+                // Both buckets, in key order (the lock order).
+                let mut moves = [
+                    (before.in_storage_at.unwrap_or(0), before.auto_assign, -1i64),
+                    (storage.unwrap_or(0), auto, 1i64),
+                ];
+                moves.sort();
+                for (holder_id, auto_assign, delta) in moves {
+                    adjust_count!(tx, Some(holder_id).filter(|h| *h != 0), &before.network, before.form_factor.as_str(), auto_assign, delta);
+                }
                 sqlx::query(&format!(
                     "UPDATE sims SET in_storage_at = $1, reseller_org_id = $2, customer_org_id = $3, auto_assign = $4, \
                      updated_at = $5, version = version + 1, tenant_org_id = {} WHERE id = $6",

@@ -14,11 +14,7 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    pub async fn connect(
-        url: &str,
-        max_connections: u32,
-        label_cache: Duration,
-    ) -> anyhow::Result<Self> {
+    pub async fn connect(url: &str, cfg: &crate::store::PoolConfig) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -31,20 +27,21 @@ impl SqliteStore {
                 std::fs::create_dir_all(dir)?;
             }
         }
-        let pool = crate::store::pool_options::<Sqlite>(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+        let pool = crate::store::pool_options::<Sqlite>(cfg.max_connections)
+            .acquire_timeout(cfg.acquire_timeout)
             .connect_with(options)
             .await?;
         fold_iccs!(&pool, Sqlite)?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         let point_reads = crate::store::point_reads::PointReads::new(Self::esim_fetcher(
             pool.clone(),
-            label_cache.is_zero(),
+            cfg.label_cache.is_zero(),
+            crate::store::point_read_keep(cfg.max_connections),
         ));
         Ok(SqliteStore {
             reads: pool.clone(),
             pool,
-            labels: crate::store::labels::Labels::new(label_cache),
+            labels: crate::store::labels::Labels::new(cfg.label_cache),
             point_reads,
         })
     }

@@ -102,8 +102,11 @@ macro_rules! impl_user_store {
             ) -> crate::store::StoreResult<crate::store::User> {
                 use crate::store::users::USER_COLUMNS;
                 let mut tx = self.begin_write().await?;
-                let before: crate::store::User =
-                    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                // Read under the row lock the update takes anyway: concurrent partial updates all land.
+                let before: crate::store::User = sqlx::query_as(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE id = $1{}",
+                    <$db as crate::store::RowLock>::FOR_UPDATE
+                ))
                         .bind(id)
                         .fetch_optional(&mut *tx)
                         .await?
