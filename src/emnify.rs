@@ -222,7 +222,13 @@ fn org_ref(v: &Value) -> Result<Option<i64>, AppError> {
 }
 
 /// PATCH: status and org changes, each checked against the caller's relation to the SIM.
-pub async fn patch(state: &AppState, p: &Principal, id: i64, body: &Value) -> AppResult<()> {
+pub async fn patch(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+    body: &Value,
+    if_match: Option<crate::domain::etag::IfMatch>,
+) -> AppResult<()> {
     let obj = body
         .as_object()
         .ok_or_else(|| AppError::invalid("body", "a JSON object is required"))?;
@@ -299,13 +305,22 @@ pub async fn patch(state: &AppState, p: &Principal, id: i64, body: &Value) -> Ap
     if !any {
         return Err(AppError::required("status"));
     }
-    match state.store.esim_patch(id, patch, &state.actor(p)).await {
+    match state
+        .store
+        .esim_patch(id, patch, &state.actor_if(p, if_match))
+        .await
+    {
         Err(StoreError::NotFound) => Err(not_found(id)),
         other => Ok(other?),
     }
 }
 
-pub async fn delete(state: &AppState, p: &Principal, id: i64) -> AppResult<()> {
+pub async fn delete(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+    if_match: Option<crate::domain::etag::IfMatch>,
+) -> AppResult<()> {
     let sim = visible_sim(state, p, id).await?;
     if sim.reseller_org_id == Some(p.org_id) {
         return Err(AppError::forbidden(
@@ -313,7 +328,11 @@ pub async fn delete(state: &AppState, p: &Principal, id: i64) -> AppResult<()> {
             "Resellers cannot delete SIMs they have sold",
         ));
     }
-    match state.store.esim_delete(id, &state.actor(p)).await {
+    match state
+        .store
+        .esim_delete(id, &state.actor_if(p, if_match))
+        .await
+    {
         Err(StoreError::NotFound) => Err(not_found(id)),
         other => Ok(other?),
     }

@@ -236,6 +236,12 @@ fn rejected(rule: &str) -> AppError {
         "account_state" => AppError::forbidden("state", "The account must be ACTIVE or BLOCKED"),
         "sim_attached" => AppError::conflict("sim", "The SIM has an endpoint or an MVNO account"),
         "batch_registered" => AppError::conflict("bic", "The batch is registered already"),
+        "stale" => AppError::Http {
+            status: StatusCode::PRECONDITION_FAILED,
+            code: "precondition_failed".into(),
+            message: "The object has changed since the ETag given in If-Match; read it again"
+                .into(),
+        },
         "not_restorable" => AppError::not_found(
             "id",
             "No deleted account to restore (unknown, or its recovery window has ended)",

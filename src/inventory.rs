@@ -194,6 +194,7 @@ pub async fn assign(
     icc: &str,
     customer: Option<&str>,
     auto_assign: Option<bool>,
+    if_match: Option<crate::domain::etag::IfMatch>,
 ) -> AppResult<SimRecord> {
     let sim = visible_sim(state, p, icc).await?;
     let raw = customer
@@ -218,7 +219,7 @@ pub async fn assign(
     };
     Ok(state
         .store
-        .sim_assign(sim.id, holder, auto_assign, &state.actor(p))
+        .sim_assign(sim.id, holder, auto_assign, &state.actor_if(p, if_match))
         .await?)
 }
 

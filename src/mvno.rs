@@ -280,6 +280,7 @@ pub async fn update(
     p: &Principal,
     raw: &str,
     input: UpdateInput,
+    if_match: Option<mvno::IfMatch>,
 ) -> AppResult<MvnoRecord> {
     let rec = match visible(state, p, raw, false, "not_found").await {
         // A deleted account is there, but cannot be changed.
@@ -349,16 +350,21 @@ pub async fn update(
     };
     Ok(state
         .store
-        .mvno_update(rec.id, patch, &state.actor(p))
+        .mvno_update(rec.id, patch, &state.actor_if(p, if_match))
         .await?)
 }
 
-pub async fn delete(state: &AppState, p: &Principal, raw: &str) -> AppResult<MvnoRecord> {
+pub async fn delete(
+    state: &AppState,
+    p: &Principal,
+    raw: &str,
+    if_match: Option<mvno::IfMatch>,
+) -> AppResult<MvnoRecord> {
     let rec = visible(state, p, raw, false, "not_found").await?;
     let until = mvno::preterminate_until(state.now(), state.config.mvno.recovery_days);
     Ok(state
         .store
-        .mvno_delete(rec.id, until, &state.actor(p))
+        .mvno_delete(rec.id, until, &state.actor_if(p, if_match))
         .await?)
 }
 

@@ -51,6 +51,15 @@ impl AppState {
             org_id: (p.org_id > 0).then_some(p.org_id),
             request_id: p.request_id.clone(),
             at: self.now(),
+            if_match: None,
+        }
+    }
+
+    /// As [`AppState::actor`], with the request's `If-Match` for the store to check.
+    pub fn actor_if(&self, p: &Principal, if_match: Option<crate::domain::etag::IfMatch>) -> Actor {
+        Actor {
+            if_match,
+            ..self.actor(p)
         }
     }
 }

@@ -352,3 +352,76 @@ async fn a_mixed_write_load_answers_no_5xx_and_keeps_the_invariants() {
     })
     .await;
 }
+
+/// Optimistic concurrency: reads carry the row version as ETag; an update or delete with a stale
+/// If-Match is 412 in the dialect's envelope and changes nothing; without If-Match nothing changes.
+#[tokio::test]
+async fn stale_if_match_is_refused_and_fresh_if_match_passes() {
+    use axum::body::Body;
+    use axum::http::{Method, Request};
+    each_backend(|app| async move {
+        let fx = Fixture::build(&app).await;
+        let admin = fx.token("PLATFORM", Admin).to_string();
+        let r = app
+            .post("/sim", &admin, json!({"data": sim_lines(0, 2, "NANO", "TDC", false), "inStorageAt": fx.org("C1A").oid}))
+            .await;
+        assert_eq!(r.body["imported"], 2);
+        let with = |method: Method, path: &str, tag: &str, body: Option<Value>| {
+            let mut req = Request::builder()
+                .method(method)
+                .uri(path)
+                .header("authorization", format!("Bearer {admin}"))
+                .header("if-match", tag);
+            let body = match body {
+                Some(b) => {
+                    req = req.header("content-type", "application/json");
+                    Body::from(b.to_string())
+                }
+                None => Body::empty(),
+            };
+            req.body(body).unwrap()
+        };
+        // emnify SIM: PATCH with the ETag of the read passes, with it again (now stale) is 412.
+        let id = app.get("/api/v1/sim", &admin).await.body[0]["id"].as_i64().unwrap();
+        let read = app.get(&format!("/api/v1/sim/{id}"), &admin).await;
+        let tag = read.headers["etag"].to_str().unwrap().to_string();
+        let path = format!("/api/v1/sim/{id}");
+        let ok = app.send(with(Method::PATCH, &path, &tag, Some(json!({"status": {"id": 1}})))).await;
+        assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.text);
+        let stale = app.send(with(Method::PATCH, &path, &tag, Some(json!({"status": {"id": 2}})))).await;
+        stale.assert_emnify_error(412, 1412);
+        app.send(with(Method::DELETE, &path, &tag, None)).await.assert_emnify_error(412, 1412);
+        let now = app.get(&path, &admin).await;
+        assert_eq!(now.body["status"]["id"], 1, "the stale PATCH changed nothing");
+        assert_ne!(now.headers["etag"].to_str().unwrap(), tag);
+        // TelecomX SIM: assign with a stale tag.
+        let sim = app.get(&format!("/sim/{}", icc(1)), &admin).await;
+        let sim_tag = sim.headers["etag"].to_str().unwrap().to_string();
+        let assign = format!("/sim/{}/assign?customer={}", icc(1), fx.org("C1B").oid);
+        app.send(with(Method::POST, &assign, "\"v999\"", None)).await.assert_telecomx_error(412, "precondition_failed");
+        let r = app.send(with(Method::POST, &assign, &sim_tag, None)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        // MVNO account: update and delete.
+        let plan = app.post("/admin/v1/rate-plans", &admin, json!({"name": "P"})).await.body["oid"].clone();
+        let r = app
+            .post("/mvno", &admin, json!({"customer": fx.org("C1A").oid, "number": "+4512000002", "ratePlan": plan, "simNumber": icc(0)}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let acc = app.get("/mvno/+4512000002", &admin).await;
+        let acc_tag = acc.headers["etag"].to_str().unwrap().to_string();
+        let r = app.send(with(Method::POST, "/mvno/+4512000002", &acc_tag, Some(json!({"name": "A"})))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        app.send(with(Method::POST, "/mvno/+4512000002", &acc_tag, Some(json!({"name": "B"}))))
+            .await
+            .assert_telecomx_error(412, "precondition_failed");
+        app.send(with(Method::DELETE, "/mvno/+4512000002", &acc_tag, None))
+            .await
+            .assert_telecomx_error(412, "precondition_failed");
+        assert_eq!(app.get("/mvno/+4512000002", &admin).await.body["name"], "A");
+        // `*` matches any current version; no If-Match behaves as before.
+        let r = app.send(with(Method::DELETE, "/mvno/+4512000002", "*", None)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_counters_match(&app).await;
+    })
+    .await;
+}

@@ -108,6 +108,7 @@ fn emnify_body(err: &AppError) -> Value {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => (1000, "UnsupportedMediaType"),
             StatusCode::REQUEST_TIMEOUT => (1000, "RequestTimeout"),
             StatusCode::TOO_MANY_REQUESTS => (1105, "TooManyRequests"),
+            StatusCode::PRECONDITION_FAILED => (1412, "PreconditionFailed"),
             s if s.is_server_error() => (1500, "InternalServerError"),
             _ => (1000, "BadRequest"),
         },

@@ -1,5 +1,6 @@
 //! HTTP: the two dialects, the admin API and the ops routes, with the layers they share.
 pub mod admin;
+pub mod conditional;
 pub mod emnify;
 pub mod envelope;
 pub mod hostile;
@@ -111,6 +112,7 @@ pub fn with_layers(app: Router, http: &crate::config::HttpConfig) -> Router {
                     "x-count-per-page",
                     "x-sort",
                     "link",
+                    "etag",
                 ]
                 .map(HeaderName::from_static),
             )

@@ -161,6 +161,7 @@ impl Authenticator {
             org_id: Some(i.org_id),
             request_id,
             at: now,
+            if_match: None,
         };
         let new = crate::store::NewToken {
             user_id: i.user_id,

@@ -2,6 +2,7 @@
 pub mod access;
 pub mod dates;
 pub mod emnify;
+pub mod etag;
 pub mod events;
 pub mod ids;
 pub mod inventory;

@@ -150,6 +150,8 @@ impl FeaturePatch {
     }
 }
 
+pub use super::etag::IfMatch;
+
 /// Which SIM a new account (or a SIM change) takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SimChoice {

@@ -439,16 +439,17 @@ macro_rules! impl_emnify_store {
                 use crate::domain::sim::SimStatus;
                 let mut tx = self.begin_write().await?;
                 // The transition is checked against the row as it is now, under its lock.
-                type Locked = (i16, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+                type Locked = (i16, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, i64);
                 let row: Option<Locked> = sqlx::query_as(&format!(
-                    "SELECT status, issuer_org_id, reseller_org_id, customer_org_id, mvno_account_id, endpoint_id \
+                    "SELECT status, issuer_org_id, reseller_org_id, customer_org_id, mvno_account_id, endpoint_id, version \
                      FROM sims WHERE id = $1 AND status <> 3{}",
                     $lock_rows
                 ))
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let (status, issuer, reseller, customer, account, endpoint) = row.ok_or(crate::store::StoreError::NotFound)?;
+                let (status, issuer, reseller, customer, account, endpoint, version) = row.ok_or(crate::store::StoreError::NotFound)?;
+                actor.check_version(version)?;
                 let current = SimStatus::from_id(status as i64).ok_or_else(|| crate::store::StoreError::Database("bad status".into()))?;
                 let next = match patch.status {
                     Some(to) => crate::domain::emnify::transition(current, to).map_err(|e| crate::store::StoreError::Rejected(e.to_string()))?,
@@ -548,6 +549,7 @@ macro_rules! impl_emnify_store {
                     .fetch_optional(&mut *tx)
                     .await?
                     .ok_or(crate::store::StoreError::NotFound)?;
+                actor.check_version(sim.version)?;
                 if sim.endpoint_id.is_some() || sim.mvno_account_id.is_some() {
                     return Err(crate::store::StoreError::Rejected("sim_attached".into()));
                 }

@@ -190,6 +190,19 @@ pub struct Actor {
     pub org_id: Option<i64>,
     pub request_id: Option<String>,
     pub at: DateTime<Utc>,
+    /// The request's `If-Match`: the writes of a single SIM or account compare it with the row's
+    /// version as they read it under its lock, and refuse with `Rejected("stale")` (412).
+    pub if_match: Option<crate::domain::etag::IfMatch>,
+}
+
+impl Actor {
+    /// The If-Match check of a row read under its lock.
+    pub(crate) fn check_version(&self, version: i64) -> StoreResult<()> {
+        match &self.if_match {
+            Some(m) if !m.matches(version) => Err(StoreError::Rejected("stale".into())),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Actor {
@@ -199,6 +212,7 @@ impl Actor {
             org_id: None,
             request_id: None,
             at,
+            if_match: None,
         }
     }
 }

@@ -264,6 +264,7 @@ macro_rules! impl_mvno_store {
                 if before.deleted_at.is_some() {
                     return Err(crate::store::StoreError::Rejected("account_deleted".into()));
                 }
+                actor.check_version(before.version)?;
                 // Every partial value is applied to the row as read under its lock.
                 let features = match &patch.features {
                     Some(f) => f.applied_to(before.features.0),
@@ -306,6 +307,7 @@ macro_rules! impl_mvno_store {
                 if before.deleted_at.is_some() {
                     return Err(crate::store::StoreError::NotFound);
                 }
+                actor.check_version(before.version)?;
                 sqlx::query(
                     "UPDATE mvno_accounts SET state = 'DELETED', deleted_at = $1, preterminate_until = $2, updated_at = $1, \
                      version = version + 1 WHERE id = $3",

@@ -261,6 +261,7 @@ macro_rules! impl_sim_store {
                     .fetch_optional(&mut *tx)
                     .await?
                     .ok_or(StoreError::NotFound)?;
+                actor.check_version(before.version)?;
                 if !before.is_unused() {
                     return Err(StoreError::Conflict { constraint: "sim_in_use".into() });
                 }

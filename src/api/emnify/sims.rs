@@ -1,4 +1,5 @@
 //! `/api/v1/sim...` and `/api/v1/sim_batch/bic/{bic}`.
+use crate::api::conditional::{tagged, IfMatchHeader};
 use crate::api::json::iso_millis;
 use crate::auth::extract::{ManagersUp, Readers, Require};
 use crate::domain::emnify::{iccid_forms, EmnifyPage};
@@ -300,15 +301,15 @@ async fn statuses(_caller: Require<Readers>) -> Json<Vec<IdDescription>> {
 
 /// One SIM.
 #[utoipa::path(get, path = "/api/v1/sim/{sim_id}", tag = "emnify", security(("bearer" = [])), params(("sim_id" = i64, Path, description = "SIM id")),
-    responses((status = 200, body = SimEntry), (status = 400, description = "1000 non-numeric id"), (status = 404, description = "1201")))]
+    responses((status = 200, body = SimEntry, description = "With ETag (the SIM's version) for If-Match on PATCH and DELETE"),
+              (status = 400, description = "1000 non-numeric id"), (status = 404, description = "1201")))]
 async fn get_sim(
     State(state): State<AppState>,
     Require(p, ..): Require<Readers>,
     Path(id): Path<String>,
-) -> AppResult<Json<SimEntry>> {
-    Ok(Json(sim_entry(
-        emnify::visible_sim(&state, &p, path_id(&id)?).await?,
-    )))
+) -> AppResult<axum::response::Response> {
+    let sim = emnify::visible_sim(&state, &p, path_id(&id)?).await?;
+    Ok(tagged(sim.version, Json(sim_entry(sim))))
 }
 
 fn json_body(body: &Bytes) -> AppResult<Value> {
@@ -324,27 +325,30 @@ fn json_body(body: &Bytes) -> AppResult<Value> {
     request_body(content = Object, description = "status {id}, issuer_org / reseller_org / customer_org {id} (or *_organisation)"),
     responses((status = 204, description = "updated"), (status = 403, description = "1104"), (status = 404, description = "1201"),
               (status = 409, description = "1409 transition not allowed; or the SIM is in use (MVNO account, device) and an org would leave its holder's tenant"),
-              (status = 422, description = "1400 / 1401")))]
+              (status = 412, description = "1412 If-Match names an older version"), (status = 422, description = "1400 / 1401")))]
 async fn patch_sim(
     State(state): State<AppState>,
     Require(p, ..): Require<ManagersUp>,
     Path(id): Path<String>,
+    IfMatchHeader(if_match): IfMatchHeader,
     body: Bytes,
 ) -> AppResult<StatusCode> {
     let id = path_id(&id)?;
-    emnify::patch(&state, &p, id, &json_body(&body)?).await?;
+    emnify::patch(&state, &p, id, &json_body(&body)?, if_match).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Delete a SIM (status 3, kept for history); 204.
 #[utoipa::path(delete, path = "/api/v1/sim/{sim_id}", tag = "emnify", security(("bearer" = [])), params(("sim_id" = i64, Path, description = "SIM id")),
-    responses((status = 204, description = "deleted"), (status = 403, description = "1104"), (status = 404, description = "1201"), (status = 409, description = "1409 endpoint or account attached")))]
+    responses((status = 204, description = "deleted"), (status = 403, description = "1104"), (status = 404, description = "1201"), (status = 409, description = "1409 endpoint or account attached"),
+              (status = 412, description = "1412 If-Match names an older version")))]
 async fn delete_sim(
     State(state): State<AppState>,
     Require(p, ..): Require<ManagersUp>,
     Path(id): Path<String>,
+    IfMatchHeader(if_match): IfMatchHeader,
 ) -> AppResult<StatusCode> {
-    emnify::delete(&state, &p, path_id(&id)?).await?;
+    emnify::delete(&state, &p, path_id(&id)?, if_match).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,4 +1,5 @@
 //! `/mvno`: MVNO accounts, their soft delete with recovery window, restore and SIM change.
+use crate::api::conditional::{tagged, IfMatchHeader};
 use crate::api::json::{double_option, iso_millis, Success};
 use crate::auth::extract::{ManagersUp, OwnersUp, Readers, Require, ResellerAdminOrAdmin};
 use crate::domain::access::{AccessLevel, Principal};
@@ -311,14 +312,16 @@ async fn restore(
 /// One live account, by id or E.164 number.
 #[utoipa::path(get, path = "/mvno/{id}", tag = "telecomx", security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id or E.164 number")),
-    responses((status = 200, body = MvnoAccount), (status = 403, description = "access_denied"), (status = 404, description = "not_found")))]
+    responses((status = 200, body = MvnoAccount, description = "With ETag (the account's version) for If-Match on its update and delete"),
+              (status = 403, description = "access_denied"), (status = 404, description = "not_found")))]
 async fn get_account(
     State(state): State<AppState>,
     Require(p, ..): Require<Readers>,
     Path(id): Path<String>,
-) -> AppResult<Json<MvnoAccount>> {
+) -> AppResult<axum::response::Response> {
     let rec = mvno::visible(&state, &p, &id, false, "not_found").await?;
-    render_one(&state, &p, rec).await
+    let version = rec.version;
+    Ok(tagged(version, render_one(&state, &p, rec).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -425,11 +428,13 @@ pub struct UpdateAccountRequest {
 #[utoipa::path(post, path = "/mvno/{id}", tag = "telecomx", security(("bearer" = [])), request_body = UpdateAccountRequest,
     params(("id" = String, Path, description = "Account id or E.164 number")),
     responses((status = 200, body = Success), (status = 403, description = "access_denied / socsOverride"), (status = 404, description = "not_found"),
-              (status = 409, description = "state: deleted"), (status = 422, description = "<field>")))]
+              (status = 409, description = "state: deleted"), (status = 412, description = "precondition_failed: If-Match names an older version"),
+              (status = 422, description = "<field>")))]
 async fn update(
     State(state): State<AppState>,
     Require(p, ..): Require<ManagersUp>,
     Path(id): Path<String>,
+    IfMatchHeader(if_match): IfMatchHeader,
     Json(req): Json<UpdateAccountRequest>,
 ) -> AppResult<Json<Success>> {
     let input = UpdateInput {
@@ -446,20 +451,22 @@ async fn update(
         socs_override: req.socs_override,
         soc_limit: req.soc_limit,
     };
-    mvno::update(&state, &p, &id, input).await?;
+    mvno::update(&state, &p, &id, input, if_match).await?;
     Ok(Success::ok())
 }
 
 /// Soft delete: recoverable for `mvno.recovery_days` (30), keeping its number and SIM.
 #[utoipa::path(delete, path = "/mvno/{id}", tag = "telecomx", security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id or E.164 number")),
-    responses((status = 200, body = Success), (status = 403, description = "access_denied"), (status = 404, description = "not_found")))]
+    responses((status = 200, body = Success), (status = 403, description = "access_denied"), (status = 404, description = "not_found"),
+              (status = 412, description = "precondition_failed: If-Match names an older version")))]
 async fn delete(
     State(state): State<AppState>,
     Require(p, ..): Require<ManagersUp>,
     Path(id): Path<String>,
+    IfMatchHeader(if_match): IfMatchHeader,
 ) -> AppResult<Json<Success>> {
-    mvno::delete(&state, &p, &id).await?;
+    mvno::delete(&state, &p, &id, if_match).await?;
     Ok(Success::ok())
 }
 

@@ -162,14 +162,20 @@ async fn list(
 /// One SIM. A SIM in use is visible to whoever can see its MVNO account.
 #[utoipa::path(get, path = "/sim/{icc}", tag = "telecomx", security(("bearer" = [])),
     params(("icc" = String, Path, description = "ICC number")),
-    responses((status = 200, body = SimDto), (status = 403, description = "access_denied"), (status = 404, description = "not_found"),
+    responses((status = 200, body = SimDto, description = "With ETag (the SIM's version) for If-Match on its assign"),
+              (status = 403, description = "access_denied"), (status = 404, description = "not_found"),
               (status = 422, description = "sim: not an ICC")))]
 async fn get_sim(
     State(state): State<AppState>,
     Require(p, ..): Require<Readers>,
     Path(icc): Path<String>,
-) -> AppResult<Json<SimDto>> {
-    Ok(Json(inventory::visible_sim(&state, &p, &icc).await?.into()))
+) -> AppResult<axum::response::Response> {
+    let sim = inventory::visible_sim(&state, &p, &icc).await?;
+    let version = sim.version;
+    Ok(crate::api::conditional::tagged(
+        version,
+        Json(SimDto::from(sim)),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -276,18 +282,28 @@ pub struct AssignQuery {
 #[utoipa::path(method(get, post), path = "/sim/{icc}/assign", tag = "telecomx", security(("bearer" = [])),
     params(("icc" = String, Path, description = "ICC number"), AssignQuery),
     responses((status = 200, body = crate::api::json::Success), (status = 403, description = "access_denied"),
-              (status = 404, description = "not_found"), (status = 409, description = "sim: in use"), (status = 422, description = "customer")))]
+              (status = 404, description = "not_found"), (status = 409, description = "sim: in use"),
+              (status = 412, description = "precondition_failed: If-Match names an older version of the SIM"), (status = 422, description = "customer")))]
 async fn assign(
     State(state): State<AppState>,
     Require(p, ..): Require<Resellers>,
     Path(icc): Path<String>,
     Query(q): Query<AssignQuery>,
+    crate::api::conditional::IfMatchHeader(if_match): crate::api::conditional::IfMatchHeader,
 ) -> AppResult<Json<crate::api::json::Success>> {
     let auto_assign = q
         .auto_assign
         .as_deref()
         .map(|a| parse_bool("autoAssign", a))
         .transpose()?;
-    inventory::assign(&state, &p, &icc, q.customer.as_deref(), auto_assign).await?;
+    inventory::assign(
+        &state,
+        &p,
+        &icc,
+        q.customer.as_deref(),
+        auto_assign,
+        if_match,
+    )
+    .await?;
     Ok(crate::api::json::Success::ok())
 }
