@@ -147,12 +147,11 @@ impl From<sqlx::Error> for StoreError {
 }
 
 /// Postgres 40001 (serialization failure) and 40P01 (deadlock detected); SQLite 5 (busy) and 6
-/// (locked), with their extended codes (the low byte is the primary code).
+/// (locked), with their extended codes (the low byte is the primary code). SQLite's codes have at
+/// most four digits; Postgres's SQLSTATEs always five (22021 must not read as SQLite's 5).
 fn contention_code(code: &str) -> bool {
     matches!(code, "40001" | "40P01")
-        || code
-            .parse::<u32>()
-            .is_ok_and(|c| matches!(c & 0xff, 5 | 6) && !code.starts_with('4'))
+        || (code.len() <= 4 && code.parse::<u32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6)))
 }
 
 /// SQLite does not report constraint names ("UNIQUE constraint failed: users.email"); every unique
@@ -1336,7 +1335,8 @@ mod tests {
         for code in ["40001", "40P01", "5", "6", "517", "262"] {
             assert!(contention_code(code), "{code}");
         }
-        for code in ["23505", "57014", "19", "1", "2067"] {
+        // Every numeric SQLSTATE whose low byte is 5 or 6 (from Postgres's errcodes.txt) stays out.
+        for code in ["23505", "57014", "19", "1", "2067", "22021", "22022"] {
             assert!(!contention_code(code), "{code}");
         }
     }
