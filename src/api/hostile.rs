@@ -30,12 +30,7 @@ pub async fn reject_nul(req: Request, next: Next) -> Response {
     let bytes = match to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(_) => {
-            return AppError::Http {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                code: "payload_too_large".into(),
-                message: "Request body too large".into(),
-            }
-            .into_response()
+            return super::envelope::rejection(StatusCode::PAYLOAD_TOO_LARGE, "").into_response()
         }
     };
     if let Some(err) = body_nul(&bytes) {

@@ -83,12 +83,8 @@ where
         Box::pin(async move {
             let (parts, body) = req.into_parts();
             let Ok(bytes) = to_bytes(body, limit).await else {
-                return Ok(AppError::Http {
-                    status: StatusCode::PAYLOAD_TOO_LARGE,
-                    code: "payload_too_large".into(),
-                    message: "Request body too large".into(),
-                }
-                .into_response());
+                let too_large = super::envelope::rejection(StatusCode::PAYLOAD_TOO_LARGE, "");
+                return Ok(too_large.into_response());
             };
             let mut attempt = 1;
             loop {
