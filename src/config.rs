@@ -115,6 +115,14 @@ pub struct HttpConfig {
     pub cors_allowed_origins: Vec<String>,
     /// After SIGTERM: how long in-flight requests may take before the server stops regardless.
     pub shutdown_grace_secs: u64,
+    /// How long the answer to a request sent with `Idempotency-Key` is kept for its repeats.
+    pub idempotency_key_ttl_secs: u64,
+    /// A connection must send a complete request head within this of opening (or of its first byte).
+    pub header_read_timeout_secs: u64,
+    /// A kept-alive connection with no request and no traffic for this long is closed.
+    pub keep_alive_idle_secs: u64,
+    /// Open connections at most; at the cap new ones wait in the backlog.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

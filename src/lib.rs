@@ -13,6 +13,7 @@ pub mod error;
 pub mod inventory;
 pub mod jobs;
 pub mod mvno;
+pub mod server;
 pub mod state;
 pub mod store;
 
@@ -23,7 +24,6 @@ use crate::domain::ids::ObjectId;
 use crate::domain::org::OrgKind;
 use crate::state::AppState;
 use crate::store::{Actor, DynStore, NewOrg, NewUser};
-use std::future::IntoFuture;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -122,12 +122,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let (state, boot) = build(config, Arc::new(SystemClock)).await?;
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     let addr = listener.local_addr()?;
-    // Responses are one write each: send them at once rather than wait for the client's ACK.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY not set");
-        }
-    });
+    let limits = server::Limits::from_config(&state.config);
     if let Some(boot) = boot {
         print_bootstrap(&boot, &addr.to_string());
     }
@@ -135,11 +130,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let store = state.store.clone();
     let jobs = jobs::spawn_all(&state, &shutdown);
     let app = api::router(state);
-    // The peer address reaches the handlers (login throttling by client address).
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .into_future();
+    let server = server::serve(listener, app, limits, shutdown.clone());
     // The whole shutdown is bounded: in-flight requests get `http.shutdown_grace_secs`, the jobs
     // and the pool a few seconds more (a database behind a partition would otherwise hold us).
     let stopped = {
@@ -150,7 +141,7 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         }
     };
     tokio::select! {
-        served = server => served?,
+        _ = server => {}
         _ = stopped => tracing::warn!(?grace, "shutdown grace passed with requests in flight; stopping"),
     }
     shutdown.cancel();

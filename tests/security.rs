@@ -658,6 +658,7 @@ async fn stored_duplicates_of_one_sim_stop_the_migration_with_their_list() {
             "DELETE FROM _sqlx_migrations WHERE version >= 5".to_string(),
             "ALTER TABLE users DROP COLUMN tokens_valid_after".to_string(),
             "DROP TABLE login_failures".to_string(),
+            "DROP TABLE idempotency_keys".to_string(),
         ];
         exec(&url, &rewind).await;
         let err = simgate::store::connect(&url, None, &simgate::store::PoolConfig::single())

@@ -109,6 +109,7 @@ fn emnify_body(err: &AppError) -> Value {
             StatusCode::REQUEST_TIMEOUT => (1000, "RequestTimeout"),
             StatusCode::TOO_MANY_REQUESTS => (1105, "TooManyRequests"),
             StatusCode::PRECONDITION_FAILED => (1412, "PreconditionFailed"),
+            StatusCode::UNPROCESSABLE_ENTITY => (1422, "UnprocessableEntity"),
             s if s.is_server_error() => (1500, "InternalServerError"),
             _ => (1000, "BadRequest"),
         },

@@ -6,6 +6,11 @@ pub fn iso_millis(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Headers of an answer that carries a credential: never cached (RFC 6749 §5.1), and so never kept
+/// for an `Idempotency-Key` replay either.
+pub type NoStore = [(axum::http::HeaderName, &'static str); 1];
+pub const NO_STORE: NoStore = [(axum::http::header::CACHE_CONTROL, "no-store")];
+
 /// `{offset, limit, total, items}`: the admin API's list shape.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Listing<T: utoipa::ToSchema> {

@@ -4,6 +4,7 @@ pub mod conditional;
 pub mod emnify;
 pub mod envelope;
 pub mod hostile;
+pub mod idempotency;
 pub mod json;
 pub mod metrics;
 pub mod ops;
@@ -54,12 +55,14 @@ impl utoipa::Modify for BearerAuth {
 
 /// Every documented route, and the OpenAPI document describing exactly them.
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(telecomx::routes())
         .merge(emnify::routes())
         .merge(admin::routes())
         .merge(ops::routes())
-        .split_for_parts()
+        .split_for_parts();
+    idempotency::document(&mut openapi);
+    (router, openapi)
 }
 
 #[derive(Clone, Default)]
@@ -77,13 +80,41 @@ pub fn router(state: AppState) -> Router {
     let http = state.config.http.clone();
     let app = api
         .fallback(envelope::fallback)
-        .with_state(state)
+        .with_state(state.clone())
         .merge(ops::docs(openapi));
-    with_layers(app, &http)
+    let app = inner_layers(app, &http).layer(axum::middleware::from_fn_with_state(
+        state,
+        idempotency::guard,
+    ));
+    outer_layers(app, &http)
 }
 
-/// The layers every route shares; public so tests can wrap a router of their own in them.
+/// The layers every route shares but idempotency keys (which need the state); public so tests can
+/// wrap a router of their own in them.
 pub fn with_layers(app: Router, http: &crate::config::HttpConfig) -> Router {
+    outer_layers(inner_layers(app, http), http)
+}
+
+/// Router::layer: the last added runs first. From the inside out: NUL refusal, body limits, retries
+/// of transient database errors (inside the time-out, so that it bounds them all), timeout, panic
+/// catcher; then (in `router`) idempotency keys, outside the retries and the time-out, so that one key
+/// is one logical run however often it is retried.
+fn inner_layers(app: Router, http: &crate::config::HttpConfig) -> Router {
+    app.layer(axum::middleware::from_fn(hostile::reject_nul))
+        .layer(axum::extract::DefaultBodyLimit::max(http.body_limit_bytes))
+        .layer(RequestBodyLimitLayer::new(http.body_limit_bytes))
+        .layer(retry::RetryLayer {
+            body_limit: http.body_limit_bytes,
+        })
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(http.request_timeout_secs),
+        ))
+        .layer(CatchPanicLayer::custom(envelope::panic_response))
+}
+
+/// From the inside out: CORS, the JSON envelope (sees every error above), metrics, tracing, request id.
+fn outer_layers(app: Router, http: &crate::config::HttpConfig) -> Router {
     metrics::handle();
     let cors = {
         let origins = &http.cors_allowed_origins;
@@ -113,25 +144,12 @@ pub fn with_layers(app: Router, http: &crate::config::HttpConfig) -> Router {
                     "x-sort",
                     "link",
                     "etag",
+                    "idempotent-replayed",
                 ]
                 .map(HeaderName::from_static),
             )
     };
-    // Router::layer: the last added runs first. From the inside out: NUL refusal, body limits, retries of
-    // transient database errors (inside the time-out, so that it bounds them all), timeout, panic
-    // catcher, CORS, the JSON envelope (sees every error above), metrics, tracing, request id.
-    app.layer(axum::middleware::from_fn(hostile::reject_nul))
-        .layer(axum::extract::DefaultBodyLimit::max(http.body_limit_bytes))
-        .layer(RequestBodyLimitLayer::new(http.body_limit_bytes))
-        .layer(retry::RetryLayer {
-            body_limit: http.body_limit_bytes,
-        })
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(http.request_timeout_secs),
-        ))
-        .layer(CatchPanicLayer::custom(envelope::panic_response))
-        .layer(cors)
+    app.layer(cors)
         .layer(axum::middleware::from_fn(envelope::envelope))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

@@ -4,6 +4,7 @@ pub mod dates;
 pub mod emnify;
 pub mod etag;
 pub mod events;
+pub mod idempotency;
 pub mod ids;
 pub mod inventory;
 pub mod mvno;

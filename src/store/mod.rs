@@ -16,6 +16,9 @@
 //! 4. `sim_owner_counts`, by the statement trigger at the end of each `sims` statement, in key order;
 //! 5. event and audit rows (inserts, no waits).
 //!
+//! An idempotency key's row is claimed and finished in transactions of their own, before and after
+//! the request's, so it is never held while any of the above is waited for.
+//!
 //! A transaction that still loses a race (deadlock, serialization failure, SQLite busy) surfaces as
 //! `StoreError::Contention` and is run again by `api::retry`.
 use crate::domain::access::{AccessLevel, Scope};
@@ -901,6 +904,55 @@ pub trait MetaStore: Send + Sync {
     async fn close(&self);
 }
 
+/// A request's claim on an idempotency key (see `api::idempotency`).
+pub struct IdempotencyClaim<'a> {
+    pub user_id: i64,
+    pub key_hash: &'a str,
+    pub fingerprint: &'a str,
+    pub at: DateTime<Utc>,
+    /// Answers kept from before this are forgotten: the key is new again.
+    pub expired_before: DateTime<Utc>,
+    /// A run started before this that never finished was abandoned (its node stopped).
+    pub abandoned_before: DateTime<Utc>,
+}
+
+/// What a key held when a request claimed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claimed {
+    /// The key is this request's: run it, then finish the key.
+    Started,
+    /// The key was used for a different request.
+    Mismatch,
+    /// The first request with this key is still running.
+    Running,
+    /// The first request's answer, to be replayed.
+    Done(StoredAnswer),
+}
+
+/// A kept answer: status, headers (a JSON array of `[name, value]`), body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub status: i32,
+    pub headers: String,
+    pub body: Vec<u8>,
+}
+
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims the key for a run, or says what it holds, in one transaction of its own (it takes the
+    /// key's row before any other lock and holds it only for this call).
+    async fn idempotency_claim(&self, claim: &IdempotencyClaim<'_>) -> StoreResult<Claimed>;
+    /// Keeps the run's answer, or with `None` gives the key up so that a repeat runs again.
+    async fn idempotency_finish(
+        &self,
+        user_id: i64,
+        key_hash: &str,
+        answer: Option<&StoredAnswer>,
+    ) -> StoreResult<()>;
+    /// Forgets keys claimed before `before`.
+    async fn idempotency_expire(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+}
+
 /// The tables that grow with time: range-partitioned by month on Postgres.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeTable {
@@ -1136,11 +1188,26 @@ pub trait EmnifyStore: Send + Sync {
 
 /// Everything simgate stores.
 pub trait Store:
-    MetaStore + OrgStore + UserStore + TokenStore + SimStore + MvnoStore + EmnifyStore
+    MetaStore
+    + OrgStore
+    + UserStore
+    + TokenStore
+    + SimStore
+    + MvnoStore
+    + EmnifyStore
+    + IdempotencyStore
 {
 }
-impl<T: MetaStore + OrgStore + UserStore + TokenStore + SimStore + MvnoStore + EmnifyStore> Store
-    for T
+impl<
+        T: MetaStore
+            + OrgStore
+            + UserStore
+            + TokenStore
+            + SimStore
+            + MvnoStore
+            + EmnifyStore
+            + IdempotencyStore,
+    > Store for T
 {
 }
 
@@ -1255,6 +1322,8 @@ mod orgs;
 mod users;
 #[macro_use]
 mod tokens;
+#[macro_use]
+mod idempotency;
 mod bulk;
 pub(crate) mod labels;
 #[macro_use]

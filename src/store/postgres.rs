@@ -106,6 +106,7 @@ impl_meta_store!(PgStore, crate::store::Backend::Postgres);
 impl_org_store!(PgStore, Postgres);
 impl_user_store!(PgStore, Postgres);
 impl_token_store!(PgStore, Postgres);
+impl_idempotency_store!(PgStore, Postgres);
 impl_sim_store!(
     PgStore,
     Postgres,

@@ -59,6 +59,7 @@ impl_meta_store!(SqliteStore, crate::store::Backend::Sqlite);
 impl_org_store!(SqliteStore, Sqlite);
 impl_user_store!(SqliteStore, Sqlite);
 impl_token_store!(SqliteStore, Sqlite);
+impl_idempotency_store!(SqliteStore, Sqlite);
 // The planner picks the mvno_account_id index for the whole stock and sorts (migration 0003).
 impl_sim_store!(
     SqliteStore,

@@ -203,7 +203,22 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Resp {
+        self.request_with(method, path, token, &[], body).await
+    }
+
+    /// A request with extra headers.
+    pub async fn request_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Resp {
         let mut req = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }

@@ -432,7 +432,7 @@ async fn walk(app: &TestApp, routes: &[Route], token: &str, f: &Foreign, who: &s
             .collect();
         let queries: Vec<&str> = params
             .iter()
-            .filter(|(n, _)| !in_path.contains(&n.as_str()))
+            .filter(|(n, at)| at == "query" && !in_path.contains(&n.as_str()))
             .map(|(n, _)| n.as_str())
             .collect();
         let variants = if in_path.is_empty() { 2 } else { 3 };

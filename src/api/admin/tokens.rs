@@ -1,7 +1,7 @@
 //! API tokens of users.
 use super::path_ref;
 use crate::admin;
-use crate::api::json::{iso_millis, Listing};
+use crate::api::json::{iso_millis, Listing, NoStore, NO_STORE};
 use crate::auth::extract::{AdminApi, Require};
 use crate::domain::paging::Page;
 use crate::error::{AppError, AppResult};
@@ -86,12 +86,13 @@ async fn create(
     Require(p, ..): Require<AdminApi>,
     Path(r): Path<String>,
     body: Option<Json<CreateTokenRequest>>,
-) -> AppResult<(StatusCode, Json<CreatedToken>)> {
+) -> AppResult<(StatusCode, NoStore, Json<CreatedToken>)> {
     let req = body.map(|Json(b)| b).unwrap_or_default();
     let user = target_user(&state, &p, &r).await?;
     let (t, secret) = admin::issue_token(&state, &p, &user, req.label, req.expires_in_days).await?;
     Ok((
         StatusCode::CREATED,
+        NO_STORE,
         Json(CreatedToken {
             id: t.id,
             token: secret,

@@ -1,4 +1,5 @@
 //! `POST /api/v1/authenticate`: application token, username + SHA-1 password, or refresh token.
+use crate::api::json::{NoStore, NO_STORE};
 use crate::auth::jwt::TokenUse;
 use crate::auth::password::{is_sha1_hex, sha1_hex};
 use crate::error::{AppError, AppResult, AuthFailure};
@@ -39,6 +40,14 @@ pub struct AuthenticateResponse {
               (status = 429, description = "1105 TooManyRequests: too many failed logins of this username or from this address; see Retry-After")))]
 async fn authenticate(
     State(state): State<AppState>,
+    client: crate::auth::extract::ClientIp,
+    body: Bytes,
+) -> AppResult<(NoStore, Json<AuthenticateResponse>)> {
+    Ok((NO_STORE, credentials(&state, client, body).await?))
+}
+
+async fn credentials(
+    state: &AppState,
     client: crate::auth::extract::ClientIp,
     body: Bytes,
 ) -> AppResult<Json<AuthenticateResponse>> {

@@ -1,5 +1,5 @@
 //! `/auth/login`, `/auth/logout`, `/auth/validateToken`, `/employee/{id}/token`.
-use crate::api::json::Success;
+use crate::api::json::{NoStore, Success, NO_STORE};
 use crate::auth::extract::ClientIp;
 use crate::auth::extract::{request_id, ManagersUp, Require};
 use crate::auth::password::sha1_hex;
@@ -117,8 +117,8 @@ async fn login_post(
     headers: HeaderMap,
     client: ClientIp,
     Json(req): Json<LoginRequest>,
-) -> AppResult<Json<LoginResponse>> {
-    login(&state, &headers, client, req).await
+) -> AppResult<(NoStore, Json<LoginResponse>)> {
+    Ok((NO_STORE, login(&state, &headers, client, req).await?))
 }
 
 /// Log in with username and password in the query string.
@@ -130,8 +130,8 @@ async fn login_get(
     headers: HeaderMap,
     client: ClientIp,
     Query(req): Query<LoginRequest>,
-) -> AppResult<Json<LoginResponse>> {
-    login(&state, &headers, client, req).await
+) -> AppResult<(NoStore, Json<LoginResponse>)> {
+    Ok((NO_STORE, login(&state, &headers, client, req).await?))
 }
 
 /// Invalidate all of the caller's session tokens (API tokens stay valid).
@@ -235,7 +235,7 @@ async fn create_employee_token(
     State(state): State<AppState>,
     Require(p, ..): Require<ManagersUp>,
     Path(id): Path<String>,
-) -> AppResult<Json<EmployeeToken>> {
+) -> AppResult<(NoStore, Json<EmployeeToken>)> {
     let identity = employee(&state, &p, &id).await?;
     let user = state
         .store
@@ -244,10 +244,13 @@ async fn create_employee_token(
         .ok_or_else(|| AppError::not_found("id", "Employee not found"))?;
     let (_, secret) =
         crate::admin::issue_token(&state, &p, &user, Some("employee token".into()), None).await?;
-    Ok(Json(EmployeeToken {
-        success: true,
-        token: secret,
-    }))
+    Ok((
+        NO_STORE,
+        Json(EmployeeToken {
+            success: true,
+            token: secret,
+        }),
+    ))
 }
 
 /// Revoke an API token of the employee.
