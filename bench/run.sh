@@ -210,6 +210,23 @@ import_sims() {
 bulk "$L" "$ADMIN_L" "$JWT" "" yes
 import_sims "$(fresh_db simgate_bench_import)" "" yes
 
+# mixed BASE ADMIN_TOKEN LABEL: 64 clients writing at once (bench/mixed-writes.lua: imports, assigns,
+# MVNO creates, updates and deletes, SIM PATCHes) for $DUR s. The figure is the throughput; refusals
+# (4xx: a SIM an account already took) are shown; 5xx answers and socket errors must be zero.
+mixed() {
+  local orgs plan out
+  orgs=$(curl -sf "$1/admin/v1/organisations?limit=500" -H "Authorization: Bearer $2" | python3 -c "import json,sys; print(*[o['oid'] for o in json.load(sys.stdin)['items'] if o['kind'] == 'ENTERPRISE'][:2])")
+  plan=$(curl -sf -X POST "$1/admin/v1/rate-plans" -H "Authorization: Bearer $2" -H 'content-type: application/json' -d '{"name":"Mixed load"}' | json '["oid"]')
+  read -r C1 C2 <<<"$orgs"
+  out=$(MIX_CUSTOMER="$C1" MIX_OTHER="$C2" MIX_PLAN="$plan" MIX_LO="$LO" MIX_HI="$HI" \
+    wrk -t2 -c64 -d"${DUR}s" --timeout 10s -s bench/mixed-writes.lua -H "Authorization: Bearer $2" "$1" | grep '^MIX ')
+  read -r _ OK REFUSED FAILED_5XX SOCKET RPS <<<"$out"
+  echo "mixed writes: $OK 2xx, $REFUSED 4xx, $FAILED_5XX 5xx, $SOCKET socket errors, $RPS req/s"
+  row "${3}mixed writes, 64 clients (req/s; 2xx/4xx/5xx+socket)" "$RPS" "-" "$OK/$REFUSED/$((FAILED_5XX + SOCKET))" "0 5xx, 0 socket errors" "$(cmp "$FAILED_5XX + $SOCKET == 0")"
+}
+echo "== mixed concurrent writes"
+mixed "$L" "$ADMIN_L" ""
+
 echo "== latency against dataset size (chart)"
 # The same tenant tree at every size; each point with one connection. Sizes between 1k and N are
 # generated here (the 1k and N servers are the ones above).
@@ -274,6 +291,8 @@ read -r _ _ Q_RPS <<<"$(load "$Q/" "$Q_JWT" "$CONC" "$WORK/random-sqlite.lua")"
 row "SQLite: GET /api/v1/sim/{id} with a JWT (req/s)" "$Q_RPS" "-" "-" "-" "-"
 Q_RJWT=$(curl -sf -X POST "$Q/api/v1/authenticate" -H 'content-type: application/json' -d "{\"application_token\":\"$SQ_APP\"}" | json '["auth_token"]')
 bulk "$Q" "$ADMIN_Q" "$Q_RJWT" "SQLite: " -
+read -r LO HI <<<"$(sqlite_sql "SELECT min(id), max(id) FROM sims")"
+mixed "$Q" "$ADMIN_Q" "SQLite: "
 import_sims "sqlite://$WORK/sqlite-import.db" "SQLite: " -
 Q_RSS=$(python3 -c "print(round($(ps -o rss= -p "$SQ_PID") / 1024, 1))")
 row "SQLite: server RSS after the load (MB)" "$Q_RSS" "-" "-" "-" "-"

@@ -623,3 +623,87 @@ pub async fn assert_tenants_match(app: &TestApp) {
         assert_eq!(tenant, expected, "{}: tenant key of SIM {id}", app.backend);
     }
 }
+
+/// A TCP proxy in front of Postgres whose link can be cut: `Refuse` closes every connection and
+/// refuses new ones (a database that went down), `BlackHole` lets connections open but carries no
+/// byte either way (a network partition), `Pass` restores the link.
+pub struct FaultProxy {
+    pub port: u16,
+    mode: tokio::sync::watch::Sender<Link>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    Pass,
+    Refuse,
+    BlackHole,
+}
+
+impl FaultProxy {
+    pub async fn start(upstream: std::net::SocketAddr) -> FaultProxy {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (mode, watch) = tokio::sync::watch::channel(Link::Pass);
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let mut watch = watch.clone();
+                if *watch.borrow() == Link::Refuse {
+                    continue; // dropped: closed at once
+                }
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    let (mut a, mut b) = (vec![0u8; 16384], vec![0u8; 16384]);
+                    loop {
+                        let link = *watch.borrow_and_update();
+                        match link {
+                            Link::Refuse => return,
+                            Link::BlackHole => {
+                                if watch.changed().await.is_err() {
+                                    return;
+                                }
+                            }
+                            Link::Pass => tokio::select! {
+                                n = client.read(&mut a) => match n {
+                                    Ok(n) if n > 0 => if server.write_all(&a[..n]).await.is_err() { return },
+                                    _ => return,
+                                },
+                                n = server.read(&mut b) => match n {
+                                    Ok(n) if n > 0 => if client.write_all(&b[..n]).await.is_err() { return },
+                                    _ => return,
+                                },
+                                changed = watch.changed() => if changed.is_err() { return },
+                            },
+                        }
+                    }
+                });
+            }
+        });
+        FaultProxy { port, mode }
+    }
+
+    pub fn set(&self, link: Link) {
+        self.mode.send_replace(link);
+    }
+
+    /// `url` with its host and port replaced by the proxy's.
+    pub fn route(&self, url: &str) -> String {
+        let mut u = url::Url::parse(url).unwrap();
+        u.set_host(Some("127.0.0.1")).unwrap();
+        u.set_port(Some(self.port)).unwrap();
+        u.to_string()
+    }
+}
+
+/// The address of the test Postgres.
+pub fn postgres_addr() -> std::net::SocketAddr {
+    let u = url::Url::parse(&postgres_url().expect("SIMGATE_TEST_DATABASE_URL")).unwrap();
+    let host = u.host_str().unwrap_or("127.0.0.1").to_string();
+    let port = u.port().unwrap_or(5432);
+    std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
+        .unwrap()
+        .next()
+        .unwrap()
+}
