@@ -23,7 +23,10 @@ function init(args)
   step = 0
   served, refused, failed = 0, 0, 0
   math.randomseed(tid * 7919)
+  codes = {}
+  -- A script's own headers replace wrk's: carry the Authorization given with -H over.
   json = { ["Content-Type"] = "application/json" }
+  for k, v in pairs(wrk.headers) do json[k] = v end
 end
 
 local function icc(n) return string.format("8996%02d%013d", tid, n) end
@@ -63,6 +66,7 @@ function request()
 end
 
 function response(status, headers, body)
+  codes[status] = (codes[status] or 0) + 1
   if status >= 500 then
     failed = failed + 1
   elseif status >= 400 then
@@ -74,11 +78,17 @@ end
 
 function done(summary, latency, requests)
   local s, r, f = 0, 0, 0
+  local all = {}
   for _, t in ipairs(threads) do
     s = s + t:get("served")
     r = r + t:get("refused")
     f = f + t:get("failed")
+    for code, n in pairs(t:get("codes")) do all[code] = (all[code] or 0) + n end
   end
+  local parts = {}
+  for code, n in pairs(all) do parts[#parts + 1] = code .. ":" .. n end
+  table.sort(parts)
+  io.write("statuses " .. table.concat(parts, " ") .. "\n")
   local e = summary.errors
   local socket = e.connect + e.read + e.write + e.timeout
   io.write(string.format("MIX %d %d %d %d %.0f\n", s, r, f, socket, summary.requests / (summary.duration / 1e6)))

@@ -211,7 +211,7 @@ bulk "$L" "$ADMIN_L" "$JWT" "" yes
 import_sims "$(fresh_db simgate_bench_import)" "" yes
 
 # mixed BASE ADMIN_TOKEN LABEL: 64 clients writing at once (bench/mixed-writes.lua: imports, assigns,
-# MVNO creates, updates and deletes, SIM PATCHes) for $DUR s. The figure is the throughput; refusals
+# MVNO creates, updates and deletes, SIM PATCHes) for $DUR s (MIX_DUR=30 for the issue's 30 s drill). The figure is the throughput; refusals
 # (4xx: a SIM an account already took) are shown; 5xx answers and socket errors must be zero.
 mixed() {
   local orgs plan out
@@ -219,7 +219,8 @@ mixed() {
   plan=$(curl -sf -X POST "$1/admin/v1/rate-plans" -H "Authorization: Bearer $2" -H 'content-type: application/json' -d '{"name":"Mixed load"}' | json '["oid"]')
   read -r C1 C2 <<<"$orgs"
   out=$(MIX_CUSTOMER="$C1" MIX_OTHER="$C2" MIX_PLAN="$plan" MIX_LO="$LO" MIX_HI="$HI" \
-    wrk -t2 -c64 -d"${DUR}s" --timeout 10s -s bench/mixed-writes.lua -H "Authorization: Bearer $2" "$1" | grep '^MIX ')
+    wrk -t2 -c64 -d"${MIX_DUR:-$DUR}s" --timeout 10s -s bench/mixed-writes.lua -H "Authorization: Bearer $2" "$1" | tee "$WORK/mixed.txt" | grep '^MIX ')
+  grep '^statuses' "$WORK/mixed.txt" || true
   read -r _ OK REFUSED FAILED_5XX SOCKET RPS <<<"$out"
   echo "mixed writes: $OK 2xx, $REFUSED 4xx, $FAILED_5XX 5xx, $SOCKET socket errors, $RPS req/s"
   row "${3}mixed writes, 64 clients (req/s; 2xx/4xx/5xx+socket)" "$RPS" "-" "$OK/$REFUSED/$((FAILED_5XX + SOCKET))" "0 5xx, 0 socket errors" "$(cmp "$FAILED_5XX + $SOCKET == 0")"

@@ -81,14 +81,19 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             let dialect = super::envelope::Dialect::for_path(parts.uri.path());
             let user_id = principal.user_id;
             let req = Request::from_parts(parts, Body::from(bytes));
-            let run = tokio::spawn(async move {
+            let run = async move {
                 let mut res = next.run(req).await;
                 // Rendered here, as the envelope would, so that what is kept is what was sent.
                 if let Some(ErrorSlot(err)) = res.extensions_mut().remove::<ErrorSlot>() {
                     res = dialect.render(&err);
                 }
                 finish(&state, user_id, &key_hash, res).await
-            });
+            };
+            // In the request's span, so that its log lines keep the request id.
+            let run = tokio::spawn(tracing::Instrument::instrument(
+                run,
+                tracing::Span::current(),
+            ));
             run.await.unwrap_or_else(|_| {
                 AppError::internal("idempotent request failed to complete").into_response()
             })
