@@ -3,6 +3,50 @@
 //! router. Plus the fixture tenant tree every test shares.
 #![allow(dead_code)]
 
+/// A story, `async fn story(app: TestApp)`, as two tests: `story::sqlite` and `story::postgres`
+/// (ignored, not passed, in a build without `SIMGATE_TEST_DATABASE_URL`). Options, in this order:
+/// `multi_thread` (a runtime of 4 workers, for real concurrency), `tweak = |c| ...` (the config), or
+/// `by_name` for a story that builds its own apps: `async fn story(backend: &'static str)`.
+macro_rules! backends {
+    ($story:ident) => {
+        backends!(@app $story, tokio::test, |_| {});
+    };
+    ($story:ident, multi_thread) => {
+        backends!(@app $story, tokio::test(flavor = "multi_thread", worker_threads = 4), |_| {});
+    };
+    ($story:ident, tweak = $tweak:expr) => {
+        backends!(@app $story, tokio::test, $tweak);
+    };
+    ($story:ident, multi_thread, tweak = $tweak:expr) => {
+        backends!(@app $story, tokio::test(flavor = "multi_thread", worker_threads = 4), $tweak);
+    };
+    ($story:ident, by_name) => {
+        backends!(@each $story, tokio::test, super::$story);
+    };
+    (@app $story:ident, $test:meta, $tweak:expr) => {
+        backends!(@each $story, $test, |backend: &'static str| async move {
+            super::$story($crate::common::TestApp::new(backend, $tweak).await).await
+        });
+    };
+    (@each $story:ident, $test:meta, $run:expr) => {
+        mod $story {
+            #[$test]
+            async fn sqlite() {
+                ($run)("sqlite").await
+            }
+
+            #[$test]
+            #[cfg_attr(
+                not(postgres_tests),
+                ignore = "Postgres: set SIMGATE_TEST_DATABASE_URL and build again"
+            )]
+            async fn postgres() {
+                ($run)("postgres").await
+            }
+        }
+    };
+}
+
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
@@ -17,7 +61,6 @@ use simgate::domain::org::OrgKind;
 use simgate::state::AppState;
 use simgate::store::{Actor, NewOrg, NewToken, NewUser, Org, TokenKind, User};
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -350,29 +393,6 @@ impl Resp {
             "body: {}",
             self.text
         );
-    }
-}
-
-/// Runs `story` once per available backend.
-pub async fn each_backend<F, Fut>(story: F)
-where
-    F: Fn(TestApp) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    each_backend_with(|_| {}, story).await
-}
-
-pub async fn each_backend_with<F, Fut>(tweak: impl Fn(&mut Config), story: F)
-where
-    F: Fn(TestApp) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let mut backends = vec!["sqlite"];
-    if postgres_url().is_some() {
-        backends.push("postgres");
-    }
-    for backend in backends {
-        story(TestApp::new(backend, &tweak).await).await;
     }
 }
 

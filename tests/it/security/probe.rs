@@ -475,79 +475,76 @@ async fn walk(app: &TestApp, routes: &[Route], token: &str, f: &Foreign, who: &s
     }
 }
 
-#[tokio::test]
-async fn no_route_reaches_another_tenant() {
-    each_backend(|app| async move {
-        let w = build(&app).await;
-        let doc = app
-            .request(Method::GET, "/openapi.json", None, None)
-            .await
-            .body;
-        let mut routes = Vec::new();
-        for (path, ops) in doc["paths"].as_object().unwrap() {
-            for (method, op) in ops.as_object().unwrap() {
-                let params = op["parameters"]
-                    .as_array()
-                    .map(|ps| {
-                        ps.iter()
-                            .map(|p| {
-                                (
-                                    p["name"].as_str().unwrap().to_string(),
-                                    p["in"].as_str().unwrap().to_string(),
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                routes.push((method.to_uppercase(), path.clone(), params));
-            }
+backends!(no_route_reaches_another_tenant);
+async fn no_route_reaches_another_tenant(app: TestApp) {
+    let w = build(&app).await;
+    let doc = app
+        .request(Method::GET, "/openapi.json", None, None)
+        .await
+        .body;
+    let mut routes = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let params = op["parameters"]
+                .as_array()
+                .map(|ps| {
+                    ps.iter()
+                        .map(|p| {
+                            (
+                                p["name"].as_str().unwrap().to_string(),
+                                p["in"].as_str().unwrap().to_string(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            routes.push((method.to_uppercase(), path.clone(), params));
         }
-        assert!(routes.len() > 40, "{} routes", routes.len());
-        let tokens: Vec<(String, i64)> = app
-            .sql("SELECT u.oid, t.id FROM api_tokens t JOIN users u ON u.id = t.user_id")
-            .await;
-        let db = Db::open(&app.config.database.url).await;
-        let mut walked = 0;
-        for (org, level) in w.fx.principals() {
-            if level == Admin {
-                continue; // nothing is foreign to ADMIN
-            }
-            let o = w.fx.org(org);
-            let who = Who {
-                org_id: o.id,
-                path: o.path.clone(),
-                level,
-            };
-            let mut f = foreign_of(&who, &w);
-            f.token_ids = tokens
-                .iter()
-                .filter(|(oid, _)| f.user_oids.contains(oid))
-                .map(|(_, id)| *id)
-                .collect();
-            let token = w.fx.token(org, level).to_string();
-            let auth = jwt(&app, json!({"application_token": token})).await;
-            let jwt = auth.body["auth_token"]
-                .as_str()
-                .unwrap_or_else(|| panic!("{}", auth.text))
-                .to_string();
-            let before = foreign_rows(&db, &who, &w).await;
-            assert!(
-                !before.is_empty() && !f.markers.is_empty(),
-                "{org} {level:?} has nothing foreign"
-            );
-            for (cred, t) in [("token", &token), ("jwt", &jwt)] {
-                walk(&app, &routes, t, &f, &format!("{org} {level:?} ({cred})")).await;
-                walked += 1;
-            }
-            let after = foreign_rows(&db, &who, &w).await;
-            assert_eq!(
-                before, after,
-                "{} {org} {level:?} changed another tenant",
-                app.backend
-            );
+    }
+    assert!(routes.len() > 40, "{} routes", routes.len());
+    let tokens: Vec<(String, i64)> = app
+        .sql("SELECT u.oid, t.id FROM api_tokens t JOIN users u ON u.id = t.user_id")
+        .await;
+    let db = Db::open(&app.config.database.url).await;
+    let mut walked = 0;
+    for (org, level) in w.fx.principals() {
+        if level == Admin {
+            continue; // nothing is foreign to ADMIN
         }
-        assert!(walked >= 80, "{walked} walks");
-        db.close().await;
-    })
-    .await;
+        let o = w.fx.org(org);
+        let who = Who {
+            org_id: o.id,
+            path: o.path.clone(),
+            level,
+        };
+        let mut f = foreign_of(&who, &w);
+        f.token_ids = tokens
+            .iter()
+            .filter(|(oid, _)| f.user_oids.contains(oid))
+            .map(|(_, id)| *id)
+            .collect();
+        let token = w.fx.token(org, level).to_string();
+        let auth = jwt(&app, json!({"application_token": token})).await;
+        let jwt = auth.body["auth_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}", auth.text))
+            .to_string();
+        let before = foreign_rows(&db, &who, &w).await;
+        assert!(
+            !before.is_empty() && !f.markers.is_empty(),
+            "{org} {level:?} has nothing foreign"
+        );
+        for (cred, t) in [("token", &token), ("jwt", &jwt)] {
+            walk(&app, &routes, t, &f, &format!("{org} {level:?} ({cred})")).await;
+            walked += 1;
+        }
+        let after = foreign_rows(&db, &who, &w).await;
+        assert_eq!(
+            before, after,
+            "{} {org} {level:?} changed another tenant",
+            app.backend
+        );
+    }
+    assert!(walked >= 80, "{walked} walks");
+    db.close().await;
 }

@@ -1,8 +1,7 @@
 //! `database.read_url`: list and statistics reads go to the replica, everything else to the primary.
-mod common;
 
+use crate::common::*;
 use axum::http::StatusCode;
-use common::*;
 use serde_json::json;
 use simgate::domain::access::AccessLevel::*;
 

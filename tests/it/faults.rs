@@ -1,9 +1,8 @@
 //! Faults (issue 12): a database that goes away answers 503 within the bound and heals when it is
 //! back; SIGTERM ends the server under load and during a partition, within its grace.
-mod common;
 
+use crate::common::*;
 use axum::http::{Method, StatusCode};
-use common::*;
 use serde_json::json;
 use simgate::domain::access::AccessLevel::*;
 use std::time::{Duration, Instant};

@@ -1,0 +1,24 @@
+//! The integration tests, as one binary (one link instead of one per file): a module per area, each
+//! story run once per backend as a test of its own (`<story>::sqlite`, `<story>::postgres`). Postgres
+//! tests are compiled in when `SIMGATE_TEST_DATABASE_URL` is set (see build.rs) and reported as
+//! ignored without it.
+#[macro_use]
+mod common;
+
+mod admin_api;
+mod auth;
+mod cli;
+mod concurrency;
+mod connections;
+mod demo;
+mod emnify_sims;
+mod errors;
+mod faults;
+mod idempotency;
+mod ops;
+mod replica;
+mod retention;
+mod security;
+mod store_contract;
+mod telecomx_mvno;
+mod telecomx_sims;
