@@ -239,3 +239,40 @@ async fn openapi_documents_every_route_and_docs_are_served_from_bundled_assets(a
         "the bundled Swagger UI script is served"
     );
 }
+
+/// The OpenAPI document as committed: every change to a route, a parameter or a schema shows up in
+/// review as a change to tests/it/snapshots/openapi.json. After an intended change, write the new
+/// document with `SIMGATE_UPDATE_SNAPSHOTS=1 cargo test openapi_matches` and commit it.
+#[test]
+fn openapi_matches_its_snapshot() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots/openapi.json");
+    let (_, doc) = simgate::api::routes();
+    let now = doc.to_pretty_json().unwrap() + "\n";
+    if std::env::var_os("SIMGATE_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &now).unwrap();
+        return;
+    }
+    let kept = std::fs::read_to_string(&path).unwrap_or_default();
+    if kept != now {
+        let first = kept
+            .lines()
+            .zip(now.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(kept.lines().count().min(now.lines().count()));
+        let show = |text: &str| {
+            text.lines()
+                .skip(first.saturating_sub(3))
+                .take(8)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        panic!(
+            "the OpenAPI document changed at line {}:\n--- snapshot\n{}\n--- now\n{}\n\
+             If intended: SIMGATE_UPDATE_SNAPSHOTS=1 cargo test openapi_matches, and commit the file.",
+            first + 1,
+            show(&kept),
+            show(&now)
+        );
+    }
+}
