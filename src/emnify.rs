@@ -1,6 +1,7 @@
 //! emnify SIM operations behind `/api/v1/sim...` and `/api/v1/sim_batch...`.
 use crate::domain::access::{AccessLevel, Principal};
 use crate::domain::emnify::{self as rules, EmnifyPage, OrgAt, SimField};
+use crate::domain::error::Rule;
 use crate::domain::ids::EntityRef;
 use crate::domain::org::OrgKind;
 use crate::domain::sim::SimStatus;
@@ -352,7 +353,7 @@ fn event_filters(q: Option<&str>) -> AppResult<Vec<EventCond>> {
                 value
                     .split('|')
                     .map(|v| rules::q_int(&field, v))
-                    .collect::<AppResult<_>>()?,
+                    .collect::<Result<_, _>>()?,
             ))
         };
         match field.as_str() {
@@ -604,7 +605,7 @@ pub async fn batch_register(
         )
         .await
     {
-        Err(StoreError::Rejected(r)) if r == "batch_registered" => Err(AppError::invalid_as(
+        Err(StoreError::Rule(Rule::BatchRegistered)) => Err(AppError::invalid_as(
             Invalid::Reference,
             "bic",
             format!("SIM batch {} is registered already", batch.bic),

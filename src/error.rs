@@ -33,22 +33,8 @@ pub enum Retry {
     Read,
 }
 
-/// What kind of 422 this is; emnify distinguishes them by code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Invalid {
-    /// A value that fails validation (emnify 1400 with a nested 1403).
-    Value,
-    /// A required field is missing (emnify 1400 with a nested 1402).
-    Required,
-    /// A malformed value reported on its own (emnify 1403).
-    Format,
-    /// A reference to an object that may not be used here (emnify 1401).
-    Reference,
-    /// A bad `q` (emnify 1301).
-    Query,
-    /// A bad `sort` (emnify 1302).
-    Sort,
-}
+pub use crate::domain::error::Invalid;
+use crate::domain::error::{DomainError, Rule};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
@@ -208,7 +194,7 @@ impl From<crate::store::StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::not_found("not_found", "Not found"),
             StoreError::Conflict { constraint } => conflict_for_constraint(&constraint),
-            StoreError::Rejected(rule) => rejected(&rule),
+            StoreError::Rule(rule) => rule.into(),
             StoreError::Unavailable { cause, lost } => {
                 tracing::warn!(%cause, "database unavailable");
                 AppError::Unavailable {
@@ -228,26 +214,54 @@ impl From<crate::store::StoreError> for AppError {
     }
 }
 
-/// Rules a store transaction enforced, as client errors.
-fn rejected(rule: &str) -> AppError {
-    match rule {
-        "no_sim" => AppError::not_found("sim", "SIM not found or not available"),
-        "account_deleted" => AppError::conflict("state", "The account is deleted"),
-        "account_state" => AppError::forbidden("state", "The account must be ACTIVE or BLOCKED"),
-        "sim_attached" => AppError::conflict("sim", "The SIM has an endpoint or an MVNO account"),
-        "batch_registered" => AppError::conflict("bic", "The batch is registered already"),
-        "stale" => AppError::Http {
-            status: StatusCode::PRECONDITION_FAILED,
-            code: "precondition_failed".into(),
-            message: "The object has changed since the ETag given in If-Match; read it again"
-                .into(),
-        },
-        "not_restorable" => AppError::not_found(
-            "id",
-            "No deleted account to restore (unknown, or its recovery window has ended)",
-        ),
-        // Rules that explain themselves (e.g. a refused status transition).
-        other => AppError::conflict("status", other.to_string()),
+impl From<Rule> for AppError {
+    /// Rules as client errors, coded by the rule's subject.
+    fn from(rule: Rule) -> Self {
+        let code = rule.code();
+        let message: Text = match &rule {
+            Rule::NoSim { esim: true } => "Out of eSim - none available".into(),
+            Rule::NoSim { esim: false } => "SIM not found or not available".into(),
+            Rule::AccountDeleted => "The account is deleted".into(),
+            Rule::AccountState => "The account must be ACTIVE or BLOCKED".into(),
+            Rule::SimAttached => "The SIM has an endpoint or an MVNO account".into(),
+            Rule::BatchRegistered => "The batch is registered already".into(),
+            Rule::Stale => {
+                "The object has changed since the ETag given in If-Match; read it again".into()
+            }
+            Rule::NotRestorable => {
+                "No deleted account to restore (unknown, or its recovery window has ended)".into()
+            }
+            Rule::Transition { .. } | Rule::InUseElsewhere { .. } => rule.to_string().into(),
+        };
+        match rule {
+            Rule::NoSim { .. } | Rule::NotRestorable => AppError::not_found(code, message),
+            Rule::AccountState => AppError::forbidden(code, message),
+            Rule::Stale => AppError::Http {
+                status: StatusCode::PRECONDITION_FAILED,
+                code: code.into(),
+                message,
+            },
+            Rule::AccountDeleted
+            | Rule::SimAttached
+            | Rule::BatchRegistered
+            | Rule::Transition { .. }
+            | Rule::InUseElsewhere { .. } => AppError::conflict(code, message),
+        }
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid {
+                kind,
+                field,
+                message,
+            } => AppError::invalid_as(kind, field, message),
+            DomainError::BadRequest(message) => AppError::bad_request(message),
+            DomainError::Denied => AppError::access_denied(),
+            DomainError::Rule(rule) => rule.into(),
+        }
     }
 }
 

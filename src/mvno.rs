@@ -8,7 +8,6 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::{
     AccountRef, MvnoFilter, MvnoPatch, MvnoRecord, NewAccount, Org, RatePlan, SimPick, SimRecord,
-    StoreError,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -162,14 +161,11 @@ pub async fn create(state: &AppState, p: &Principal, input: CreateInput) -> AppR
             .transpose()?,
     };
     let chain = storage_chain(state, &customer).await?;
-    match state
+    // No SIM to pick: Rule::NoSim, answered as the contract words it (eSIM or not).
+    Ok(state
         .store
         .mvno_create(new, &pick(&choice, chain), &state.actor(p))
-        .await
-    {
-        Err(StoreError::Rejected(r)) if r == "no_sim" => Err(choice.none_available()),
-        other => Ok(other?),
-    }
+        .await?)
 }
 
 /// `{id}`: the 24-hex id or the E.164 number.
@@ -406,14 +402,10 @@ pub async fn change_sim(
         .await?
         .ok_or_else(|| AppError::internal("account without customer"))?;
     let chain = storage_chain(state, &customer).await?;
-    match state
+    Ok(state
         .store
         .mvno_change_sim(rec.id, &pick(&choice, chain), &state.actor(p))
-        .await
-    {
-        Err(StoreError::Rejected(r)) if r == "no_sim" => Err(choice.none_available()),
-        other => Ok(other?),
-    }
+        .await?)
 }
 
 /// Each account's reseller (nearest reseller ancestor of its customer): oid and name.

@@ -1,6 +1,6 @@
 //! Access levels and scope: the one place that decides who may do what, and over which orgs.
+use super::error::DomainError;
 use super::org::{path_in_subtree, OrgKind};
-use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -133,11 +133,11 @@ impl Principal {
     }
 
     /// 403 `access_denied` unless the caller's level is one of `levels`.
-    pub fn require(&self, levels: &[AccessLevel]) -> Result<(), AppError> {
+    pub fn require(&self, levels: &[AccessLevel]) -> Result<(), DomainError> {
         if levels.contains(&self.level) {
             Ok(())
         } else {
-            Err(AppError::access_denied())
+            Err(DomainError::Denied)
         }
     }
 

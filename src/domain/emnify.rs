@@ -1,9 +1,9 @@
 //! emnify's view of SIMs: ICC forms, the status machine, who may change what, and the `q` / `sort`
 //! / paging conventions of its collections.
 use super::access::{AccessLevel, Principal};
+use super::error::{DomainError, Invalid, Rule};
 use super::org::{path_ids, OrgKind};
 use super::sim::SimStatus;
-use crate::error::{AppError, Invalid};
 
 /// emnify's `iccid` (19 digits, no Luhn digit) and `iccid_with_luhn` for a stored ICC.
 pub fn iccid_forms(stored: &str) -> (String, String) {
@@ -30,7 +30,7 @@ pub fn stored_for_iccid(value: &str, with_luhn: bool) -> String {
 }
 
 /// Allowed PATCH transitions: 0→1, 0→4, 4→1, 1→2, 2→1. The same status is no change (None).
-pub fn transition(from: SimStatus, to: SimStatus) -> Result<Option<SimStatus>, AppError> {
+pub fn transition(from: SimStatus, to: SimStatus) -> Result<Option<SimStatus>, Rule> {
     use SimStatus::*;
     if from == to {
         return Ok(None);
@@ -41,14 +41,7 @@ pub fn transition(from: SimStatus, to: SimStatus) -> Result<Option<SimStatus>, A
         | (FactoryTest, Activated)
         | (Activated, Suspended)
         | (Suspended, Activated) => Ok(Some(to)),
-        _ => Err(AppError::conflict(
-            "status",
-            format!(
-                "Status of SIM cannot be changed from '{}' to '{}'",
-                from.description(),
-                to.description()
-            ),
-        )),
+        _ => Err(Rule::Transition { from, to }),
     }
 }
 
@@ -133,7 +126,7 @@ pub fn valid_target(
     target_kind: OrgKind,
     target_id: i64,
     target_parent: Option<i64>,
-) -> Result<(), AppError> {
+) -> Result<(), DomainError> {
     let kind_ok = match field {
         SimField::IssuerOrg => matches!(target_kind, OrgKind::Mno | OrgKind::ServiceProvider),
         SimField::ResellerOrg => matches!(
@@ -155,7 +148,7 @@ pub fn valid_target(
             SimField::CustomerOrg => "customer_org",
             SimField::Status => "status",
         };
-        Err(AppError::invalid_as(
+        Err(DomainError::invalid_as(
             Invalid::Reference,
             name,
             format!("{name} {target_id} cannot be assigned to this SIM by your organisation"),
@@ -176,12 +169,12 @@ impl EmnifyPage {
         per_page: Option<&str>,
         default: i64,
         max: i64,
-    ) -> Result<EmnifyPage, AppError> {
-        let num = |name: &str, v: Option<&str>| -> Result<Option<i64>, AppError> {
+    ) -> Result<EmnifyPage, DomainError> {
+        let num = |name: &str, v: Option<&str>| -> Result<Option<i64>, DomainError> {
             v.map(|s| {
                 s.trim()
                     .parse::<i64>()
-                    .map_err(|_| AppError::bad_request(format!("{name} must be a number")))
+                    .map_err(|_| DomainError::BadRequest(format!("{name} must be a number").into()))
             })
             .transpose()
         };
@@ -213,15 +206,15 @@ impl EmnifyPage {
 }
 
 /// `q=field:value,field:value` with field names checked against `allowed` (case-insensitive).
-pub fn parse_q<'a>(q: &'a str, allowed: &[&str]) -> Result<Vec<(String, &'a str)>, AppError> {
+pub fn parse_q<'a>(q: &'a str, allowed: &[&str]) -> Result<Vec<(String, &'a str)>, DomainError> {
     let mut out = Vec::new();
     for part in q.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (field, value) = part.split_once(':').ok_or_else(|| {
-            AppError::invalid_as(Invalid::Query, "q", format!("'{part}' is not field:value"))
+            DomainError::invalid_as(Invalid::Query, "q", format!("'{part}' is not field:value"))
         })?;
         let field = field.trim().to_ascii_lowercase();
         if !allowed.contains(&field.as_str()) {
-            return Err(AppError::invalid_as(
+            return Err(DomainError::invalid_as(
                 Invalid::Query,
                 "q",
                 format!(
@@ -236,7 +229,7 @@ pub fn parse_q<'a>(q: &'a str, allowed: &[&str]) -> Result<Vec<(String, &'a str)
 }
 
 /// `sort=-status,id`; a `SimSort.` prefix is ignored (the Python SDK sends the enum's name).
-pub fn parse_sort(sort: &str, allowed: &[&str]) -> Result<Vec<(String, bool)>, AppError> {
+pub fn parse_sort(sort: &str, allowed: &[&str]) -> Result<Vec<(String, bool)>, DomainError> {
     let mut out = Vec::new();
     for part in sort.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (desc, name) = match part.as_bytes()[0] {
@@ -249,7 +242,7 @@ pub fn parse_sort(sort: &str, allowed: &[&str]) -> Result<Vec<(String, bool)>, A
             .map_or(name, |(_, n)| n)
             .to_ascii_lowercase();
         if !allowed.contains(&name.as_str()) {
-            return Err(AppError::invalid_as(
+            return Err(DomainError::invalid_as(
                 Invalid::Sort,
                 "sort",
                 format!(
@@ -263,9 +256,10 @@ pub fn parse_sort(sort: &str, allowed: &[&str]) -> Result<Vec<(String, bool)>, A
     Ok(out)
 }
 
-pub fn q_int(field: &str, v: &str) -> Result<i64, AppError> {
-    v.parse()
-        .map_err(|_| AppError::invalid_as(Invalid::Query, "q", format!("{field} must be a number")))
+pub fn q_int(field: &str, v: &str) -> Result<i64, DomainError> {
+    v.parse().map_err(|_| {
+        DomainError::invalid_as(Invalid::Query, "q", format!("{field} must be a number"))
+    })
 }
 
 #[cfg(test)]
@@ -393,7 +387,7 @@ mod tests {
         let e = parse_sort("colour", &["id"]).unwrap_err();
         assert!(matches!(
             e,
-            AppError::Invalid {
+            DomainError::Invalid {
                 kind: Invalid::Sort,
                 ..
             }

@@ -2,6 +2,7 @@
 pub mod access;
 pub mod dates;
 pub mod emnify;
+pub mod error;
 pub mod etag;
 pub mod events;
 pub mod idempotency;

@@ -1,5 +1,5 @@
 //! MVNO accounts: numbers, features, SIM choice, the recovery window.
-use crate::error::AppError;
+use super::error::{DomainError, Rule};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -100,7 +100,7 @@ impl Default for Features {
 
 impl Features {
     /// Applies a partial `feature` object: known keys only, boolean values only.
-    pub fn apply(self, patch: &Value) -> Result<Features, AppError> {
+    pub fn apply(self, patch: &Value) -> Result<Features, DomainError> {
         Ok(FeaturePatch::parse(patch)?.applied_to(self))
     }
 }
@@ -112,21 +112,21 @@ impl Features {
 pub struct FeaturePatch(Vec<(String, bool)>);
 
 impl FeaturePatch {
-    pub fn parse(patch: &Value) -> Result<FeaturePatch, AppError> {
-        let obj = patch
-            .as_object()
-            .ok_or_else(|| AppError::invalid("feature", "feature must be an object of booleans"))?;
+    pub fn parse(patch: &Value) -> Result<FeaturePatch, DomainError> {
+        let obj = patch.as_object().ok_or_else(|| {
+            DomainError::invalid("feature", "feature must be an object of booleans")
+        })?;
         let known = Self::fields(Features::default());
         let mut out = Vec::with_capacity(obj.len());
         for (k, v) in obj {
             if !known.contains_key(k) {
-                return Err(AppError::invalid(
+                return Err(DomainError::invalid(
                     "feature",
                     format!("unknown feature {k:?}"),
                 ));
             }
             let b = v.as_bool().ok_or_else(|| {
-                AppError::invalid("feature", format!("feature.{k} must be true or false"))
+                DomainError::invalid("feature", format!("feature.{k} must be true or false"))
             })?;
             out.push((k.clone(), b));
         }
@@ -169,10 +169,10 @@ impl SimChoice {
         sim_number: Option<&str>,
         esim: bool,
         auto_assign: bool,
-    ) -> Result<SimChoice, AppError> {
+    ) -> Result<SimChoice, DomainError> {
         let choices = sim_number.is_some() as u8 + esim as u8 + auto_assign as u8;
         if choices != 1 {
-            return Err(AppError::invalid(
+            return Err(DomainError::invalid(
                 "sim",
                 "give exactly one of simNumber, eSim: true or autoAssign: true",
             ));
@@ -180,14 +180,14 @@ impl SimChoice {
         match sim_number {
             Some(icc) => super::sim::parse_iccid(icc)
                 .map(SimChoice::Icc)
-                .map_err(|e| AppError::invalid("simNumber", format!("simNumber: {e}"))),
+                .map_err(|e| DomainError::invalid("simNumber", format!("simNumber: {e}"))),
             None if esim => Ok(SimChoice::ESim),
             None => Ok(SimChoice::AutoAssign),
         }
     }
 
     /// The `{new}` of `/mvno/{id}/changesim/{new}`: an ICC, `eSim` or `autoAssign`.
-    pub fn from_path(new: &str) -> Result<SimChoice, AppError> {
+    pub fn from_path(new: &str) -> Result<SimChoice, DomainError> {
         if new.eq_ignore_ascii_case("esim") {
             Ok(SimChoice::ESim)
         } else if new.eq_ignore_ascii_case("autoassign") {
@@ -195,15 +195,14 @@ impl SimChoice {
         } else {
             super::sim::parse_iccid(new)
                 .map(SimChoice::Icc)
-                .map_err(|_| AppError::not_found("sim", "SIM not found or not available"))
+                .map_err(|_| Rule::NoSim { esim: false }.into())
         }
     }
 
-    /// The error when no SIM satisfies the choice.
-    pub fn none_available(&self) -> AppError {
-        match self {
-            SimChoice::ESim => AppError::not_found("esim", "Out of eSim - none available"),
-            _ => AppError::not_found("sim", "SIM not found or not available"),
+    /// The rule refusing this choice when no SIM satisfies it.
+    pub fn none_available(&self) -> Rule {
+        Rule::NoSim {
+            esim: *self == SimChoice::ESim,
         }
     }
 }
@@ -218,17 +217,18 @@ pub fn restorable(now: DateTime<Utc>, preterminate_until: DateTime<Utc>) -> bool
 }
 
 /// `startDate`: a day (`2024-03-01`) or an ISO date-time.
-pub fn parse_start_date(s: &str) -> Result<DateTime<Utc>, AppError> {
-    super::dates::date_or_timestamp("startDate", s).map_err(|e| AppError::invalid("startDate", e))
+pub fn parse_start_date(s: &str) -> Result<DateTime<Utc>, DomainError> {
+    super::dates::date_or_timestamp("startDate", s)
+        .map_err(|e| DomainError::invalid("startDate", e))
 }
 
 /// IMEI: 15 digits (14 without the check digit, 16 for IMEISV are accepted too).
-pub fn parse_imei(s: &str) -> Result<String, AppError> {
+pub fn parse_imei(s: &str) -> Result<String, DomainError> {
     let s = s.trim();
     if (14..=16).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(s.to_string())
     } else {
-        Err(AppError::invalid("imei", "imei must be 14 to 16 digits"))
+        Err(DomainError::invalid("imei", "imei must be 14 to 16 digits"))
     }
 }
 

@@ -1,5 +1,5 @@
 //! offset/limit paging as the TelecomX contract and the admin API define it.
-use crate::error::AppError;
+use super::error::DomainError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
@@ -12,7 +12,7 @@ impl Page {
     pub const MAX_LIMIT: i64 = 500;
 
     /// Out of range is an error, never clamped: 422 with the parameter name as code.
-    pub fn parse(offset: Option<&str>, limit: Option<&str>) -> Result<Page, AppError> {
+    pub fn parse(offset: Option<&str>, limit: Option<&str>) -> Result<Page, DomainError> {
         let offset = match offset {
             None => 0,
             Some(s) => s
@@ -20,7 +20,7 @@ impl Page {
                 .parse::<i64>()
                 .ok()
                 .filter(|o| *o >= 0)
-                .ok_or_else(|| AppError::invalid("offset", "offset must be an integer >= 0"))?,
+                .ok_or_else(|| DomainError::invalid("offset", "offset must be an integer >= 0"))?,
         };
         let limit = match limit {
             None => Self::DEFAULT_LIMIT,
@@ -30,7 +30,7 @@ impl Page {
                 .ok()
                 .filter(|l| (1..=Self::MAX_LIMIT).contains(l))
                 .ok_or_else(|| {
-                    AppError::invalid(
+                    DomainError::invalid(
                         "limit",
                         format!("limit must be an integer from 1 to {}", Self::MAX_LIMIT),
                     )
@@ -50,11 +50,11 @@ impl Default for Page {
 }
 
 /// Query-string booleans: `true`/`false`/`1`/`0`; anything else is 422 with the parameter name.
-pub fn parse_bool(name: &str, value: &str) -> Result<bool, AppError> {
+pub fn parse_bool(name: &str, value: &str) -> Result<bool, DomainError> {
     match value {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
-        _ => Err(AppError::invalid(
+        _ => Err(DomainError::invalid(
             name.to_string(),
             format!("{name} must be true or false"),
         )),
@@ -65,7 +65,7 @@ pub fn parse_bool(name: &str, value: &str) -> Result<bool, AppError> {
 mod tests {
     use super::*;
 
-    fn code(e: AppError) -> String {
+    fn code(e: DomainError) -> String {
         e.code().to_string()
     }
 

@@ -88,11 +88,11 @@ pub fn parse_network<'a>(s: &str, networks: &'a [String]) -> Option<&'a str> {
 }
 
 /// A `network` query parameter: a configured network, else 422 `network`.
-pub fn network_param(s: &str, networks: &[String]) -> Result<String, crate::error::AppError> {
+pub fn network_param(s: &str, networks: &[String]) -> Result<String, super::error::DomainError> {
     parse_network(s, networks)
         .map(str::to_string)
         .ok_or_else(|| {
-            crate::error::AppError::invalid(
+            super::error::DomainError::invalid(
                 "network",
                 format!("network must be one of {}", networks.join(", ")),
             )

@@ -1,5 +1,5 @@
 //! Usage statistics from hourly buckets: the periods of `/stats` and the days of `/stats/daily`.
-use crate::error::{AppError, Invalid};
+use super::error::{DomainError, Invalid};
 use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, TimeZone, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ pub const DATA: i16 = 5;
 pub const SMS: i16 = 6;
 
 /// One hourly bucket (read as is from `usage_hourly`).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Bucket {
     pub hour: DateTime<Utc>,
     pub traffic_type: i16,
@@ -131,10 +131,10 @@ pub fn daily_range(
     start: Option<&str>,
     end: Option<&str>,
     today: NaiveDate,
-) -> Result<(NaiveDate, NaiveDate), AppError> {
+) -> Result<(NaiveDate, NaiveDate), DomainError> {
     let parse = |name: &str, s: &str| {
         super::dates::date(name, s)
-            .map_err(|e| AppError::invalid_as(Invalid::Format, name.to_string(), e))
+            .map_err(|e| DomainError::invalid_as(Invalid::Format, name.to_string(), e))
     };
     let (from, to) = match (
         start.map(|s| parse("start_date", s)).transpose()?,
@@ -146,7 +146,7 @@ pub fn daily_range(
         (None, None) => (month_start(today), next_month(today) - Duration::days(1)),
     };
     if from > to {
-        return Err(AppError::invalid_as(
+        return Err(DomainError::invalid_as(
             Invalid::Format,
             "start_date",
             "start_date must not be after end_date",

@@ -270,7 +270,7 @@ macro_rules! impl_emnify_store {
                     .await?
                     .ok_or(crate::store::StoreError::NotFound)?;
                 if batch.registered_at.is_some() {
-                    return Err(crate::store::StoreError::Rejected("batch_registered".into()));
+                    return Err(crate::domain::error::Rule::BatchRegistered.into());
                 }
                 let activation = (status == crate::domain::sim::SimStatus::Activated).then_some(actor.at);
                 sqlx::query(&format!(
@@ -452,7 +452,7 @@ macro_rules! impl_emnify_store {
                 actor.check_version(version)?;
                 let current = SimStatus::from_id(status as i64).ok_or_else(|| crate::store::StoreError::Database("bad status".into()))?;
                 let next = match patch.status {
-                    Some(to) => crate::domain::emnify::transition(current, to).map_err(|e| crate::store::StoreError::Rejected(e.to_string()))?,
+                    Some(to) => crate::domain::emnify::transition(current, to)?,
                     None => None,
                 };
                 let new_issuer = patch.issuer_org_id.unwrap_or(issuer);
@@ -492,9 +492,7 @@ macro_rules! impl_emnify_store {
                     qb.push(")");
                     let paths: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
                     if paths.iter().any(|p| !crate::domain::org::same_tenant(p, &holder_path)) {
-                        return Err(crate::store::StoreError::Rejected(format!(
-                            "SIM {id} is in use by {holder}: its organisations cannot move outside that holder's tenant"
-                        )));
+                        return Err(crate::domain::error::Rule::InUseElsewhere { sim: id, holder }.into());
                     }
                 }
                 let new_status = next.unwrap_or(current);
@@ -551,7 +549,7 @@ macro_rules! impl_emnify_store {
                     .ok_or(crate::store::StoreError::NotFound)?;
                 actor.check_version(sim.version)?;
                 if sim.endpoint_id.is_some() || sim.mvno_account_id.is_some() {
-                    return Err(crate::store::StoreError::Rejected("sim_attached".into()));
+                    return Err(crate::domain::error::Rule::SimAttached.into());
                 }
                 adjust_count!(tx, sim.in_storage_at, &sim.network, sim.form_factor.as_str(), sim.auto_assign, -1i64);
                 sqlx::query("UPDATE sims SET status = 3, updated_at = $1, version = version + 1 WHERE id = $2")
@@ -717,7 +715,8 @@ macro_rules! impl_emnify_store {
                 from: chrono::DateTime<chrono::Utc>,
                 until: chrono::DateTime<chrono::Utc>,
             ) -> crate::store::StoreResult<Vec<crate::store::UsageRow>> {
-                Ok(sqlx::query_as(
+                type Row = (chrono::DateTime<chrono::Utc>, i16, f64, f64, f64, String, chrono::DateTime<chrono::Utc>);
+                let rows: Vec<Row> = sqlx::query_as(
                     "SELECT hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at FROM usage_hourly \
                      WHERE sim_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour",
                 )
@@ -725,7 +724,13 @@ macro_rules! impl_emnify_store {
                 .bind(from)
                 .bind(until)
                 .fetch_all(&self.reads)
-                .await?)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at)| {
+                        crate::domain::usage::Bucket { hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at }
+                    })
+                    .collect())
             }
         }
     };

@@ -39,9 +39,9 @@ pub enum StoreError {
     NotFound,
     #[error("conflict on {constraint}")]
     Conflict { constraint: String },
-    /// A business rule refused the change inside its transaction (e.g. "no_sim", "account_deleted").
+    /// A business rule refused the change inside its transaction.
     #[error("rejected: {0}")]
-    Rejected(String),
+    Rule(#[from] crate::domain::error::Rule),
     /// The database cannot serve now: down, unreachable, a connection lost mid-request, no free
     /// connection within the acquire time-out, a statement time-out. `lost`: a connection failed (a
     /// read may be tried once more on a fresh one).
@@ -193,7 +193,7 @@ pub struct Actor {
     pub request_id: Option<String>,
     pub at: DateTime<Utc>,
     /// The request's `If-Match`: the writes of a single SIM or account compare it with the row's
-    /// version as they read it under its lock, and refuse with `Rejected("stale")` (412).
+    /// version as they read it under its lock, and refuse with `Rule::Stale` (412).
     pub if_match: Option<crate::domain::etag::IfMatch>,
 }
 
@@ -201,7 +201,7 @@ impl Actor {
     /// The If-Match check of a row read under its lock.
     pub(crate) fn check_version(&self, version: i64) -> StoreResult<()> {
         match &self.if_match {
-            Some(m) if !m.matches(version) => Err(StoreError::Rejected("stale".into())),
+            Some(m) if !m.matches(version) => Err(crate::domain::error::Rule::Stale.into()),
             _ => Ok(()),
         }
     }
@@ -1084,7 +1084,7 @@ pub trait MvnoStore: Send + Sync {
         page: Page,
     ) -> StoreResult<(Vec<RatePlan>, i64)>;
     async fn rate_plan_find(&self, oid: &str) -> StoreResult<Option<RatePlan>>;
-    /// `Rejected("no_sim")` when no SIM satisfies the pick.
+    /// `Rule::NoSim` when no SIM satisfies the pick.
     async fn mvno_create(
         &self,
         new: NewAccount,
@@ -1098,7 +1098,7 @@ pub trait MvnoStore: Send + Sync {
         filter: &MvnoFilter,
         page: Page,
     ) -> StoreResult<(Vec<MvnoRecord>, i64)>;
-    /// `Rejected("account_deleted")` for a deleted account.
+    /// `Rule::AccountDeleted` for a deleted account.
     async fn mvno_update(
         &self,
         id: i64,
@@ -1112,14 +1112,14 @@ pub trait MvnoStore: Send + Sync {
         preterminate_until: DateTime<Utc>,
         actor: &Actor,
     ) -> StoreResult<MvnoRecord>;
-    /// `Rejected("not_restorable")` unless deleted and inside the window at `actor.at`.
+    /// `Rule::NotRestorable` unless deleted and inside the window at `actor.at`.
     async fn mvno_restore(
         &self,
         id: i64,
         rate_plan_id: Option<i64>,
         actor: &Actor,
     ) -> StoreResult<MvnoRecord>;
-    /// `Rejected("account_state")` unless ACTIVE or BLOCKED; `Rejected("no_sim")`.
+    /// `Rule::AccountState` unless ACTIVE or BLOCKED; `Rule::NoSim`.
     async fn mvno_change_sim(
         &self,
         id: i64,
@@ -1142,7 +1142,7 @@ pub trait EmnifyStore: Send + Sync {
         &self,
         bic: &str,
     ) -> StoreResult<Option<(SimBatch, Vec<(Option<i64>, Option<i64>)>)>>;
-    /// `Rejected("batch_registered")` when registered already (also when another registration won).
+    /// `Rule::BatchRegistered` when registered already (also when another registration won).
     async fn batch_register(
         &self,
         batch_id: i64,
@@ -1163,7 +1163,7 @@ pub trait EmnifyStore: Send + Sync {
     ) -> StoreResult<(Vec<EmnifySim>, i64)>;
     /// Applies a status transition (checked against the locked row) and org changes.
     async fn esim_patch(&self, id: i64, patch: EmnifySimPatch, actor: &Actor) -> StoreResult<()>;
-    /// Status 3, kept for history. `Rejected("sim_attached")` with an endpoint or MVNO account.
+    /// Status 3, kept for history. `Rule::SimAttached` with an endpoint or MVNO account.
     async fn esim_delete(&self, id: i64, actor: &Actor) -> StoreResult<()>;
     async fn events_list(
         &self,

@@ -45,7 +45,7 @@ macro_rules! pick_sim {
                 break;
             }
         }
-        found.ok_or_else(|| crate::store::StoreError::Rejected("no_sim".into()))?
+        found.ok_or(crate::domain::error::Rule::NoSim { esim: pick.esim_only })?
     }};
 }
 
@@ -262,7 +262,7 @@ macro_rules! impl_mvno_store {
                 let mut tx = self.begin_write().await?;
                 let before = Self::lock_account(&mut tx, id).await?;
                 if before.deleted_at.is_some() {
-                    return Err(crate::store::StoreError::Rejected("account_deleted".into()));
+                    return Err(crate::domain::error::Rule::AccountDeleted.into());
                 }
                 actor.check_version(before.version)?;
                 // Every partial value is applied to the row as read under its lock.
@@ -333,7 +333,7 @@ macro_rules! impl_mvno_store {
                 let restorable = before.deleted_at.is_some()
                     && before.preterminate_until.is_some_and(|u| crate::domain::mvno::restorable(actor.at, u));
                 if !restorable {
-                    return Err(crate::store::StoreError::Rejected("not_restorable".into()));
+                    return Err(crate::domain::error::Rule::NotRestorable.into());
                 }
                 let clash: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM mvno_accounts WHERE number = $1 AND id <> $2 AND purged_at IS NULL",
@@ -369,7 +369,7 @@ macro_rules! impl_mvno_store {
                 let mut tx = self.begin_write().await?;
                 let before = Self::lock_account(&mut tx, id).await?;
                 if before.deleted_at.is_some() || !matches!(before.state, AccountState::Active | AccountState::Blocked) {
-                    return Err(crate::store::StoreError::Rejected("account_state".into()));
+                    return Err(crate::domain::error::Rule::AccountState.into());
                 }
                 let (sim_id, storage, network, form_factor, auto) = pick_sim!(tx, $db, pick, $lock_s);
                 if let Some(old) = before.sim_id {
