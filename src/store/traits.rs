@@ -1,0 +1,279 @@
+//! The store's interface, one trait per area; `Store` is all of them.
+use super::emnify_rows::*;
+use super::rows::*;
+use super::StoreResult;
+use crate::domain::access::Scope;
+use crate::domain::ids::EntityRef;
+use crate::domain::inventory::Count;
+use crate::domain::paging::Page;
+use crate::domain::sim::ImportedSim;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+#[async_trait]
+pub trait MetaStore: Send + Sync {
+    fn backend(&self) -> Backend;
+    async fn ping(&self) -> StoreResult<()>;
+    fn pool_stats(&self) -> PoolStats;
+    /// Returns the stored value, storing `value` first if the key is new (first writer wins).
+    async fn setting_get_or_init(&self, key: &str, value: &str) -> StoreResult<String>;
+    /// Postgres: creates the monthly partitions of the time-partitioned tables for these months
+    /// (rows already in the DEFAULT partition move in). Returns how many were created; SQLite: 0.
+    async fn ensure_partitions(&self, months: &[chrono::NaiveDate]) -> StoreResult<u32>;
+    /// Removes what `table` holds from before `before` (a month start): whole partitions on
+    /// Postgres, rows on SQLite. Returns partitions dropped (Postgres) or rows deleted (SQLite).
+    async fn drop_before(&self, table: TimeTable, before: chrono::NaiveDate) -> StoreResult<u64>;
+    async fn close(&self);
+}
+
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims the key for a run, or says what it holds, in one transaction of its own (it takes the
+    /// key's row before any other lock and holds it only for this call).
+    async fn idempotency_claim(&self, claim: &IdempotencyClaim<'_>) -> StoreResult<Claimed>;
+    /// Keeps the run's answer, or with `None` gives the key up so that a repeat runs again.
+    async fn idempotency_finish(
+        &self,
+        user_id: i64,
+        key_hash: &str,
+        answer: Option<&StoredAnswer>,
+    ) -> StoreResult<()>;
+    /// Forgets keys claimed before `before`.
+    async fn idempotency_expire(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait OrgStore: Send + Sync {
+    async fn org_create(&self, new: NewOrg, actor: &Actor) -> StoreResult<Org>;
+    async fn org_find(&self, r: &EntityRef) -> StoreResult<Option<Org>>;
+    async fn org_list(
+        &self,
+        scope: &Scope,
+        parent_id: Option<i64>,
+        page: Page,
+    ) -> StoreResult<(Vec<Org>, i64)>;
+    async fn org_update(&self, id: i64, patch: OrgPatch, actor: &Actor) -> StoreResult<Org>;
+    async fn org_count(&self) -> StoreResult<i64>;
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn user_create(&self, new: NewUser, actor: &Actor) -> StoreResult<User>;
+    async fn user_find(&self, r: &EntityRef) -> StoreResult<Option<User>>;
+    async fn user_list(
+        &self,
+        scope: &Scope,
+        org_id: Option<i64>,
+        page: Page,
+    ) -> StoreResult<(Vec<User>, i64)>;
+    async fn user_update(&self, id: i64, patch: UserPatch, actor: &Actor) -> StoreResult<User>;
+    async fn identity_by_email(&self, email: &str) -> StoreResult<Option<Identity>>;
+    async fn identity_by_user(&self, user_id: i64) -> StoreResult<Option<Identity>>;
+    /// The failed-login counts of `keys` whose window started after `since`: (key, window start, failures).
+    async fn login_failures(
+        &self,
+        keys: &[String],
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(String, DateTime<Utc>, i64)>>;
+    /// Counts a failed login against each key; a window that started at or before `since` starts over at `at`.
+    async fn login_failed(
+        &self,
+        keys: &[String],
+        at: DateTime<Utc>,
+        since: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Forgets windows that started at or before `before`. Returns how many.
+    async fn login_failures_expire(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn token_create(&self, new: NewToken, actor: &Actor) -> StoreResult<Token>;
+    async fn token_get(&self, id: i64) -> StoreResult<Option<Token>>;
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenIdentity>>;
+    /// Records use; moves a session's expiry forward when `expires_at` is given.
+    async fn token_touch(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+    async fn token_revoke(&self, id: i64, actor: &Actor) -> StoreResult<bool>;
+    /// Revokes every SESSION and PERSISTENT token of the user (not APPLICATION tokens).
+    async fn token_revoke_sessions(&self, user_id: i64, actor: &Actor) -> StoreResult<u64>;
+    async fn token_list(&self, user_id: i64) -> StoreResult<Vec<Token>>;
+}
+
+#[async_trait]
+pub trait SimStore: Send + Sync {
+    /// Inserts the SIMs whose ICC is new (others are left untouched) with their counters, events
+    /// and audit row, in one transaction. Returns the ICCs inserted.
+    async fn sim_import(
+        &self,
+        sims: &[ImportedSim],
+        holder: Option<&Holder>,
+        issuer_org_id: i64,
+        actor: &Actor,
+    ) -> StoreResult<Vec<String>>;
+    async fn sim_by_iccid(&self, iccid: &str) -> StoreResult<Option<SimRecord>>;
+    async fn sim_list_unused(
+        &self,
+        filter: &UnusedSimFilter,
+        page: Page,
+    ) -> StoreResult<(Vec<SimRecord>, i64)>;
+    /// Puts an unused SIM in storage at `holder` (None = central stock). `Conflict{sim_in_use}` when
+    /// the SIM is in use at the time of the change.
+    async fn sim_assign(
+        &self,
+        sim_id: i64,
+        holder: Option<Holder>,
+        auto_assign: Option<bool>,
+        actor: &Actor,
+    ) -> StoreResult<SimRecord>;
+    async fn inventory_counts(
+        &self,
+        storage: &StorageFilter,
+        network: Option<&str>,
+    ) -> StoreResult<Vec<Count>>;
+    async fn orgs_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<Org>>;
+}
+
+#[async_trait]
+pub trait MvnoStore: Send + Sync {
+    async fn rate_plan_create(&self, new: NewRatePlan, actor: &Actor) -> StoreResult<RatePlan>;
+    /// None: every plan. Some(path): the plans an org at `path` and its subtree can see.
+    async fn rate_plan_list(
+        &self,
+        visible_to: Option<&str>,
+        page: Page,
+    ) -> StoreResult<(Vec<RatePlan>, i64)>;
+    async fn rate_plan_find(&self, oid: &str) -> StoreResult<Option<RatePlan>>;
+    /// `Rule::NoSim` when no SIM satisfies the pick.
+    async fn mvno_create(
+        &self,
+        new: NewAccount,
+        pick: &SimPick,
+        actor: &Actor,
+    ) -> StoreResult<MvnoRecord>;
+    /// A live account, or (`deleted`) a deleted one not yet purged.
+    async fn mvno_find(&self, r: &AccountRef, deleted: bool) -> StoreResult<Option<MvnoRecord>>;
+    async fn mvno_list(
+        &self,
+        filter: &MvnoFilter,
+        page: Page,
+    ) -> StoreResult<(Vec<MvnoRecord>, i64)>;
+    /// `Rule::AccountDeleted` for a deleted account.
+    async fn mvno_update(
+        &self,
+        id: i64,
+        patch: MvnoPatch,
+        actor: &Actor,
+    ) -> StoreResult<MvnoRecord>;
+    /// NotFound when already deleted.
+    async fn mvno_delete(
+        &self,
+        id: i64,
+        preterminate_until: DateTime<Utc>,
+        actor: &Actor,
+    ) -> StoreResult<MvnoRecord>;
+    /// `Rule::NotRestorable` unless deleted and inside the window at `actor.at`.
+    async fn mvno_restore(
+        &self,
+        id: i64,
+        rate_plan_id: Option<i64>,
+        actor: &Actor,
+    ) -> StoreResult<MvnoRecord>;
+    /// `Rule::AccountState` unless ACTIVE or BLOCKED; `Rule::NoSim`.
+    async fn mvno_change_sim(
+        &self,
+        id: i64,
+        pick: &SimPick,
+        actor: &Actor,
+    ) -> StoreResult<(MvnoRecord, SimRecord)>;
+    /// Purges up to `limit` accounts past their window at `actor.at`; safe to run on many nodes.
+    async fn mvno_purge_due(&self, actor: &Actor, limit: i64) -> StoreResult<usize>;
+}
+
+#[async_trait]
+pub trait EmnifyStore: Send + Sync {
+    async fn sim_model_create(&self, new: NewSimModel, actor: &Actor) -> StoreResult<SimModel>;
+    async fn sim_model_list(&self, page: Page) -> StoreResult<(Vec<SimModel>, i64)>;
+    async fn sim_model_get(&self, id: i64) -> StoreResult<Option<SimModel>>;
+    /// The batch and its SIMs (status Issued, issuer set, central stock) with counters and events.
+    async fn batch_create(&self, new: NewBatch, actor: &Actor) -> StoreResult<SimBatch>;
+    /// The batch and the distinct (reseller, customer) orgs its SIMs have.
+    async fn batch_by_bic(
+        &self,
+        bic: &str,
+    ) -> StoreResult<Option<(SimBatch, Vec<(Option<i64>, Option<i64>)>)>>;
+    /// `Rule::BatchRegistered` when registered already (also when another registration won).
+    async fn batch_register(
+        &self,
+        batch_id: i64,
+        reseller_org_id: Option<i64>,
+        customer_org_id: Option<i64>,
+        status: crate::domain::sim::SimStatus,
+        by_org: i64,
+        actor: &Actor,
+    ) -> StoreResult<Vec<EmnifySim>>;
+    async fn esim_get(&self, id: i64) -> StoreResult<Option<EmnifySim>>;
+    async fn esim_list(
+        &self,
+        scope: &crate::domain::access::Scope,
+        filters: &[SimCond],
+        sort: &[(SimSortKey, bool)],
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<EmnifySim>, i64)>;
+    /// Applies a status transition (checked against the locked row) and org changes.
+    async fn esim_patch(&self, id: i64, patch: EmnifySimPatch, actor: &Actor) -> StoreResult<()>;
+    /// Status 3, kept for history. `Rule::SimAttached` with an endpoint or MVNO account.
+    async fn esim_delete(&self, id: i64, actor: &Actor) -> StoreResult<()>;
+    async fn events_list(
+        &self,
+        sim_id: i64,
+        filters: &[EventCond],
+        sort: &[(EventSortKey, bool)],
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<EventRow>, i64)>;
+    async fn sim_ids_by_iccid(&self, iccids: &[String]) -> StoreResult<Vec<(String, i64)>>;
+    async fn sims_exist(&self, ids: &[i64]) -> StoreResult<Vec<i64>>;
+    /// Adds the records into their hourly buckets.
+    async fn usage_ingest(&self, records: &[UsageRecord], actor: &Actor) -> StoreResult<()>;
+    async fn events_ingest(&self, events: &[NewEvent], actor: &Actor) -> StoreResult<()>;
+    async fn usage_rows(
+        &self,
+        sim_id: i64,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<UsageRow>>;
+}
+
+/// Everything simgate stores.
+pub trait Store:
+    MetaStore
+    + OrgStore
+    + UserStore
+    + TokenStore
+    + SimStore
+    + MvnoStore
+    + EmnifyStore
+    + IdempotencyStore
+{
+}
+impl<
+        T: MetaStore
+            + OrgStore
+            + UserStore
+            + TokenStore
+            + SimStore
+            + MvnoStore
+            + EmnifyStore
+            + IdempotencyStore,
+    > Store for T
+{
+}
+
+pub type DynStore = Arc<dyn Store>;
