@@ -1,10 +1,12 @@
 //! The command line: `serve` (default), `migrate`, `admin ...`, `healthcheck`, `default-config`.
-use crate::admin::{self, CreateOrg, CreateUser};
 use crate::clock::SystemClock;
 use crate::config::{Config, DEFAULT_TOML};
 use crate::domain::access::{AccessLevel, Principal};
 use crate::domain::ids::EntityRef;
 use crate::domain::org::OrgKind;
+use crate::service::orgs::{self, CreateOrg};
+use crate::service::tokens;
+use crate::service::users::{self, CreateUser};
 use crate::state::AppState;
 use clap::{Parser, Subcommand};
 use std::io::{Read, Write};
@@ -227,7 +229,7 @@ async fn admin_action(
                 parent: Some(parent.unwrap_or_else(|| platform_id.to_string())),
                 country,
             };
-            let org = admin::create_org(state, p, input).await.map_err(fail)?;
+            let org = orgs::create_org(state, p, input).await.map_err(fail)?;
             println!(
                 "{}",
                 serde_json::json!({"id": org.id, "oid": org.oid, "name": org.name, "kind": org.kind, "parent_id": org.parent_id})
@@ -244,7 +246,7 @@ async fn admin_action(
                 .is_none()
                 .then(|| crate::auth::token::generate()[3..23].to_string());
             let password = password.or_else(|| generated.clone()).unwrap_or_default();
-            let user = admin::create_user(
+            let user = users::create_user(
                 state,
                 p,
                 CreateUser {
@@ -287,7 +289,7 @@ async fn admin_action(
                 },
             };
             let user = found.ok_or_else(|| anyhow::anyhow!("user {user} not found"))?;
-            let (t, secret) = admin::issue_token(state, p, &user, label, expires_in_days)
+            let (t, secret) = tokens::issue_token(state, p, &user, label, expires_in_days)
                 .await
                 .map_err(fail)?;
             println!(
@@ -336,7 +338,7 @@ async fn import_sims(
                 state.store.org_find(&r).await?.ok_or_else(|| {
                     anyhow::anyhow!("--in-storage-at: organisation {raw} not found")
                 })?;
-            crate::inventory::holder_for(state, &org)
+            crate::service::inventory::holder_for(state, &org)
                 .await
                 .map_err(fail)?
         }
@@ -365,7 +367,7 @@ async fn import_sims(
                 chunk.iter().map(|(i, l)| (*i, l.as_str())),
                 &state.config.inventory.networks,
             );
-            let outcome = crate::inventory::import_plan(state, p, plan, holder.as_ref())
+            let outcome = crate::service::inventory::import_plan(state, p, plan, holder.as_ref())
                 .await
                 .map_err(fail)?;
             imported += outcome.imported;

@@ -1,6 +1,5 @@
 //! simgate: one REST server for SIM inventory and MVNO subscriptions, speaking the TelecomX and
 //! emnify dialects over one data model, on Postgres or embedded SQLite.
-pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod cli;
@@ -8,12 +7,10 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
-pub mod emnify;
 pub mod error;
-pub mod inventory;
 pub mod jobs;
-pub mod mvno;
 pub mod server;
+pub mod service;
 pub mod state;
 pub mod store;
 
@@ -68,7 +65,7 @@ pub async fn bootstrap(
         config.auth.argon2_memory_kib,
         config.auth.argon2_iterations,
     );
-    let email = admin::validate_email(&config.admin.email)
+    let email = service::users::validate_email(&config.admin.email)
         .map_err(|e| anyhow::anyhow!("admin.email: {e}"))?;
     store
         .user_create(

@@ -1,11 +1,11 @@
 //! Organisations.
 use super::{path_ref, ListQuery};
-use crate::admin::{self, CreateOrg};
 use crate::api::json::{iso_millis, Listing};
 use crate::auth::extract::{AdminApi, Require};
 use crate::domain::org::OrgKind;
 use crate::domain::paging::Page;
 use crate::error::AppResult;
+use crate::service::orgs::{self, CreateOrg};
 use crate::state::AppState;
 use crate::store::Org;
 use axum::extract::{Path, Query, State};
@@ -83,7 +83,7 @@ async fn create(
         parent: ref_text(req.parent),
         country: req.country,
     };
-    let org = admin::create_org(&state, &p, input).await?;
+    let org = orgs::create_org(&state, &p, input).await?;
     Ok((StatusCode::CREATED, Json(org.into())))
 }
 
@@ -97,7 +97,7 @@ async fn list(
 ) -> AppResult<Json<Listing<OrgDto>>> {
     let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
     let parent = match q.parent.as_deref() {
-        Some(raw) => Some(admin::org_filter(&state, &p, "parent", raw).await?.id),
+        Some(raw) => Some(orgs::org_filter(&state, &p, "parent", raw).await?.id),
         None => None,
     };
     let (orgs, total) = state.store.org_list(&p.scope(), parent, page).await?;
@@ -119,7 +119,7 @@ async fn get(
     Path(r): Path<String>,
 ) -> AppResult<Json<OrgDto>> {
     Ok(Json(
-        admin::visible_org(&state, &p, &path_ref(&r)?).await?.into(),
+        orgs::visible_org(&state, &p, &path_ref(&r)?).await?.into(),
     ))
 }
 
@@ -144,7 +144,7 @@ async fn update(
     Json(req): Json<UpdateOrgRequest>,
 ) -> AppResult<Json<OrgDto>> {
     Ok(Json(
-        admin::update_org(&state, &p, &path_ref(&r)?, req.name, req.country)
+        orgs::update_org(&state, &p, &path_ref(&r)?, req.name, req.country)
             .await?
             .into(),
     ))

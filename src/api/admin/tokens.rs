@@ -1,10 +1,10 @@
 //! API tokens of users.
 use super::path_ref;
-use crate::admin;
 use crate::api::json::{iso_millis, Listing, NoStore, NO_STORE};
 use crate::auth::extract::{AdminApi, Require};
 use crate::domain::paging::Page;
 use crate::error::{AppError, AppResult};
+use crate::service::{tokens, users};
 use crate::state::AppState;
 use crate::store::Token;
 use axum::extract::{Path, Query, State};
@@ -67,7 +67,7 @@ async fn target_user(
     p: &crate::domain::access::Principal,
     r: &str,
 ) -> AppResult<crate::store::User> {
-    let (user, org) = admin::visible_user(state, p, &path_ref(r)?).await?;
+    let (user, org) = users::visible_user(state, p, &path_ref(r)?).await?;
     if !p.may_manage(user.id, org.id, &org.path, user.access_level) {
         return Err(AppError::forbidden(
             "id",
@@ -89,7 +89,8 @@ async fn create(
 ) -> AppResult<(StatusCode, NoStore, Json<CreatedToken>)> {
     let req = body.map(|Json(b)| b).unwrap_or_default();
     let user = target_user(&state, &p, &r).await?;
-    let (t, secret) = admin::issue_token(&state, &p, &user, req.label, req.expires_in_days).await?;
+    let (t, secret) =
+        tokens::issue_token(&state, &p, &user, req.label, req.expires_in_days).await?;
     Ok((
         StatusCode::CREATED,
         NO_STORE,
@@ -119,7 +120,7 @@ async fn list(
     Query(q): Query<PageQuery>,
 ) -> AppResult<Json<Listing<TokenDto>>> {
     let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
-    let (user, _) = admin::visible_user(&state, &p, &path_ref(&r)?).await?;
+    let (user, _) = users::visible_user(&state, &p, &path_ref(&r)?).await?;
     let tokens = state.store.token_list(user.id).await?;
     let total = tokens.len() as i64;
     let items = tokens

@@ -1,12 +1,13 @@
 //! Users.
 use super::orgs::ref_text;
 use super::{path_ref, ListQuery};
-use crate::admin::{self, CreateUser, UpdateUser};
 use crate::api::json::{iso_millis, Listing};
 use crate::auth::extract::{AdminApi, Require};
 use crate::domain::access::AccessLevel;
 use crate::domain::paging::Page;
 use crate::error::AppResult;
+use crate::service::orgs;
+use crate::service::users::{self, CreateUser, UpdateUser};
 use crate::state::AppState;
 use crate::store::User;
 use axum::extract::{Path, Query, State};
@@ -81,7 +82,7 @@ async fn create(
         password: req.password,
         access_level: req.access_level,
     };
-    let user = admin::create_user(&state, &p, input).await?;
+    let user = users::create_user(&state, &p, input).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -95,7 +96,7 @@ async fn list(
 ) -> AppResult<Json<Listing<UserDto>>> {
     let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
     let org = match q.parent.as_deref() {
-        Some(raw) => Some(admin::org_filter(&state, &p, "org", raw).await?.id),
+        Some(raw) => Some(orgs::org_filter(&state, &p, "org", raw).await?.id),
         None => None,
     };
     let (users, total) = state.store.user_list(&p.scope(), org, page).await?;
@@ -117,7 +118,7 @@ async fn get(
     Path(r): Path<String>,
 ) -> AppResult<Json<UserDto>> {
     Ok(Json(
-        admin::visible_user(&state, &p, &path_ref(&r)?)
+        users::visible_user(&state, &p, &path_ref(&r)?)
             .await?
             .0
             .into(),
@@ -152,7 +153,7 @@ async fn update(
         password: req.password,
     };
     Ok(Json(
-        admin::update_user(&state, &p, &path_ref(&r)?, input)
+        users::update_user(&state, &p, &path_ref(&r)?, input)
             .await?
             .into(),
     ))

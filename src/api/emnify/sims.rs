@@ -4,8 +4,9 @@ use crate::api::json::iso_millis;
 use crate::auth::extract::{ManagersUp, Readers, Require};
 use crate::domain::emnify::{iccid_forms, EmnifyPage};
 use crate::domain::sim::SimStatus;
-use crate::emnify::{self, path_id, Listed};
 use crate::error::{AppError, AppResult};
+use crate::service::sims::{path_id, Listed};
+use crate::service::{batches, events, sims, usage};
 use crate::state::AppState;
 use crate::store::{EmnifySim, EventRow, SimBatch};
 use axum::body::Bytes;
@@ -279,7 +280,7 @@ async fn list(
     Query(q): Query<CollectionQuery>,
 ) -> AppResult<Response> {
     let page = EmnifyPage::parse(q.page.as_deref(), q.per_page.as_deref(), 2000, 2500)?;
-    let listed = emnify::list(&state, &p, q.q.as_deref(), q.sort.as_deref(), page).await?;
+    let listed = sims::list(&state, &p, q.q.as_deref(), q.sort.as_deref(), page).await?;
     let listed = Listed {
         items: listed.items.into_iter().map(sim_entry).collect::<Vec<_>>(),
         total: listed.total,
@@ -308,7 +309,7 @@ async fn get_sim(
     Require(p, ..): Require<Readers>,
     Path(id): Path<String>,
 ) -> AppResult<axum::response::Response> {
-    let sim = emnify::visible_sim(&state, &p, path_id(&id)?).await?;
+    let sim = sims::visible_sim(&state, &p, path_id(&id)?).await?;
     Ok(tagged(sim.version, Json(sim_entry(sim))))
 }
 
@@ -334,7 +335,7 @@ async fn patch_sim(
     body: Bytes,
 ) -> AppResult<StatusCode> {
     let id = path_id(&id)?;
-    emnify::patch(&state, &p, id, &json_body(&body)?, if_match).await?;
+    sims::patch(&state, &p, id, &json_body(&body)?, if_match).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -348,7 +349,7 @@ async fn delete_sim(
     Path(id): Path<String>,
     IfMatchHeader(if_match): IfMatchHeader,
 ) -> AppResult<StatusCode> {
-    emnify::delete(&state, &p, path_id(&id)?, if_match).await?;
+    sims::delete(&state, &p, path_id(&id)?, if_match).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -441,7 +442,7 @@ async fn events(
 ) -> AppResult<Response> {
     let id = path_id(&id)?;
     let page = EmnifyPage::parse(q.page.as_deref(), q.per_page.as_deref(), 100, 2500)?;
-    let listed = emnify::events(&state, &p, id, q.q.as_deref(), q.sort.as_deref(), page).await?;
+    let listed = events::events(&state, &p, id, q.q.as_deref(), q.sort.as_deref(), page).await?;
     let listed = Listed {
         items: listed.items.into_iter().map(event).collect::<Vec<_>>(),
         total: listed.total,
@@ -458,7 +459,7 @@ async fn stats(
     Require(p, ..): Require<Readers>,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
-    Ok(Json(emnify::stats(&state, &p, path_id(&id)?).await?))
+    Ok(Json(usage::stats(&state, &p, path_id(&id)?).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -480,7 +481,7 @@ async fn daily_stats(
     Query(q): Query<DailyQuery>,
 ) -> AppResult<Json<Vec<Value>>> {
     Ok(Json(
-        emnify::daily(
+        usage::daily(
             &state,
             &p,
             path_id(&id)?,
@@ -549,7 +550,7 @@ async fn validate_batch(
     Require(p, ..): Require<Readers>,
     Path(bic): Path<String>,
 ) -> AppResult<Json<BatchDto>> {
-    let batch = emnify::batch_check(&state, &p, &bic).await?;
+    let batch = batches::batch_check(&state, &p, &bic).await?;
     Ok(Json(batch_dto(&state, batch).await?))
 }
 
@@ -581,7 +582,7 @@ async fn register_batch(
         })
         .transpose()?
         .unwrap_or(1);
-    let sims = emnify::batch_register(&state, &p, &bic, status).await?;
+    let sims = batches::batch_register(&state, &p, &bic, status).await?;
     Ok(Json(Registered {
         sim: sims.into_iter().map(sim_entry).collect(),
     }))

@@ -243,7 +243,8 @@ async fn create_employee_token(
         .await?
         .ok_or_else(|| AppError::not_found("id", "Employee not found"))?;
     let (_, secret) =
-        crate::admin::issue_token(&state, &p, &user, Some("employee token".into()), None).await?;
+        crate::service::tokens::issue_token(&state, &p, &user, Some("employee token".into()), None)
+            .await?;
     Ok((
         NO_STORE,
         Json(EmployeeToken {

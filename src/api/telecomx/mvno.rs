@@ -6,7 +6,7 @@ use crate::domain::access::{AccessLevel, Principal};
 use crate::domain::mvno::{AccountState, Features};
 use crate::domain::paging::Page;
 use crate::error::AppResult;
-use crate::mvno::{self, CreateInput, ListQuery, UpdateInput};
+use crate::service::mvno::{self, CreateInput, ListQuery, UpdateInput};
 use crate::state::AppState;
 use crate::store::MvnoRecord;
 use axum::extract::{Path, Query, State};

@@ -3,7 +3,7 @@ use crate::auth::extract::{Admin, Readers, Require, ResellerAdminOrAdmin, Resell
 use crate::domain::paging::{parse_bool, Page};
 use crate::domain::sim::{FormFactor, SkippedLine};
 use crate::error::{AppError, AppResult};
-use crate::inventory;
+use crate::service::inventory;
 use crate::state::AppState;
 use crate::store::{SimRecord, UnusedSimFilter};
 use axum::extract::{Path, Query, State};

@@ -1,20 +1,12 @@
-//! Organisation, user and token management: one implementation behind the admin API and the
-//! `simgate admin` CLI. Who may do what is decided here through `domain::access`.
-use crate::auth::token;
+//! Users: create, update, and the user a reference names within the caller's scope; which levels a
+//! caller may grant.
+use super::non_empty;
+use super::orgs::referenced_org;
 use crate::domain::access::{AccessLevel, Principal};
 use crate::domain::ids::{EntityRef, ObjectId};
-use crate::domain::org::OrgKind;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::{NewOrg, NewToken, NewUser, Org, OrgPatch, Token, TokenKind, User, UserPatch};
-use chrono::Duration;
-
-pub struct CreateOrg {
-    pub name: String,
-    pub kind: String,
-    pub parent: Option<String>,
-    pub country: Option<String>,
-}
+use crate::store::{NewUser, Org, User, UserPatch};
 
 pub struct CreateUser {
     pub org: String,
@@ -33,26 +25,6 @@ pub struct UpdateUser {
 }
 
 pub const MIN_PASSWORD_LEN: usize = 8;
-
-fn parse_ref(field: &'static str, s: &str) -> AppResult<EntityRef> {
-    EntityRef::parse(s).ok_or_else(|| {
-        AppError::invalid(
-            field,
-            format!("{field} must be an integer id or a 24-hex id"),
-        )
-    })
-}
-
-fn non_empty(field: &'static str, s: &str, max: usize) -> AppResult<String> {
-    let s = s.trim();
-    if s.is_empty() || s.chars().count() > max {
-        return Err(AppError::invalid(
-            field,
-            format!("{field} must be 1 to {max} characters"),
-        ));
-    }
-    Ok(s.to_string())
-}
 
 pub fn validate_email(email: &str) -> AppResult<String> {
     let e = email.trim().to_ascii_lowercase();
@@ -78,106 +50,6 @@ fn validate_password(p: &str) -> AppResult<()> {
         ));
     }
     Ok(())
-}
-
-/// An org the caller can see, or 404 (outside the scope it does not exist).
-pub async fn visible_org(state: &AppState, by: &Principal, r: &EntityRef) -> AppResult<Org> {
-    match state.store.org_find(r).await? {
-        Some(o) if by.sees_org(o.id, &o.path) => Ok(o),
-        _ => Err(AppError::not_found("not_found", "Organisation not found")),
-    }
-}
-
-/// An org named by a query parameter: outside the scope it is 403, whether or not it exists.
-pub async fn org_filter(
-    state: &AppState,
-    by: &Principal,
-    field: &'static str,
-    raw: &str,
-) -> AppResult<Org> {
-    let r = parse_ref(field, raw)?;
-    match state.store.org_find(&r).await? {
-        Some(o) if by.sees_org(o.id, &o.path) => Ok(o),
-        _ => Err(AppError::access_denied()),
-    }
-}
-
-/// An org referenced in a request body: 422 naming the field when unknown or outside the scope.
-async fn referenced_org(
-    state: &AppState,
-    by: &Principal,
-    field: &'static str,
-    raw: &str,
-) -> AppResult<Org> {
-    let r = parse_ref(field, raw)?;
-    match state.store.org_find(&r).await? {
-        Some(o) if by.sees_org(o.id, &o.path) => Ok(o),
-        _ => Err(AppError::invalid_as(
-            crate::error::Invalid::Reference,
-            field,
-            format!("Unknown {field}"),
-        )),
-    }
-}
-
-pub async fn create_org(state: &AppState, by: &Principal, input: CreateOrg) -> AppResult<Org> {
-    let name = non_empty("name", &input.name, 200)?;
-    let kind = OrgKind::parse(&input.kind)
-        .filter(|k| *k != OrgKind::Platform)
-        .ok_or_else(|| {
-            AppError::invalid(
-                "kind",
-                "kind must be one of MNO, SERVICE_PROVIDER, RESELLER, ENTERPRISE",
-            )
-        })?;
-    let parent_raw = input
-        .parent
-        .as_deref()
-        .ok_or_else(|| AppError::required("parent"))?;
-    let parent = referenced_org(state, by, "parent", parent_raw).await?;
-    if !parent.kind.may_parent(kind) {
-        return Err(AppError::invalid(
-            "kind",
-            format!(
-                "an organisation of kind {} cannot be created under a {}",
-                kind.as_str(),
-                parent.kind.as_str()
-            ),
-        ));
-    }
-    let country = input
-        .country
-        .map(|c| non_empty("country", &c, 64))
-        .transpose()?;
-    let actor = state.actor(by);
-    let new = NewOrg {
-        oid: ObjectId::generate(actor.at).into_string(),
-        name,
-        kind,
-        parent_id: Some(parent.id),
-        country,
-    };
-    Ok(state.store.org_create(new, &actor).await?)
-}
-
-pub async fn update_org(
-    state: &AppState,
-    by: &Principal,
-    r: &EntityRef,
-    name: Option<String>,
-    country: Option<Option<String>>,
-) -> AppResult<Org> {
-    let org = visible_org(state, by, r).await?;
-    let patch = OrgPatch {
-        name: name.map(|n| non_empty("name", &n, 200)).transpose()?,
-        country: country
-            .map(|c| c.map(|c| non_empty("country", &c, 64)).transpose())
-            .transpose()?,
-    };
-    Ok(state
-        .store
-        .org_update(org.id, patch, &state.actor(by))
-        .await?)
 }
 
 /// Levels must fit the org (ADMIN only on the platform, reseller levels only in reseller orgs),
@@ -294,36 +166,6 @@ pub async fn update_user(
         .await?;
     state.auth.forget_all();
     Ok(updated)
-}
-
-/// Issues an application token acting as `user`; the token text is returned once.
-pub async fn issue_token(
-    state: &AppState,
-    by: &Principal,
-    user: &User,
-    label: Option<String>,
-    expires_in_days: Option<i64>,
-) -> AppResult<(Token, String)> {
-    if let Some(days) = expires_in_days {
-        if !(1..=3650).contains(&days) {
-            return Err(AppError::invalid(
-                "expires_in_days",
-                "expires_in_days must be 1 to 3650",
-            ));
-        }
-    }
-    let label = label.map(|l| non_empty("label", &l, 200)).transpose()?;
-    let actor = state.actor(by);
-    let secret = token::generate();
-    let new = NewToken {
-        user_id: user.id,
-        token_hash: token::hash(&secret),
-        label,
-        kind: TokenKind::Application,
-        expires_at: expires_in_days.map(|d| actor.at + Duration::days(d)),
-    };
-    let t = state.store.token_create(new, &actor).await?;
-    Ok((t, secret))
 }
 
 #[cfg(test)]

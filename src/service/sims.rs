@@ -1,18 +1,12 @@
-//! emnify SIM operations behind `/api/v1/sim...` and `/api/v1/sim_batch...`.
+//! emnify SIM operations: the list with its filters and sorts, the single read, PATCH and DELETE.
 use crate::domain::access::{AccessLevel, Principal};
 use crate::domain::emnify::{self as rules, EmnifyPage, OrgAt, SimField};
-use crate::domain::error::Rule;
 use crate::domain::ids::EntityRef;
 use crate::domain::org::OrgKind;
 use crate::domain::sim::SimStatus;
-use crate::domain::usage::{self, Bucket};
 use crate::error::{AppError, AppResult, Invalid};
 use crate::state::AppState;
-use crate::store::{
-    EmnifySim, EmnifySimPatch, EventCond, EventRow, EventSortKey, SimBatch, SimCol, SimCond,
-    SimSortKey, StoreError,
-};
-use chrono::{DateTime, Utc};
+use crate::store::{EmnifySim, EmnifySimPatch, SimCol, SimCond, SimSortKey, StoreError};
 use serde_json::Value;
 
 pub const SIM_Q: &[&str] = &[
@@ -42,18 +36,8 @@ pub const SIM_SORT: &[&str] = &[
     "endpoint",
     "model",
 ];
-pub const EVENT_Q: &[&str] = &[
-    "type",
-    "source",
-    "severity",
-    "alert",
-    "description",
-    "from",
-    "until",
-];
-pub const EVENT_SORT: &[&str] = &["id", "timestamp", "source", "severity", "alert", "type"];
 
-fn not_found(id: i64) -> AppError {
+pub(crate) fn not_found(id: i64) -> AppError {
     AppError::not_found("not_found", format!("SIM with id {id} not found"))
 }
 
@@ -64,7 +48,7 @@ pub fn path_id(raw: &str) -> AppResult<i64> {
         .map_err(|_| AppError::bad_request(format!("'{raw}' is not a numeric id")))
 }
 
-fn sees(p: &Principal, path: &Option<String>) -> bool {
+pub(crate) fn sees(p: &Principal, path: &Option<String>) -> bool {
     path.as_deref().is_some_and(|path| {
         crate::domain::org::path_ids(path)
             .last()
@@ -88,7 +72,7 @@ pub async fn visible_sim(state: &AppState, p: &Principal, id: i64) -> AppResult<
     }
 }
 
-fn q_err(msg: String) -> AppError {
+pub(crate) fn q_err(msg: String) -> AppError {
     AppError::invalid_as(Invalid::Query, "q", msg)
 }
 
@@ -182,7 +166,7 @@ pub async fn list(
 }
 
 /// Reads `page` with its total; a page past the end serves the last page (a second read, only then).
-async fn page_or_last<T, F, Fut>(page: EmnifyPage, read: F) -> AppResult<Listed<T>>
+pub(crate) async fn page_or_last<T, F, Fut>(page: EmnifyPage, read: F) -> AppResult<Listed<T>>
 where
     F: Fn(EmnifyPage) -> Fut,
     Fut: std::future::Future<Output = crate::store::StoreResult<(Vec<T>, i64)>>,
@@ -335,281 +319,6 @@ pub async fn delete(
         .await
     {
         Err(StoreError::NotFound) => Err(not_found(id)),
-        other => Ok(other?),
-    }
-}
-
-fn event_filters(q: Option<&str>) -> AppResult<Vec<EventCond>> {
-    let Some(q) = q else { return Ok(Vec::new()) };
-    let mut out = Vec::new();
-    let (mut from, mut until) = (None, None);
-    let stamp = |name: &str, v: &str| -> AppResult<DateTime<Utc>> {
-        crate::domain::dates::timestamp(name, v).map_err(q_err)
-    };
-    for (field, value) in rules::parse_q(q, EVENT_Q)? {
-        let ints = |col: &'static str| -> AppResult<EventCond> {
-            Ok(EventCond::In(
-                col,
-                value
-                    .split('|')
-                    .map(|v| rules::q_int(&field, v))
-                    .collect::<Result<_, _>>()?,
-            ))
-        };
-        match field.as_str() {
-            "type" => out.push(ints("type_id")?),
-            "source" => out.push(ints("source")?),
-            "severity" => out.push(ints("severity")?),
-            "alert" => out.push(EventCond::Alert(
-                crate::domain::paging::parse_bool("alert", value)
-                    .map_err(|_| q_err("alert must be true or false".into()))?,
-            )),
-            "description" => out.push(EventCond::Description(value.to_string())),
-            "from" => from = Some(stamp("from", value)?),
-            _ => until = Some(stamp("until", value)?),
-        }
-    }
-    match (from, until) {
-        (Some(f), Some(u)) => out.push(EventCond::Between(f, u)),
-        (None, None) => {}
-        _ => return Err(q_err("from and until go together".into())),
-    }
-    Ok(out)
-}
-
-fn event_sort(sort: Option<&str>) -> AppResult<Vec<(EventSortKey, bool)>> {
-    let Some(sort) = sort else {
-        return Ok(vec![(EventSortKey::Id, true)]);
-    };
-    rules::parse_sort(sort, EVENT_SORT)?
-        .into_iter()
-        .map(|(f, desc)| {
-            let key = match f.as_str() {
-                "id" => EventSortKey::Id,
-                "timestamp" => EventSortKey::Timestamp,
-                "source" => EventSortKey::Source,
-                "severity" => EventSortKey::Severity,
-                "alert" => EventSortKey::Alert,
-                _ => EventSortKey::Type,
-            };
-            Ok((key, desc))
-        })
-        .collect()
-}
-
-/// Events of a SIM; an unknown or invisible SIM has none (vendor behaviour: 200 `[]`).
-pub async fn events(
-    state: &AppState,
-    p: &Principal,
-    sim_id: i64,
-    q: Option<&str>,
-    sort: Option<&str>,
-    page: EmnifyPage,
-) -> AppResult<Listed<EventRow>> {
-    let filters = event_filters(q)?;
-    let sort = event_sort(sort)?;
-    if visible_sim(state, p, sim_id).await.is_err() {
-        return Ok(Listed {
-            items: Vec::new(),
-            total: 0,
-            page: page.clamp(0),
-        });
-    }
-    let mut listed = page_or_last(page, |page| {
-        state
-            .store
-            .events_list(sim_id, &filters, &sort, page.per_page, page.offset())
-    })
-    .await?;
-    redact_events(state, p, &mut listed.items).await?;
-    Ok(listed)
-}
-
-/// The org keys of an org-change event's detail.
-const DETAIL_ORGS: [&str; 3] = ["issuer_org", "reseller_org", "customer_org"];
-
-/// A SIM's history outlives its changes of hands: whoever holds it now sees every event, but no
-/// user or organisation it may not know — an org outside its scope and not one of its own
-/// ancestors is left out (also from an org change's detail), and a user outside its scope is left
-/// out (platform or parent-reseller staff then show as their organisation only, never by name or
-/// e-mail).
-async fn redact_events(state: &AppState, p: &Principal, events: &mut [EventRow]) -> AppResult<()> {
-    if p.level == AccessLevel::Admin {
-        return Ok(());
-    }
-    let detail_org = |e: &EventRow, key: &str, end: &str| -> Option<i64> {
-        e.detail
-            .as_ref()?
-            .0
-            .pointer(&format!("/transition/sim/{key}/{end}"))?
-            .as_i64()
-    };
-    let mut ids: Vec<i64> = events
-        .iter()
-        .flat_map(|e| {
-            DETAIL_ORGS
-                .iter()
-                .flat_map(move |k| [detail_org(e, k, "from"), detail_org(e, k, "to")])
-        })
-        .flatten()
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let known: std::collections::HashSet<i64> = if ids.is_empty() {
-        Default::default()
-    } else {
-        state
-            .store
-            .orgs_by_ids(&ids)
-            .await?
-            .into_iter()
-            .filter(|o| p.knows_org(o.id, &o.path))
-            .map(|o| o.id)
-            .collect()
-    };
-    for e in events.iter_mut() {
-        let org_known = e
-            .org_id
-            .zip(e.org_path.as_deref())
-            .is_some_and(|(id, path)| p.knows_org(id, path));
-        if !org_known {
-            (e.org_id, e.org_name) = (None, None);
-        }
-        let user_in_scope = e
-            .user_org_id
-            .zip(e.user_org_path.as_deref())
-            .is_some_and(|(id, path)| p.sees_org(id, path));
-        if !user_in_scope {
-            (e.user_id, e.user_name, e.user_email) = (None, None, None);
-        }
-        if let Some(detail) = e.detail.as_mut() {
-            for key in DETAIL_ORGS {
-                for end in ["from", "to"] {
-                    let slot = detail
-                        .0
-                        .pointer_mut(&format!("/transition/sim/{key}/{end}"));
-                    if let Some(slot) = slot {
-                        if slot.as_i64().is_some_and(|id| !known.contains(&id)) {
-                            *slot = Value::Null;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn buckets(
-    state: &AppState,
-    sim_id: i64,
-    from: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> AppResult<Vec<Bucket>> {
-    Ok(state.store.usage_rows(sim_id, from, until).await?)
-}
-
-pub async fn stats(state: &AppState, p: &Principal, sim_id: i64) -> AppResult<Value> {
-    visible_sim(state, p, sim_id).await?;
-    let now = state.now();
-    let (from, until) = usage::stats_window(now);
-    Ok(usage::stats(
-        sim_id,
-        now,
-        &buckets(state, sim_id, from, until).await?,
-    ))
-}
-
-pub async fn daily(
-    state: &AppState,
-    p: &Principal,
-    sim_id: i64,
-    start: Option<&str>,
-    end: Option<&str>,
-) -> AppResult<Vec<Value>> {
-    visible_sim(state, p, sim_id).await?;
-    let (from, to) = usage::daily_range(start, end, state.now().date_naive())?;
-    let (from, until) = usage::day_bounds(from, to);
-    Ok(usage::daily(&buckets(state, sim_id, from, until).await?))
-}
-
-/// Whether the caller may register the batch: known, not registered, and no SIM of it already
-/// sold to an organisation outside the caller's line.
-pub async fn batch_check(state: &AppState, p: &Principal, raw_bic: &str) -> AppResult<SimBatch> {
-    let bic = raw_bic.trim().trim_start_matches('#').to_string();
-    let unknown = || AppError::not_found("bic", format!("SIM batch with BIC {bic} not found"));
-    let (batch, owners) = state.store.batch_by_bic(&bic).await?.ok_or_else(unknown)?;
-    // A batch exists only inside the subtree of the org that issued it (ADMIN: everywhere), so
-    // a BIC of another tenant answers exactly as an unknown one.
-    let in_issuer_subtree =
-        crate::domain::org::path_ids(&p.org_path).contains(&batch.issuer_org_id);
-    if !(p.level == AccessLevel::Admin || in_issuer_subtree) {
-        return Err(unknown());
-    }
-    if batch.registered_at.is_some() {
-        return Err(AppError::conflict(
-            "bic",
-            format!("SIM batch {bic} is registered already"),
-        ));
-    }
-    let own_line = crate::domain::org::path_ids(&p.org_path);
-    let foreign = owners.iter().any(|(reseller, customer)| {
-        customer.is_some_and(|c| c != p.org_id) || reseller.is_some_and(|r| !own_line.contains(&r))
-    });
-    if foreign {
-        return Err(AppError::invalid_as(
-            Invalid::Reference,
-            "bic",
-            format!("SIM batch {bic} holds SIMs of another organisation"),
-        ));
-    }
-    Ok(batch)
-}
-
-/// Registers the batch to the caller's org with `status` (1 or 4).
-pub async fn batch_register(
-    state: &AppState,
-    p: &Principal,
-    raw_bic: &str,
-    status: i64,
-) -> AppResult<Vec<EmnifySim>> {
-    let status = match SimStatus::from_id(status) {
-        Some(s @ (SimStatus::Activated | SimStatus::FactoryTest)) => s,
-        _ => {
-            return Err(AppError::invalid(
-                "sim_status",
-                "status must be 1 (Activated) or 4 (Factory Test)",
-            ))
-        }
-    };
-    // For registration a refusal is 422 (the SDK reads any 4xx as "invalid bic"), except a batch
-    // that does not exist for the caller: 404, as for validation, so the status is no oracle.
-    let batch = batch_check(state, p, raw_bic).await.map_err(|e| match e {
-        AppError::Invalid { .. } | AppError::NotFound { .. } => e,
-        other => AppError::invalid_as(Invalid::Reference, "bic", other.to_string()),
-    })?;
-    let (reseller, customer) = match p.org_kind {
-        OrgKind::Enterprise => (None, Some(p.org_id)),
-        k if k.is_reseller() => (Some(p.org_id), None),
-        _ => (None, None),
-    };
-    match state
-        .store
-        .batch_register(
-            batch.id,
-            reseller,
-            customer,
-            status,
-            p.org_id,
-            &state.actor(p),
-        )
-        .await
-    {
-        Err(StoreError::Rule(Rule::BatchRegistered)) => Err(AppError::invalid_as(
-            Invalid::Reference,
-            "bic",
-            format!("SIM batch {} is registered already", batch.bic),
-        )),
         other => Ok(other?),
     }
 }

@@ -220,7 +220,7 @@ pub async fn list(
     deleted: bool,
     page: crate::domain::paging::Page,
 ) -> AppResult<(Vec<MvnoRecord>, i64)> {
-    let storage = crate::inventory::storage_filter(state, p, q.customer).await?;
+    let storage = super::inventory::storage_filter(state, p, q.customer).await?;
     let rate_plan_id = match q.rate_plan.map(str::trim).filter(|r| !r.is_empty()) {
         Some(raw) => {
             let oid = ObjectId::parse(raw)
