@@ -205,31 +205,52 @@ impl EmnifyPage {
     }
 }
 
-/// `q=field:value,field:value` with field names checked against `allowed` (case-insensitive).
-pub fn parse_q<'a>(q: &'a str, allowed: &[&str]) -> Result<Vec<(String, &'a str)>, DomainError> {
+/// The names a `q` or `sort` accepts, each with the key it stands for: the table is the whole
+/// vocabulary, so a caller matches on keys exhaustively and an unknown name never reaches it.
+pub type Fields<K> = [(&'static str, K)];
+
+fn lookup<K: Copy>(fields: &Fields<K>, name: &str) -> Option<(&'static str, K)> {
+    fields.iter().find(|(n, _)| *n == name).copied()
+}
+
+fn names<K>(fields: &Fields<K>) -> String {
+    fields
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `q=field:value,field:value` with field names from `fields` (case-insensitive): the name, its key
+/// and the value of each.
+pub fn parse_q<'a, K: Copy>(
+    q: &'a str,
+    fields: &Fields<K>,
+) -> Result<Vec<(&'static str, K, &'a str)>, DomainError> {
     let mut out = Vec::new();
     for part in q.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (field, value) = part.split_once(':').ok_or_else(|| {
             DomainError::invalid_as(Invalid::Query, "q", format!("'{part}' is not field:value"))
         })?;
         let field = field.trim().to_ascii_lowercase();
-        if !allowed.contains(&field.as_str()) {
-            return Err(DomainError::invalid_as(
+        let (name, key) = lookup(fields, &field).ok_or_else(|| {
+            DomainError::invalid_as(
                 Invalid::Query,
                 "q",
                 format!(
                     "'{field}' is not a filter field (allowed: {})",
-                    allowed.join(", ")
+                    names(fields)
                 ),
-            ));
-        }
-        out.push((field, value.trim()));
+            )
+        })?;
+        out.push((name, key, value.trim()));
     }
     Ok(out)
 }
 
-/// `sort=-status,id`; a `SimSort.` prefix is ignored (the Python SDK sends the enum's name).
-pub fn parse_sort(sort: &str, allowed: &[&str]) -> Result<Vec<(String, bool)>, DomainError> {
+/// `sort=-status,id` with names from `fields`; a `SimSort.` prefix is ignored (the Python SDK sends
+/// the enum's name). The key and whether descending, in order.
+pub fn parse_sort<K: Copy>(sort: &str, fields: &Fields<K>) -> Result<Vec<(K, bool)>, DomainError> {
     let mut out = Vec::new();
     for part in sort.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (desc, name) = match part.as_bytes()[0] {
@@ -241,17 +262,14 @@ pub fn parse_sort(sort: &str, allowed: &[&str]) -> Result<Vec<(String, bool)>, D
             .rsplit_once('.')
             .map_or(name, |(_, n)| n)
             .to_ascii_lowercase();
-        if !allowed.contains(&name.as_str()) {
-            return Err(DomainError::invalid_as(
+        let (_, key) = lookup(fields, &name).ok_or_else(|| {
+            DomainError::invalid_as(
                 Invalid::Sort,
                 "sort",
-                format!(
-                    "'{name}' is not a sort field (allowed: {})",
-                    allowed.join(", ")
-                ),
-            ));
-        }
-        out.push((name, desc));
+                format!("'{name}' is not a sort field (allowed: {})", names(fields)),
+            )
+        })?;
+        out.push((key, desc));
     }
     Ok(out)
 }
@@ -357,34 +375,46 @@ mod tests {
 
     #[test]
     fn q_and_sort() {
-        let q = parse_q(
-            "customer_org:3,Production_Date:2019-01-25,model:4",
-            &["customer_org", "production_date", "model"],
-        )
-        .unwrap();
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum F {
+            Customer,
+            Date,
+            Model,
+        }
+        let fields: &Fields<F> = &[
+            ("customer_org", F::Customer),
+            ("production_date", F::Date),
+            ("model", F::Model),
+        ];
+        let q = parse_q("customer_org:3,Production_Date:2019-01-25,model:4", fields).unwrap();
         assert_eq!(
             q,
             vec![
-                ("customer_org".into(), "3"),
-                ("production_date".into(), "2019-01-25"),
-                ("model".into(), "4")
+                ("customer_org", F::Customer, "3"),
+                ("production_date", F::Date, "2019-01-25"),
+                ("model", F::Model, "4")
             ]
         );
-        assert!(parse_q("colour:red", &["id"]).is_err());
-        assert!(parse_q("id", &["id"]).is_err());
+        let e = parse_q("colour:red", fields).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("allowed: customer_org, production_date, model"),
+            "{e}"
+        );
+        assert!(parse_q("model", fields).is_err());
         assert_eq!(
-            parse_sort("-status,id", &["id", "status"]).unwrap(),
-            vec![("status".into(), true), ("id".into(), false)]
+            parse_sort("-model,customer_org", fields).unwrap(),
+            vec![(F::Model, true), (F::Customer, false)]
         );
         assert_eq!(
-            parse_sort("SimSort.iccid", &["iccid"]).unwrap(),
-            vec![("iccid".into(), false)]
+            parse_sort("SimSort.model", fields).unwrap(),
+            vec![(F::Model, false)]
         );
         assert_eq!(
-            parse_sort("ID", &["id"]).unwrap(),
-            vec![("id".into(), false)]
+            parse_sort("MODEL", fields).unwrap(),
+            vec![(F::Model, false)]
         );
-        let e = parse_sort("colour", &["id"]).unwrap_err();
+        let e = parse_sort("colour", fields).unwrap_err();
         assert!(matches!(
             e,
             DomainError::Invalid {

@@ -2,23 +2,43 @@
 //! the organisations they name.
 use super::sims::{page_or_last, q_err, visible_sim, Listed};
 use crate::domain::access::{AccessLevel, Principal};
-use crate::domain::emnify::{self as rules, EmnifyPage};
+use crate::domain::emnify::{self as rules, EmnifyPage, Fields};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::store::{EventCond, EventRow, EventSortKey};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-pub const EVENT_Q: &[&str] = &[
-    "type",
-    "source",
-    "severity",
-    "alert",
-    "description",
-    "from",
-    "until",
+/// The fields of a SIM event list's `q`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EventQ {
+    Type,
+    Source,
+    Severity,
+    Alert,
+    Description,
+    From,
+    Until,
+}
+
+const EVENT_Q: &Fields<EventQ> = &[
+    ("type", EventQ::Type),
+    ("source", EventQ::Source),
+    ("severity", EventQ::Severity),
+    ("alert", EventQ::Alert),
+    ("description", EventQ::Description),
+    ("from", EventQ::From),
+    ("until", EventQ::Until),
 ];
-pub const EVENT_SORT: &[&str] = &["id", "timestamp", "source", "severity", "alert", "type"];
+
+const EVENT_SORT: &Fields<EventSortKey> = &[
+    ("id", EventSortKey::Id),
+    ("timestamp", EventSortKey::Timestamp),
+    ("source", EventSortKey::Source),
+    ("severity", EventSortKey::Severity),
+    ("alert", EventSortKey::Alert),
+    ("type", EventSortKey::Type),
+];
 
 fn event_filters(q: Option<&str>) -> AppResult<Vec<EventCond>> {
     let Some(q) = q else { return Ok(Vec::new()) };
@@ -27,27 +47,27 @@ fn event_filters(q: Option<&str>) -> AppResult<Vec<EventCond>> {
     let stamp = |name: &str, v: &str| -> AppResult<DateTime<Utc>> {
         crate::domain::dates::timestamp(name, v).map_err(q_err)
     };
-    for (field, value) in rules::parse_q(q, EVENT_Q)? {
+    for (field, key, value) in rules::parse_q(q, EVENT_Q)? {
         let ints = |col: &'static str| -> AppResult<EventCond> {
             Ok(EventCond::In(
                 col,
                 value
                     .split('|')
-                    .map(|v| rules::q_int(&field, v))
+                    .map(|v| rules::q_int(field, v))
                     .collect::<Result<_, _>>()?,
             ))
         };
-        match field.as_str() {
-            "type" => out.push(ints("type_id")?),
-            "source" => out.push(ints("source")?),
-            "severity" => out.push(ints("severity")?),
-            "alert" => out.push(EventCond::Alert(
+        match key {
+            EventQ::Type => out.push(ints("type_id")?),
+            EventQ::Source => out.push(ints("source")?),
+            EventQ::Severity => out.push(ints("severity")?),
+            EventQ::Alert => out.push(EventCond::Alert(
                 crate::domain::paging::parse_bool("alert", value)
                     .map_err(|_| q_err("alert must be true or false".into()))?,
             )),
-            "description" => out.push(EventCond::Description(value.to_string())),
-            "from" => from = Some(stamp("from", value)?),
-            _ => until = Some(stamp("until", value)?),
+            EventQ::Description => out.push(EventCond::Description(value.to_string())),
+            EventQ::From => from = Some(stamp("from", value)?),
+            EventQ::Until => until = Some(stamp("until", value)?),
         }
     }
     match (from, until) {
@@ -62,20 +82,7 @@ fn event_sort(sort: Option<&str>) -> AppResult<Vec<(EventSortKey, bool)>> {
     let Some(sort) = sort else {
         return Ok(vec![(EventSortKey::Id, true)]);
     };
-    rules::parse_sort(sort, EVENT_SORT)?
-        .into_iter()
-        .map(|(f, desc)| {
-            let key = match f.as_str() {
-                "id" => EventSortKey::Id,
-                "timestamp" => EventSortKey::Timestamp,
-                "source" => EventSortKey::Source,
-                "severity" => EventSortKey::Severity,
-                "alert" => EventSortKey::Alert,
-                _ => EventSortKey::Type,
-            };
-            Ok((key, desc))
-        })
-        .collect()
+    Ok(rules::parse_sort(sort, EVENT_SORT)?)
 }
 
 /// Events of a SIM; an unknown or invisible SIM has none (vendor behaviour: 200 `[]`).

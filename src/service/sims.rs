@@ -1,6 +1,6 @@
 //! emnify SIM operations: the list with its filters and sorts, the single read, PATCH and DELETE.
 use crate::domain::access::{AccessLevel, Principal};
-use crate::domain::emnify::{self as rules, EmnifyPage, OrgAt, SimField};
+use crate::domain::emnify::{self as rules, EmnifyPage, Fields, OrgAt, SimField};
 use crate::domain::ids::EntityRef;
 use crate::domain::org::OrgKind;
 use crate::domain::sim::SimStatus;
@@ -9,32 +9,51 @@ use crate::state::AppState;
 use crate::store::{EmnifySim, EmnifySimPatch, SimCol, SimCond, SimSortKey, StoreError};
 use serde_json::Value;
 
-pub const SIM_Q: &[&str] = &[
-    "id",
-    "issuer_org",
-    "reseller_org",
-    "customer_org",
-    "iccid",
-    "iccid_with_luhn",
-    "imsi",
-    "msisdn",
-    "status",
-    "production_date",
-    "model",
-    "eid",
-    "endpoint",
+/// The fields of an emnify SIM list's `q`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SimQ {
+    Id,
+    IssuerOrg,
+    ResellerOrg,
+    CustomerOrg,
+    Iccid,
+    IccidWithLuhn,
+    Imsi,
+    Msisdn,
+    Status,
+    ProductionDate,
+    Model,
+    Eid,
+    Endpoint,
+}
+
+const SIM_Q: &Fields<SimQ> = &[
+    ("id", SimQ::Id),
+    ("issuer_org", SimQ::IssuerOrg),
+    ("reseller_org", SimQ::ResellerOrg),
+    ("customer_org", SimQ::CustomerOrg),
+    ("iccid", SimQ::Iccid),
+    ("iccid_with_luhn", SimQ::IccidWithLuhn),
+    ("imsi", SimQ::Imsi),
+    ("msisdn", SimQ::Msisdn),
+    ("status", SimQ::Status),
+    ("production_date", SimQ::ProductionDate),
+    ("model", SimQ::Model),
+    ("eid", SimQ::Eid),
+    ("endpoint", SimQ::Endpoint),
 ];
-pub const SIM_SORT: &[&str] = &[
-    "id",
-    "issuer_org",
-    "reseller_org",
-    "customer_org",
-    "iccid",
-    "eid",
-    "status",
-    "production_date",
-    "endpoint",
-    "model",
+
+const SIM_SORT: &Fields<SimSortKey> = &[
+    ("id", SimSortKey::Id),
+    ("issuer_org", SimSortKey::IssuerOrg),
+    ("reseller_org", SimSortKey::ResellerOrg),
+    ("customer_org", SimSortKey::CustomerOrg),
+    ("iccid", SimSortKey::Iccid),
+    ("eid", SimSortKey::Eid),
+    ("status", SimSortKey::Status),
+    ("production_date", SimSortKey::ProductionDate),
+    ("endpoint", SimSortKey::Endpoint),
+    ("model", SimSortKey::Model),
 ];
 
 pub(crate) fn not_found(id: i64) -> AppError {
@@ -79,27 +98,31 @@ pub(crate) fn q_err(msg: String) -> AppError {
 fn sim_filters(q: Option<&str>) -> AppResult<Vec<SimCond>> {
     let Some(q) = q else { return Ok(Vec::new()) };
     let mut out = Vec::new();
-    for (field, value) in rules::parse_q(q, SIM_Q)? {
-        let int = |v: &str| rules::q_int(&field, v);
-        out.push(match field.as_str() {
-            "id" => SimCond::Eq(SimCol::Id, int(value)?),
-            "issuer_org" => SimCond::Eq(SimCol::IssuerOrg, int(value)?),
-            "reseller_org" => SimCond::Eq(SimCol::ResellerOrg, int(value)?),
-            "customer_org" => SimCond::Eq(SimCol::CustomerOrg, int(value)?),
-            "model" => SimCond::Eq(SimCol::Model, int(value)?),
-            "endpoint" if value.eq_ignore_ascii_case("null") => SimCond::IsNull(SimCol::Endpoint),
-            "endpoint" => SimCond::Eq(SimCol::Endpoint, int(value)?),
-            "iccid" | "iccid_with_luhn" => {
+    for (field, key, value) in rules::parse_q(q, SIM_Q)? {
+        let int = |v: &str| rules::q_int(field, v);
+        out.push(match key {
+            SimQ::Id => SimCond::Eq(SimCol::Id, int(value)?),
+            SimQ::IssuerOrg => SimCond::Eq(SimCol::IssuerOrg, int(value)?),
+            SimQ::ResellerOrg => SimCond::Eq(SimCol::ResellerOrg, int(value)?),
+            SimQ::CustomerOrg => SimCond::Eq(SimCol::CustomerOrg, int(value)?),
+            SimQ::Model => SimCond::Eq(SimCol::Model, int(value)?),
+            SimQ::Endpoint if value.eq_ignore_ascii_case("null") => {
+                SimCond::IsNull(SimCol::Endpoint)
+            }
+            SimQ::Endpoint => SimCond::Eq(SimCol::Endpoint, int(value)?),
+            SimQ::Iccid | SimQ::IccidWithLuhn => {
                 if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(q_err(format!("{field} must be digits")));
                 }
-                let stored = rules::stored_for_iccid(value, field == "iccid_with_luhn");
+                let stored = rules::stored_for_iccid(value, key == SimQ::IccidWithLuhn);
                 SimCond::TextIn(SimCol::Iccid, vec![stored])
             }
-            "imsi" => SimCond::TextIn(SimCol::Imsi, vec![value.to_string()]),
-            "eid" => SimCond::TextIn(SimCol::Eid, vec![value.to_string()]),
-            "msisdn" => SimCond::Prefix(SimCol::Msisdn, value.trim_start_matches('+').to_string()),
-            "status" => SimCond::StatusIn(
+            SimQ::Imsi => SimCond::TextIn(SimCol::Imsi, vec![value.to_string()]),
+            SimQ::Eid => SimCond::TextIn(SimCol::Eid, vec![value.to_string()]),
+            SimQ::Msisdn => {
+                SimCond::Prefix(SimCol::Msisdn, value.trim_start_matches('+').to_string())
+            }
+            SimQ::Status => SimCond::StatusIn(
                 value
                     .split('|')
                     .map(|v| {
@@ -111,34 +134,16 @@ fn sim_filters(q: Option<&str>) -> AppResult<Vec<SimCond>> {
                     })
                     .collect::<AppResult<_>>()?,
             ),
-            "production_date" => {
+            SimQ::ProductionDate => {
                 SimCond::Date(crate::domain::dates::date("production_date", value).map_err(q_err)?)
             }
-            _ => return Err(q_err(format!("'{field}' is not a filter field"))),
         });
     }
     Ok(out)
 }
 
 fn sim_sort(sort: Option<&str>) -> AppResult<Vec<(SimSortKey, bool)>> {
-    rules::parse_sort(sort.unwrap_or("id"), SIM_SORT)?
-        .into_iter()
-        .map(|(f, desc)| {
-            let key = match f.as_str() {
-                "id" => SimSortKey::Id,
-                "issuer_org" => SimSortKey::IssuerOrg,
-                "reseller_org" => SimSortKey::ResellerOrg,
-                "customer_org" => SimSortKey::CustomerOrg,
-                "iccid" => SimSortKey::Iccid,
-                "eid" => SimSortKey::Eid,
-                "status" => SimSortKey::Status,
-                "production_date" => SimSortKey::ProductionDate,
-                "endpoint" => SimSortKey::Endpoint,
-                _ => SimSortKey::Model,
-            };
-            Ok((key, desc))
-        })
-        .collect()
+    Ok(rules::parse_sort(sort.unwrap_or("id"), SIM_SORT)?)
 }
 
 pub struct Listed<T> {
