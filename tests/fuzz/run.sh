@@ -33,7 +33,7 @@ fuzz() {
     [ "$who" = viewer ] && token=$viewer_token
     echo "== schemathesis on $backend as $who ($examples cases per operation, seed $seed)"
     # schemathesis keeps a cache in the working directory: run it in the scratch folder.
-    (cd "$work" && "$here/.venv/bin/st" run "$base/openapi.json" --checks not_a_server_error \
+    (cd "$work" && SCHEMATHESIS_HOOKS="$here/hooks.py" "$here/.venv/bin/st" run "$base/openapi.json" --checks not_a_server_error \
       -H "Authorization: Bearer $token" --max-examples "$examples" --seed "$seed" --workers 2 \
       --generation-database none --request-timeout 30 --suppress-health-check all --no-color) || failed=1
   done
