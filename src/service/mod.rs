@@ -6,6 +6,7 @@ pub mod events;
 pub mod inventory;
 pub mod mvno;
 pub mod orgs;
+pub mod rate_plans;
 pub mod sims;
 pub mod tokens;
 pub mod usage;

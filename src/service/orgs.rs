@@ -114,3 +114,17 @@ pub async fn update_org(
         .org_update(org.id, patch, &state.actor(by))
         .await?)
 }
+
+/// The organisations the caller sees, optionally the children of `parent` (a reference in scope).
+pub async fn list(
+    state: &AppState,
+    by: &Principal,
+    parent: Option<&str>,
+    page: crate::domain::paging::Page,
+) -> AppResult<(Vec<Org>, i64)> {
+    let parent = match parent {
+        Some(raw) => Some(org_filter(state, by, "parent", raw).await?.id),
+        None => None,
+    };
+    Ok(state.store.org_list(&by.scope(), parent, page).await?)
+}

@@ -36,3 +36,44 @@ pub async fn issue_token(
     let t = state.store.token_create(new, &actor).await?;
     Ok((t, secret))
 }
+
+/// The API tokens of a user the caller sees (never their values), a page of them and the total.
+pub async fn list(
+    state: &AppState,
+    by: &Principal,
+    user: &crate::domain::ids::EntityRef,
+    page: crate::domain::paging::Page,
+) -> AppResult<(Vec<Token>, i64)> {
+    let (user, _) = super::users::visible_user(state, by, user).await?;
+    let tokens = state.store.token_list(user.id).await?;
+    let total = tokens.len() as i64;
+    let items = tokens
+        .into_iter()
+        .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(page.limit).unwrap_or(usize::MAX))
+        .collect();
+    Ok((items, total))
+}
+
+/// Revokes a live token of a user the caller may act for. Unknown, revoked and out-of-scope tokens
+/// are alike: not found; a user at or above the caller's level is 403.
+pub async fn revoke(state: &AppState, by: &Principal, raw_id: &str) -> AppResult<()> {
+    let missing = || AppError::not_found("not_found", "Token not found");
+    let id: i64 = raw_id.parse().map_err(|_| missing())?;
+    let token = state
+        .store
+        .token_get(id)
+        .await?
+        .filter(|t| t.revoked_at.is_none())
+        .ok_or_else(missing)?;
+    let user = crate::domain::ids::EntityRef::Id(token.user_id);
+    super::users::manageable_user(state, by, &user)
+        .await
+        .map_err(|e| match e {
+            AppError::Forbidden { .. } => e,
+            _ => missing(),
+        })?;
+    state.store.token_revoke(token.id, &state.actor(by)).await?;
+    state.auth.forget_all();
+    Ok(())
+}

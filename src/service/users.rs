@@ -168,6 +168,33 @@ pub async fn update_user(
     Ok(updated)
 }
 
+/// The users the caller sees, optionally those of `org` (a reference in scope).
+pub async fn list(
+    state: &AppState,
+    by: &Principal,
+    org: Option<&str>,
+    page: crate::domain::paging::Page,
+) -> AppResult<(Vec<User>, i64)> {
+    let org = match org {
+        Some(raw) => Some(super::orgs::org_filter(state, by, "org", raw).await?.id),
+        None => None,
+    };
+    Ok(state.store.user_list(&by.scope(), org, page).await?)
+}
+
+/// The user a reference names, if the caller may act for it: in scope and, unless it is the caller,
+/// below the caller's level.
+pub async fn manageable_user(state: &AppState, by: &Principal, r: &EntityRef) -> AppResult<User> {
+    let (user, org) = visible_user(state, by, r).await?;
+    if !by.may_manage(user.id, org.id, &org.path, user.access_level) {
+        return Err(AppError::forbidden(
+            "id",
+            "You cannot act for a user at or above your own level",
+        ));
+    }
+    Ok(user)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -96,11 +96,7 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<Listing<OrgDto>>> {
     let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
-    let parent = match q.parent.as_deref() {
-        Some(raw) => Some(orgs::org_filter(&state, &p, "parent", raw).await?.id),
-        None => None,
-    };
-    let (orgs, total) = state.store.org_list(&p.scope(), parent, page).await?;
+    let (orgs, total) = orgs::list(&state, &p, q.parent.as_deref(), page).await?;
     Ok(Json(Listing {
         offset: page.offset,
         limit: page.limit,

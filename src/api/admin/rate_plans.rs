@@ -3,12 +3,11 @@ use super::orgs::ref_text;
 use super::ListQuery;
 use crate::api::json::{iso_millis, Listing};
 use crate::auth::extract::{Admin, AdminApi, Require};
-use crate::domain::access::AccessLevel;
-use crate::domain::ids::{EntityRef, ObjectId};
 use crate::domain::paging::Page;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
+use crate::service::rate_plans;
 use crate::state::AppState;
-use crate::store::{NewRatePlan, RatePlan};
+use crate::store::RatePlan;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -60,40 +59,11 @@ async fn create(
     Require(p, ..): Require<Admin>,
     Json(req): Json<CreateRatePlanRequest>,
 ) -> AppResult<(StatusCode, Json<RatePlanDto>)> {
-    let name = req.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(AppError::invalid(
-            "name",
-            "name must be 1 to 200 characters",
-        ));
-    }
-    let owner_org_id = match ref_text(req.owner_org) {
-        Some(raw) => {
-            let org = match EntityRef::parse(&raw) {
-                Some(r) => state.store.org_find(&r).await?,
-                None => None,
-            };
-            Some(
-                org.ok_or_else(|| {
-                    AppError::invalid("owner_org", "owner_org must be an existing organisation")
-                })?
-                .id,
-            )
-        }
-        None => None,
+    let input = rate_plans::CreateRatePlan {
+        name: req.name,
+        owner_org: ref_text(req.owner_org),
     };
-    let actor = state.actor(&p);
-    let plan = state
-        .store
-        .rate_plan_create(
-            NewRatePlan {
-                oid: ObjectId::generate(actor.at).into_string(),
-                name,
-                owner_org_id,
-            },
-            &actor,
-        )
-        .await?;
+    let plan = rate_plans::create(&state, &p, input).await?;
     Ok((StatusCode::CREATED, Json(plan.into())))
 }
 
@@ -106,8 +76,7 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<Listing<RatePlanDto>>> {
     let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
-    let visible_to = (p.level != AccessLevel::Admin).then_some(p.org_path.as_str());
-    let (plans, total) = state.store.rate_plan_list(visible_to, page).await?;
+    let (plans, total) = rate_plans::list(&state, &p, page).await?;
     Ok(Json(Listing {
         offset: page.offset,
         limit: page.limit,

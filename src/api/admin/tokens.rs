@@ -3,7 +3,7 @@ use super::path_ref;
 use crate::api::json::{iso_millis, Listing, NoStore, NO_STORE};
 use crate::auth::extract::{AdminApi, Require};
 use crate::domain::paging::Page;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::service::{tokens, users};
 use crate::state::AppState;
 use crate::store::Token;
@@ -61,22 +61,6 @@ impl From<Token> for TokenDto {
     }
 }
 
-/// The user in the path, if the caller may act for it (in scope, not above the caller's level).
-async fn target_user(
-    state: &AppState,
-    p: &crate::domain::access::Principal,
-    r: &str,
-) -> AppResult<crate::store::User> {
-    let (user, org) = users::visible_user(state, p, &path_ref(r)?).await?;
-    if !p.may_manage(user.id, org.id, &org.path, user.access_level) {
-        return Err(AppError::forbidden(
-            "id",
-            "You cannot act for a user at or above your own level",
-        ));
-    }
-    Ok(user)
-}
-
 /// Create an API token acting as the user. The token is in this answer only.
 #[utoipa::path(post, path = "/admin/v1/users/{ref}/tokens", tag = "admin", security(("bearer" = [])), request_body = CreateTokenRequest,
     params(("ref" = String, Path, description = "user id or oid")),
@@ -88,7 +72,7 @@ async fn create(
     body: Option<Json<CreateTokenRequest>>,
 ) -> AppResult<(StatusCode, NoStore, Json<CreatedToken>)> {
     let req = body.map(|Json(b)| b).unwrap_or_default();
-    let user = target_user(&state, &p, &r).await?;
+    let user = users::manageable_user(&state, &p, &path_ref(&r)?).await?;
     let (t, secret) =
         tokens::issue_token(&state, &p, &user, req.label, req.expires_in_days).await?;
     Ok((
@@ -120,20 +104,12 @@ async fn list(
     Query(q): Query<PageQuery>,
 ) -> AppResult<Json<Listing<TokenDto>>> {
     let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
-    let (user, _) = users::visible_user(&state, &p, &path_ref(&r)?).await?;
-    let tokens = state.store.token_list(user.id).await?;
-    let total = tokens.len() as i64;
-    let items = tokens
-        .into_iter()
-        .skip(page.offset as usize)
-        .take(page.limit as usize)
-        .map(Into::into)
-        .collect();
+    let (tokens, total) = tokens::list(&state, &p, &path_ref(&r)?, page).await?;
     Ok(Json(Listing {
         offset: page.offset,
         limit: page.limit,
         total,
-        items,
+        items: tokens.into_iter().map(Into::into).collect(),
     }))
 }
 
@@ -146,21 +122,6 @@ async fn revoke(
     Require(p, ..): Require<AdminApi>,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    let missing = || AppError::not_found("not_found", "Token not found");
-    let id: i64 = id.parse().map_err(|_| missing())?;
-    let token = state
-        .store
-        .token_get(id)
-        .await?
-        .filter(|t| t.revoked_at.is_none())
-        .ok_or_else(missing)?;
-    target_user(&state, &p, &token.user_id.to_string())
-        .await
-        .map_err(|e| match e {
-            AppError::Forbidden { .. } => e,
-            _ => missing(),
-        })?;
-    state.store.token_revoke(token.id, &state.actor(&p)).await?;
-    state.auth.forget_all();
+    tokens::revoke(&state, &p, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,7 +6,6 @@ use crate::auth::extract::{AdminApi, Require};
 use crate::domain::access::AccessLevel;
 use crate::domain::paging::Page;
 use crate::error::AppResult;
-use crate::service::orgs;
 use crate::service::users::{self, CreateUser, UpdateUser};
 use crate::state::AppState;
 use crate::store::User;
@@ -95,11 +94,7 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<Listing<UserDto>>> {
     let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
-    let org = match q.parent.as_deref() {
-        Some(raw) => Some(orgs::org_filter(&state, &p, "org", raw).await?.id),
-        None => None,
-    };
-    let (users, total) = state.store.user_list(&p.scope(), org, page).await?;
+    let (users, total) = users::list(&state, &p, q.parent.as_deref(), page).await?;
     Ok(Json(Listing {
         offset: page.offset,
         limit: page.limit,
