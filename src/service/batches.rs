@@ -87,3 +87,16 @@ pub async fn batch_register(
         other => Ok(other?),
     }
 }
+
+/// SIM models, a page of them and the total.
+pub async fn models(
+    state: &AppState,
+    page: crate::domain::paging::Page,
+) -> AppResult<(Vec<crate::store::SimModel>, i64)> {
+    Ok(state.store.sim_model_list(page).await?)
+}
+
+/// A SIM model by id, if it exists.
+pub async fn model(state: &AppState, id: i64) -> AppResult<Option<crate::store::SimModel>> {
+    Ok(state.store.sim_model_get(id).await?)
+}

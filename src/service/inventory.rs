@@ -268,3 +268,16 @@ pub async fn status(
         &state.config.inventory.central_stock_name,
     ))
 }
+
+/// The unused SIMs of a holder the caller may see (`customer`: one org in scope; none: all it sees),
+/// narrowed by `filter`'s other fields.
+pub async fn list_unused(
+    state: &AppState,
+    p: &Principal,
+    customer: Option<&str>,
+    filter: impl FnOnce(StorageFilter) -> crate::store::UnusedSimFilter,
+    page: crate::domain::paging::Page,
+) -> AppResult<(Vec<SimRecord>, i64)> {
+    let storage = storage_filter(state, p, customer).await?;
+    Ok(state.store.sim_list_unused(&filter(storage), page).await?)
+}

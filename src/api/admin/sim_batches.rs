@@ -112,7 +112,7 @@ async fn list_models(
     Query(q): Query<PageQuery>,
 ) -> AppResult<Json<Listing<SimModelDto>>> {
     let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
-    let (items, total) = state.store.sim_model_list(page).await?;
+    let (items, total) = crate::service::batches::models(&state, page).await?;
     Ok(Json(Listing {
         offset: page.offset,
         limit: page.limit,

@@ -512,7 +512,7 @@ pub struct BatchDto {
 
 async fn batch_dto(state: &AppState, b: SimBatch) -> AppResult<BatchDto> {
     let model = match b.model_id {
-        Some(id) => state.store.sim_model_get(id).await?.map(|m| SimModelDto {
+        Some(id) => batches::model(state, id).await?.map(|m| SimModelDto {
             id: m.id,
             description: m.description,
             memory_size: m.memory_size,

@@ -142,15 +142,15 @@ async fn list(
         .as_deref()
         .map(|a| parse_bool("autoAssign", a))
         .transpose()?;
-    let storage = inventory::storage_filter(&state, &p, q.customer.as_deref()).await?;
-    let filter = UnusedSimFilter {
+    let filter = |storage| UnusedSimFilter {
         storage,
         form_factor,
         network,
         iccid_contains,
         auto_assign,
     };
-    let (sims, total) = state.store.sim_list_unused(&filter, page).await?;
+    let (sims, total) =
+        inventory::list_unused(&state, &p, q.customer.as_deref(), filter, page).await?;
     Ok(Json(SimList {
         offset: page.offset,
         limit: page.limit,
