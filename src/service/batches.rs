@@ -100,3 +100,118 @@ pub async fn models(
 pub async fn model(state: &AppState, id: i64) -> AppResult<Option<crate::store::SimModel>> {
     Ok(state.store.sim_model_get(id).await?)
 }
+
+/// The most SIMs one batch may hold.
+const MAX_BATCH: usize = 100_000;
+
+/// A SIM batch to create: its BIC, the issuer (an org reference), the model, and its SIMs.
+pub struct BatchSpec {
+    pub bic: String,
+    pub issuer_org: Option<String>,
+    pub model: Option<i64>,
+    pub sims: Vec<BatchSimSpec>,
+}
+
+/// One SIM of a batch, as given: the service checks and normalises every field.
+pub struct BatchSimSpec {
+    pub iccid: String,
+    pub imsi: Option<String>,
+    pub msisdn: Option<String>,
+    pub eid: Option<String>,
+    pub puk1: Option<String>,
+    pub puk2: Option<String>,
+    pub pin1: Option<String>,
+    pub pin2: Option<String>,
+    pub network: Option<String>,
+    pub form_factor: Option<String>,
+    pub production_date: Option<String>,
+}
+
+/// Creates a batch with its SIMs (status Issued, issuer set, central stock), all or nothing.
+pub async fn create(state: &AppState, p: &Principal, spec: BatchSpec) -> AppResult<SimBatch> {
+    use crate::domain::ids::EntityRef;
+    use crate::domain::sim::{parse_iccid, parse_network, FormFactor};
+    use crate::store::{BatchSim, NewBatch};
+    let bic = spec.bic.trim().trim_start_matches('#').to_string();
+    if bic.is_empty() || bic.len() > 64 {
+        return Err(AppError::invalid("bic", "bic must be 1 to 64 characters"));
+    }
+    let issuer = match spec.issuer_org.as_deref().and_then(EntityRef::parse) {
+        Some(r) => state.store.org_find(&r).await?,
+        None => None,
+    }
+    .ok_or_else(|| {
+        AppError::invalid("issuer_org", "issuer_org must be an existing organisation")
+    })?;
+    let model = match spec.model {
+        Some(id) => Some(
+            state
+                .store
+                .sim_model_get(id)
+                .await?
+                .ok_or_else(|| AppError::invalid("model", "unknown SIM model"))?,
+        ),
+        None => None,
+    };
+    if spec.sims.is_empty() || spec.sims.len() > MAX_BATCH {
+        return Err(AppError::invalid(
+            "sims",
+            format!("a batch holds 1 to {MAX_BATCH} SIMs"),
+        ));
+    }
+    let networks = &state.config.inventory.networks;
+    let mut seen = std::collections::HashSet::new();
+    let mut sims = Vec::with_capacity(spec.sims.len());
+    for (i, s) in spec.sims.into_iter().enumerate() {
+        let field = |name: &str| format!("sims[{i}].{name}");
+        let iccid = parse_iccid(&s.iccid).map_err(|e| AppError::invalid(field("iccid"), e))?;
+        if !seen.insert(iccid.clone()) {
+            return Err(AppError::invalid(
+                field("iccid"),
+                format!("{iccid} appears twice in the batch"),
+            ));
+        }
+        let network = match s.network.as_deref() {
+            Some(n) => parse_network(n, networks)
+                .ok_or_else(|| AppError::invalid(field("network"), "unknown network"))?
+                .to_string(),
+            None => networks.first().cloned().unwrap_or_default(),
+        };
+        let form_factor = match s.form_factor.as_deref() {
+            Some(f) => FormFactor::parse(f)
+                .ok_or_else(|| AppError::invalid(field("form_factor"), "unknown form factor"))?,
+            None => model.as_ref().map_or(FormFactor::Nano, |m| m.form_factor),
+        };
+        let production_date = s
+            .production_date
+            .as_deref()
+            .map(|d| {
+                let name = field("production_date");
+                crate::domain::dates::date(&name, d).map_err(|e| AppError::invalid(name, e))
+            })
+            .transpose()?;
+        sims.push(BatchSim {
+            iccid,
+            imsi: s.imsi,
+            // emnify keeps MSISDNs as digits without the '+'.
+            msisdn: s
+                .msisdn
+                .map(|m| m.trim().trim_start_matches('+').to_string()),
+            eid: s.eid,
+            puk1: s.puk1,
+            puk2: s.puk2,
+            pin1: s.pin1,
+            pin2: s.pin2,
+            network,
+            form_factor,
+            production_date,
+        });
+    }
+    let new = NewBatch {
+        bic,
+        issuer_org_id: issuer.id,
+        model_id: model.map(|m| m.id),
+        sims,
+    };
+    Ok(state.store.batch_create(new, &state.actor(p)).await?)
+}

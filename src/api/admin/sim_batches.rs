@@ -2,12 +2,12 @@
 use super::orgs::ref_text;
 use crate::api::json::{iso_millis, Listing};
 use crate::auth::extract::{Admin, AdminApi, Require};
-use crate::domain::ids::EntityRef;
 use crate::domain::paging::Page;
-use crate::domain::sim::{parse_iccid, parse_network, FormFactor};
+use crate::domain::sim::FormFactor;
 use crate::error::{AppError, AppResult};
+use crate::service::batches;
 use crate::state::AppState;
-use crate::store::{BatchSim, NewBatch, NewSimModel, SimModel};
+use crate::store::{NewSimModel, SimModel};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -112,7 +112,7 @@ async fn list_models(
     Query(q): Query<PageQuery>,
 ) -> AppResult<Json<Listing<SimModelDto>>> {
     let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
-    let (items, total) = crate::service::batches::models(&state, page).await?;
+    let (items, total) = batches::models(&state, page).await?;
     Ok(Json(Listing {
         offset: page.offset,
         limit: page.limit,
@@ -158,8 +158,6 @@ pub struct BatchCreated {
     quantity: i32,
 }
 
-const MAX_BATCH: usize = 100_000;
-
 /// Create a SIM batch with its SIMs (status Issued, issuer set, central stock).
 #[utoipa::path(post, path = "/admin/v1/sim-batches", tag = "admin", security(("bearer" = [])), request_body = CreateBatch,
     responses((status = 201, body = BatchCreated), (status = 403, description = "access_denied"), (status = 409, description = "bic / sim exists"),
@@ -169,88 +167,29 @@ async fn create_batch(
     Require(p, ..): Require<Admin>,
     Json(req): Json<CreateBatch>,
 ) -> AppResult<(StatusCode, Json<BatchCreated>)> {
-    let bic = req.bic.trim().trim_start_matches('#').to_string();
-    if bic.is_empty() || bic.len() > 64 {
-        return Err(AppError::invalid("bic", "bic must be 1 to 64 characters"));
-    }
-    let issuer = match ref_text(Some(req.issuer_org)).and_then(|r| EntityRef::parse(&r)) {
-        Some(r) => state.store.org_find(&r).await?,
-        None => None,
-    }
-    .ok_or_else(|| {
-        AppError::invalid("issuer_org", "issuer_org must be an existing organisation")
-    })?;
-    let model = match req.model {
-        Some(id) => Some(
-            state
-                .store
-                .sim_model_get(id)
-                .await?
-                .ok_or_else(|| AppError::invalid("model", "unknown SIM model"))?,
-        ),
-        None => None,
-    };
-    if req.sims.is_empty() || req.sims.len() > MAX_BATCH {
-        return Err(AppError::invalid(
-            "sims",
-            format!("a batch holds 1 to {MAX_BATCH} SIMs"),
-        ));
-    }
-    let networks = &state.config.inventory.networks;
-    let mut seen = std::collections::HashSet::new();
-    let mut sims = Vec::with_capacity(req.sims.len());
-    for (i, s) in req.sims.into_iter().enumerate() {
-        let field = |name: &str| format!("sims[{i}].{name}");
-        let iccid = parse_iccid(&s.iccid).map_err(|e| AppError::invalid(field("iccid"), e))?;
-        if !seen.insert(iccid.clone()) {
-            return Err(AppError::invalid(
-                field("iccid"),
-                format!("{iccid} appears twice in the batch"),
-            ));
-        }
-        let network = match s.network.as_deref() {
-            Some(n) => parse_network(n, networks)
-                .ok_or_else(|| AppError::invalid(field("network"), "unknown network"))?
-                .to_string(),
-            None => networks.first().cloned().unwrap_or_default(),
-        };
-        let form_factor = match s.form_factor.as_deref() {
-            Some(f) => FormFactor::parse(f)
-                .ok_or_else(|| AppError::invalid(field("form_factor"), "unknown form factor"))?,
-            None => model.as_ref().map_or(FormFactor::Nano, |m| m.form_factor),
-        };
-        let production_date = s
-            .production_date
-            .as_deref()
-            .map(|d| {
-                let name = field("production_date");
-                crate::domain::dates::date(&name, d).map_err(|e| AppError::invalid(name, e))
+    let spec = batches::BatchSpec {
+        bic: req.bic,
+        issuer_org: ref_text(Some(req.issuer_org)),
+        model: req.model,
+        sims: req
+            .sims
+            .into_iter()
+            .map(|s| batches::BatchSimSpec {
+                iccid: s.iccid,
+                imsi: s.imsi,
+                msisdn: s.msisdn,
+                eid: s.eid,
+                puk1: s.puk1,
+                puk2: s.puk2,
+                pin1: s.pin1,
+                pin2: s.pin2,
+                network: s.network,
+                form_factor: s.form_factor,
+                production_date: s.production_date,
             })
-            .transpose()?;
-        sims.push(BatchSim {
-            iccid,
-            imsi: s.imsi,
-            // emnify keeps MSISDNs as digits without the '+'.
-            msisdn: s
-                .msisdn
-                .map(|m| m.trim().trim_start_matches('+').to_string()),
-            eid: s.eid,
-            puk1: s.puk1,
-            puk2: s.puk2,
-            pin1: s.pin1,
-            pin2: s.pin2,
-            network,
-            form_factor,
-            production_date,
-        });
-    }
-    let new = NewBatch {
-        bic,
-        issuer_org_id: issuer.id,
-        model_id: model.map(|m| m.id),
-        sims,
+            .collect(),
     };
-    let batch = state.store.batch_create(new, &state.actor(&p)).await?;
+    let batch = batches::create(&state, &p, spec).await?;
     Ok((
         StatusCode::CREATED,
         Json(BatchCreated {
