@@ -125,6 +125,22 @@ pub struct HttpConfig {
     pub max_connections: usize,
 }
 
+impl HttpConfig {
+    /// How long an idempotency key's answer is kept (the job expires keys older than this).
+    pub fn idempotency_key_ttl(&self) -> chrono::Duration {
+        seconds(self.idempotency_key_ttl_secs)
+    }
+
+    pub fn request_timeout(&self) -> chrono::Duration {
+        seconds(self.request_timeout_secs)
+    }
+}
+
+/// Seconds from the config as a duration, saturating far beyond any real setting.
+fn seconds(secs: u64) -> chrono::Duration {
+    chrono::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 1000))
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogConfig {
     pub format: String,

@@ -22,7 +22,7 @@ pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// A run that has not finished this long after the request time-out was abandoned (its node
 /// stopped); the key is then free again.
-const ABANDONED_AFTER_SECS: u64 = 60;
+const ABANDONED_AFTER_SECS: i64 = 60;
 
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let writes = matches!(
@@ -54,14 +54,15 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let fingerprint = idempotency::fingerprint(parts.method.as_str(), path, &bytes);
     let http = &state.config.http;
     let at = state.now();
-    let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
     let claim = IdempotencyClaim {
         user_id: principal.user_id,
         key_hash: &key_hash,
         fingerprint: &fingerprint,
         at,
-        expired_before: at - secs(http.idempotency_key_ttl_secs),
-        abandoned_before: at - secs(http.request_timeout_secs + ABANDONED_AFTER_SECS),
+        expired_before: at - http.idempotency_key_ttl(),
+        abandoned_before: at
+            - http.request_timeout()
+            - chrono::Duration::seconds(ABANDONED_AFTER_SECS),
     };
     match state.store.idempotency_claim(&claim).await {
         Err(e) => AppError::from(e).into_response(),

@@ -36,11 +36,8 @@ pub async fn run_once(state: &AppState) -> Result<Report, StoreError> {
     let window = chrono::Duration::seconds(state.config.auth.login_window_secs.max(1));
     state.store.login_failures_expire(now - window).await?;
     // Idempotency keys whose answers are past keeping.
-    let ttl = i64::try_from(state.config.http.idempotency_key_ttl_secs).unwrap_or(i64::MAX / 1000);
-    state
-        .store
-        .idempotency_expire(now - chrono::Duration::seconds(ttl))
-        .await?;
+    let ttl = state.config.http.idempotency_key_ttl();
+    state.store.idempotency_expire(now - ttl).await?;
     Ok(Report {
         partitions_created,
         removed,
