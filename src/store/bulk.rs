@@ -5,7 +5,9 @@
 //! list costs a bind parameter per cell and a plan per 500 rows). SQLite runs in-process, where
 //! multi-row VALUES chunks under its bind limit are as fast as it gets.
 
-use sqlx::{Postgres, Sqlite};
+use super::db::Tx;
+use super::StoreResult;
+use sqlx::Sqlite;
 
 /// A new SIM row; what all rows of one insert share is in [`NewSimsShared`].
 pub(crate) struct NewSimRow<'a> {
@@ -98,37 +100,45 @@ const SIM_RETURNING: &str = " RETURNING id, iccid, network, form_factor, auto_as
 const EVENT_COLUMNS: &str =
     "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description) ";
 
-#[async_trait::async_trait]
-pub(crate) trait Bulk: sqlx::Database {
-    async fn insert_sims(
-        conn: &mut Self::Connection,
-        rows: &[NewSimRow<'_>],
-        shared: &NewSimsShared,
-    ) -> Result<Vec<InsertedSim>, sqlx::Error>;
-
-    async fn insert_import_events(
-        conn: &mut Self::Connection,
-        events: &ImportEvents<'_>,
-    ) -> Result<(), sqlx::Error>;
+/// Inserts the SIMs (skipping ICCs that exist when `shared.skip_existing`); returns the inserted rows.
+pub(crate) async fn insert_sims(
+    tx: &mut Tx,
+    rows: &[NewSimRow<'_>],
+    shared: &NewSimsShared,
+) -> Result<Vec<InsertedSim>, sqlx::Error> {
+    match tx {
+        Tx::Pg(t) => pg_insert_sims(t, rows, shared).await,
+        Tx::Lite(t) => lite_insert_sims(t, rows, shared).await,
+    }
 }
 
-#[async_trait::async_trait]
-impl Bulk for Postgres {
-    async fn insert_sims(
-        conn: &mut sqlx::PgConnection,
-        rows: &[NewSimRow<'_>],
-        shared: &NewSimsShared,
-    ) -> Result<Vec<InsertedSim>, sqlx::Error> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        fn text<'a>(
-            rows: &[NewSimRow<'a>],
-            f: impl Fn(&NewSimRow<'a>) -> Option<&'a str>,
-        ) -> Vec<Option<&'a str>> {
-            rows.iter().map(f).collect()
-        }
-        let sql = format!(
+/// The "SIM imported" event of each new SIM.
+pub(crate) async fn insert_import_events(
+    tx: &mut Tx,
+    events: &ImportEvents<'_>,
+) -> StoreResult<()> {
+    match tx {
+        Tx::Pg(t) => pg_import_events(t, events).await?,
+        Tx::Lite(t) => lite_import_events(t, events).await?,
+    }
+    Ok(())
+}
+
+async fn pg_insert_sims(
+    conn: &mut sqlx::PgConnection,
+    rows: &[NewSimRow<'_>],
+    shared: &NewSimsShared,
+) -> Result<Vec<InsertedSim>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    fn text<'a>(
+        rows: &[NewSimRow<'a>],
+        f: impl Fn(&NewSimRow<'a>) -> Option<&'a str>,
+    ) -> Vec<Option<&'a str>> {
+        rows.iter().map(f).collect()
+    }
+    let sql = format!(
             "INSERT INTO sims ({SIM_COLUMNS}) \
              SELECT u.*, 0, $15, $16, $17, $18, $19, $20, $21, $21, {} FROM UNNEST(\
              $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
@@ -140,38 +150,38 @@ impl Bulk for Postgres {
                 ""
             }
         );
-        sqlx::query_as(&sql)
-            .bind(text(rows, |r| Some(r.iccid)))
-            .bind(text(rows, |r| r.imsi))
-            .bind(text(rows, |r| r.msisdn))
-            .bind(text(rows, |r| r.eid))
-            .bind(text(rows, |r| r.puk1))
-            .bind(text(rows, |r| r.puk2))
-            .bind(text(rows, |r| r.pin1))
-            .bind(text(rows, |r| r.pin2))
-            .bind(text(rows, |r| Some(r.form_factor)))
-            .bind(text(rows, |r| Some(r.network)))
-            .bind(text(rows, |r| r.activation_code))
-            .bind(text(rows, |r| r.tag))
-            .bind(rows.iter().map(|r| r.auto_assign).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.production_date).collect::<Vec<_>>())
-            .bind(shared.issuer_org_id)
-            .bind(shared.reseller_org_id)
-            .bind(shared.customer_org_id)
-            .bind(shared.in_storage_at)
-            .bind(shared.model_id)
-            .bind(shared.batch_id)
-            .bind(shared.at)
-            .fetch_all(conn)
-            .await
-    }
+    sqlx::query_as(&sql)
+        .bind(text(rows, |r| Some(r.iccid)))
+        .bind(text(rows, |r| r.imsi))
+        .bind(text(rows, |r| r.msisdn))
+        .bind(text(rows, |r| r.eid))
+        .bind(text(rows, |r| r.puk1))
+        .bind(text(rows, |r| r.puk2))
+        .bind(text(rows, |r| r.pin1))
+        .bind(text(rows, |r| r.pin2))
+        .bind(text(rows, |r| Some(r.form_factor)))
+        .bind(text(rows, |r| Some(r.network)))
+        .bind(text(rows, |r| r.activation_code))
+        .bind(text(rows, |r| r.tag))
+        .bind(rows.iter().map(|r| r.auto_assign).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.production_date).collect::<Vec<_>>())
+        .bind(shared.issuer_org_id)
+        .bind(shared.reseller_org_id)
+        .bind(shared.customer_org_id)
+        .bind(shared.in_storage_at)
+        .bind(shared.model_id)
+        .bind(shared.batch_id)
+        .bind(shared.at)
+        .fetch_all(conn)
+        .await
+}
 
-    async fn insert_import_events(
-        conn: &mut sqlx::PgConnection,
-        e: &ImportEvents<'_>,
-    ) -> Result<(), sqlx::Error> {
-        use crate::domain::events::*;
-        sqlx::query(&format!(
+async fn pg_import_events(
+    conn: &mut sqlx::PgConnection,
+    e: &ImportEvents<'_>,
+) -> Result<(), sqlx::Error> {
+    use crate::domain::events::*;
+    sqlx::query(&format!(
             "{EVENT_COLUMNS} SELECT $1, $2, id, $3, $4, $5, $6, FALSE, $7 FROM UNNEST($8::bigint[]) AS u(id)"
         ))
         .bind(e.at)
@@ -184,93 +194,89 @@ impl Bulk for Postgres {
         .bind(e.sim_ids)
         .execute(conn)
         .await?;
-        Ok(())
-    }
+    Ok(())
 }
 
 /// Rows per multi-row INSERT on SQLite: 24 columns × 400 rows stays under its 32,766 bind parameters.
 const SQLITE_CHUNK: usize = 400;
 
-#[async_trait::async_trait]
-impl Bulk for Sqlite {
-    async fn insert_sims(
-        conn: &mut sqlx::SqliteConnection,
-        rows: &[NewSimRow<'_>],
-        shared: &NewSimsShared,
-    ) -> Result<Vec<InsertedSim>, sqlx::Error> {
-        let mut inserted = Vec::with_capacity(rows.len());
-        let tenant: Option<i64> = sqlx::query_scalar(&format!(
-            "SELECT {}",
-            crate::store::tenancy::shared_tenant_sql("$1", "$2", "$3", "$4")
-        ))
-        .bind(shared.issuer_org_id)
-        .bind(shared.reseller_org_id)
-        .bind(shared.customer_org_id)
-        .bind(shared.in_storage_at)
-        .fetch_one(&mut *conn)
-        .await?;
-        for chunk in rows.chunks(SQLITE_CHUNK) {
-            let mut qb =
-                sqlx::QueryBuilder::<Sqlite>::new(format!("INSERT INTO sims ({SIM_COLUMNS}) "));
-            qb.push_values(chunk, |mut b, r| {
-                b.push_bind(r.iccid)
-                    .push_bind(r.imsi)
-                    .push_bind(r.msisdn)
-                    .push_bind(r.eid)
-                    .push_bind(r.puk1)
-                    .push_bind(r.puk2)
-                    .push_bind(r.pin1)
-                    .push_bind(r.pin2)
-                    .push_bind(r.form_factor)
-                    .push_bind(r.network)
-                    .push_bind(r.activation_code)
-                    .push_bind(r.tag)
-                    .push_bind(r.auto_assign)
-                    .push_bind(r.production_date)
-                    .push_bind(0i16)
-                    .push_bind(shared.issuer_org_id)
-                    .push_bind(shared.reseller_org_id)
-                    .push_bind(shared.customer_org_id)
-                    .push_bind(shared.in_storage_at)
-                    .push_bind(shared.model_id)
-                    .push_bind(shared.batch_id)
-                    .push_bind(shared.at)
-                    .push_bind(shared.at)
-                    .push_bind(tenant);
-            });
-            if shared.skip_existing {
-                qb.push(" ON CONFLICT (iccid) DO NOTHING");
-            }
-            qb.push(SIM_RETURNING);
-            inserted.extend(
-                qb.build_query_as::<InsertedSim>()
-                    .fetch_all(&mut *conn)
-                    .await?,
-            );
+async fn lite_insert_sims(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[NewSimRow<'_>],
+    shared: &NewSimsShared,
+) -> Result<Vec<InsertedSim>, sqlx::Error> {
+    let mut inserted = Vec::with_capacity(rows.len());
+    let tenant: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT {}",
+        crate::store::tenancy::shared_tenant_sql("$1", "$2", "$3", "$4")
+    ))
+    .bind(shared.issuer_org_id)
+    .bind(shared.reseller_org_id)
+    .bind(shared.customer_org_id)
+    .bind(shared.in_storage_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    for chunk in rows.chunks(SQLITE_CHUNK) {
+        let mut qb =
+            sqlx::QueryBuilder::<Sqlite>::new(format!("INSERT INTO sims ({SIM_COLUMNS}) "));
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.iccid)
+                .push_bind(r.imsi)
+                .push_bind(r.msisdn)
+                .push_bind(r.eid)
+                .push_bind(r.puk1)
+                .push_bind(r.puk2)
+                .push_bind(r.pin1)
+                .push_bind(r.pin2)
+                .push_bind(r.form_factor)
+                .push_bind(r.network)
+                .push_bind(r.activation_code)
+                .push_bind(r.tag)
+                .push_bind(r.auto_assign)
+                .push_bind(r.production_date)
+                .push_bind(0i16)
+                .push_bind(shared.issuer_org_id)
+                .push_bind(shared.reseller_org_id)
+                .push_bind(shared.customer_org_id)
+                .push_bind(shared.in_storage_at)
+                .push_bind(shared.model_id)
+                .push_bind(shared.batch_id)
+                .push_bind(shared.at)
+                .push_bind(shared.at)
+                .push_bind(tenant);
+        });
+        if shared.skip_existing {
+            qb.push(" ON CONFLICT (iccid) DO NOTHING");
         }
-        Ok(inserted)
+        qb.push(SIM_RETURNING);
+        inserted.extend(
+            qb.build_query_as::<InsertedSim>()
+                .fetch_all(&mut *conn)
+                .await?,
+        );
     }
+    Ok(inserted)
+}
 
-    async fn insert_import_events(
-        conn: &mut sqlx::SqliteConnection,
-        e: &ImportEvents<'_>,
-    ) -> Result<(), sqlx::Error> {
-        use crate::domain::events::*;
-        for chunk in e.sim_ids.chunks(SQLITE_CHUNK) {
-            let mut qb = sqlx::QueryBuilder::<Sqlite>::new(EVENT_COLUMNS);
-            qb.push_values(chunk, |mut b, id| {
-                b.push_bind(e.at)
-                    .push_bind(e.org_id)
-                    .push_bind(*id)
-                    .push_bind(e.user_id)
-                    .push_bind(SIM_IMPORTED)
-                    .push_bind(SOURCE_API)
-                    .push_bind(SEVERITY_INFO)
-                    .push_bind(false)
-                    .push_bind("SIM imported");
-            });
-            qb.build().execute(&mut *conn).await?;
-        }
-        Ok(())
+async fn lite_import_events(
+    conn: &mut sqlx::SqliteConnection,
+    e: &ImportEvents<'_>,
+) -> Result<(), sqlx::Error> {
+    use crate::domain::events::*;
+    for chunk in e.sim_ids.chunks(SQLITE_CHUNK) {
+        let mut qb = sqlx::QueryBuilder::<Sqlite>::new(EVENT_COLUMNS);
+        qb.push_values(chunk, |mut b, id| {
+            b.push_bind(e.at)
+                .push_bind(e.org_id)
+                .push_bind(*id)
+                .push_bind(e.user_id)
+                .push_bind(SIM_IMPORTED)
+                .push_bind(SOURCE_API)
+                .push_bind(SEVERITY_INFO)
+                .push_bind(false)
+                .push_bind("SIM imported");
+        });
+        qb.build().execute(&mut *conn).await?;
     }
+    Ok(())
 }

@@ -1,5 +1,7 @@
 //! emnify-side storage: SIM models, batches and their registration, the SIM view with its orgs,
 //! model and endpoint, status/org changes, events, usage buckets.
+use super::db::{query, Builder};
+use super::*;
 
 /// The SIM's own columns, then its orgs' and model's (joined or, in [`ESIM_SELECT_UNLABELLED`], left
 /// NULL for the label cache to fill), then its endpoint's.
@@ -59,114 +61,16 @@ pub(crate) const EVENT_SELECT: &str = "SELECT ev.id, ev.ts, ev.org_id, ev.sim_id
      FROM events ev LEFT JOIN organisations o ON o.id = ev.org_id LEFT JOIN sims s ON s.id = ev.sim_id \
      LEFT JOIN users u ON u.id = ev.user_id LEFT JOIN organisations uo ON uo.id = u.org_id";
 
-/// The emnify visibility of a SIM: its issuer, reseller or customer org is in the scope. `$narrowed`:
-/// the query is already one tenant's range, walked in sort order; the org conditions then only filter
-/// (`+col` keeps SQLite from reading the three org indexes and sorting what they find instead).
-macro_rules! push_sim_scope {
-    ($qb:expr, $scope:expr, $narrowed:expr) => {{
-        match $scope {
-            crate::domain::access::Scope::All => {}
-            crate::domain::access::Scope::Org { org_id } => {
-                $qb.push(" AND (s.issuer_org_id = ").push_bind(*org_id);
-                $qb.push(" OR s.reseller_org_id = ").push_bind(*org_id);
-                $qb.push(" OR s.customer_org_id = ")
-                    .push_bind(*org_id)
-                    .push(")");
-            }
-            crate::domain::access::Scope::Subtree { path, .. } => {
-                let (lo, hi) = crate::domain::org::subtree_range(path);
-                let mut first = true;
-                $qb.push(" AND (");
-                for col in ["s.issuer_org_id", "s.reseller_org_id", "s.customer_org_id"] {
-                    if !first {
-                        $qb.push(" OR ");
-                    }
-                    first = false;
-                    if $narrowed {
-                        $qb.push("+");
-                    }
-                    $qb.push(col)
-                        .push(" IN (SELECT id FROM organisations WHERE path >= ")
-                        .push_bind(lo.clone());
-                    $qb.push(" AND path < ").push_bind(hi.clone()).push(")");
-                }
-                $qb.push(")");
-            }
-        }
-    }};
-}
-
-macro_rules! impl_emnify_store {
-    ($store:ty, $db:ty, lock_sim = $lock_s:expr, lock_rows = $lock_rows:expr) => {
-        impl $store {
-            /// Fetches SIMs by id for [`crate::store::point_reads::PointReads`]: with their org and
-            /// model labels joined, or without them when the label cache fills them.
-            pub(crate) fn esim_fetcher(pool: sqlx::Pool<$db>, joined: bool, keep: usize) -> crate::store::point_reads::Fetcher {
-                use crate::store::emnify::{ESIM_SELECT, ESIM_SELECT_UNLABELLED};
-                // Connections the point reads keep between batches: returning one to the pool after
-                // every batch costs a spawned task and taking it back a pool round; at most IN_FLIGHT
-                // are kept (`keep`: none in a small pool, which the other requests need), and `release`
-                // hands them back before the pool closes.
-                type Held = (std::time::Instant, sqlx::pool::PoolConnection<$db>);
-                // (released, connections): once released, connections go back to the pool at once.
-                let held: std::sync::Arc<std::sync::Mutex<(bool, Vec<Held>)>> = Default::default();
-                let kept = held.clone();
-                let fetch: crate::store::point_reads::FetchMany = std::sync::Arc::new(move |ids: Vec<i64>| {
-                    let (pool, held) = (pool.clone(), held.clone());
-                    Box::pin(async move {
-                        let kept = held.lock().unwrap_or_else(|e| e.into_inner()).1.pop();
-                        let mut conn = match kept {
-                            // Used within the last second: known to work (the pool's own rule).
-                            Some((at, conn)) if !crate::store::distrust_connections(at.elapsed()) => conn,
-                            Some((_, mut conn)) => match sqlx::Connection::ping(&mut *conn).await {
-                                Ok(()) => conn,
-                                Err(_) => {
-                                    conn.close_on_drop();
-                                    drop(conn);
-                                    pool.acquire().await?
-                                }
-                            },
-                            None => pool.acquire().await?,
-                        };
-                        let mut qb = sqlx::QueryBuilder::<$db>::new(if joined { ESIM_SELECT } else { ESIM_SELECT_UNLABELLED });
-                        qb.push(" WHERE s.id IN (");
-                        let mut sep = qb.separated(", ");
-                        for id in &ids {
-                            sep.push_bind(*id);
-                        }
-                        qb.push(")");
-                        let rows = qb.build_query_as().fetch_all(&mut *conn).await;
-                        match rows {
-                            Ok(rows) => {
-                                let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
-                                if !held.0 && held.1.len() < keep {
-                                    held.1.push((std::time::Instant::now(), conn));
-                                }
-                                Ok(rows)
-                            }
-                            // A connection that failed is not trusted again: closed, and the pool opens another.
-                            Err(e) => {
-                                conn.close_on_drop();
-                                Err(e.into())
-                            }
-                        }
-                    })
-                });
-                let release: crate::store::point_reads::Release = std::sync::Arc::new(move || {
-                    let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
-                    kept.0 = true;
-                    kept.1.clear();
-                });
-                crate::store::point_reads::Fetcher { fetch, release }
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl crate::store::EmnifyStore for $store {
-            async fn sim_model_create(&self, new: crate::store::NewSimModel, actor: &crate::store::Actor) -> crate::store::StoreResult<crate::store::SimModel> {
-                use crate::store::emnify::MODEL_COLUMNS;
-                let mut tx = self.begin_write().await?;
-                let m: crate::store::SimModel = sqlx::query_as(&format!(
+#[async_trait::async_trait]
+impl crate::store::EmnifyStore for SqlStore {
+    async fn sim_model_create(
+        &self,
+        new: crate::store::NewSimModel,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<crate::store::SimModel> {
+        use crate::store::emnify::MODEL_COLUMNS;
+        let mut tx = self.pool.begin_write().await?;
+        let m: crate::store::SimModel = query(&format!(
                     "INSERT INTO sim_models (description, memory_size, form_factor, manufacturer, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {MODEL_COLUMNS}"
                 ))
                 .bind(&new.description)
@@ -174,34 +78,62 @@ macro_rules! impl_emnify_store {
                 .bind(new.form_factor.as_str())
                 .bind(&new.manufacturer)
                 .bind(actor.at)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?;
-                audit!(tx, actor, "create", "sim_model", m.id, None::<&()>, Some(&m));
-                tx.commit().await?;
-                Ok(m)
-            }
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "create",
+            "sim_model",
+            m.id,
+            None::<&()>,
+            Some(&m),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(m)
+    }
 
-            async fn sim_model_list(&self, page: crate::domain::paging::Page) -> crate::store::StoreResult<(Vec<crate::store::SimModel>, i64)> {
-                use crate::store::emnify::MODEL_COLUMNS;
-                let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sim_models").fetch_one(&self.pool).await?;
-                let items = sqlx::query_as(&format!("SELECT {MODEL_COLUMNS} FROM sim_models ORDER BY id LIMIT $1 OFFSET $2"))
-                    .bind(page.limit)
-                    .bind(page.offset)
-                    .fetch_all(&self.pool)
-                    .await?;
-                Ok((items, total))
-            }
+    async fn sim_model_list(
+        &self,
+        page: crate::domain::paging::Page,
+    ) -> crate::store::StoreResult<(Vec<crate::store::SimModel>, i64)> {
+        use crate::store::emnify::MODEL_COLUMNS;
+        let total: i64 = query("SELECT COUNT(*) FROM sim_models")
+            .scalar(&self.pool)
+            .await?;
+        let items = query(&format!(
+            "SELECT {MODEL_COLUMNS} FROM sim_models ORDER BY id LIMIT $1 OFFSET $2"
+        ))
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((items, total))
+    }
 
-            async fn sim_model_get(&self, id: i64) -> crate::store::StoreResult<Option<crate::store::SimModel>> {
-                use crate::store::emnify::MODEL_COLUMNS;
-                Ok(sqlx::query_as(&format!("SELECT {MODEL_COLUMNS} FROM sim_models WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?)
-            }
+    async fn sim_model_get(
+        &self,
+        id: i64,
+    ) -> crate::store::StoreResult<Option<crate::store::SimModel>> {
+        use crate::store::emnify::MODEL_COLUMNS;
+        Ok(query(&format!(
+            "SELECT {MODEL_COLUMNS} FROM sim_models WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
 
-            async fn batch_create(&self, new: crate::store::NewBatch, actor: &crate::store::Actor) -> crate::store::StoreResult<crate::store::SimBatch> {
-                use crate::store::bulk::{Bulk, NewSimRow, NewSimsShared};
-                use crate::store::emnify::BATCH_COLUMNS;
-                let mut tx = self.begin_write().await?;
-                let batch: crate::store::SimBatch = sqlx::query_as(&format!(
+    async fn batch_create(
+        &self,
+        new: crate::store::NewBatch,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<crate::store::SimBatch> {
+        use crate::store::bulk::{NewSimRow, NewSimsShared};
+        use crate::store::emnify::BATCH_COLUMNS;
+        let mut tx = self.pool.begin_write().await?;
+        let batch: crate::store::SimBatch = query(&format!(
                     "INSERT INTO sim_batches (bic, issuer_org_id, model_id, quantity, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {BATCH_COLUMNS}"
                 ))
                 .bind(&new.bic)
@@ -209,71 +141,90 @@ macro_rules! impl_emnify_store {
                 .bind(new.model_id)
                 .bind(new.sims.len() as i32)
                 .bind(actor.at)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?;
-                let mut rows: Vec<NewSimRow<'_>> = new.sims.iter().map(NewSimRow::from).collect();
-                rows.sort_by(|a, b| a.iccid.cmp(b.iccid));
-                lock_counts!(tx, rows.iter().map(|r| (0i64, r.network.to_string(), r.form_factor, r.auto_assign)).collect());
-                let shared = NewSimsShared {
-                    issuer_org_id: new.issuer_org_id,
-                    reseller_org_id: None,
-                    customer_org_id: None,
-                    in_storage_at: None,
-                    model_id: new.model_id,
-                    batch_id: Some(batch.id),
-                    at: actor.at,
-                    skip_existing: false,
-                };
-                let ids = <$db as Bulk>::insert_sims(&mut *tx, &rows, &shared).await?;
-                // New SIMs are unused and held by nobody: central stock.
-                record_new_sims!(
-                    tx,
-                    $db,
-                    actor,
-                    None::<i64>,
-                    new.issuer_org_id,
-                    ids.iter().map(|(id, _, n, f, a)| (*id, n.as_str(), f.as_str(), *a)).collect()
-                );
-                audit!(tx, actor, "create", "sim_batch", batch.id, None::<&()>, Some(&batch));
-                tx.commit().await?;
-                Ok(batch)
-            }
+        let mut rows: Vec<NewSimRow<'_>> = new.sims.iter().map(NewSimRow::from).collect();
+        rows.sort_by(|a, b| a.iccid.cmp(b.iccid));
+        crate::store::sims::lock_counts(
+            &mut tx,
+            rows.iter()
+                .map(|r| (0i64, r.network.to_string(), r.form_factor, r.auto_assign))
+                .collect(),
+        )
+        .await?;
+        let shared = NewSimsShared {
+            issuer_org_id: new.issuer_org_id,
+            reseller_org_id: None,
+            customer_org_id: None,
+            in_storage_at: None,
+            model_id: new.model_id,
+            batch_id: Some(batch.id),
+            at: actor.at,
+            skip_existing: false,
+        };
+        let ids = crate::store::bulk::insert_sims(&mut tx, &rows, &shared).await?;
+        // New SIMs are unused and held by nobody: central stock.
+        crate::store::sims::record_new_sims(&mut tx, actor, None::<i64>, new.issuer_org_id, &ids)
+            .await?;
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "create",
+            "sim_batch",
+            batch.id,
+            None::<&()>,
+            Some(&batch),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(batch)
+    }
 
-            async fn batch_by_bic(&self, bic: &str) -> crate::store::StoreResult<Option<(crate::store::SimBatch, Vec<(Option<i64>, Option<i64>)>)>> {
-                use crate::store::emnify::BATCH_COLUMNS;
-                let batch: Option<crate::store::SimBatch> =
-                    sqlx::query_as(&format!("SELECT {BATCH_COLUMNS} FROM sim_batches WHERE bic = $1")).bind(bic).fetch_optional(&self.pool).await?;
-                let Some(batch) = batch else { return Ok(None) };
-                let owners: Vec<(Option<i64>, Option<i64>)> = sqlx::query_as(
-                    "SELECT DISTINCT reseller_org_id, customer_org_id FROM sims WHERE batch_id = $1",
-                )
+    async fn batch_by_bic(
+        &self,
+        bic: &str,
+    ) -> crate::store::StoreResult<Option<(crate::store::SimBatch, Vec<(Option<i64>, Option<i64>)>)>>
+    {
+        use crate::store::emnify::BATCH_COLUMNS;
+        let batch: Option<crate::store::SimBatch> = query(&format!(
+            "SELECT {BATCH_COLUMNS} FROM sim_batches WHERE bic = $1"
+        ))
+        .bind(bic)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(batch) = batch else { return Ok(None) };
+        let owners: Vec<(Option<i64>, Option<i64>)> =
+            query("SELECT DISTINCT reseller_org_id, customer_org_id FROM sims WHERE batch_id = $1")
                 .bind(batch.id)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(Some((batch, owners)))
-            }
+        Ok(Some((batch, owners)))
+    }
 
-            async fn batch_register(
-                &self,
-                batch_id: i64,
-                reseller_org_id: Option<i64>,
-                customer_org_id: Option<i64>,
-                status: crate::domain::sim::SimStatus,
-                by_org: i64,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<Vec<crate::store::EmnifySim>> {
-                use crate::store::emnify::{BATCH_COLUMNS, ESIM_SELECT};
-                let mut tx = self.begin_write().await?;
-                let batch: crate::store::SimBatch = sqlx::query_as(&format!("SELECT {BATCH_COLUMNS} FROM sim_batches WHERE id = $1{}", $lock_rows))
-                    .bind(batch_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or(crate::store::StoreError::NotFound)?;
-                if batch.registered_at.is_some() {
-                    return Err(crate::domain::error::Rule::BatchRegistered.into());
-                }
-                let activation = (status == crate::domain::sim::SimStatus::Activated).then_some(actor.at);
-                sqlx::query(&format!(
+    async fn batch_register(
+        &self,
+        batch_id: i64,
+        reseller_org_id: Option<i64>,
+        customer_org_id: Option<i64>,
+        status: crate::domain::sim::SimStatus,
+        by_org: i64,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<Vec<crate::store::EmnifySim>> {
+        use crate::store::emnify::{BATCH_COLUMNS, ESIM_SELECT};
+        let mut tx = self.pool.begin_write().await?;
+        let batch: crate::store::SimBatch = query(&format!(
+            "SELECT {BATCH_COLUMNS} FROM sim_batches WHERE id = $1{}",
+            self.pool.backend().lock_rows()
+        ))
+        .bind(batch_id)
+        .fetch_optional(&mut tx)
+        .await?
+        .ok_or(crate::store::StoreError::NotFound)?;
+        if batch.registered_at.is_some() {
+            return Err(crate::domain::error::Rule::BatchRegistered.into());
+        }
+        let activation = (status == crate::domain::sim::SimStatus::Activated).then_some(actor.at);
+        query(&format!(
                     "UPDATE sims SET reseller_org_id = COALESCE($1, reseller_org_id), customer_org_id = COALESCE($2, customer_org_id), \
                      status = $3, activation_date = COALESCE(activation_date, $4), updated_at = $5, version = version + 1, \
                      tenant_org_id = {} WHERE batch_id = $6",
@@ -285,219 +236,291 @@ macro_rules! impl_emnify_store {
                 .bind(activation)
                 .bind(actor.at)
                 .bind(batch_id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
-                sqlx::query("UPDATE sim_batches SET registered_at = $1, registered_by_org_id = $2 WHERE id = $3")
-                    .bind(actor.at)
-                    .bind(by_org)
-                    .bind(batch_id)
-                    .execute(&mut *tx)
-                    .await?;
-                let n = batch.quantity;
-                let detail = serde_json::json!({"batch": {"id": batch.id, "bic": batch.bic}, "status": status.id()});
-                write_event!(tx, actor, by_org, None::<i64>, crate::domain::events::SIM_REGISTRATION, format!("Batch of {n} SIM(s) registered."), Some(&detail));
-                audit!(tx, actor, "register", "sim_batch", batch_id, Some(&batch), Some(&detail));
-                let sims = sqlx::query_as(&format!("{ESIM_SELECT} WHERE s.batch_id = $1 ORDER BY s.id")).bind(batch_id).fetch_all(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(sims)
-            }
+        query("UPDATE sim_batches SET registered_at = $1, registered_by_org_id = $2 WHERE id = $3")
+            .bind(actor.at)
+            .bind(by_org)
+            .bind(batch_id)
+            .execute(&mut tx)
+            .await?;
+        let n = batch.quantity;
+        let detail =
+            serde_json::json!({"batch": {"id": batch.id, "bic": batch.bic}, "status": status.id()});
+        crate::store::journal::event(
+            &mut tx,
+            actor,
+            by_org,
+            None::<i64>,
+            crate::domain::events::SIM_REGISTRATION,
+            format!("Batch of {n} SIM(s) registered."),
+            Some(&detail),
+        )
+        .await?;
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "register",
+            "sim_batch",
+            batch_id,
+            Some(&batch),
+            Some(&detail),
+        )
+        .await?;
+        let sims = query(&format!(
+            "{ESIM_SELECT} WHERE s.batch_id = $1 ORDER BY s.id"
+        ))
+        .bind(batch_id)
+        .fetch_all(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(sims)
+    }
 
-            async fn esim_get(&self, id: i64) -> crate::store::StoreResult<Option<crate::store::EmnifySim>> {
-                let Some(mut sim) = self.point_reads.get(id).await? else { return Ok(None) };
-                if !self.labels.enabled() {
-                    return Ok(Some(sim));
-                }
-                let (mut found, orgs, model) = self.labels.lookup(&sim);
-                if !orgs.is_empty() {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, name, country, path FROM organisations WHERE id IN (");
-                    let mut sep = qb.separated(", ");
-                    for id in &orgs {
-                        sep.push_bind(*id);
-                    }
-                    qb.push(")");
-                    let loaded: Vec<crate::store::labels::OrgLabel> = qb.build_query_as().fetch_all(&self.pool).await?;
-                    for org in loaded {
-                        self.labels.put_org(org.clone());
-                        found.orgs.push(org);
-                    }
-                }
-                if let Some(model) = model {
-                    let loaded: Option<crate::store::labels::ModelLabel> =
-                        sqlx::query_as("SELECT id, description, memory_size, form_factor, manufacturer FROM sim_models WHERE id = $1")
+    async fn esim_get(
+        &self,
+        id: i64,
+    ) -> crate::store::StoreResult<Option<crate::store::EmnifySim>> {
+        let Some(mut sim) = self.point_reads.get(id).await? else {
+            return Ok(None);
+        };
+        if !self.labels.enabled() {
+            return Ok(Some(sim));
+        }
+        let (mut found, orgs, model) = self.labels.lookup(&sim);
+        if !orgs.is_empty() {
+            let mut qb =
+                Builder::new("SELECT id, name, country, path FROM organisations WHERE id IN ");
+            qb.push_list(orgs.iter().map(|id| *id));
+            let loaded: Vec<crate::store::labels::OrgLabel> =
+                qb.build().fetch_all(&self.pool).await?;
+            for org in loaded {
+                self.labels.put_org(org.clone());
+                found.orgs.push(org);
+            }
+        }
+        if let Some(model) = model {
+            let loaded: Option<crate::store::labels::ModelLabel> =
+                        query("SELECT id, description, memory_size, form_factor, manufacturer FROM sim_models WHERE id = $1")
                             .bind(model)
                             .fetch_optional(&self.pool)
                             .await?;
-                    if let Some(m) = loaded {
-                        self.labels.put_model(m.clone());
-                        found.model = Some(m);
+            if let Some(m) = loaded {
+                self.labels.put_model(m.clone());
+                found.model = Some(m);
+            }
+        }
+        crate::store::labels::Labels::fill(&mut sim, found);
+        Ok(Some(sim))
+    }
+
+    async fn esim_list(
+        &self,
+        scope: &crate::domain::access::Scope,
+        filters: &[crate::store::SimCond],
+        sort: &[(crate::store::SimSortKey, bool)],
+        limit: i64,
+        offset: i64,
+    ) -> crate::store::StoreResult<(Vec<crate::store::EmnifySim>, i64)> {
+        use crate::domain::access::Scope;
+        use crate::store::emnify::ESIM_SELECT;
+        use crate::store::tenancy::{page_select, PageRead};
+        use crate::store::SimCond;
+        let tenant = self
+            .list_tenant(match scope {
+                Scope::Subtree { path, .. } => Some(path.as_str()),
+                _ => None,
+            })
+            .await?;
+        // `counters`: the conditions go to `sim_owner_counts`, whose NULL ids are 0.
+        let push = |qb: &mut Builder<'_>, counters: bool, walk: bool| {
+            if !counters {
+                crate::store::tenancy::push_tenant(qb, tenant, walk);
+            }
+            crate::store::scope::push_scope(
+                qb,
+                scope,
+                crate::store::scope::Owner::Sim {
+                    narrowed: walk && tenant.is_some(),
+                },
+            );
+            for f in filters {
+                match f {
+                    SimCond::Eq(col, v) => {
+                        qb.push(format!(" AND s.{} = ", col.column())).push_bind(*v);
+                    }
+                    SimCond::IsNull(crate::store::SimCol::Endpoint) if counters => {
+                        qb.push(" AND NOT s.with_endpoint");
+                    }
+                    SimCond::IsNull(col) if counters => {
+                        qb.push(format!(" AND s.{} = 0", col.column()));
+                    }
+                    SimCond::IsNull(col) => {
+                        qb.push(format!(" AND s.{} IS NULL", col.column()));
+                    }
+                    SimCond::TextIn(col, values) => {
+                        qb.push(format!(" AND s.{} IN ", col.column()));
+                        qb.push_list(values.iter().cloned());
+                    }
+                    SimCond::Prefix(col, v) => {
+                        qb.push(format!(" AND s.{} LIKE ", col.column()))
+                            .push_bind(format!("{}%", crate::store::like_literal(v)))
+                            .push(self.pool.backend().like_escape());
+                    }
+                    SimCond::StatusIn(values) => {
+                        qb.push(" AND s.status IN ");
+                        qb.push_list(values.into_iter().map(|v| *v));
+                    }
+                    SimCond::Date(d) => {
+                        qb.push(" AND s.production_date = ").push_bind(*d);
                     }
                 }
-                crate::store::labels::Labels::fill(&mut sim, found);
-                Ok(Some(sim))
             }
+        };
+        // The total comes from `sim_owner_counts` whenever every condition is one of its key columns
+        // (scope, status, orgs, model, with/without device); only selective filters (ICCID, IMSI, ...,
+        // production date) count SIM rows, through their indexes.
+        let counters = filters.iter().all(crate::store::SimCond::countable);
+        let mut count = Builder::new(if counters {
+            "SELECT CAST(COALESCE(SUM(s.count), 0) AS BIGINT) FROM sim_owner_counts s WHERE s.status <> 3"
+        } else {
+            "SELECT COUNT(*) FROM sims s WHERE s.status <> 3"
+        });
+        push(&mut count, counters, false);
+        let total: i64 = count.build().scalar(&self.reads).await?;
+        if offset >= total {
+            return Ok((Vec::new(), total));
+        }
+        let read = PageRead::choose(
+            filters.is_empty() && (matches!(scope, Scope::All) || tenant.is_some()),
+            total,
+        );
+        let (head, tail) = page_select(ESIM_SELECT);
+        let mut list = Builder::new(format!(
+            "{head}FROM (SELECT s.* FROM sims s WHERE s.status <> 3"
+        ));
+        push(&mut list, false, read == PageRead::Walk);
+        let dir = |desc: bool| if desc { "DESC" } else { "ASC" };
+        let order = |read: PageRead| {
+            let mut terms: String = sort
+                .iter()
+                .map(|(key, desc)| {
+                    format!(
+                        "{} {}, ",
+                        read.order_term(&format!("s.{}", key.column()), key.is_text()),
+                        dir(*desc)
+                    )
+                })
+                .collect();
+            // Ties by id in the direction of the last key, so that one index, read forwards or
+            // backwards, gives the whole order (`-production_date` with ties ascending sorted every
+            // SIM without a date).
+            terms.push_str(&format!(
+                "{} {}",
+                read.order_term("s.id", false),
+                dir(sort.last().is_some_and(|s| s.1))
+            ));
+            terms
+        };
+        list.push(" ORDER BY ")
+            .push(read.tenant_first(tenant, sort.first().is_some_and(|s| s.1)));
+        list.push(order(read))
+            .push(" LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
+        list.push(") s")
+            .push(tail)
+            .push(" ORDER BY ")
+            .push(order(PageRead::Walk));
+        Ok((list.build().fetch_all(&self.reads).await?, total))
+    }
 
-            async fn esim_list(
-                &self,
-                scope: &crate::domain::access::Scope,
-                filters: &[crate::store::SimCond],
-                sort: &[(crate::store::SimSortKey, bool)],
-                limit: i64,
-                offset: i64,
-            ) -> crate::store::StoreResult<(Vec<crate::store::EmnifySim>, i64)> {
-                use crate::domain::access::Scope;
-                use crate::store::emnify::ESIM_SELECT;
-                use crate::store::tenancy::{page_select, PageRead};
-                use crate::store::SimCond;
-                let tenant = self.list_tenant(match scope {
-                    Scope::Subtree { path, .. } => Some(path.as_str()),
-                    _ => None,
-                }).await?;
-                // `counters`: the conditions go to `sim_owner_counts`, whose NULL ids are 0.
-                let push = |qb: &mut sqlx::QueryBuilder<'_, $db>, counters: bool, walk: bool| {
-                    if !counters {
-                        push_tenant!(qb, tenant, walk);
-                    }
-                    push_sim_scope!(qb, scope, walk && tenant.is_some());
-                    for f in filters {
-                        match f {
-                            SimCond::Eq(col, v) => {
-                                qb.push(format!(" AND s.{} = ", col.column())).push_bind(*v);
-                            }
-                            SimCond::IsNull(crate::store::SimCol::Endpoint) if counters => {
-                                qb.push(" AND NOT s.with_endpoint");
-                            }
-                            SimCond::IsNull(col) if counters => {
-                                qb.push(format!(" AND s.{} = 0", col.column()));
-                            }
-                            SimCond::IsNull(col) => {
-                                qb.push(format!(" AND s.{} IS NULL", col.column()));
-                            }
-                            SimCond::TextIn(col, values) => {
-                                qb.push(format!(" AND s.{} IN (", col.column()));
-                                let mut sep = qb.separated(", ");
-                                for v in values {
-                                    sep.push_bind(v.clone());
-                                }
-                                qb.push(")");
-                            }
-                            SimCond::Prefix(col, v) => {
-                                qb.push(format!(" AND s.{} LIKE ", col.column()))
-                                    .push_bind(format!("{}%", crate::store::like_literal(v)))
-                                    .push(<$db as crate::store::LikeEscape>::ESCAPE);
-                            }
-                            SimCond::StatusIn(values) => {
-                                qb.push(" AND s.status IN (");
-                                let mut sep = qb.separated(", ");
-                                for v in values {
-                                    sep.push_bind(*v);
-                                }
-                                qb.push(")");
-                            }
-                            SimCond::Date(d) => {
-                                qb.push(" AND s.production_date = ").push_bind(*d);
-                            }
-                        }
-                    }
-                };
-                // The total comes from `sim_owner_counts` whenever every condition is one of its key columns
-                // (scope, status, orgs, model, with/without device); only selective filters (ICCID, IMSI, ...,
-                // production date) count SIM rows, through their indexes.
-                let counters = filters.iter().all(crate::store::SimCond::countable);
-                let mut count = sqlx::QueryBuilder::<$db>::new(if counters {
-                    "SELECT CAST(COALESCE(SUM(s.count), 0) AS BIGINT) FROM sim_owner_counts s WHERE s.status <> 3"
-                } else {
-                    "SELECT COUNT(*) FROM sims s WHERE s.status <> 3"
-                });
-                push(&mut count, counters, false);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.reads).await?;
-                if offset >= total {
-                    return Ok((Vec::new(), total));
-                }
-                let read = PageRead::choose(filters.is_empty() && (matches!(scope, Scope::All) || tenant.is_some()), total);
-                let (head, tail) = page_select(ESIM_SELECT);
-                let mut list = sqlx::QueryBuilder::<$db>::new(format!("{head}FROM (SELECT s.* FROM sims s WHERE s.status <> 3"));
-                push(&mut list, false, read == PageRead::Walk);
-                let dir = |desc: bool| if desc { "DESC" } else { "ASC" };
-                let order = |read: PageRead| {
-                    let mut terms: String = sort
-                        .iter()
-                        .map(|(key, desc)| format!("{} {}, ", read.order_term(&format!("s.{}", key.column()), key.is_text()), dir(*desc)))
-                        .collect();
-                    // Ties by id in the direction of the last key, so that one index, read forwards or
-                    // backwards, gives the whole order (`-production_date` with ties ascending sorted every
-                    // SIM without a date).
-                    terms.push_str(&format!("{} {}", read.order_term("s.id", false), dir(sort.last().is_some_and(|s| s.1))));
-                    terms
-                };
-                list.push(" ORDER BY ").push(read.tenant_first(tenant, sort.first().is_some_and(|s| s.1)));
-                list.push(order(read)).push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-                list.push(") s").push(tail).push(" ORDER BY ").push(order(PageRead::Walk));
-                Ok((list.build_query_as().fetch_all(&self.reads).await?, total))
-            }
-
-            async fn esim_patch(&self, id: i64, patch: crate::store::EmnifySimPatch, actor: &crate::store::Actor) -> crate::store::StoreResult<()> {
-                use crate::domain::sim::SimStatus;
-                let mut tx = self.begin_write().await?;
-                // The transition is checked against the row as it is now, under its lock.
-                type Locked = (i16, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, i64);
-                let row: Option<Locked> = sqlx::query_as(&format!(
+    async fn esim_patch(
+        &self,
+        id: i64,
+        patch: crate::store::EmnifySimPatch,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<()> {
+        use crate::domain::sim::SimStatus;
+        let mut tx = self.pool.begin_write().await?;
+        // The transition is checked against the row as it is now, under its lock.
+        type Locked = (
+            i16,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            i64,
+        );
+        let row: Option<Locked> = query(&format!(
                     "SELECT status, issuer_org_id, reseller_org_id, customer_org_id, mvno_account_id, endpoint_id, version \
                      FROM sims WHERE id = $1 AND status <> 3{}",
-                    $lock_rows
+                    self.pool.backend().lock_rows()
                 ))
                 .bind(id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut tx)
                 .await?;
-                let (status, issuer, reseller, customer, account, endpoint, version) = row.ok_or(crate::store::StoreError::NotFound)?;
-                actor.check_version(version)?;
-                let current = SimStatus::from_id(status as i64).ok_or_else(|| crate::store::StoreError::Database("bad status".into()))?;
-                let next = match patch.status {
-                    Some(to) => crate::domain::emnify::transition(current, to)?,
-                    None => None,
-                };
-                let new_issuer = patch.issuer_org_id.unwrap_or(issuer);
-                let new_reseller = patch.reseller_org_id.unwrap_or(reseller);
-                let new_customer = patch.customer_org_id.unwrap_or(customer);
-                let orgs_changed = (new_issuer, new_reseller, new_customer) != (issuer, reseller, customer);
-                if next.is_none() && !orgs_changed {
-                    return Ok(());
-                }
-                // A SIM in use changes hands only within the tenant of the account or device holding it.
-                let moved: Vec<i64> = [(issuer, new_issuer), (reseller, new_reseller), (customer, new_customer)]
-                    .into_iter()
-                    .filter_map(|(old, new)| new.filter(|n| Some(*n) != old))
-                    .collect();
-                if !moved.is_empty() && (account.is_some() || endpoint.is_some()) {
-                    let (holder, holder_path): (String, String) = match account {
-                        Some(account_id) => sqlx::query_as(
-                            "SELECT 'MVNO account ' || m.oid, o.path FROM mvno_accounts m \
+        let (status, issuer, reseller, customer, account, endpoint, version) =
+            row.ok_or(crate::store::StoreError::NotFound)?;
+        actor.check_version(version)?;
+        let current = SimStatus::from_id(status as i64)
+            .ok_or_else(|| crate::store::StoreError::Database("bad status".into()))?;
+        let next = match patch.status {
+            Some(to) => crate::domain::emnify::transition(current, to)?,
+            None => None,
+        };
+        let new_issuer = patch.issuer_org_id.unwrap_or(issuer);
+        let new_reseller = patch.reseller_org_id.unwrap_or(reseller);
+        let new_customer = patch.customer_org_id.unwrap_or(customer);
+        let orgs_changed = (new_issuer, new_reseller, new_customer) != (issuer, reseller, customer);
+        if next.is_none() && !orgs_changed {
+            return Ok(());
+        }
+        // A SIM in use changes hands only within the tenant of the account or device holding it.
+        let moved: Vec<i64> = [
+            (issuer, new_issuer),
+            (reseller, new_reseller),
+            (customer, new_customer),
+        ]
+        .into_iter()
+        .filter_map(|(old, new)| new.filter(|n| Some(*n) != old))
+        .collect();
+        if !moved.is_empty() && (account.is_some() || endpoint.is_some()) {
+            let (holder, holder_path): (String, String) = match account {
+                Some(account_id) => {
+                    query(
+                        "SELECT 'MVNO account ' || m.oid, o.path FROM mvno_accounts m \
                              JOIN organisations o ON o.id = m.customer_org_id WHERE m.id = $1",
-                        )
-                        .bind(account_id)
-                        .fetch_one(&mut *tx)
-                        .await?,
-                        None => sqlx::query_as(
-                            "SELECT 'endpoint ' || CAST(e.id AS TEXT), o.path FROM endpoints e \
-                             JOIN organisations o ON o.id = e.org_id WHERE e.id = $1",
-                        )
-                        .bind(endpoint)
-                        .fetch_one(&mut *tx)
-                        .await?,
-                    };
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT path FROM organisations WHERE id IN (");
-                    let mut sep = qb.separated(", ");
-                    for org in &moved {
-                        sep.push_bind(*org);
-                    }
-                    qb.push(")");
-                    let paths: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
-                    if paths.iter().any(|p| !crate::domain::org::same_tenant(p, &holder_path)) {
-                        return Err(crate::domain::error::Rule::InUseElsewhere { sim: id, holder }.into());
-                    }
+                    )
+                    .bind(account_id)
+                    .fetch_one(&mut tx)
+                    .await?
                 }
-                let new_status = next.unwrap_or(current);
-                let activation = (next == Some(SimStatus::Activated)).then_some(actor.at);
-                sqlx::query(&format!(
+                None => {
+                    query(
+                        "SELECT 'endpoint ' || CAST(e.id AS TEXT), o.path FROM endpoints e \
+                             JOIN organisations o ON o.id = e.org_id WHERE e.id = $1",
+                    )
+                    .bind(endpoint)
+                    .fetch_one(&mut tx)
+                    .await?
+                }
+            };
+            let mut qb = Builder::new("SELECT path FROM organisations WHERE id IN ");
+            qb.push_list(moved.iter().map(|org| *org));
+            let paths: Vec<String> = qb.build().scalars(&mut tx).await?;
+            if paths
+                .iter()
+                .any(|p| !crate::domain::org::same_tenant(p, &holder_path))
+            {
+                return Err(crate::domain::error::Rule::InUseElsewhere { sim: id, holder }.into());
+            }
+        }
+        let new_status = next.unwrap_or(current);
+        let activation = (next == Some(SimStatus::Activated)).then_some(actor.at);
+        query(&format!(
                     "UPDATE sims SET status = $1, issuer_org_id = $2, reseller_org_id = $3, customer_org_id = $4, \
                      activation_date = COALESCE(activation_date, $5), updated_at = $6, version = version + 1, \
                      tenant_org_id = {} WHERE id = $7",
@@ -510,213 +533,319 @@ macro_rules! impl_emnify_store {
                 .bind(activation)
                 .bind(actor.at)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
-                if let Some(to) = next {
-                    let status = |s: SimStatus| serde_json::json!({"id": s.id(), "description": s.description()});
-                    let detail = serde_json::json!({"transition": {"sim": {"status": {"from": status(current), "to": status(to)}}}});
-                    let description = format!("Status of SIM changed from '{}' to '{}'", current.description(), to.description());
-                    write_event!(tx, actor, actor.org_id, Some(id), crate::domain::emnify::status_event(to), description, Some(&detail));
-                }
-                if orgs_changed {
-                    let detail = serde_json::json!({"transition": {"sim": {
+        if let Some(to) = next {
+            let status =
+                |s: SimStatus| serde_json::json!({"id": s.id(), "description": s.description()});
+            let detail = serde_json::json!({"transition": {"sim": {"status": {"from": status(current), "to": status(to)}}}});
+            let description = format!(
+                "Status of SIM changed from '{}' to '{}'",
+                current.description(),
+                to.description()
+            );
+            crate::store::journal::event(
+                &mut tx,
+                actor,
+                actor.org_id,
+                Some(id),
+                crate::domain::emnify::status_event(to),
+                description,
+                Some(&detail),
+            )
+            .await?;
+        }
+        if orgs_changed {
+            let detail = serde_json::json!({"transition": {"sim": {
                         "issuer_org": {"from": issuer, "to": new_issuer},
                         "reseller_org": {"from": reseller, "to": new_reseller},
                         "customer_org": {"from": customer, "to": new_customer}}}});
-                    let released = new_reseller.is_none() && reseller.is_some() || new_customer.is_none() && customer.is_some();
-                    let (type_id, text) = if released {
-                        (crate::domain::events::SIM_RELEASED, "SIM released from organisation")
-                    } else {
-                        (crate::domain::events::SIM_ASSIGNED, "SIM assigned to organisation")
-                    };
-                    write_event!(tx, actor, actor.org_id, Some(id), type_id, text, Some(&detail));
-                }
-                let before = serde_json::json!({"status": current.id(), "issuer_org_id": issuer, "reseller_org_id": reseller, "customer_org_id": customer});
-                let after = serde_json::json!({"status": new_status.id(), "issuer_org_id": new_issuer, "reseller_org_id": new_reseller, "customer_org_id": new_customer});
-                audit!(tx, actor, "update", "sim", id, Some(&before), Some(&after));
-                tx.commit().await?;
-                Ok(())
-            }
+            let released = new_reseller.is_none() && reseller.is_some()
+                || new_customer.is_none() && customer.is_some();
+            let (type_id, text) = if released {
+                (
+                    crate::domain::events::SIM_RELEASED,
+                    "SIM released from organisation",
+                )
+            } else {
+                (
+                    crate::domain::events::SIM_ASSIGNED,
+                    "SIM assigned to organisation",
+                )
+            };
+            crate::store::journal::event(
+                &mut tx,
+                actor,
+                actor.org_id,
+                Some(id),
+                type_id,
+                text,
+                Some(&detail),
+            )
+            .await?;
+        }
+        let before = serde_json::json!({"status": current.id(), "issuer_org_id": issuer, "reseller_org_id": reseller, "customer_org_id": customer});
+        let after = serde_json::json!({"status": new_status.id(), "issuer_org_id": new_issuer, "reseller_org_id": new_reseller, "customer_org_id": new_customer});
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "update",
+            "sim",
+            id,
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 
-            async fn esim_delete(&self, id: i64, actor: &crate::store::Actor) -> crate::store::StoreResult<()> {
-                use crate::store::sims::SIM_SELECT;
-                use crate::store::SimRecord;
-                let mut tx = self.begin_write().await?;
-                let sim: SimRecord = sqlx::query_as(&format!("{SIM_SELECT} WHERE s.id = $1 AND s.status <> 3{}", $lock_s))
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or(crate::store::StoreError::NotFound)?;
-                actor.check_version(sim.version)?;
-                if sim.endpoint_id.is_some() || sim.mvno_account_id.is_some() {
-                    return Err(crate::domain::error::Rule::SimAttached.into());
-                }
-                adjust_count!(tx, sim.in_storage_at, &sim.network, sim.form_factor.as_str(), sim.auto_assign, -1i64);
-                sqlx::query("UPDATE sims SET status = 3, updated_at = $1, version = version + 1 WHERE id = $2")
-                    .bind(actor.at)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                let from = crate::domain::sim::SimStatus::from_id(sim.status as i64).map(|s| s.description()).unwrap_or("Unknown");
-                let detail = serde_json::json!({"transition": {"sim": {"status": {"from": {"id": sim.status, "description": from}, "to": {"id": 3, "description": "Deleted"}}}}});
-                write_event!(tx, actor, actor.org_id, Some(id), crate::domain::events::SIM_DELETION, format!("Status of SIM changed from '{from}' to 'Deleted'"), Some(&detail));
-                audit!(tx, actor, "delete", "sim", id, Some(&sim), None::<&()>);
-                tx.commit().await?;
-                Ok(())
-            }
+    async fn esim_delete(
+        &self,
+        id: i64,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<()> {
+        use crate::store::sims::SIM_SELECT;
+        use crate::store::SimRecord;
+        let mut tx = self.pool.begin_write().await?;
+        let sim: SimRecord = query(&format!(
+            "{SIM_SELECT} WHERE s.id = $1 AND s.status <> 3{}",
+            self.pool.backend().lock_sim()
+        ))
+        .bind(id)
+        .fetch_optional(&mut tx)
+        .await?
+        .ok_or(crate::store::StoreError::NotFound)?;
+        actor.check_version(sim.version)?;
+        if sim.endpoint_id.is_some() || sim.mvno_account_id.is_some() {
+            return Err(crate::domain::error::Rule::SimAttached.into());
+        }
+        crate::store::sims::adjust_count(
+            &mut tx,
+            sim.in_storage_at,
+            &sim.network,
+            sim.form_factor.as_str(),
+            sim.auto_assign,
+            -1i64,
+        )
+        .await?;
+        query("UPDATE sims SET status = 3, updated_at = $1, version = version + 1 WHERE id = $2")
+            .bind(actor.at)
+            .bind(id)
+            .execute(&mut tx)
+            .await?;
+        let from = crate::domain::sim::SimStatus::from_id(sim.status as i64)
+            .map(|s| s.description())
+            .unwrap_or("Unknown");
+        let detail = serde_json::json!({"transition": {"sim": {"status": {"from": {"id": sim.status, "description": from}, "to": {"id": 3, "description": "Deleted"}}}}});
+        crate::store::journal::event(
+            &mut tx,
+            actor,
+            actor.org_id,
+            Some(id),
+            crate::domain::events::SIM_DELETION,
+            format!("Status of SIM changed from '{from}' to 'Deleted'"),
+            Some(&detail),
+        )
+        .await?;
+        crate::store::journal::audit(&mut tx, actor, "delete", "sim", id, Some(&sim), None::<&()>)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 
-            async fn events_list(
-                &self,
-                sim_id: i64,
-                filters: &[crate::store::EventCond],
-                sort: &[(crate::store::EventSortKey, bool)],
-                limit: i64,
-                offset: i64,
-            ) -> crate::store::StoreResult<(Vec<crate::store::EventRow>, i64)> {
-                use crate::store::emnify::EVENT_SELECT;
-                use crate::store::EventCond;
-                let push = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
-                    qb.push(" WHERE ev.sim_id = ").push_bind(sim_id);
-                    for f in filters {
-                        match f {
-                            EventCond::In(col, values) => {
-                                qb.push(format!(" AND ev.{col} IN ("));
-                                let mut sep = qb.separated(", ");
-                                for v in values {
-                                    sep.push_bind(*v);
-                                }
-                                qb.push(")");
-                            }
-                            EventCond::Alert(a) => {
-                                qb.push(" AND ev.alert = ").push_bind(*a);
-                            }
-                            EventCond::Description(text) => {
-                                qb.push(" AND LOWER(ev.description) LIKE ")
-                                    .push_bind(format!("%{}%", crate::store::like_literal(&text.to_lowercase())))
-                                    .push(<$db as crate::store::LikeEscape>::ESCAPE);
-                            }
-                            EventCond::Between(from, until) => {
-                                qb.push(" AND ev.ts >= ").push_bind(*from).push(" AND ev.ts <= ").push_bind(*until);
-                            }
-                        }
+    async fn events_list(
+        &self,
+        sim_id: i64,
+        filters: &[crate::store::EventCond],
+        sort: &[(crate::store::EventSortKey, bool)],
+        limit: i64,
+        offset: i64,
+    ) -> crate::store::StoreResult<(Vec<crate::store::EventRow>, i64)> {
+        use crate::store::emnify::EVENT_SELECT;
+        use crate::store::EventCond;
+        let push = |qb: &mut Builder<'_>| {
+            qb.push(" WHERE ev.sim_id = ").push_bind(sim_id);
+            for f in filters {
+                match f {
+                    EventCond::In(col, values) => {
+                        qb.push(format!(" AND ev.{col} IN "));
+                        qb.push_list(values.into_iter().map(|v| *v));
                     }
-                };
-                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM events ev");
-                push(&mut count);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.reads).await?;
-                let mut list = sqlx::QueryBuilder::<$db>::new(EVENT_SELECT);
-                push(&mut list);
-                list.push(" ORDER BY ");
-                for (key, desc) in sort {
-                    list.push(format!("ev.{} {}, ", key.column(), if *desc { "DESC" } else { "ASC" }));
-                }
-                list.push("ev.id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-                Ok((list.build_query_as().fetch_all(&self.reads).await?, total))
-            }
-
-            async fn sim_ids_by_iccid(&self, iccids: &[String]) -> crate::store::StoreResult<Vec<(String, i64)>> {
-                let mut out = Vec::new();
-                for chunk in iccids.chunks(crate::store::sims::INSERT_CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT iccid, id FROM sims WHERE iccid IN (");
-                    let mut sep = qb.separated(", ");
-                    for i in chunk {
-                        sep.push_bind(i.clone());
+                    EventCond::Alert(a) => {
+                        qb.push(" AND ev.alert = ").push_bind(*a);
                     }
-                    qb.push(")");
-                    out.extend(qb.build_query_as::<(String, i64)>().fetch_all(&self.pool).await?);
-                }
-                Ok(out)
-            }
-
-            async fn sims_exist(&self, ids: &[i64]) -> crate::store::StoreResult<Vec<i64>> {
-                let mut out = Vec::new();
-                for chunk in ids.chunks(crate::store::sims::INSERT_CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id FROM sims WHERE id IN (");
-                    let mut sep = qb.separated(", ");
-                    for i in chunk {
-                        sep.push_bind(*i);
+                    EventCond::Description(text) => {
+                        qb.push(" AND LOWER(ev.description) LIKE ")
+                            .push_bind(format!(
+                                "%{}%",
+                                crate::store::like_literal(&text.to_lowercase())
+                            ))
+                            .push(self.pool.backend().like_escape());
                     }
-                    qb.push(")");
-                    out.extend(qb.build_query_scalar::<i64>().fetch_all(&self.pool).await?);
+                    EventCond::Between(from, until) => {
+                        qb.push(" AND ev.ts >= ")
+                            .push_bind(*from)
+                            .push(" AND ev.ts <= ")
+                            .push_bind(*until);
+                    }
                 }
-                Ok(out)
             }
+        };
+        let mut count = Builder::new("SELECT COUNT(*) FROM events ev");
+        push(&mut count);
+        let total: i64 = count.build().scalar(&self.reads).await?;
+        let mut list = Builder::new(EVENT_SELECT);
+        push(&mut list);
+        list.push(" ORDER BY ");
+        for (key, desc) in sort {
+            list.push(format!(
+                "ev.{} {}, ",
+                key.column(),
+                if *desc { "DESC" } else { "ASC" }
+            ));
+        }
+        list.push("ev.id DESC LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
+        Ok((list.build().fetch_all(&self.reads).await?, total))
+    }
 
-            async fn usage_ingest(&self, records: &[crate::store::UsageRecord], actor: &crate::store::Actor) -> crate::store::StoreResult<()> {
-                // One row per bucket: a statement may not upsert the same key twice.
-                let mut merged: std::collections::BTreeMap<(i64, chrono::DateTime<chrono::Utc>, i16), crate::store::UsageRecord> =
-                    std::collections::BTreeMap::new();
-                for r in records {
-                    merged
-                        .entry((r.sim_id, r.hour, r.traffic_type))
-                        .and_modify(|m| {
-                            m.volume_tx += r.volume_tx;
-                            m.volume_rx += r.volume_rx;
-                            m.cost += r.cost;
-                            m.currency = r.currency.clone();
-                        })
-                        .or_insert_with(|| r.clone());
-                }
-                let merged: Vec<crate::store::UsageRecord> = merged.into_values().collect();
-                let mut tx = self.begin_write().await?;
-                for chunk in merged.chunks(crate::store::sims::INSERT_CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+    async fn sim_ids_by_iccid(
+        &self,
+        iccids: &[String],
+    ) -> crate::store::StoreResult<Vec<(String, i64)>> {
+        let mut out = Vec::new();
+        for chunk in iccids.chunks(crate::store::sims::INSERT_CHUNK) {
+            let mut qb = Builder::new("SELECT iccid, id FROM sims WHERE iccid IN ");
+            qb.push_list(chunk.into_iter().map(|i| i.clone()));
+            out.extend(qb.build().fetch_all::<(String, i64)>(&self.pool).await?);
+        }
+        Ok(out)
+    }
+
+    async fn sims_exist(&self, ids: &[i64]) -> crate::store::StoreResult<Vec<i64>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(crate::store::sims::INSERT_CHUNK) {
+            let mut qb = Builder::new("SELECT id FROM sims WHERE id IN ");
+            qb.push_list(chunk.into_iter().map(|i| *i));
+            out.extend(qb.build().scalars::<i64>(&self.pool).await?);
+        }
+        Ok(out)
+    }
+
+    async fn usage_ingest(
+        &self,
+        records: &[crate::store::UsageRecord],
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<()> {
+        // One row per bucket: a statement may not upsert the same key twice.
+        let mut merged: std::collections::BTreeMap<
+            (i64, chrono::DateTime<chrono::Utc>, i16),
+            crate::store::UsageRecord,
+        > = std::collections::BTreeMap::new();
+        for r in records {
+            merged
+                .entry((r.sim_id, r.hour, r.traffic_type))
+                .and_modify(|m| {
+                    m.volume_tx += r.volume_tx;
+                    m.volume_rx += r.volume_rx;
+                    m.cost += r.cost;
+                    m.currency = r.currency.clone();
+                })
+                .or_insert_with(|| r.clone());
+        }
+        let merged: Vec<crate::store::UsageRecord> = merged.into_values().collect();
+        let mut tx = self.pool.begin_write().await?;
+        for chunk in merged.chunks(crate::store::sims::INSERT_CHUNK) {
+            let mut qb = Builder::new(
                         "INSERT INTO usage_hourly (sim_id, hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at) ",
                     );
-                    qb.push_values(chunk, |mut b, r| {
-                        b.push_bind(r.sim_id)
-                            .push_bind(r.hour)
-                            .push_bind(r.traffic_type)
-                            .push_bind(r.volume_tx)
-                            .push_bind(r.volume_rx)
-                            .push_bind(r.cost)
-                            .push_bind(&r.currency)
-                            .push_bind(actor.at);
-                    });
-                    qb.push(
+            qb.push_values(chunk, |b, r| {
+                b.push_bind(r.sim_id)
+                    .push_bind(r.hour)
+                    .push_bind(r.traffic_type)
+                    .push_bind(r.volume_tx)
+                    .push_bind(r.volume_rx)
+                    .push_bind(r.cost)
+                    .push_bind(&r.currency)
+                    .push_bind(actor.at);
+            });
+            qb.push(
                         " ON CONFLICT (sim_id, hour, traffic_type) DO UPDATE SET volume_tx = usage_hourly.volume_tx + excluded.volume_tx, \
                          volume_rx = usage_hourly.volume_rx + excluded.volume_rx, cost = usage_hourly.cost + excluded.cost, \
                          currency = excluded.currency, updated_at = excluded.updated_at",
                     );
-                    qb.build().execute(&mut *tx).await?;
-                }
-                audit!(tx, actor, "ingest", "usage", "usage", None::<&()>, Some(&serde_json::json!({"records": records.len()})));
-                tx.commit().await?;
-                Ok(())
-            }
+            qb.build().execute(&mut tx).await?;
+        }
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "ingest",
+            "usage",
+            "usage",
+            None::<&()>,
+            Some(&serde_json::json!({"records": records.len()})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 
-            async fn events_ingest(&self, events: &[crate::store::NewEvent], actor: &crate::store::Actor) -> crate::store::StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                for chunk in events.chunks(crate::store::sims::INSERT_CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+    async fn events_ingest(
+        &self,
+        events: &[crate::store::NewEvent],
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<()> {
+        let mut tx = self.pool.begin_write().await?;
+        for chunk in events.chunks(crate::store::sims::INSERT_CHUNK) {
+            let mut qb = Builder::new(
                         "INSERT INTO events (ts, org_id, sim_id, type_id, source, severity, alert, description, detail) ",
                     );
-                    qb.push_values(chunk, |mut b, e| {
-                        b.push_bind(e.ts)
-                            .push_bind(e.org_id)
-                            .push_bind(e.sim_id)
-                            .push_bind(e.type_id)
-                            .push_bind(crate::domain::events::SOURCE_NETWORK)
-                            .push_bind(e.severity)
-                            .push_bind(e.severity >= crate::domain::events::SEVERITY_CRITICAL)
-                            .push_bind(&e.description)
-                            .push_bind(e.detail.as_ref().map(sqlx::types::Json));
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                }
-                audit!(tx, actor, "ingest", "event", "events", None::<&()>, Some(&serde_json::json!({"events": events.len()})));
-                tx.commit().await?;
-                Ok(())
-            }
+            qb.push_values(chunk, |b, e| {
+                b.push_bind(e.ts)
+                    .push_bind(e.org_id)
+                    .push_bind(e.sim_id)
+                    .push_bind(e.type_id)
+                    .push_bind(crate::domain::events::SOURCE_NETWORK)
+                    .push_bind(e.severity)
+                    .push_bind(e.severity >= crate::domain::events::SEVERITY_CRITICAL)
+                    .push_bind(&e.description)
+                    .push_bind(e.detail.as_ref().map(sqlx::types::Json));
+            });
+            qb.build().execute(&mut tx).await?;
+        }
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "ingest",
+            "event",
+            "events",
+            None::<&()>,
+            Some(&serde_json::json!({"events": events.len()})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 
-            async fn usage_rows(
-                &self,
-                sim_id: i64,
-                from: chrono::DateTime<chrono::Utc>,
-                until: chrono::DateTime<chrono::Utc>,
-            ) -> crate::store::StoreResult<Vec<crate::store::UsageRow>> {
-                type Row = (chrono::DateTime<chrono::Utc>, i16, f64, f64, f64, String, chrono::DateTime<chrono::Utc>);
-                let rows: Vec<Row> = sqlx::query_as(
+    async fn usage_rows(
+        &self,
+        sim_id: i64,
+        from: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> crate::store::StoreResult<Vec<crate::store::UsageRow>> {
+        type Row = (
+            chrono::DateTime<chrono::Utc>,
+            i16,
+            f64,
+            f64,
+            f64,
+            String,
+            chrono::DateTime<chrono::Utc>,
+        );
+        let rows: Vec<Row> = query(
                     "SELECT hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at FROM usage_hourly \
                      WHERE sim_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour",
                 )
@@ -725,13 +854,21 @@ macro_rules! impl_emnify_store {
                 .bind(until)
                 .fetch_all(&self.reads)
                 .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at)| {
-                        crate::domain::usage::Bucket { hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at }
-                    })
-                    .collect())
-            }
-        }
-    };
+        Ok(rows
+            .into_iter()
+            .map(
+                |(hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at)| {
+                    crate::domain::usage::Bucket {
+                        hour,
+                        traffic_type,
+                        volume_tx,
+                        volume_rx,
+                        cost,
+                        currency,
+                        updated_at,
+                    }
+                },
+            )
+            .collect())
+    }
 }

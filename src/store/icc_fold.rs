@@ -4,6 +4,8 @@
 //! merge two SIMs or an ICC has a wrong check digit, the start is refused with the list, because
 //! which of two rows is the real SIM is an operator's decision, not a migration's.
 
+use super::db::{query, Pool};
+
 /// The version of the migration the fold must precede.
 pub(crate) const BEFORE_VERSION: i64 = 5;
 
@@ -55,60 +57,51 @@ pub fn refusal(problems: &[String]) -> anyhow::Error {
 
 /// Folds the stored ICCs of a database whose migrations stop before [`BEFORE_VERSION`]; a fresh
 /// database or one already past it is left alone.
-macro_rules! fold_iccs {
-    ($pool:expr, $db:ty) => {{
-        async {
-            use crate::store::icc_fold::{plan, refusal, BEFORE_VERSION};
-            let pool = $pool;
-            let applied: Option<i64> = match sqlx::query_scalar::<$db, i64>(
-                "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
-            )
-            .fetch_one(pool)
+pub(crate) async fn fold_iccs(pool: &Pool) -> anyhow::Result<()> {
+    let applied: Option<i64> =
+        query("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+            .scalar(pool)
             .await
-            {
-                Ok(v) => Some(v),
-                Err(_) => None, // no migrations table: a fresh database
-            };
-            if applied.is_none_or(|v| v == 0 || v >= BEFORE_VERSION) {
-                return anyhow::Ok(());
-            }
-            let rows: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT id, iccid FROM sims WHERE length(iccid) = 20 OR iccid LIKE '%F' OR iccid LIKE '%f'",
-            )
-            .fetch_all(pool)
-            .await?;
-            if rows.is_empty() {
-                return Ok(());
-            }
-            let mut taken = Vec::new();
-            for (_, icc) in &rows {
-                if let Ok(c) = crate::domain::sim::parse_iccid(icc) {
-                    let found: Option<(i64, String)> =
-                        sqlx::query_as("SELECT id, iccid FROM sims WHERE iccid = $1")
-                            .bind(&c)
-                            .fetch_optional(pool)
-                            .await?;
-                    taken.extend(found);
-                }
-            }
-            let fold = plan(&rows, &taken);
-            if !fold.problems.is_empty() {
-                return Err(refusal(&fold.problems));
-            }
-            let mut tx = pool.begin().await?;
-            for (id, canonical) in &fold.renames {
-                sqlx::query("UPDATE sims SET iccid = $1 WHERE id = $2")
-                    .bind(canonical)
-                    .bind(*id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            tracing::info!(folded = fold.renames.len(), "stored ICCs folded to their canonical form");
-            Ok(())
+            .ok(); // no migrations table: a fresh database
+    if applied.is_none_or(|v| v == 0 || v >= BEFORE_VERSION) {
+        return Ok(());
+    }
+    let rows: Vec<(i64, String)> = query(
+        "SELECT id, iccid FROM sims WHERE length(iccid) = 20 OR iccid LIKE '%F' OR iccid LIKE '%f'",
+    )
+    .fetch_all(pool)
+    .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut taken = Vec::new();
+    for (_, icc) in &rows {
+        if let Ok(c) = crate::domain::sim::parse_iccid(icc) {
+            let found: Option<(i64, String)> = query("SELECT id, iccid FROM sims WHERE iccid = $1")
+                .bind(c)
+                .fetch_optional(pool)
+                .await?;
+            taken.extend(found);
         }
-        .await
-    }};
+    }
+    let fold = plan(&rows, &taken);
+    if !fold.problems.is_empty() {
+        return Err(refusal(&fold.problems));
+    }
+    let mut tx = pool.begin_write().await?;
+    for (id, canonical) in &fold.renames {
+        query("UPDATE sims SET iccid = $1 WHERE id = $2")
+            .bind(canonical.as_str())
+            .bind(*id)
+            .execute(&mut tx)
+            .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(
+        folded = fold.renames.len(),
+        "stored ICCs folded to their canonical form"
+    );
+    Ok(())
 }
 
 #[cfg(test)]

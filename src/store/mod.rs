@@ -1,7 +1,6 @@
 //! Storage: the traits the rest of the crate uses, and their Postgres and SQLite implementations.
-//! All SQL lives here. The SQL text is shared between the backends wherever both accept it (sqlx's
-//! SQLite driver takes `$1` placeholders); each area's `impl_*` macro is instantiated once per
-//! backend, so both implementations come from one source and cannot drift.
+//! All SQL lives here, written once for both backends as ordinary functions over the backend
+//! abstraction in `db.rs`; `README.md` beside this file explains the performance machinery.
 //!
 //! # Lock order
 //! Every write takes its row locks in this order, so that no two writers wait on each other in a
@@ -22,45 +21,37 @@
 //! A transaction that still loses a race (deadlock, serialization failure, SQLite busy) surfaces as
 //! `StoreError::Contention` and is run again by `api::retry`.
 
+pub(crate) mod db;
 mod emnify_rows;
 mod error;
+mod journal;
 mod pool;
 mod rows;
-mod traits;
-#[macro_use]
+mod scope;
 mod sql;
+mod traits;
 
 pub use emnify_rows::*;
 pub(crate) use error::distrust_connections;
 pub use error::{StoreError, StoreResult};
-pub use pool::{connect, PoolConfig};
-pub(crate) use pool::{point_read_keep, pool_options};
+pub(crate) use pool::pool_options;
+pub use pool::{connect, PoolConfig, SqlStore};
 pub use rows::*;
-pub(crate) use sql::{like_literal, LikeEscape, RowLock};
+pub(crate) use sql::like_literal;
 pub use traits::*;
 
-#[macro_use]
-pub(crate) mod icc_fold;
-#[macro_use]
-mod meta;
-#[macro_use]
-mod orgs;
-#[macro_use]
-mod users;
-#[macro_use]
-mod tokens;
-#[macro_use]
-mod idempotency;
 mod bulk;
-pub(crate) mod labels;
-#[macro_use]
-pub(crate) mod tenancy;
-pub(crate) mod point_reads;
-#[macro_use]
-mod sims;
-#[macro_use]
-mod mvno;
-#[macro_use]
 mod emnify;
-pub mod postgres;
-pub mod sqlite;
+pub(crate) mod icc_fold;
+mod idempotency;
+pub(crate) mod labels;
+mod meta;
+mod mvno;
+mod orgs;
+pub(crate) mod point_reads;
+mod postgres;
+mod sims;
+mod sqlite;
+pub(crate) mod tenancy;
+mod tokens;
+mod users;

@@ -1,5 +1,10 @@
 //! Rate plans and MVNO accounts: creation with SIM pick, updates, soft delete, restore, SIM change,
 //! purge. Each mutation is one transaction with its SIM counters, event and audit row.
+use super::db::{query, Builder, Tx};
+use super::journal;
+use super::sims::UNUSED;
+use super::*;
+use crate::domain::error::Rule;
 
 pub(crate) const ACCOUNT_SELECT: &str = "SELECT m.id, m.oid, m.customer_org_id, m.state, m.number, m.sim_id, \
      m.rate_plan_id, m.name, m.employee_user_id, m.device_type, m.imei, m.notes, m.features, m.data_disabled, \
@@ -19,143 +24,183 @@ pub(crate) const RATE_PLAN_COLUMNS: &str = "id, oid, name, owner_org_id, created
 
 /// Picks an unused SIM from the storage chain, nearest holder first, lowest ICC first: one
 /// index-ordered `LIMIT 1` per holder (sims_unused_storage_idx), locked where the backend can, so
-/// that two concurrent picks never get the same SIM.
-macro_rules! pick_sim {
-    ($tx:expr, $db:ty, $pick:expr, $lock:expr) => {{
-        let pick: &crate::store::SimPick = $pick;
-        let mut found: Option<(i64, Option<i64>, String, String, bool)> = None;
-        for holder in &pick.chain {
-            let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
-                "SELECT s.id, s.in_storage_at, s.network, s.form_factor, s.auto_assign FROM sims s WHERE {} AND s.in_storage_at = ",
-                crate::store::sims::UNUSED
-            ));
-            qb.push_bind(*holder);
-            if let Some(icc) = &pick.iccid {
-                qb.push(" AND s.iccid = ").push_bind(icc.clone());
-            }
-            if pick.esim_only {
-                qb.push(" AND s.form_factor = 'eSIM'");
-            }
-            if pick.auto_only {
-                qb.push(" AND s.auto_assign = ").push_bind(true);
-            }
-            qb.push(" ORDER BY s.iccid LIMIT 1").push($lock);
-            found = qb.build_query_as().fetch_optional(&mut *$tx).await?;
-            if found.is_some() {
-                break;
-            }
+/// that two concurrent picks never get the same SIM. Returns (id, storage, network, form factor,
+/// auto-assign).
+pub(crate) async fn pick_sim(
+    tx: &mut Tx,
+    backend: Backend,
+    pick: &SimPick,
+) -> StoreResult<(i64, Option<i64>, String, String, bool)> {
+    for holder in &pick.chain {
+        let mut qb = Builder::new(format!(
+            "SELECT s.id, s.in_storage_at, s.network, s.form_factor, s.auto_assign FROM sims s \
+             WHERE {UNUSED} AND s.in_storage_at = "
+        ));
+        qb.push_bind(*holder);
+        if let Some(icc) = &pick.iccid {
+            qb.push(" AND s.iccid = ").push_bind(icc.as_str());
         }
-        found.ok_or(crate::domain::error::Rule::NoSim { esim: pick.esim_only })?
-    }};
+        if pick.esim_only {
+            qb.push(" AND s.form_factor = 'eSIM'");
+        }
+        if pick.auto_only {
+            qb.push(" AND s.auto_assign = ").push_bind(true);
+        }
+        qb.push(" ORDER BY s.iccid LIMIT 1")
+            .push(backend.pick_sim());
+        if let Some(found) = qb.build().fetch_optional(&mut *tx).await? {
+            return Ok(found);
+        }
+    }
+    Err(Rule::NoSim {
+        esim: pick.esim_only,
+    }
+    .into())
+}
+
+/// The account, read under its lock (a purged one is gone).
+async fn lock_account(tx: &mut Tx, backend: Backend, id: i64) -> StoreResult<MvnoRecord> {
+    query(format!(
+        "{ACCOUNT_SELECT} WHERE m.id = $1 AND m.purged_at IS NULL{}",
+        backend.lock_account()
+    ))
+    .bind(id)
+    .fetch_optional(tx)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+async fn reload_account(tx: &mut Tx, id: i64) -> StoreResult<MvnoRecord> {
+    query(format!("{ACCOUNT_SELECT} WHERE m.id = $1"))
+        .bind(id)
+        .fetch_one(tx)
+        .await
 }
 
 /// After a change to an account: the account as it is now, its event and its audit row.
-macro_rules! account_changed {
-    ($tx:expr, $actor:expr, $id:expr, $before:expr, $action:expr, $type_id:expr, $description:expr) => {{
-        let after = Self::reload_account(&mut $tx, $id).await?;
-        let detail = serde_json::json!({"account": after.oid, "preterminate_until": after.preterminate_until});
-        write_event!($tx, $actor, after.customer_org_id, after.sim_id, $type_id, $description, Some(&detail));
-        audit!($tx, $actor, $action, "mvno_account", after.oid, Some($before), Some(&after));
-        after
-    }};
+pub(crate) async fn account_changed(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: i64,
+    before: &MvnoRecord,
+    action: &str,
+    type_id: i32,
+    description: &str,
+) -> StoreResult<MvnoRecord> {
+    let after = reload_account(tx, id).await?;
+    let detail =
+        serde_json::json!({"account": after.oid, "preterminate_until": after.preterminate_until});
+    journal::event(
+        tx,
+        actor,
+        Some(after.customer_org_id),
+        after.sim_id,
+        type_id,
+        description,
+        Some(&detail),
+    )
+    .await?;
+    journal::audit(
+        tx,
+        actor,
+        action,
+        "mvno_account",
+        &after.oid,
+        Some(before),
+        Some(&after),
+    )
+    .await?;
+    Ok(after)
 }
 
-macro_rules! impl_mvno_store {
-    ($store:ty, $db:ty, lock_account = $lock_m:expr, lock_pick = $lock_s:expr, lock_rows = $lock_rows:expr, ilike = $ilike:expr) => {
-        impl $store {
-            async fn lock_account(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                id: i64,
-            ) -> crate::store::StoreResult<crate::store::MvnoRecord> {
-                use crate::store::mvno::ACCOUNT_SELECT;
-                let rec: Option<crate::store::MvnoRecord> =
-                    sqlx::query_as(&format!("{ACCOUNT_SELECT} WHERE m.id = $1 AND m.purged_at IS NULL{}", $lock_m))
-                        .bind(id)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                rec.ok_or(crate::store::StoreError::NotFound)
-            }
-
-            async fn reload_account(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                id: i64,
-            ) -> crate::store::StoreResult<crate::store::MvnoRecord> {
-                use crate::store::mvno::ACCOUNT_SELECT;
-                Ok(sqlx::query_as(&format!("{ACCOUNT_SELECT} WHERE m.id = $1")).bind(id).fetch_one(&mut **tx).await?)
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl crate::store::MvnoStore for $store {
-            async fn rate_plan_create(
-                &self,
-                new: crate::store::NewRatePlan,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<crate::store::RatePlan> {
-                use crate::store::mvno::RATE_PLAN_COLUMNS;
-                let mut tx = self.begin_write().await?;
-                let plan: crate::store::RatePlan = sqlx::query_as(&format!(
+#[async_trait::async_trait]
+impl crate::store::MvnoStore for SqlStore {
+    async fn rate_plan_create(
+        &self,
+        new: crate::store::NewRatePlan,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<crate::store::RatePlan> {
+        use crate::store::mvno::RATE_PLAN_COLUMNS;
+        let mut tx = self.pool.begin_write().await?;
+        let plan: crate::store::RatePlan = query(&format!(
                     "INSERT INTO rate_plans (oid, name, owner_org_id, created_at) VALUES ($1, $2, $3, $4) RETURNING {RATE_PLAN_COLUMNS}"
                 ))
                 .bind(&new.oid)
                 .bind(&new.name)
                 .bind(new.owner_org_id)
                 .bind(actor.at)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?;
-                audit!(tx, actor, "create", "rate_plan", plan.id, None::<&()>, Some(&plan));
-                tx.commit().await?;
-                Ok(plan)
-            }
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "create",
+            "rate_plan",
+            plan.id,
+            None::<&()>,
+            Some(&plan),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(plan)
+    }
 
-            async fn rate_plan_list(
-                &self,
-                visible_to: Option<&str>,
-                page: crate::domain::paging::Page,
-            ) -> crate::store::StoreResult<(Vec<crate::store::RatePlan>, i64)> {
-                use crate::store::mvno::RATE_PLAN_COLUMNS;
-                let filters = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
-                    if let Some(path) = visible_to {
-                        // Offered to all, owned by an ancestor, or owned inside the subtree.
-                        qb.push(" AND (owner_org_id IS NULL OR owner_org_id IN (");
-                        let mut sep = qb.separated(", ");
-                        for id in crate::domain::org::path_ids(path) {
-                            sep.push_bind(id);
-                        }
-                        let (lo, hi) = crate::domain::org::subtree_range(path);
-                        qb.push(") OR owner_org_id IN (SELECT id FROM organisations WHERE path >= ")
-                            .push_bind(lo)
-                            .push(" AND path < ")
-                            .push_bind(hi)
-                            .push("))");
-                    }
-                };
-                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM rate_plans WHERE 1=1");
-                filters(&mut count);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
-                let mut list = sqlx::QueryBuilder::<$db>::new(format!("SELECT {RATE_PLAN_COLUMNS} FROM rate_plans WHERE 1=1"));
-                filters(&mut list);
-                list.push(" ORDER BY id LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
-                Ok((list.build_query_as().fetch_all(&self.pool).await?, total))
+    async fn rate_plan_list(
+        &self,
+        visible_to: Option<&str>,
+        page: crate::domain::paging::Page,
+    ) -> crate::store::StoreResult<(Vec<crate::store::RatePlan>, i64)> {
+        use crate::store::mvno::RATE_PLAN_COLUMNS;
+        let filters = |qb: &mut Builder<'_>| {
+            if let Some(path) = visible_to {
+                // Offered to all, owned by an ancestor, or owned inside the subtree.
+                qb.push(" AND (owner_org_id IS NULL OR owner_org_id IN ");
+                qb.push_list(crate::domain::org::path_ids(path));
+                let (lo, hi) = crate::domain::org::subtree_range(path);
+                qb.push(" OR owner_org_id IN (SELECT id FROM organisations WHERE path >= ")
+                    .push_bind(lo)
+                    .push(" AND path < ")
+                    .push_bind(hi)
+                    .push("))");
             }
+        };
+        let mut count = Builder::new("SELECT COUNT(*) FROM rate_plans WHERE 1=1");
+        filters(&mut count);
+        let total: i64 = count.build().scalar(&self.pool).await?;
+        let mut list = Builder::new(format!(
+            "SELECT {RATE_PLAN_COLUMNS} FROM rate_plans WHERE 1=1"
+        ));
+        filters(&mut list);
+        list.push(" ORDER BY id LIMIT ")
+            .push_bind(page.limit)
+            .push(" OFFSET ")
+            .push_bind(page.offset);
+        Ok((list.build().fetch_all(&self.pool).await?, total))
+    }
 
-            async fn rate_plan_find(&self, oid: &str) -> crate::store::StoreResult<Option<crate::store::RatePlan>> {
-                use crate::store::mvno::RATE_PLAN_COLUMNS;
-                Ok(sqlx::query_as(&format!("SELECT {RATE_PLAN_COLUMNS} FROM rate_plans WHERE oid = $1"))
-                    .bind(oid)
-                    .fetch_optional(&self.pool)
-                    .await?)
-            }
+    async fn rate_plan_find(
+        &self,
+        oid: &str,
+    ) -> crate::store::StoreResult<Option<crate::store::RatePlan>> {
+        use crate::store::mvno::RATE_PLAN_COLUMNS;
+        Ok(query(&format!(
+            "SELECT {RATE_PLAN_COLUMNS} FROM rate_plans WHERE oid = $1"
+        ))
+        .bind(oid)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
 
-            async fn mvno_create(
-                &self,
-                new: crate::store::NewAccount,
-                pick: &crate::store::SimPick,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<crate::store::MvnoRecord> {
-                let mut tx = self.begin_write().await?;
-                let (sim_id, storage, network, form_factor, auto) = pick_sim!(tx, $db, pick, $lock_s);
-                let id: i64 = sqlx::query_scalar(
+    async fn mvno_create(
+        &self,
+        new: crate::store::NewAccount,
+        pick: &crate::store::SimPick,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<crate::store::MvnoRecord> {
+        let mut tx = self.pool.begin_write().await?;
+        let (sim_id, storage, network, form_factor, auto) =
+            crate::store::mvno::pick_sim(&mut tx, self.pool.backend(), pick).await?;
+        let id: i64 = query(
                     "INSERT INTO mvno_accounts (oid, customer_org_id, state, number, sim_id, rate_plan_id, name, \
                      employee_user_id, device_type, imei, notes, features, start_date, created_at, updated_at) \
                      VALUES ($1, $2, 'ACTIVE', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
@@ -173,104 +218,146 @@ macro_rules! impl_mvno_store {
                 .bind(sqlx::types::Json(&new.features))
                 .bind(new.start_date)
                 .bind(actor.at)
-                .fetch_one(&mut *tx)
+                .scalar(&mut tx)
                 .await?;
-                sqlx::query("UPDATE sims SET mvno_account_id = $1, updated_at = $2, version = version + 1 WHERE id = $3")
+        query("UPDATE sims SET mvno_account_id = $1, updated_at = $2, version = version + 1 WHERE id = $3")
                     .bind(id)
                     .bind(actor.at)
                     .bind(sim_id)
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await?;
-                adjust_count!(tx, storage, &network, &form_factor, auto, -1i64);
-                let rec = Self::reload_account(&mut tx, id).await?;
-                write_event!(tx, actor, new.customer_org_id, Some(sim_id), crate::domain::events::MVNO_ACCOUNT_CREATED,
-                    "MVNO account created", Some(&serde_json::json!({"account": rec.oid, "number": rec.number})));
-                audit!(tx, actor, "create", "mvno_account", rec.oid, None::<&()>, Some(&rec));
-                tx.commit().await?;
-                Ok(rec)
-            }
+        crate::store::sims::adjust_count(&mut tx, storage, &network, &form_factor, auto, -1i64)
+            .await?;
+        let rec = reload_account(&mut tx, id).await?;
+        crate::store::journal::event(
+            &mut tx,
+            actor,
+            new.customer_org_id,
+            Some(sim_id),
+            crate::domain::events::MVNO_ACCOUNT_CREATED,
+            "MVNO account created",
+            Some(&serde_json::json!({"account": rec.oid, "number": rec.number})),
+        )
+        .await?;
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "create",
+            "mvno_account",
+            &rec.oid,
+            None::<&()>,
+            Some(&rec),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(rec)
+    }
 
-            async fn mvno_find(
-                &self,
-                r: &crate::store::AccountRef,
-                deleted: bool,
-            ) -> crate::store::StoreResult<Option<crate::store::MvnoRecord>> {
-                use crate::store::mvno::ACCOUNT_SELECT;
-                let which = if deleted { "m.deleted_at IS NOT NULL AND m.purged_at IS NULL" } else { crate::store::mvno::LIVE };
-                let (col, value) = match r {
-                    crate::store::AccountRef::Oid(o) => ("m.oid", o.as_str()),
-                    crate::store::AccountRef::Number(n) => ("m.number", n.as_str()),
-                };
-                Ok(sqlx::query_as(&format!("{ACCOUNT_SELECT} WHERE {which} AND {col} = $1"))
-                    .bind(value)
-                    .fetch_optional(&self.pool)
-                    .await?)
-            }
+    async fn mvno_find(
+        &self,
+        r: &crate::store::AccountRef,
+        deleted: bool,
+    ) -> crate::store::StoreResult<Option<crate::store::MvnoRecord>> {
+        use crate::store::mvno::ACCOUNT_SELECT;
+        let which = if deleted {
+            "m.deleted_at IS NOT NULL AND m.purged_at IS NULL"
+        } else {
+            crate::store::mvno::LIVE
+        };
+        let (col, value) = match r {
+            crate::store::AccountRef::Oid(o) => ("m.oid", o.as_str()),
+            crate::store::AccountRef::Number(n) => ("m.number", n.as_str()),
+        };
+        Ok(
+            query(&format!("{ACCOUNT_SELECT} WHERE {which} AND {col} = $1"))
+                .bind(value)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
 
-            async fn mvno_list(
-                &self,
-                f: &crate::store::MvnoFilter,
-                page: crate::domain::paging::Page,
-            ) -> crate::store::StoreResult<(Vec<crate::store::MvnoRecord>, i64)> {
-                use crate::store::mvno::{ACCOUNT_SELECT, LIVE};
-                let filters = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
-                    match f.deleted_restorable_at {
-                        None => {
-                            qb.push(format!(" WHERE {LIVE}"));
-                        }
-                        Some(now) => {
-                            qb.push(" WHERE m.deleted_at IS NOT NULL AND m.purged_at IS NULL AND m.preterminate_until > ")
-                                .push_bind(now);
-                        }
-                    }
-                    push_storage!(qb, &f.storage, "m.customer_org_id");
-                    if let Some(rp) = f.rate_plan_id {
-                        qb.push(" AND m.rate_plan_id = ").push_bind(rp);
-                    }
-                    if let Some(n) = &f.network {
-                        qb.push(" AND s.network = ").push_bind(n.clone());
-                    }
-                    if let Some(text) = &f.text {
-                        let like = format!("%{}%", crate::store::like_literal(text));
-                        let ilike = $ilike;
-                        let esc = <$db as crate::store::LikeEscape>::ESCAPE;
-                        qb.push(format!(" AND (m.number {ilike} ")).push_bind(like.clone()).push(esc);
-                        qb.push(format!(" OR m.device_type {ilike} ")).push_bind(like.clone()).push(esc);
-                        qb.push(format!(" OR s.iccid {ilike} ")).push_bind(like.clone()).push(esc);
-                        qb.push(format!(" OR s.imsi {ilike} ")).push_bind(like.clone()).push(esc);
-                        qb.push(format!(" OR m.notes {ilike} ")).push_bind(like).push(esc).push(")");
-                    }
-                };
-                let mut count = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT COUNT(*) FROM mvno_accounts m LEFT JOIN sims s ON s.id = m.sim_id",
-                );
-                filters(&mut count);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.reads).await?;
-                let mut list = sqlx::QueryBuilder::<$db>::new(ACCOUNT_SELECT);
-                filters(&mut list);
-                list.push(if f.deleted_restorable_at.is_some() { " ORDER BY m.deleted_at DESC, m.oid" } else { " ORDER BY m.oid" });
-                list.push(" LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
-                Ok((list.build_query_as().fetch_all(&self.reads).await?, total))
-            }
-
-            async fn mvno_update(
-                &self,
-                id: i64,
-                patch: crate::store::MvnoPatch,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<crate::store::MvnoRecord> {
-                let mut tx = self.begin_write().await?;
-                let before = Self::lock_account(&mut tx, id).await?;
-                if before.deleted_at.is_some() {
-                    return Err(crate::domain::error::Rule::AccountDeleted.into());
+    async fn mvno_list(
+        &self,
+        f: &crate::store::MvnoFilter,
+        page: crate::domain::paging::Page,
+    ) -> crate::store::StoreResult<(Vec<crate::store::MvnoRecord>, i64)> {
+        use crate::store::mvno::{ACCOUNT_SELECT, LIVE};
+        let filters = |qb: &mut Builder<'_>| {
+            match f.deleted_restorable_at {
+                None => {
+                    qb.push(format!(" WHERE {LIVE}"));
                 }
-                actor.check_version(before.version)?;
-                // Every partial value is applied to the row as read under its lock.
-                let features = match &patch.features {
-                    Some(f) => f.applied_to(before.features.0),
-                    None => before.features.0,
-                };
-                sqlx::query(
+                Some(now) => {
+                    qb.push(" WHERE m.deleted_at IS NOT NULL AND m.purged_at IS NULL AND m.preterminate_until > ")
+                                .push_bind(now);
+                }
+            }
+            crate::store::scope::push_storage(qb, &f.storage, "m.customer_org_id");
+            if let Some(rp) = f.rate_plan_id {
+                qb.push(" AND m.rate_plan_id = ").push_bind(rp);
+            }
+            if let Some(n) = &f.network {
+                qb.push(" AND s.network = ").push_bind(n.clone());
+            }
+            if let Some(text) = &f.text {
+                let like = format!("%{}%", crate::store::like_literal(text));
+                let ilike = self.pool.backend().ilike();
+                let esc = self.pool.backend().like_escape();
+                qb.push(format!(" AND (m.number {ilike} "))
+                    .push_bind(like.clone())
+                    .push(esc);
+                qb.push(format!(" OR m.device_type {ilike} "))
+                    .push_bind(like.clone())
+                    .push(esc);
+                qb.push(format!(" OR s.iccid {ilike} "))
+                    .push_bind(like.clone())
+                    .push(esc);
+                qb.push(format!(" OR s.imsi {ilike} "))
+                    .push_bind(like.clone())
+                    .push(esc);
+                qb.push(format!(" OR m.notes {ilike} "))
+                    .push_bind(like)
+                    .push(esc)
+                    .push(")");
+            }
+        };
+        let mut count = Builder::new(
+            "SELECT COUNT(*) FROM mvno_accounts m LEFT JOIN sims s ON s.id = m.sim_id",
+        );
+        filters(&mut count);
+        let total: i64 = count.build().scalar(&self.reads).await?;
+        let mut list = Builder::new(ACCOUNT_SELECT);
+        filters(&mut list);
+        list.push(if f.deleted_restorable_at.is_some() {
+            " ORDER BY m.deleted_at DESC, m.oid"
+        } else {
+            " ORDER BY m.oid"
+        });
+        list.push(" LIMIT ")
+            .push_bind(page.limit)
+            .push(" OFFSET ")
+            .push_bind(page.offset);
+        Ok((list.build().fetch_all(&self.reads).await?, total))
+    }
+
+    async fn mvno_update(
+        &self,
+        id: i64,
+        patch: crate::store::MvnoPatch,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<crate::store::MvnoRecord> {
+        let mut tx = self.pool.begin_write().await?;
+        let before = lock_account(&mut tx, self.pool.backend(), id).await?;
+        if before.deleted_at.is_some() {
+            return Err(crate::domain::error::Rule::AccountDeleted.into());
+        }
+        actor.check_version(before.version)?;
+        // Every partial value is applied to the row as read under its lock.
+        let features = match &patch.features {
+            Some(f) => f.applied_to(before.features.0),
+            None => before.features.0,
+        };
+        query(
                     "UPDATE mvno_accounts SET state = $1, features = $2, name = $3, employee_user_id = $4, device_type = $5, \
                      imei = $6, notes = $7, dnd = $8, data_disabled = $9, rate_plan_id = $10, socs_override = $11, \
                      soc_limit = $12, updated_at = $13, version = version + 1 WHERE id = $14",
@@ -289,156 +376,223 @@ macro_rules! impl_mvno_store {
                 .bind(patch.soc_limit.or_else(|| before.soc_limit.clone().map(|j| j.0)).map(sqlx::types::Json))
                 .bind(actor.at)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
-                let after = account_changed!(tx, actor, id, &before, "update", crate::domain::events::MVNO_ACCOUNT_UPDATED, "MVNO account updated");
-                tx.commit().await?;
-                Ok(after)
-            }
+        let after = crate::store::mvno::account_changed(
+            &mut tx,
+            actor,
+            id,
+            &before,
+            "update",
+            crate::domain::events::MVNO_ACCOUNT_UPDATED,
+            "MVNO account updated",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
 
-            async fn mvno_delete(
-                &self,
-                id: i64,
-                preterminate_until: chrono::DateTime<chrono::Utc>,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<crate::store::MvnoRecord> {
-                let mut tx = self.begin_write().await?;
-                let before = Self::lock_account(&mut tx, id).await?;
-                if before.deleted_at.is_some() {
-                    return Err(crate::store::StoreError::NotFound);
-                }
-                actor.check_version(before.version)?;
-                sqlx::query(
+    async fn mvno_delete(
+        &self,
+        id: i64,
+        preterminate_until: chrono::DateTime<chrono::Utc>,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<crate::store::MvnoRecord> {
+        let mut tx = self.pool.begin_write().await?;
+        let before = lock_account(&mut tx, self.pool.backend(), id).await?;
+        if before.deleted_at.is_some() {
+            return Err(crate::store::StoreError::NotFound);
+        }
+        actor.check_version(before.version)?;
+        query(
                     "UPDATE mvno_accounts SET state = 'DELETED', deleted_at = $1, preterminate_until = $2, updated_at = $1, \
                      version = version + 1 WHERE id = $3",
                 )
                 .bind(actor.at)
                 .bind(preterminate_until)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
-                let after = account_changed!(tx, actor, id, &before, "delete", crate::domain::events::MVNO_ACCOUNT_DELETED, "MVNO account deleted");
-                tx.commit().await?;
-                Ok(after)
-            }
+        let after = crate::store::mvno::account_changed(
+            &mut tx,
+            actor,
+            id,
+            &before,
+            "delete",
+            crate::domain::events::MVNO_ACCOUNT_DELETED,
+            "MVNO account deleted",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
 
-            async fn mvno_restore(
-                &self,
-                id: i64,
-                rate_plan_id: Option<i64>,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<crate::store::MvnoRecord> {
-                let mut tx = self.begin_write().await?;
-                let before = Self::lock_account(&mut tx, id).await?;
-                let restorable = before.deleted_at.is_some()
-                    && before.preterminate_until.is_some_and(|u| crate::domain::mvno::restorable(actor.at, u));
-                if !restorable {
-                    return Err(crate::domain::error::Rule::NotRestorable.into());
-                }
-                let clash: i64 = sqlx::query_scalar(
+    async fn mvno_restore(
+        &self,
+        id: i64,
+        rate_plan_id: Option<i64>,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<crate::store::MvnoRecord> {
+        let mut tx = self.pool.begin_write().await?;
+        let before = lock_account(&mut tx, self.pool.backend(), id).await?;
+        let restorable = before.deleted_at.is_some()
+            && before
+                .preterminate_until
+                .is_some_and(|u| crate::domain::mvno::restorable(actor.at, u));
+        if !restorable {
+            return Err(crate::domain::error::Rule::NotRestorable.into());
+        }
+        let clash: i64 = query(
                     "SELECT COUNT(*) FROM mvno_accounts WHERE number = $1 AND id <> $2 AND purged_at IS NULL",
                 )
                 .bind(&before.number)
                 .bind(id)
-                .fetch_one(&mut *tx)
+                .scalar(&mut tx)
                 .await?;
-                if clash > 0 {
-                    return Err(crate::store::StoreError::Conflict { constraint: "mvno_accounts_number_key".into() });
-                }
-                sqlx::query(
+        if clash > 0 {
+            return Err(crate::store::StoreError::Conflict {
+                constraint: "mvno_accounts_number_key".into(),
+            });
+        }
+        query(
                     "UPDATE mvno_accounts SET state = 'ACTIVE', deleted_at = NULL, preterminate_until = NULL, \
                      rate_plan_id = COALESCE($1, rate_plan_id), updated_at = $2, version = version + 1 WHERE id = $3",
                 )
                 .bind(rate_plan_id)
                 .bind(actor.at)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
-                let after = account_changed!(tx, actor, id, &before, "restore", crate::domain::events::MVNO_ACCOUNT_RESTORED, "MVNO account restored");
-                tx.commit().await?;
-                Ok(after)
-            }
+        let after = crate::store::mvno::account_changed(
+            &mut tx,
+            actor,
+            id,
+            &before,
+            "restore",
+            crate::domain::events::MVNO_ACCOUNT_RESTORED,
+            "MVNO account restored",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
 
-            async fn mvno_change_sim(
-                &self,
-                id: i64,
-                pick: &crate::store::SimPick,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<(crate::store::MvnoRecord, crate::store::SimRecord)> {
-                use crate::domain::mvno::AccountState;
-                let mut tx = self.begin_write().await?;
-                let before = Self::lock_account(&mut tx, id).await?;
-                if before.deleted_at.is_some() || !matches!(before.state, AccountState::Active | AccountState::Blocked) {
-                    return Err(crate::domain::error::Rule::AccountState.into());
-                }
-                let (sim_id, storage, network, form_factor, auto) = pick_sim!(tx, $db, pick, $lock_s);
-                if let Some(old) = before.sim_id {
-                    // The old SIM is retired: deleted, never back in storage.
-                    sqlx::query("UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = version + 1 WHERE id = $2")
+    async fn mvno_change_sim(
+        &self,
+        id: i64,
+        pick: &crate::store::SimPick,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<(crate::store::MvnoRecord, crate::store::SimRecord)> {
+        use crate::domain::mvno::AccountState;
+        let mut tx = self.pool.begin_write().await?;
+        let before = lock_account(&mut tx, self.pool.backend(), id).await?;
+        if before.deleted_at.is_some()
+            || !matches!(before.state, AccountState::Active | AccountState::Blocked)
+        {
+            return Err(crate::domain::error::Rule::AccountState.into());
+        }
+        let (sim_id, storage, network, form_factor, auto) =
+            crate::store::mvno::pick_sim(&mut tx, self.pool.backend(), pick).await?;
+        if let Some(old) = before.sim_id {
+            // The old SIM is retired: deleted, never back in storage.
+            query("UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = version + 1 WHERE id = $2")
                         .bind(actor.at)
                         .bind(old)
-                        .execute(&mut *tx)
+                        .execute(&mut tx)
                         .await?;
-                }
-                sqlx::query("UPDATE sims SET mvno_account_id = $1, updated_at = $2, version = version + 1 WHERE id = $3")
+        }
+        query("UPDATE sims SET mvno_account_id = $1, updated_at = $2, version = version + 1 WHERE id = $3")
                     .bind(id)
                     .bind(actor.at)
                     .bind(sim_id)
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await?;
-                adjust_count!(tx, storage, &network, &form_factor, auto, -1i64);
-                sqlx::query("UPDATE mvno_accounts SET sim_id = $1, updated_at = $2, version = version + 1 WHERE id = $3")
+        crate::store::sims::adjust_count(&mut tx, storage, &network, &form_factor, auto, -1i64)
+            .await?;
+        query("UPDATE mvno_accounts SET sim_id = $1, updated_at = $2, version = version + 1 WHERE id = $3")
                     .bind(sim_id)
                     .bind(actor.at)
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await?;
-                let after = Self::reload_account(&mut tx, id).await?;
-                write_event!(tx, actor, after.customer_org_id, Some(sim_id), crate::domain::events::SIM_CHANGED,
-                    "SIM changed", Some(&serde_json::json!({"account": after.oid, "from": before.sim_iccid, "to": after.sim_iccid})));
-                audit!(tx, actor, "change_sim", "mvno_account", after.oid, Some(&before), Some(&after));
-                let sim: crate::store::SimRecord =
-                    sqlx::query_as(&format!("{} WHERE s.id = $1", crate::store::sims::SIM_SELECT)).bind(sim_id).fetch_one(&mut *tx).await?;
-                tx.commit().await?;
-                Ok((after, sim))
-            }
+        let after = reload_account(&mut tx, id).await?;
+        crate::store::journal::event(&mut tx, actor, after.customer_org_id, Some(sim_id), crate::domain::events::SIM_CHANGED, "SIM changed", Some(&serde_json::json!({"account": after.oid, "from": before.sim_iccid, "to": after.sim_iccid}))).await?;
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "change_sim",
+            "mvno_account",
+            &after.oid,
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        let sim: crate::store::SimRecord = query(&format!(
+            "{} WHERE s.id = $1",
+            crate::store::sims::SIM_SELECT
+        ))
+        .bind(sim_id)
+        .fetch_one(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok((after, sim))
+    }
 
-            async fn mvno_purge_due(&self, actor: &crate::store::Actor, limit: i64) -> crate::store::StoreResult<usize> {
-                let mut tx = self.begin_write().await?;
-                let due: Vec<(i64, String, i64, Option<i64>)> = sqlx::query_as(&format!(
+    async fn mvno_purge_due(
+        &self,
+        actor: &crate::store::Actor,
+        limit: i64,
+    ) -> crate::store::StoreResult<usize> {
+        let mut tx = self.pool.begin_write().await?;
+        let due: Vec<(i64, String, i64, Option<i64>)> = query(&format!(
                     "SELECT id, oid, customer_org_id, sim_id FROM mvno_accounts WHERE deleted_at IS NOT NULL \
                      AND purged_at IS NULL AND preterminate_until <= $1 ORDER BY preterminate_until LIMIT $2{}",
-                    $lock_rows
+                    self.pool.backend().skip_locked()
                 ))
                 .bind(actor.at)
                 .bind(limit)
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut tx)
                 .await?;
-                for (id, oid, customer, sim) in &due {
-                    // The number is released and personal fields erased; the row stays for history.
-                    sqlx::query(
+        for (id, oid, customer, sim) in &due {
+            // The number is released and personal fields erased; the row stays for history.
+            query(
                         "UPDATE mvno_accounts SET state = 'PURGED', purged_at = $1, number = NULL, name = NULL, \
                          employee_user_id = NULL, device_type = NULL, imei = NULL, notes = NULL, updated_at = $1, \
                          version = version + 1 WHERE id = $2 AND purged_at IS NULL",
                     )
                     .bind(actor.at)
                     .bind(*id)
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await?;
-                    if let Some(sim) = sim {
-                        sqlx::query("UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = version + 1 WHERE id = $2")
+            if let Some(sim) = sim {
+                query("UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = version + 1 WHERE id = $2")
                             .bind(actor.at)
                             .bind(*sim)
-                            .execute(&mut *tx)
+                            .execute(&mut tx)
                             .await?;
-                    }
-                    write_event!(tx, actor, *customer, *sim, crate::domain::events::MVNO_ACCOUNT_PURGED,
-                        "MVNO account purged", Some(&serde_json::json!({"account": oid})));
-                    audit!(tx, actor, "purge", "mvno_account", oid, None::<&()>, Some(&serde_json::json!({"state": "PURGED"})));
-                }
-                tx.commit().await?;
-                Ok(due.len())
             }
+            crate::store::journal::event(
+                &mut tx,
+                actor,
+                *customer,
+                *sim,
+                crate::domain::events::MVNO_ACCOUNT_PURGED,
+                "MVNO account purged",
+                Some(&serde_json::json!({"account": oid})),
+            )
+            .await?;
+            crate::store::journal::audit(
+                &mut tx,
+                actor,
+                "purge",
+                "mvno_account",
+                oid,
+                None::<&()>,
+                Some(&serde_json::json!({"state": "PURGED"})),
+            )
+            .await?;
         }
-    };
+        tx.commit().await?;
+        Ok(due.len())
+    }
 }

@@ -1,31 +1,31 @@
 //! Organisations: the tenant tree.
+use super::db::{query, Builder};
+use super::*;
 
 pub(crate) const ORG_COLUMNS: &str =
     "id, oid, name, kind, parent_id, path, country, created_at, updated_at";
 
-macro_rules! impl_org_store {
-    ($store:ty, $db:ty) => {
-        #[async_trait::async_trait]
-        impl crate::store::OrgStore for $store {
-            async fn org_create(
-                &self,
-                new: crate::store::NewOrg,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<crate::store::Org> {
-                use crate::store::orgs::ORG_COLUMNS;
-                let mut tx = self.begin_write().await?;
-                let parent_path: Option<String> = match new.parent_id {
-                    Some(pid) => Some(
-                        sqlx::query_scalar("SELECT path FROM organisations WHERE id = $1")
-                            .bind(pid)
-                            .fetch_optional(&mut *tx)
-                            .await?
-                            .ok_or(crate::store::StoreError::NotFound)?,
-                    ),
-                    None => None,
-                };
-                // The path needs the new id: insert with a placeholder, then set it.
-                let id: i64 = sqlx::query_scalar(
+#[async_trait::async_trait]
+impl crate::store::OrgStore for SqlStore {
+    async fn org_create(
+        &self,
+        new: crate::store::NewOrg,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<crate::store::Org> {
+        use crate::store::orgs::ORG_COLUMNS;
+        let mut tx = self.pool.begin_write().await?;
+        let parent_path: Option<String> = match new.parent_id {
+            Some(pid) => Some(
+                query("SELECT path FROM organisations WHERE id = $1")
+                    .bind(pid)
+                    .scalar_optional(&mut tx)
+                    .await?
+                    .ok_or(crate::store::StoreError::NotFound)?,
+            ),
+            None => None,
+        };
+        // The path needs the new id: insert with a placeholder, then set it.
+        let id: i64 = query(
                     "INSERT INTO organisations (oid, name, kind, parent_id, path, country, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, '', $5, $6, $6) RETURNING id",
                 )
@@ -35,105 +35,136 @@ macro_rules! impl_org_store {
                 .bind(new.parent_id)
                 .bind(&new.country)
                 .bind(actor.at)
-                .fetch_one(&mut *tx)
+                .scalar(&mut tx)
                 .await?;
-                let path = crate::domain::org::child_path(parent_path.as_deref().unwrap_or("/"), id);
-                let org: crate::store::Org = sqlx::query_as(&format!(
+        let path = crate::domain::org::child_path(parent_path.as_deref().unwrap_or("/"), id);
+        let org: crate::store::Org = query(&format!(
                     "UPDATE organisations SET path = $1, tenant_org_id = $2 WHERE id = $3 RETURNING {ORG_COLUMNS}"
                 ))
                 .bind(&path)
                 .bind(crate::domain::org::tenant_of_path(&path))
                 .bind(id)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?;
-                audit!(tx, actor, "create", "organisation", org.id, None::<&crate::store::Org>, Some(&org));
-                tx.commit().await?;
-                Ok(org)
-            }
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "create",
+            "organisation",
+            org.id,
+            None::<&crate::store::Org>,
+            Some(&org),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(org)
+    }
 
-            async fn org_find(
-                &self,
-                r: &crate::domain::ids::EntityRef,
-            ) -> crate::store::StoreResult<Option<crate::store::Org>> {
-                use crate::domain::ids::EntityRef;
-                use crate::store::orgs::ORG_COLUMNS;
-                let q = match r {
-                    EntityRef::Id(id) => {
-                        sqlx::query_as(&format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1"))
-                            .bind(*id)
-                            .fetch_optional(&self.pool)
-                            .await
-                    }
-                    EntityRef::Oid(oid) => {
-                        sqlx::query_as(&format!("SELECT {ORG_COLUMNS} FROM organisations WHERE oid = $1"))
-                            .bind(oid.as_str())
-                            .fetch_optional(&self.pool)
-                            .await
-                    }
-                };
-                Ok(q?)
-            }
-
-            async fn org_list(
-                &self,
-                scope: &crate::domain::access::Scope,
-                parent_id: Option<i64>,
-                page: crate::domain::paging::Page,
-            ) -> crate::store::StoreResult<(Vec<crate::store::Org>, i64)> {
-                use crate::store::orgs::ORG_COLUMNS;
-                let filters = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
-                    push_scope!(qb, scope, "id", "path");
-                    if let Some(pid) = parent_id {
-                        qb.push(" AND parent_id = ").push_bind(pid);
-                    }
-                };
-                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM organisations WHERE 1=1");
-                filters(&mut count);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
-                let mut list =
-                    sqlx::QueryBuilder::<$db>::new(format!("SELECT {ORG_COLUMNS} FROM organisations WHERE 1=1"));
-                filters(&mut list);
-                list.push(" ORDER BY id LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
-                let items = list.build_query_as().fetch_all(&self.pool).await?;
-                Ok((items, total))
-            }
-
-            async fn org_update(
-                &self,
-                id: i64,
-                patch: crate::store::OrgPatch,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<crate::store::Org> {
-                use crate::store::orgs::ORG_COLUMNS;
-                let mut tx = self.begin_write().await?;
-                let before: crate::store::Org = sqlx::query_as(&format!(
-                    "SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1{}",
-                    <$db as crate::store::RowLock>::FOR_UPDATE
+    async fn org_find(
+        &self,
+        r: &crate::domain::ids::EntityRef,
+    ) -> crate::store::StoreResult<Option<crate::store::Org>> {
+        use crate::domain::ids::EntityRef;
+        use crate::store::orgs::ORG_COLUMNS;
+        let q = match r {
+            EntityRef::Id(id) => {
+                query(&format!(
+                    "SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1"
                 ))
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .ok_or(crate::store::StoreError::NotFound)?;
-                let name = patch.name.unwrap_or_else(|| before.name.clone());
-                let country = patch.country.unwrap_or_else(|| before.country.clone());
-                let after: crate::store::Org = sqlx::query_as(&format!(
+                .bind(*id)
+                .fetch_optional(&self.pool)
+                .await
+            }
+            EntityRef::Oid(oid) => {
+                query(&format!(
+                    "SELECT {ORG_COLUMNS} FROM organisations WHERE oid = $1"
+                ))
+                .bind(oid.as_str())
+                .fetch_optional(&self.pool)
+                .await
+            }
+        };
+        Ok(q?)
+    }
+
+    async fn org_list(
+        &self,
+        scope: &crate::domain::access::Scope,
+        parent_id: Option<i64>,
+        page: crate::domain::paging::Page,
+    ) -> crate::store::StoreResult<(Vec<crate::store::Org>, i64)> {
+        use crate::store::orgs::ORG_COLUMNS;
+        let filters = |qb: &mut Builder<'_>| {
+            crate::store::scope::push_scope(
+                qb,
+                scope,
+                crate::store::scope::Owner::Org {
+                    id: "id",
+                    path: "path",
+                },
+            );
+            if let Some(pid) = parent_id {
+                qb.push(" AND parent_id = ").push_bind(pid);
+            }
+        };
+        let mut count = Builder::new("SELECT COUNT(*) FROM organisations WHERE 1=1");
+        filters(&mut count);
+        let total: i64 = count.build().scalar(&self.pool).await?;
+        let mut list = Builder::new(format!("SELECT {ORG_COLUMNS} FROM organisations WHERE 1=1"));
+        filters(&mut list);
+        list.push(" ORDER BY id LIMIT ")
+            .push_bind(page.limit)
+            .push(" OFFSET ")
+            .push_bind(page.offset);
+        let items = list.build().fetch_all(&self.pool).await?;
+        Ok((items, total))
+    }
+
+    async fn org_update(
+        &self,
+        id: i64,
+        patch: crate::store::OrgPatch,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<crate::store::Org> {
+        use crate::store::orgs::ORG_COLUMNS;
+        let mut tx = self.pool.begin_write().await?;
+        let before: crate::store::Org = query(&format!(
+            "SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1{}",
+            self.pool.backend().lock_rows()
+        ))
+        .bind(id)
+        .fetch_optional(&mut tx)
+        .await?
+        .ok_or(crate::store::StoreError::NotFound)?;
+        let name = patch.name.unwrap_or_else(|| before.name.clone());
+        let country = patch.country.unwrap_or_else(|| before.country.clone());
+        let after: crate::store::Org = query(&format!(
                     "UPDATE organisations SET name = $1, country = $2, updated_at = $3 WHERE id = $4 RETURNING {ORG_COLUMNS}"
                 ))
                 .bind(&name)
                 .bind(&country)
                 .bind(actor.at)
                 .bind(id)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?;
-                audit!(tx, actor, "update", "organisation", id, Some(&before), Some(&after));
-                tx.commit().await?;
-                self.labels.forget_org(id);
-                Ok(after)
-            }
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "update",
+            "organisation",
+            id,
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        self.labels.forget_org(id);
+        Ok(after)
+    }
 
-            async fn org_count(&self) -> crate::store::StoreResult<i64> {
-                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organisations").fetch_one(&self.pool).await?)
-            }
-        }
-    };
+    async fn org_count(&self) -> crate::store::StoreResult<i64> {
+        Ok(query("SELECT COUNT(*) FROM organisations")
+            .scalar(&self.pool)
+            .await?)
+    }
 }

@@ -8,11 +8,14 @@
 //! the one that gets the slot takes everything queued (its own read, if nobody took it yet, and the
 //! others') and runs that batch. No timer and no extra task in between: a lone read goes out at once,
 //! and under load the batches grow with the load.
-use crate::store::{EmnifySim, StoreError, StoreResult};
+use super::db::{Builder, Conn, Pool};
+use super::emnify::{ESIM_SELECT, ESIM_SELECT_UNLABELLED};
+use crate::store::{distrust_connections, EmnifySim, StoreError, StoreResult};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::sync::{oneshot, Semaphore};
 
 /// Queries of this kind at once; with 2 the database works on one batch while the next one fills.
@@ -126,4 +129,61 @@ async fn run_batch(fetch: &FetchMany, batch: Vec<(i64, Reply)>) {
             }
         }
     }
+}
+
+/// Fetches SIMs by id for [`PointReads`]: with their org and model labels joined, or without them when
+/// the label cache fills them.
+pub(crate) fn fetcher(pool: Pool, joined: bool, keep: usize) -> Fetcher {
+    // Connections the point reads keep between batches: returning one to the pool after every batch
+    // costs a spawned task and taking it back a pool round; at most IN_FLIGHT are kept (`keep`: none in
+    // a small pool, which the other requests need), and `release` hands them back before the pool closes.
+    type Held = (Instant, Conn);
+    // (released, connections): once released, connections go back to the pool at once.
+    let held: Arc<Mutex<(bool, Vec<Held>)>> = Default::default();
+    let kept = held.clone();
+    let fetch: FetchMany = Arc::new(move |ids: Vec<i64>| {
+        let (pool, held) = (pool.clone(), held.clone());
+        Box::pin(async move {
+            let kept = held.lock().unwrap_or_else(|e| e.into_inner()).1.pop();
+            let mut conn = match kept {
+                // Used within the last second: known to work (the pool's own rule).
+                Some((at, conn)) if !distrust_connections(at.elapsed()) => conn,
+                Some((_, mut conn)) => match conn.ping().await {
+                    Ok(()) => conn,
+                    Err(_) => {
+                        conn.close_on_drop();
+                        drop(conn);
+                        pool.acquire().await?
+                    }
+                },
+                None => pool.acquire().await?,
+            };
+            let mut qb = Builder::new(if joined {
+                ESIM_SELECT
+            } else {
+                ESIM_SELECT_UNLABELLED
+            });
+            qb.push(" WHERE s.id IN ").push_list(ids);
+            match qb.build().fetch_all(&mut conn).await {
+                Ok(rows) => {
+                    let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
+                    if !held.0 && held.1.len() < keep {
+                        held.1.push((Instant::now(), conn));
+                    }
+                    Ok(rows)
+                }
+                // A connection that failed is not trusted again: closed, and the pool opens another.
+                Err(e) => {
+                    conn.close_on_drop();
+                    Err(e)
+                }
+            }
+        })
+    });
+    let release: Release = Arc::new(move || {
+        let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.0 = true;
+        kept.1.clear();
+    });
+    Fetcher { fetch, release }
 }

@@ -1,7 +1,35 @@
 //! Opening a store: pool sizing and time-outs, the connection check before use, the backend the URL
 //! names.
-use super::{distrust_connections, point_reads, postgres, sqlite, DynStore};
+use super::db::Pool;
+use super::labels::Labels;
+use super::point_reads::{self, PointReads};
+use super::{distrust_connections, postgres, sqlite, DynStore};
 use std::sync::Arc;
+
+/// The store: one implementation of every trait for both backends.
+pub struct SqlStore {
+    pub(crate) pool: Pool,
+    /// List and statistics reads: a replica's pool when `database.read_url` is set, else `pool`.
+    pub(crate) reads: Pool,
+    pub(crate) labels: Labels,
+    pub(crate) point_reads: PointReads,
+}
+
+impl SqlStore {
+    pub(crate) fn new(pool: Pool, reads: Pool, cfg: &PoolConfig) -> Self {
+        let fetch = point_reads::fetcher(
+            pool.clone(),
+            cfg.label_cache.is_zero(),
+            point_read_keep(cfg.max_connections),
+        );
+        SqlStore {
+            pool,
+            reads,
+            labels: Labels::new(cfg.label_cache),
+            point_reads: PointReads::new(fetch),
+        }
+    }
+}
 
 /// How a store's pool is sized and how long a request waits for it.
 #[derive(Debug, Clone)]
@@ -58,16 +86,14 @@ pub async fn connect(
     pool: &PoolConfig,
 ) -> anyhow::Result<DynStore> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(
-            postgres::PgStore::connect(url, read_url, pool).await?,
-        ))
+        Ok(Arc::new(postgres::connect(url, read_url, pool).await?))
     } else if url.starts_with("sqlite:") {
         if read_url.is_some() {
             anyhow::bail!(
                 "database.read_url needs Postgres; an embedded SQLite database has no replicas"
             );
         }
-        Ok(Arc::new(sqlite::SqliteStore::connect(url, pool).await?))
+        Ok(Arc::new(sqlite::connect(url, pool).await?))
     } else {
         anyhow::bail!("unsupported database URL scheme (expected postgres:// or sqlite://)")
     }

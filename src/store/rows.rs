@@ -201,6 +201,20 @@ pub struct TokenIdentity {
     pub identity: Identity,
 }
 
+/// Read from one row holding the token's and the user's columns.
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for TokenIdentity
+where
+    Token: sqlx::FromRow<'r, R>,
+    Identity: sqlx::FromRow<'r, R>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(TokenIdentity {
+            token: Token::from_row(row)?,
+            identity: Identity::from_row(row)?,
+        })
+    }
+}
+
 /// A SIM row, with its holder's oid and path and (when in use) its MVNO account's org path.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct SimRecord {

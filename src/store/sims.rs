@@ -1,5 +1,9 @@
 //! SIMs and the unused-SIM counters. Every change of a SIM's storage or use adjusts
 //! `sim_inventory_counts` in the same transaction, so `/sim/status` never scans `sims`.
+use super::bulk::{self, ImportEvents, InsertedSim};
+use super::db::{query, Builder, Tx};
+use super::*;
+use std::collections::BTreeMap;
 
 pub(crate) const SIM_SELECT: &str = "SELECT s.id, s.iccid, s.imsi, s.msisdn, s.eid, s.puk1, s.puk2, s.pin1, s.pin2, \
      s.form_factor, s.network, s.model_id, s.batch_id, s.status, s.issuer_org_id, s.reseller_org_id, \
@@ -17,266 +21,291 @@ pub(crate) const UNUSED: &str =
 /// Rows per multi-row INSERT: far below both backends' bind-parameter limits.
 pub(crate) const INSERT_CHUNK: usize = 500;
 
-macro_rules! adjust_count {
-    ($tx:expr, $storage:expr, $network:expr, $form_factor:expr, $auto:expr, $delta:expr) => {{
-        sqlx::query(
-            "INSERT INTO sim_inventory_counts (storage_org_id, network, form_factor, auto_assign, count) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (storage_org_id, network, form_factor, auto_assign) \
-             DO UPDATE SET count = sim_inventory_counts.count + excluded.count",
-        )
-        .bind($storage.unwrap_or(0))
-        .bind($network)
-        .bind($form_factor)
-        .bind($auto)
-        .bind($delta)
-        .execute(&mut *$tx)
-        .await?;
-    }};
+/// Moves `delta` SIMs into (or out of) one inventory bucket; central stock is storage 0 (NULL cannot be
+/// part of the key).
+pub(crate) async fn adjust_count(
+    tx: &mut Tx,
+    storage: Option<i64>,
+    network: &str,
+    form_factor: &str,
+    auto_assign: bool,
+    delta: i64,
+) -> StoreResult<()> {
+    query(
+        "INSERT INTO sim_inventory_counts (storage_org_id, network, form_factor, auto_assign, count) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (storage_org_id, network, form_factor, auto_assign) \
+         DO UPDATE SET count = sim_inventory_counts.count + excluded.count",
+    )
+    .bind(storage.unwrap_or(0))
+    .bind(network)
+    .bind(form_factor)
+    .bind(auto_assign)
+    .bind(delta)
+    .execute(tx)
+    .await?;
+    Ok(())
 }
 
 /// Takes the inventory counters of these buckets (storage, network, form factor, auto-assign) in key
 /// order before the SIM rows they count are written (lock order step 3 before the trigger's step 4).
-macro_rules! lock_counts {
-    ($tx:expr, $keys:expr) => {{
-        let mut keys: Vec<(i64, String, &'static str, bool)> = $keys;
-        keys.sort();
-        keys.dedup();
-        for (storage, network, ff, auto) in keys {
-            adjust_count!(
-                $tx,
-                Some(storage).filter(|s| *s != 0),
-                &network,
-                ff,
-                auto,
-                0i64
-            );
-        }
-    }};
+pub(crate) async fn lock_counts(
+    tx: &mut Tx,
+    mut keys: Vec<(i64, String, &'static str, bool)>,
+) -> StoreResult<()> {
+    keys.sort();
+    keys.dedup();
+    for (storage, network, ff, auto) in keys {
+        adjust_count(tx, Some(storage).filter(|s| *s != 0), &network, ff, auto, 0).await?;
+    }
+    Ok(())
 }
 
 /// New SIMs enter the counters of their holder and each gets its "SIM imported" event.
-/// `$rows`: `Vec<(sim id, network, form factor, auto_assign)>`.
-macro_rules! record_new_sims {
-    ($tx:expr, $db:ty, $actor:expr, $storage:expr, $event_org:expr, $rows:expr) => {{
-        let rows: Vec<(i64, &str, &str, bool)> = $rows;
-        let mut buckets: std::collections::BTreeMap<(&str, &str, bool), i64> =
-            std::collections::BTreeMap::new();
-        for (_, network, ff, auto) in &rows {
-            *buckets.entry((*network, *ff, *auto)).or_default() += 1;
-        }
-        for ((network, ff, auto), n) in &buckets {
-            adjust_count!($tx, $storage, *network, *ff, *auto, *n);
-        }
-        let sim_ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-        <$db as crate::store::bulk::Bulk>::insert_import_events(
-            &mut *$tx,
-            &crate::store::bulk::ImportEvents {
-                at: $actor.at,
-                org_id: $event_org,
-                user_id: $actor.user_id,
-                sim_ids: &sim_ids,
-            },
+pub(crate) async fn record_new_sims(
+    tx: &mut Tx,
+    actor: &Actor,
+    storage: Option<i64>,
+    event_org: i64,
+    rows: &[InsertedSim],
+) -> StoreResult<()> {
+    let mut buckets: BTreeMap<(&str, &str, bool), i64> = BTreeMap::new();
+    for (_, _, network, ff, auto) in rows {
+        *buckets
+            .entry((network.as_str(), ff.as_str(), *auto))
+            .or_default() += 1;
+    }
+    for ((network, ff, auto), n) in buckets {
+        adjust_count(tx, storage, network, ff, auto, n).await?;
+    }
+    let sim_ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let events = ImportEvents {
+        at: actor.at,
+        org_id: event_org,
+        user_id: actor.user_id,
+        sim_ids: &sim_ids,
+    };
+    bulk::insert_import_events(tx, &events).await
+}
+
+#[async_trait::async_trait]
+impl crate::store::SimStore for SqlStore {
+    async fn sim_import(
+        &self,
+        sims: &[crate::domain::sim::ImportedSim],
+        holder: Option<&crate::store::Holder>,
+        issuer_org_id: i64,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<Vec<String>> {
+        use crate::store::bulk::{NewSimRow, NewSimsShared};
+        let mut tx = self.pool.begin_write().await?;
+        let mut rows: Vec<NewSimRow<'_>> = sims.iter().map(NewSimRow::from).collect();
+        rows.sort_by(|a, b| a.iccid.cmp(b.iccid));
+        let storage = holder.map(|h| h.org_id);
+        crate::store::sims::lock_counts(
+            &mut tx,
+            rows.iter()
+                .map(|r| {
+                    (
+                        storage.unwrap_or(0),
+                        r.network.to_string(),
+                        r.form_factor,
+                        r.auto_assign,
+                    )
+                })
+                .collect(),
         )
         .await?;
-    }};
-}
+        let shared = NewSimsShared {
+            issuer_org_id,
+            reseller_org_id: holder.and_then(|h| h.reseller_org_id),
+            customer_org_id: holder.and_then(|h| h.customer_org_id),
+            in_storage_at: holder.map(|h| h.org_id),
+            model_id: None,
+            batch_id: None,
+            at: actor.at,
+            skip_existing: true,
+        };
+        let inserted = crate::store::bulk::insert_sims(&mut tx, &rows, &shared).await?;
+        crate::store::sims::record_new_sims(
+            &mut tx,
+            actor,
+            storage,
+            storage.unwrap_or(issuer_org_id),
+            &inserted,
+        )
+        .await?;
+        let summary = serde_json::json!({
+            "imported": inserted.len(),
+            "in_storage_at": storage,
+            "first_sim_id": inserted.iter().map(|r| r.0).min(),
+            "last_sim_id": inserted.iter().map(|r| r.0).max(),
+        });
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "import",
+            "sim",
+            "import",
+            None::<&()>,
+            Some(&summary),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(inserted.into_iter().map(|r| r.1).collect())
+    }
 
-macro_rules! push_storage {
-    ($qb:expr, $storage:expr, $col:expr) => {{
+    async fn sim_by_iccid(
+        &self,
+        iccid: &str,
+    ) -> crate::store::StoreResult<Option<crate::store::SimRecord>> {
+        use crate::store::sims::SIM_SELECT;
+        Ok(query(&format!("{SIM_SELECT} WHERE s.iccid = $1"))
+            .bind(iccid)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn sim_list_unused(
+        &self,
+        f: &crate::store::UnusedSimFilter,
+        page: crate::domain::paging::Page,
+    ) -> crate::store::StoreResult<(Vec<crate::store::SimRecord>, i64)> {
+        use crate::store::sims::{SIM_SELECT, UNUSED};
+        use crate::store::tenancy::PageRead;
         use crate::store::StorageFilter;
-        match $storage {
-            StorageFilter::Any => {}
-            StorageFilter::Central => {
-                $qb.push(concat!(" AND ", $col, " IS NULL"));
+        let tenant = self
+            .list_tenant(match &f.storage {
+                StorageFilter::Subtree(path) => Some(path.as_str()),
+                _ => None,
+            })
+            .await?;
+        let filters = |qb: &mut Builder<'_>, walk: bool| {
+            crate::store::tenancy::push_tenant(qb, tenant, walk);
+            crate::store::scope::push_storage(qb, &f.storage, "s.in_storage_at");
+            if let Some(ff) = f.form_factor {
+                qb.push(" AND s.form_factor = ").push_bind(ff.as_str());
             }
-            StorageFilter::Org(id) => {
-                $qb.push(concat!(" AND ", $col, " = ")).push_bind(*id);
+            if let Some(n) = &f.network {
+                qb.push(" AND s.network = ").push_bind(n.clone());
             }
-            StorageFilter::Subtree(path) => {
-                let (lo, hi) = crate::domain::org::subtree_range(path);
-                $qb.push(concat!(
-                    " AND ",
-                    $col,
-                    " IN (SELECT id FROM organisations WHERE path >= "
-                ))
-                .push_bind(lo)
-                .push(" AND path < ")
-                .push_bind(hi)
-                .push(")");
+            if let Some(a) = f.auto_assign {
+                qb.push(" AND s.auto_assign = ").push_bind(a);
             }
-        }
-    }};
-}
-
-macro_rules! impl_sim_store {
-    ($store:ty, $db:ty, $for_update:expr, whole_stock_index = $whole_stock:expr, tenant_stock_index = $tenant_stock:expr) => {
-        #[async_trait::async_trait]
-        impl crate::store::SimStore for $store {
-            async fn sim_import(
-                &self,
-                sims: &[crate::domain::sim::ImportedSim],
-                holder: Option<&crate::store::Holder>,
-                issuer_org_id: i64,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<Vec<String>> {
-                use crate::store::bulk::{Bulk, NewSimRow, NewSimsShared};
-                let mut tx = self.begin_write().await?;
-                let mut rows: Vec<NewSimRow<'_>> = sims.iter().map(NewSimRow::from).collect();
-                rows.sort_by(|a, b| a.iccid.cmp(b.iccid));
-                let storage = holder.map(|h| h.org_id);
-                lock_counts!(tx, rows.iter().map(|r| (storage.unwrap_or(0), r.network.to_string(), r.form_factor, r.auto_assign)).collect());
-                let shared = NewSimsShared {
-                    issuer_org_id,
-                    reseller_org_id: holder.and_then(|h| h.reseller_org_id),
-                    customer_org_id: holder.and_then(|h| h.customer_org_id),
-                    in_storage_at: holder.map(|h| h.org_id),
-                    model_id: None,
-                    batch_id: None,
-                    at: actor.at,
-                    skip_existing: true,
-                };
-                let inserted = <$db as Bulk>::insert_sims(&mut *tx, &rows, &shared).await?;
-                record_new_sims!(
-                    tx,
-                    $db,
-                    actor,
-                    storage,
-                    storage.unwrap_or(issuer_org_id),
-                    inserted.iter().map(|(id, _, n, f, a)| (*id, n.as_str(), f.as_str(), *a)).collect()
-                );
-                let summary = serde_json::json!({
-                    "imported": inserted.len(),
-                    "in_storage_at": storage,
-                    "first_sim_id": inserted.iter().map(|r| r.0).min(),
-                    "last_sim_id": inserted.iter().map(|r| r.0).max(),
-                });
-                audit!(tx, actor, "import", "sim", "import", None::<&()>, Some(&summary));
-                tx.commit().await?;
-                Ok(inserted.into_iter().map(|r| r.1).collect())
+            if let Some(sub) = &f.iccid_contains {
+                qb.push(" AND s.iccid LIKE ")
+                    .push_bind(format!("%{}%", crate::store::like_literal(sub)))
+                    .push(self.pool.backend().like_escape());
             }
-
-            async fn sim_by_iccid(&self, iccid: &str) -> crate::store::StoreResult<Option<crate::store::SimRecord>> {
-                use crate::store::sims::SIM_SELECT;
-                Ok(sqlx::query_as(&format!("{SIM_SELECT} WHERE s.iccid = $1")).bind(iccid).fetch_optional(&self.pool).await?)
-            }
-
-            async fn sim_list_unused(
-                &self,
-                f: &crate::store::UnusedSimFilter,
-                page: crate::domain::paging::Page,
-            ) -> crate::store::StoreResult<(Vec<crate::store::SimRecord>, i64)> {
-                use crate::store::sims::{SIM_SELECT, UNUSED};
-                use crate::store::tenancy::PageRead;
-                use crate::store::StorageFilter;
-                let tenant = self.list_tenant(match &f.storage {
-                    StorageFilter::Subtree(path) => Some(path.as_str()),
-                    _ => None,
-                }).await?;
-                let filters = |qb: &mut sqlx::QueryBuilder<'_, $db>, walk: bool| {
-                    push_tenant!(qb, tenant, walk);
-                    push_storage!(qb, &f.storage, "s.in_storage_at");
-                    if let Some(ff) = f.form_factor {
-                        qb.push(" AND s.form_factor = ").push_bind(ff.as_str());
-                    }
-                    if let Some(n) = &f.network {
-                        qb.push(" AND s.network = ").push_bind(n.clone());
-                    }
-                    if let Some(a) = f.auto_assign {
-                        qb.push(" AND s.auto_assign = ").push_bind(a);
-                    }
-                    if let Some(sub) = &f.iccid_contains {
-                        qb.push(" AND s.iccid LIKE ")
-                            .push_bind(format!("%{}%", crate::store::like_literal(sub)))
-                            .push(<$db as crate::store::LikeEscape>::ESCAPE);
-                    }
-                };
-                // The counters hold exactly the unused SIMs per holder, network, form factor and
-                // autoAssign, so unless an ICC substring is asked for, the total is their sum.
-                let total: i64 = if f.iccid_contains.is_none() {
-                    let mut count = sqlx::QueryBuilder::<$db>::new(
+        };
+        // The counters hold exactly the unused SIMs per holder, network, form factor and
+        // autoAssign, so unless an ICC substring is asked for, the total is their sum.
+        let total: i64 = if f.iccid_contains.is_none() {
+            let mut count = Builder::new(
                         "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM sim_inventory_counts WHERE 1=1",
                     );
-                    match &f.storage {
-                        crate::store::StorageFilter::Central => {
-                            count.push(" AND storage_org_id = 0");
-                        }
-                        other => push_storage!(count, other, "storage_org_id"),
-                    }
-                    if let Some(ff) = f.form_factor {
-                        count.push(" AND form_factor = ").push_bind(ff.as_str());
-                    }
-                    if let Some(n) = &f.network {
-                        count.push(" AND network = ").push_bind(n.clone());
-                    }
-                    if let Some(a) = f.auto_assign {
-                        count.push(" AND auto_assign = ").push_bind(a);
-                    }
-                    count.build_query_scalar().fetch_one(&self.reads).await?
-                } else {
-                    let mut count = sqlx::QueryBuilder::<$db>::new(format!("SELECT COUNT(*) FROM sims s WHERE {UNUSED}"));
-                    filters(&mut count, false);
-                    count.build_query_scalar().fetch_one(&self.reads).await?
-                };
-                if page.offset >= total {
-                    return Ok((Vec::new(), total));
+            match &f.storage {
+                crate::store::StorageFilter::Central => {
+                    count.push(" AND storage_org_id = 0");
                 }
-                // Every unused SIM of one holder, of the central stock, of the whole stock or of a tenant is
-                // one range of an index in ICC order.
-                let only_storage = f.form_factor.is_none() && f.network.is_none() && f.auto_assign.is_none() && f.iccid_contains.is_none();
-                let read = PageRead::choose(
-                    only_storage && !matches!(f.storage, StorageFilter::Subtree(_) if tenant.is_none()),
-                    total,
-                );
-                // The whole stock in ICC order: the backend may need to be told which index gives that order.
-                let hint = match f.storage {
-                    _ if read == PageRead::FilterFirst => "",
-                    StorageFilter::Any => $whole_stock,
-                    _ if tenant.is_some() => $tenant_stock,
-                    _ => "",
-                };
-                let (head, tail) = crate::store::tenancy::page_select(SIM_SELECT);
-                let mut list = sqlx::QueryBuilder::<$db>::new(format!("{head}FROM (SELECT s.* FROM sims s{hint} WHERE {UNUSED}"));
-                filters(&mut list, read == PageRead::Walk);
-                list.push(" ORDER BY ").push(read.tenant_first(tenant, false));
-                list.push(read.order_term("s.iccid", true));
-                list.push(" LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
-                list.push(") s").push(tail).push(" ORDER BY s.iccid");
-                let items = list.build_query_as().fetch_all(&self.reads).await?;
-                Ok((items, total))
+                other => crate::store::scope::push_storage(&mut count, other, "storage_org_id"),
             }
+            if let Some(ff) = f.form_factor {
+                count.push(" AND form_factor = ").push_bind(ff.as_str());
+            }
+            if let Some(n) = &f.network {
+                count.push(" AND network = ").push_bind(n.clone());
+            }
+            if let Some(a) = f.auto_assign {
+                count.push(" AND auto_assign = ").push_bind(a);
+            }
+            count.build().scalar(&self.reads).await?
+        } else {
+            let mut count = Builder::new(format!("SELECT COUNT(*) FROM sims s WHERE {UNUSED}"));
+            filters(&mut count, false);
+            count.build().scalar(&self.reads).await?
+        };
+        if page.offset >= total {
+            return Ok((Vec::new(), total));
+        }
+        // Every unused SIM of one holder, of the central stock, of the whole stock or of a tenant is
+        // one range of an index in ICC order.
+        let only_storage = f.form_factor.is_none()
+            && f.network.is_none()
+            && f.auto_assign.is_none()
+            && f.iccid_contains.is_none();
+        let read = PageRead::choose(
+            only_storage && !matches!(f.storage, StorageFilter::Subtree(_) if tenant.is_none()),
+            total,
+        );
+        // The whole stock in ICC order: the backend may need to be told which index gives that order.
+        let hint = match f.storage {
+            _ if read == PageRead::FilterFirst => "",
+            StorageFilter::Any => self.pool.backend().whole_stock_index(),
+            _ if tenant.is_some() => self.pool.backend().tenant_stock_index(),
+            _ => "",
+        };
+        let (head, tail) = crate::store::tenancy::page_select(SIM_SELECT);
+        let mut list = Builder::new(format!(
+            "{head}FROM (SELECT s.* FROM sims s{hint} WHERE {UNUSED}"
+        ));
+        filters(&mut list, read == PageRead::Walk);
+        list.push(" ORDER BY ")
+            .push(read.tenant_first(tenant, false));
+        list.push(read.order_term("s.iccid", true));
+        list.push(" LIMIT ")
+            .push_bind(page.limit)
+            .push(" OFFSET ")
+            .push_bind(page.offset);
+        list.push(") s").push(tail).push(" ORDER BY s.iccid");
+        let items = list.build().fetch_all(&self.reads).await?;
+        Ok((items, total))
+    }
 
-            async fn sim_assign(
-                &self,
-                sim_id: i64,
-                holder: Option<crate::store::Holder>,
-                auto_assign: Option<bool>,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<crate::store::SimRecord> {
-                use crate::store::sims::SIM_SELECT;
-                use crate::store::{SimRecord, StoreError};
-                let mut tx = self.begin_write().await?;
-                // Lock the row (Postgres); SQLite's write transaction already excludes other writers.
-                let before: SimRecord = sqlx::query_as(&format!("{SIM_SELECT} WHERE s.id = $1{}", $for_update))
-                    .bind(sim_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                actor.check_version(before.version)?;
-                if !before.is_unused() {
-                    return Err(StoreError::Conflict { constraint: "sim_in_use".into() });
-                }
-                let auto = auto_assign.unwrap_or(before.auto_assign);
-                let storage = holder.as_ref().map(|h| h.org_id);
-                // Both buckets, in key order (the lock order).
-                let mut moves = [
-                    (before.in_storage_at.unwrap_or(0), before.auto_assign, -1i64),
-                    (storage.unwrap_or(0), auto, 1i64),
-                ];
-                moves.sort();
-                for (holder_id, auto_assign, delta) in moves {
-                    adjust_count!(tx, Some(holder_id).filter(|h| *h != 0), &before.network, before.form_factor.as_str(), auto_assign, delta);
-                }
-                sqlx::query(&format!(
+    async fn sim_assign(
+        &self,
+        sim_id: i64,
+        holder: Option<crate::store::Holder>,
+        auto_assign: Option<bool>,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<crate::store::SimRecord> {
+        use crate::store::sims::SIM_SELECT;
+        use crate::store::{SimRecord, StoreError};
+        let mut tx = self.pool.begin_write().await?;
+        // Lock the row (Postgres); SQLite's write transaction already excludes other writers.
+        let before: SimRecord = query(&format!(
+            "{SIM_SELECT} WHERE s.id = $1{}",
+            self.pool.backend().lock_sim()
+        ))
+        .bind(sim_id)
+        .fetch_optional(&mut tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        actor.check_version(before.version)?;
+        if !before.is_unused() {
+            return Err(StoreError::Conflict {
+                constraint: "sim_in_use".into(),
+            });
+        }
+        let auto = auto_assign.unwrap_or(before.auto_assign);
+        let storage = holder.as_ref().map(|h| h.org_id);
+        // Both buckets, in key order (the lock order).
+        let mut moves = [
+            (before.in_storage_at.unwrap_or(0), before.auto_assign, -1i64),
+            (storage.unwrap_or(0), auto, 1i64),
+        ];
+        moves.sort();
+        for (holder_id, auto_assign, delta) in moves {
+            crate::store::sims::adjust_count(
+                &mut tx,
+                Some(holder_id).filter(|h| *h != 0),
+                &before.network,
+                before.form_factor.as_str(),
+                auto_assign,
+                delta,
+            )
+            .await?;
+        }
+        query(&format!(
                     "UPDATE sims SET in_storage_at = $1, reseller_org_id = $2, customer_org_id = $3, auto_assign = $4, \
                      updated_at = $5, version = version + 1, tenant_org_id = {} WHERE id = $6",
                     crate::store::tenancy::shared_tenant_sql("issuer_org_id", "$2", "$3", "$1")
@@ -287,74 +316,82 @@ macro_rules! impl_sim_store {
                 .bind(auto)
                 .bind(actor.at)
                 .bind(sim_id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
-                let after: SimRecord =
-                    sqlx::query_as(&format!("{SIM_SELECT} WHERE s.id = $1")).bind(sim_id).fetch_one(&mut *tx).await?;
-                let detail = serde_json::json!({
-                    "from": {"in_storage_at": before.in_storage_at, "auto_assign": before.auto_assign},
-                    "to": {"in_storage_at": storage, "auto_assign": auto},
-                });
-                write_event!(
-                    tx,
-                    actor,
-                    storage.or(actor.org_id),
-                    Some(sim_id),
-                    crate::domain::events::SIM_MOVED_TO_STORAGE,
-                    "SIM moved to storage",
-                    Some(&detail)
-                );
-                audit!(tx, actor, "assign", "sim", sim_id, Some(&before), Some(&after));
-                tx.commit().await?;
-                Ok(after)
-            }
+        let after: SimRecord = query(&format!("{SIM_SELECT} WHERE s.id = $1"))
+            .bind(sim_id)
+            .fetch_one(&mut tx)
+            .await?;
+        let detail = serde_json::json!({
+            "from": {"in_storage_at": before.in_storage_at, "auto_assign": before.auto_assign},
+            "to": {"in_storage_at": storage, "auto_assign": auto},
+        });
+        crate::store::journal::event(
+            &mut tx,
+            actor,
+            storage.or(actor.org_id),
+            Some(sim_id),
+            crate::domain::events::SIM_MOVED_TO_STORAGE,
+            "SIM moved to storage",
+            Some(&detail),
+        )
+        .await?;
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "assign",
+            "sim",
+            sim_id,
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
 
-            async fn inventory_counts(
-                &self,
-                storage: &crate::store::StorageFilter,
-                network: Option<&str>,
-            ) -> crate::store::StoreResult<Vec<crate::domain::inventory::Count>> {
-                let mut qb = sqlx::QueryBuilder::<$db>::new(
+    async fn inventory_counts(
+        &self,
+        storage: &crate::store::StorageFilter,
+        network: Option<&str>,
+    ) -> crate::store::StoreResult<Vec<crate::domain::inventory::Count>> {
+        let mut qb = Builder::new(
                     "SELECT storage_org_id, network, form_factor, auto_assign, count FROM sim_inventory_counts WHERE count > 0",
                 );
-                match storage {
-                    // Central stock is stored as 0: NULL cannot be part of the key.
-                    crate::store::StorageFilter::Central => {
-                        qb.push(" AND storage_org_id = 0");
-                    }
-                    other => push_storage!(qb, other, "storage_org_id"),
-                }
-                if let Some(n) = network {
-                    qb.push(" AND network = ").push_bind(n.to_string());
-                }
-                let rows: Vec<(i64, String, String, bool, i64)> = qb.build_query_as().fetch_all(&self.reads).await?;
-                Ok(rows
-                    .into_iter()
-                    .filter_map(|(storage, network, ff, auto, count)| {
-                        Some(crate::domain::inventory::Count {
-                            holder: (storage != 0).then_some(storage),
-                            network,
-                            form_factor: crate::domain::sim::FormFactor::parse(&ff)?,
-                            auto_assign: auto,
-                            count,
-                        })
-                    })
-                    .collect())
+        match storage {
+            // Central stock is stored as 0: NULL cannot be part of the key.
+            crate::store::StorageFilter::Central => {
+                qb.push(" AND storage_org_id = 0");
             }
-
-            async fn orgs_by_ids(&self, ids: &[i64]) -> crate::store::StoreResult<Vec<crate::store::Org>> {
-                use crate::store::orgs::ORG_COLUMNS;
-                if ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id IN ("));
-                let mut sep = qb.separated(", ");
-                for id in ids {
-                    sep.push_bind(*id);
-                }
-                qb.push(")");
-                Ok(qb.build_query_as().fetch_all(&self.pool).await?)
-            }
+            other => crate::store::scope::push_storage(&mut qb, other, "storage_org_id"),
         }
-    };
+        if let Some(n) = network {
+            qb.push(" AND network = ").push_bind(n.to_string());
+        }
+        let rows: Vec<(i64, String, String, bool, i64)> = qb.build().fetch_all(&self.reads).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(storage, network, ff, auto, count)| {
+                Some(crate::domain::inventory::Count {
+                    holder: (storage != 0).then_some(storage),
+                    network,
+                    form_factor: crate::domain::sim::FormFactor::parse(&ff)?,
+                    auto_assign: auto,
+                    count,
+                })
+            })
+            .collect())
+    }
+
+    async fn orgs_by_ids(&self, ids: &[i64]) -> crate::store::StoreResult<Vec<crate::store::Org>> {
+        use crate::store::orgs::ORG_COLUMNS;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = Builder::new(format!(
+            "SELECT {ORG_COLUMNS} FROM organisations WHERE id IN "
+        ));
+        qb.push_list(ids.into_iter().map(|id| *id));
+        Ok(qb.build().fetch_all(&self.pool).await?)
+    }
 }

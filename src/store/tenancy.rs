@@ -6,6 +6,8 @@
 //! for 100 `status:1` SIMs read 1M rows at 1M SIMs. The exact row count we compute for the page's total
 //! anyway decides instead: few matches are read through the filters' indexes and sorted (bounded by the
 //! count), many are found quickly in sort order.
+use super::db::{query, Builder};
+use super::{SqlStore, StoreResult};
 
 /// SQL: the tenant the four org ids (columns or parameters, NULL allowed) share — their orgs' common
 /// `tenant_org_id`; NULL when none is below the platform; 0 ("shared") when they differ. See
@@ -69,7 +71,7 @@ impl PageRead {
     }
 
     /// The first ORDER BY term of a walk narrowed to a tenant: the tenant itself (in the direction of the
-    /// first sort key), so that the walk is one range of a tenant index (see `push_tenant!`).
+    /// first sort key), so that the walk is one range of a tenant index (see [`push_tenant`]).
     pub(crate) fn tenant_first(self, tenant: Option<i64>, desc: bool) -> &'static str {
         match (self, tenant, desc) {
             (PageRead::Walk, Some(_), false) => "s.tenant_org_id ASC, ",
@@ -94,40 +96,29 @@ pub(crate) fn page_select(select: &str) -> (&str, &str) {
 /// to walk any index in the order of the rest (and picks the primary key, filtering); as a range, only the
 /// tenant indexes give that order. Otherwise `=`, which lets (tenant_org_id, status, id) find a
 /// tenant's SIMs of one status.
-macro_rules! push_tenant {
-    ($qb:expr, $tenant:expr, $walk:expr) => {{
-        if let Some(t) = $tenant {
-            if $walk {
-                $qb.push(" AND s.tenant_org_id >= ")
-                    .push_bind(t)
-                    .push(" AND s.tenant_org_id <= ")
-                    .push_bind(t);
-            } else {
-                $qb.push(" AND s.tenant_org_id = ").push_bind(t);
-            }
+pub(crate) fn push_tenant(qb: &mut Builder<'_>, tenant: Option<i64>, walk: bool) {
+    if let Some(t) = tenant {
+        if walk {
+            qb.push(" AND s.tenant_org_id >= ")
+                .push_bind(t)
+                .push(" AND s.tenant_org_id <= ")
+                .push_bind(t);
+        } else {
+            qb.push(" AND s.tenant_org_id = ").push_bind(t);
         }
-    }};
+    }
 }
 
-/// The tenant a subtree principal's lists can be narrowed to: its top-level org, unless some SIM is
-/// shared between tenants (then lists fall back to the org conditions alone).
-macro_rules! impl_list_tenant {
-    ($store:ty) => {
-        impl $store {
-            pub(crate) async fn list_tenant(
-                &self,
-                subtree_path: Option<&str>,
-            ) -> crate::store::StoreResult<Option<i64>> {
-                let Some(tenant) = subtree_path.and_then(crate::domain::org::tenant_of_path) else {
-                    return Ok(None);
-                };
-                let shared: bool = sqlx::query_scalar(crate::store::tenancy::SHARED_SIMS_EXIST)
-                    .fetch_one(&self.reads)
-                    .await?;
-                Ok((!shared).then_some(tenant))
-            }
-        }
-    };
+impl SqlStore {
+    /// The tenant a subtree principal's lists can be narrowed to: its top-level org, unless some SIM is
+    /// shared between tenants (then lists fall back to the org conditions alone).
+    pub(crate) async fn list_tenant(&self, subtree_path: Option<&str>) -> StoreResult<Option<i64>> {
+        let Some(tenant) = subtree_path.and_then(crate::domain::org::tenant_of_path) else {
+            return Ok(None);
+        };
+        let shared: bool = query(SHARED_SIMS_EXIST).scalar(&self.reads).await?;
+        Ok((!shared).then_some(tenant))
+    }
 }
 
 #[cfg(test)]

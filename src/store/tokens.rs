@@ -1,127 +1,151 @@
 //! API tokens: sessions, persistent logins and application tokens, stored as SHA-256 hashes.
+use super::db::query;
+use super::*;
 
 pub(crate) const TOKEN_COLUMNS: &str =
     "id, user_id, label, kind, created_at, expires_at, last_used_at, revoked_at";
 
-macro_rules! impl_token_store {
-    ($store:ty, $db:ty) => {
-        #[async_trait::async_trait]
-        impl crate::store::TokenStore for $store {
-            async fn token_create(
-                &self,
-                new: crate::store::NewToken,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<crate::store::Token> {
-                use crate::store::tokens::TOKEN_COLUMNS;
-                let mut tx = self.begin_write().await?;
-                let token: crate::store::Token = sqlx::query_as(&format!(
-                    "INSERT INTO api_tokens (user_id, token_hash, label, kind, created_at, expires_at) \
+#[async_trait::async_trait]
+impl crate::store::TokenStore for SqlStore {
+    async fn token_create(
+        &self,
+        new: crate::store::NewToken,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<crate::store::Token> {
+        use crate::store::tokens::TOKEN_COLUMNS;
+        let mut tx = self.pool.begin_write().await?;
+        let token: crate::store::Token = query(&format!(
+            "INSERT INTO api_tokens (user_id, token_hash, label, kind, created_at, expires_at) \
                      VALUES ($1, $2, $3, $4, $5, $6) RETURNING {TOKEN_COLUMNS}"
-                ))
-                .bind(new.user_id)
-                .bind(&new.token_hash)
-                .bind(&new.label)
-                .bind(new.kind.as_str())
-                .bind(actor.at)
-                .bind(new.expires_at)
-                .fetch_one(&mut *tx)
-                .await?;
-                audit!(tx, actor, "create", "api_token", token.id, None::<&crate::store::Token>, Some(&token));
-                tx.commit().await?;
-                Ok(token)
-            }
+        ))
+        .bind(new.user_id)
+        .bind(&new.token_hash)
+        .bind(&new.label)
+        .bind(new.kind.as_str())
+        .bind(actor.at)
+        .bind(new.expires_at)
+        .fetch_one(&mut tx)
+        .await?;
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "create",
+            "api_token",
+            token.id,
+            None::<&crate::store::Token>,
+            Some(&token),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
 
-            async fn token_get(&self, id: i64) -> crate::store::StoreResult<Option<crate::store::Token>> {
-                use crate::store::tokens::TOKEN_COLUMNS;
-                Ok(sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"))
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?)
-            }
+    async fn token_get(&self, id: i64) -> crate::store::StoreResult<Option<crate::store::Token>> {
+        use crate::store::tokens::TOKEN_COLUMNS;
+        Ok(query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
 
-            async fn token_by_hash(
-                &self,
-                hash: &str,
-            ) -> crate::store::StoreResult<Option<crate::store::TokenIdentity>> {
-                use crate::store::tokens::TOKEN_COLUMNS;
-                use crate::store::users::{qualified, IDENTITY_COLUMNS};
-                use sqlx::FromRow;
-                let row = sqlx::query(&format!(
-                    "SELECT {IDENTITY_COLUMNS}, {} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+    async fn token_by_hash(
+        &self,
+        hash: &str,
+    ) -> crate::store::StoreResult<Option<crate::store::TokenIdentity>> {
+        use crate::store::tokens::TOKEN_COLUMNS;
+        use crate::store::users::{qualified, IDENTITY_COLUMNS};
+        Ok(query(&format!(
+            "SELECT {IDENTITY_COLUMNS}, {} FROM api_tokens t JOIN users u ON u.id = t.user_id \
                      JOIN organisations o ON o.id = u.org_id WHERE t.token_hash = $1",
-                    qualified(TOKEN_COLUMNS, "t")
-                ))
-                .bind(hash)
-                .fetch_optional(&self.pool)
-                .await?;
-                match row {
-                    None => Ok(None),
-                    Some(row) => Ok(Some(crate::store::TokenIdentity {
-                        token: crate::store::Token::from_row(&row)?,
-                        identity: crate::store::Identity::from_row(&row)?,
-                    })),
-                }
-            }
+            qualified(TOKEN_COLUMNS, "t")
+        ))
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
 
-            async fn token_touch(
-                &self,
-                id: i64,
-                at: chrono::DateTime<chrono::Utc>,
-                expires_at: Option<chrono::DateTime<chrono::Utc>>,
-            ) -> crate::store::StoreResult<()> {
-                sqlx::query("UPDATE api_tokens SET last_used_at = $1, expires_at = COALESCE($2, expires_at) WHERE id = $3")
+    async fn token_touch(
+        &self,
+        id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> crate::store::StoreResult<()> {
+        query("UPDATE api_tokens SET last_used_at = $1, expires_at = COALESCE($2, expires_at) WHERE id = $3")
                     .bind(at)
                     .bind(expires_at)
                     .bind(id)
                     .execute(&self.pool)
                     .await?;
-                Ok(())
-            }
+        Ok(())
+    }
 
-            async fn token_revoke(&self, id: i64, actor: &crate::store::Actor) -> crate::store::StoreResult<bool> {
-                let mut tx = self.begin_write().await?;
-                let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                    .bind(actor.at)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if n > 0 {
-                    audit!(tx, actor, "revoke", "api_token", id, None::<&()>, None::<&()>);
-                }
-                tx.commit().await?;
-                Ok(n > 0)
-            }
+    async fn token_revoke(
+        &self,
+        id: i64,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<bool> {
+        let mut tx = self.pool.begin_write().await?;
+        let n = query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(actor.at)
+            .bind(id)
+            .execute(&mut tx)
+            .await?;
+        if n > 0 {
+            crate::store::journal::audit(
+                &mut tx,
+                actor,
+                "revoke",
+                "api_token",
+                id,
+                None::<&()>,
+                None::<&()>,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
+    }
 
-            async fn token_revoke_sessions(
-                &self,
-                user_id: i64,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<u64> {
-                let mut tx = self.begin_write().await?;
-                let n = sqlx::query(
-                    "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
+    async fn token_revoke_sessions(
+        &self,
+        user_id: i64,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<u64> {
+        let mut tx = self.pool.begin_write().await?;
+        let n = query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
                      AND kind IN ('SESSION', 'PERSISTENT')",
-                )
-                .bind(actor.at)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                audit!(tx, actor, "logout", "user", user_id, None::<&()>, Some(&serde_json::json!({"revoked": n})));
-                tx.commit().await?;
-                Ok(n)
-            }
+        )
+        .bind(actor.at)
+        .bind(user_id)
+        .execute(&mut tx)
+        .await?;
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "logout",
+            "user",
+            user_id,
+            None::<&()>,
+            Some(&serde_json::json!({"revoked": n})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
 
-            async fn token_list(&self, user_id: i64) -> crate::store::StoreResult<Vec<crate::store::Token>> {
-                use crate::store::tokens::TOKEN_COLUMNS;
-                Ok(sqlx::query_as(&format!(
+    async fn token_list(
+        &self,
+        user_id: i64,
+    ) -> crate::store::StoreResult<Vec<crate::store::Token>> {
+        use crate::store::tokens::TOKEN_COLUMNS;
+        Ok(query(&format!(
                     "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 AND kind = 'APPLICATION' ORDER BY id"
                 ))
                 .bind(user_id)
                 .fetch_all(&self.pool)
                 .await?)
-            }
-        }
-    };
+    }
 }

@@ -1,4 +1,6 @@
 //! Users and the identities authentication resolves to.
+use super::db::{query, Builder};
+use super::*;
 
 pub(crate) const USER_COLUMNS: &str =
     "id, oid, org_id, email, name, access_level, state, created_at, updated_at";
@@ -16,17 +18,15 @@ pub(crate) fn qualified(columns: &str, alias: &str) -> String {
         .join(", ")
 }
 
-macro_rules! impl_user_store {
-    ($store:ty, $db:ty) => {
-        #[async_trait::async_trait]
-        impl crate::store::UserStore for $store {
-            async fn user_create(
-                &self,
-                new: crate::store::NewUser,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<crate::store::User> {
-                let mut tx = self.begin_write().await?;
-                let user: crate::store::User = sqlx::query_as(
+#[async_trait::async_trait]
+impl crate::store::UserStore for SqlStore {
+    async fn user_create(
+        &self,
+        new: crate::store::NewUser,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<crate::store::User> {
+        let mut tx = self.pool.begin_write().await?;
+        let user: crate::store::User = query(
                     &format!("INSERT INTO users (oid, org_id, email, name, password_hash, access_level, state, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, 'ENABLED', $7, $7) RETURNING {}", crate::store::users::USER_COLUMNS),
                 )
@@ -37,84 +37,104 @@ macro_rules! impl_user_store {
                 .bind(&new.password_hash)
                 .bind(new.access_level.as_str())
                 .bind(actor.at)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?;
-                audit!(tx, actor, "create", "user", user.id, None::<&crate::store::User>, Some(&user));
-                tx.commit().await?;
-                Ok(user)
-            }
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "create",
+            "user",
+            user.id,
+            None::<&crate::store::User>,
+            Some(&user),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
 
-            async fn user_find(
-                &self,
-                r: &crate::domain::ids::EntityRef,
-            ) -> crate::store::StoreResult<Option<crate::store::User>> {
-                use crate::domain::ids::EntityRef;
-                use crate::store::users::USER_COLUMNS;
-                let q = match r {
-                    EntityRef::Id(id) => {
-                        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-                            .bind(*id)
-                            .fetch_optional(&self.pool)
-                            .await
-                    }
-                    EntityRef::Oid(oid) => {
-                        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE oid = $1"))
-                            .bind(oid.as_str())
-                            .fetch_optional(&self.pool)
-                            .await
-                    }
-                };
-                Ok(q?)
+    async fn user_find(
+        &self,
+        r: &crate::domain::ids::EntityRef,
+    ) -> crate::store::StoreResult<Option<crate::store::User>> {
+        use crate::domain::ids::EntityRef;
+        use crate::store::users::USER_COLUMNS;
+        let q = match r {
+            EntityRef::Id(id) => {
+                query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                    .bind(*id)
+                    .fetch_optional(&self.pool)
+                    .await
             }
-
-            async fn user_list(
-                &self,
-                scope: &crate::domain::access::Scope,
-                org_id: Option<i64>,
-                page: crate::domain::paging::Page,
-            ) -> crate::store::StoreResult<(Vec<crate::store::User>, i64)> {
-                use crate::store::users::USER_COLUMNS;
-                let filters = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
-                    push_scope!(qb, scope, "o.id", "o.path");
-                    if let Some(org_id) = org_id {
-                        qb.push(" AND u.org_id = ").push_bind(org_id);
-                    }
-                };
-                let from = " FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.state <> 'DELETED'";
-                let mut count = sqlx::QueryBuilder::<$db>::new(format!("SELECT COUNT(*){from}"));
-                filters(&mut count);
-                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
-                let mut list = sqlx::QueryBuilder::<$db>::new(format!(
-                    "SELECT {}{from}",
-                    crate::store::users::qualified(USER_COLUMNS, "u")
-                ));
-                filters(&mut list);
-                list.push(" ORDER BY u.id LIMIT ").push_bind(page.limit).push(" OFFSET ").push_bind(page.offset);
-                let items = list.build_query_as().fetch_all(&self.pool).await?;
-                Ok((items, total))
+            EntityRef::Oid(oid) => {
+                query(&format!("SELECT {USER_COLUMNS} FROM users WHERE oid = $1"))
+                    .bind(oid.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
             }
+        };
+        Ok(q?)
+    }
 
-            async fn user_update(
-                &self,
-                id: i64,
-                patch: crate::store::UserPatch,
-                actor: &crate::store::Actor,
-            ) -> crate::store::StoreResult<crate::store::User> {
-                use crate::store::users::USER_COLUMNS;
-                let mut tx = self.begin_write().await?;
-                // Read under the row lock the update takes anyway: concurrent partial updates all land.
-                let before: crate::store::User = sqlx::query_as(&format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE id = $1{}",
-                    <$db as crate::store::RowLock>::FOR_UPDATE
-                ))
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .ok_or(crate::store::StoreError::NotFound)?;
-                let name = patch.name.unwrap_or_else(|| before.name.clone());
-                let level = patch.access_level.unwrap_or(before.access_level);
-                let state = patch.state.unwrap_or_else(|| before.state.clone());
-                let after: crate::store::User = sqlx::query_as(&format!(
+    async fn user_list(
+        &self,
+        scope: &crate::domain::access::Scope,
+        org_id: Option<i64>,
+        page: crate::domain::paging::Page,
+    ) -> crate::store::StoreResult<(Vec<crate::store::User>, i64)> {
+        use crate::store::users::USER_COLUMNS;
+        let filters = |qb: &mut Builder<'_>| {
+            crate::store::scope::push_scope(
+                qb,
+                scope,
+                crate::store::scope::Owner::Org {
+                    id: "o.id",
+                    path: "o.path",
+                },
+            );
+            if let Some(org_id) = org_id {
+                qb.push(" AND u.org_id = ").push_bind(org_id);
+            }
+        };
+        let from =
+            " FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.state <> 'DELETED'";
+        let mut count = Builder::new(format!("SELECT COUNT(*){from}"));
+        filters(&mut count);
+        let total: i64 = count.build().scalar(&self.pool).await?;
+        let mut list = Builder::new(format!(
+            "SELECT {}{from}",
+            crate::store::users::qualified(USER_COLUMNS, "u")
+        ));
+        filters(&mut list);
+        list.push(" ORDER BY u.id LIMIT ")
+            .push_bind(page.limit)
+            .push(" OFFSET ")
+            .push_bind(page.offset);
+        let items = list.build().fetch_all(&self.pool).await?;
+        Ok((items, total))
+    }
+
+    async fn user_update(
+        &self,
+        id: i64,
+        patch: crate::store::UserPatch,
+        actor: &crate::store::Actor,
+    ) -> crate::store::StoreResult<crate::store::User> {
+        use crate::store::users::USER_COLUMNS;
+        let mut tx = self.pool.begin_write().await?;
+        // Read under the row lock the update takes anyway: concurrent partial updates all land.
+        let before: crate::store::User = query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1{}",
+            self.pool.backend().lock_rows()
+        ))
+        .bind(id)
+        .fetch_optional(&mut tx)
+        .await?
+        .ok_or(crate::store::StoreError::NotFound)?;
+        let name = patch.name.unwrap_or_else(|| before.name.clone());
+        let level = patch.access_level.unwrap_or(before.access_level);
+        let state = patch.state.unwrap_or_else(|| before.state.clone());
+        let after: crate::store::User = query(&format!(
                     "UPDATE users SET name = $1, access_level = $2, state = $3, \
                      password_hash = COALESCE($4, password_hash), updated_at = $5 WHERE id = $6 RETURNING {USER_COLUMNS}"
                 ))
@@ -124,83 +144,88 @@ macro_rules! impl_user_store {
                 .bind(patch.password_hash.as_deref())
                 .bind(actor.at)
                 .bind(id)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?;
-                // A new password, or a user who can no longer log in, ends every session, refresh token
-                // and user JWT issued until now, in the same change (API tokens end only when revoked;
-                // while the user cannot log in they do not work either).
-                if patch.password_hash.is_some() || state != "ENABLED" || !level.can_login() {
-                    sqlx::query(
-                        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
+        // A new password, or a user who can no longer log in, ends every session, refresh token
+        // and user JWT issued until now, in the same change (API tokens end only when revoked;
+        // while the user cannot log in they do not work either).
+        if patch.password_hash.is_some() || state != "ENABLED" || !level.can_login() {
+            query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
                          AND kind IN ('SESSION', 'PERSISTENT')",
-                    )
-                    .bind(actor.at)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query("UPDATE users SET tokens_valid_after = $1 WHERE id = $2")
-                        .bind(actor.at)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                audit!(tx, actor, "update", "user", id, Some(&before), Some(&after));
-                tx.commit().await?;
-                Ok(after)
-            }
+            )
+            .bind(actor.at)
+            .bind(id)
+            .execute(&mut tx)
+            .await?;
+            query("UPDATE users SET tokens_valid_after = $1 WHERE id = $2")
+                .bind(actor.at)
+                .bind(id)
+                .execute(&mut tx)
+                .await?;
+        }
+        crate::store::journal::audit(
+            &mut tx,
+            actor,
+            "update",
+            "user",
+            id,
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
 
-            async fn identity_by_email(
-                &self,
-                email: &str,
-            ) -> crate::store::StoreResult<Option<crate::store::Identity>> {
-                use crate::store::users::IDENTITY_COLUMNS;
-                Ok(sqlx::query_as(&format!(
+    async fn identity_by_email(
+        &self,
+        email: &str,
+    ) -> crate::store::StoreResult<Option<crate::store::Identity>> {
+        use crate::store::users::IDENTITY_COLUMNS;
+        Ok(query(&format!(
                     "SELECT {IDENTITY_COLUMNS} FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.email = $1"
                 ))
                     .bind(email)
                     .fetch_optional(&self.pool)
                     .await?)
-            }
+    }
 
-            async fn identity_by_user(
-                &self,
-                user_id: i64,
-            ) -> crate::store::StoreResult<Option<crate::store::Identity>> {
-                use crate::store::users::IDENTITY_COLUMNS;
-                Ok(sqlx::query_as(&format!(
+    async fn identity_by_user(
+        &self,
+        user_id: i64,
+    ) -> crate::store::StoreResult<Option<crate::store::Identity>> {
+        use crate::store::users::IDENTITY_COLUMNS;
+        Ok(query(&format!(
                     "SELECT {IDENTITY_COLUMNS} FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.id = $1"
                 ))
                     .bind(user_id)
                     .fetch_optional(&self.pool)
                     .await?)
-            }
+    }
 
-            async fn login_failures(
-                &self,
-                keys: &[String],
-                since: chrono::DateTime<chrono::Utc>,
-            ) -> crate::store::StoreResult<Vec<(String, chrono::DateTime<chrono::Utc>, i64)>> {
-                let mut qb = sqlx::QueryBuilder::<$db>::new(
+    async fn login_failures(
+        &self,
+        keys: &[String],
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> crate::store::StoreResult<Vec<(String, chrono::DateTime<chrono::Utc>, i64)>> {
+        let mut qb = Builder::new(
                     "SELECT key, window_start, CAST(failures AS BIGINT) FROM login_failures WHERE window_start > ",
                 );
-                qb.push_bind(since).push(" AND key IN (");
-                let mut sep = qb.separated(", ");
-                for k in keys {
-                    sep.push_bind(k.clone());
-                }
-                qb.push(")");
-                Ok(qb.build_query_as().fetch_all(&self.pool).await?)
-            }
+        qb.push_bind(since).push(" AND key IN ");
+        qb.push_list(keys.into_iter().map(|k| k.clone()));
+        Ok(qb.build().fetch_all(&self.pool).await?)
+    }
 
-            async fn login_failed(
-                &self,
-                keys: &[String],
-                at: chrono::DateTime<chrono::Utc>,
-                since: chrono::DateTime<chrono::Utc>,
-            ) -> crate::store::StoreResult<()> {
-                // One statement per key, each atomic: concurrent failures all count.
-                for key in keys {
-                    sqlx::query(
+    async fn login_failed(
+        &self,
+        keys: &[String],
+        at: chrono::DateTime<chrono::Utc>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> crate::store::StoreResult<()> {
+        // One statement per key, each atomic: concurrent failures all count.
+        for key in keys {
+            query(
                         "INSERT INTO login_failures (key, window_start, failures) VALUES ($1, $2, 1) \
                          ON CONFLICT (key) DO UPDATE SET \
                          failures = CASE WHEN login_failures.window_start > $3 THEN login_failures.failures + 1 ELSE 1 END, \
@@ -211,20 +236,17 @@ macro_rules! impl_user_store {
                     .bind(since)
                     .execute(&self.pool)
                     .await?;
-                }
-                Ok(())
-            }
-
-            async fn login_failures_expire(
-                &self,
-                before: chrono::DateTime<chrono::Utc>,
-            ) -> crate::store::StoreResult<u64> {
-                Ok(sqlx::query("DELETE FROM login_failures WHERE window_start <= $1")
-                    .bind(before)
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected())
-            }
         }
-    };
+        Ok(())
+    }
+
+    async fn login_failures_expire(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> crate::store::StoreResult<u64> {
+        Ok(query("DELETE FROM login_failures WHERE window_start <= $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?)
+    }
 }

@@ -1,0 +1,64 @@
+//! What every mutation writes beside its change, inside its transaction: the audit row and the event.
+use super::db::{query, Tx};
+use super::{Actor, StoreResult};
+use crate::domain::events::{SEVERITY_INFO, SOURCE_API};
+use serde::Serialize;
+use sqlx::types::Json;
+
+/// The audit row of a mutation: who, what, and the entity before and after.
+pub(crate) async fn audit<B: Serialize, A: Serialize>(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    entity_id: impl ToString,
+    before: Option<&B>,
+    after: Option<&A>,
+) -> StoreResult<()> {
+    let json = |v: Option<serde_json::Value>| v.map(Json);
+    query(
+        "INSERT INTO audit_log (ts, actor_user_id, actor_org_id, action, entity, entity_id, before, after, \
+         request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(actor.at)
+    .bind(actor.user_id)
+    .bind(actor.org_id)
+    .bind(action)
+    .bind(entity)
+    .bind(entity_id.to_string())
+    .bind(json(before.map(|b| serde_json::to_value(b).unwrap_or_default())))
+    .bind(json(after.map(|a| serde_json::to_value(a).unwrap_or_default())))
+    .bind(actor.request_id.as_deref())
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// An event (source API, severity info) recording a change to an org's SIM.
+pub(crate) async fn event(
+    tx: &mut Tx,
+    actor: &Actor,
+    org_id: impl Into<Option<i64>>,
+    sim_id: Option<i64>,
+    type_id: i32,
+    description: impl Into<String>,
+    detail: Option<&serde_json::Value>,
+) -> StoreResult<()> {
+    query(
+        "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(actor.at)
+    .bind(org_id.into())
+    .bind(sim_id)
+    .bind(actor.user_id)
+    .bind(type_id)
+    .bind(SOURCE_API)
+    .bind(SEVERITY_INFO)
+    .bind(false)
+    .bind(description.into())
+    .bind(detail.cloned().map(Json))
+    .execute(tx)
+    .await?;
+    Ok(())
+}
