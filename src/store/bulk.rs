@@ -4,6 +4,7 @@
 //! statement: one parse, one plan and one round trip per import, whatever its size (a multi-row VALUES
 //! list costs a bind parameter per cell and a plan per 500 rows). SQLite runs in-process, where
 //! multi-row VALUES chunks under its bind limit are as fast as it gets.
+use super::*;
 
 use super::db::Tx;
 use super::StoreResult;
@@ -48,8 +49,8 @@ impl<'a> From<&'a crate::domain::sim::ImportedSim> for NewSimRow<'a> {
     }
 }
 
-impl<'a> From<&'a crate::store::BatchSim> for NewSimRow<'a> {
-    fn from(s: &'a crate::store::BatchSim) -> Self {
+impl<'a> From<&'a BatchSim> for NewSimRow<'a> {
+    fn from(s: &'a BatchSim) -> Self {
         NewSimRow {
             iccid: &s.iccid,
             imsi: s.imsi.as_deref(),
@@ -143,7 +144,7 @@ async fn pg_insert_sims(
              SELECT u.*, 0, $15, $16, $17, $18, $19, $20, $21, $21, {} FROM UNNEST(\
              $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
              $9::text[], $10::text[], $11::text[], $12::text[], $13::bool[], $14::date[]) AS u{}{SIM_RETURNING}",
-            crate::store::tenancy::shared_tenant_sql("$15", "$16", "$17", "$18"),
+            tenancy::shared_tenant_sql("$15", "$16", "$17", "$18"),
             if shared.skip_existing {
                 " ON CONFLICT (iccid) DO NOTHING"
             } else {
@@ -208,7 +209,7 @@ async fn lite_insert_sims(
     let mut inserted = Vec::with_capacity(rows.len());
     let tenant: Option<i64> = sqlx::query_scalar(&format!(
         "SELECT {}",
-        crate::store::tenancy::shared_tenant_sql("$1", "$2", "$3", "$4")
+        tenancy::shared_tenant_sql("$1", "$2", "$3", "$4")
     ))
     .bind(shared.issuer_org_id)
     .bind(shared.reseller_org_id)

@@ -197,8 +197,8 @@ impl<'e> From<&'e Pool> for Ex<'e> {
 impl<'e> From<&'e mut Tx> for Ex<'e> {
     fn from(t: &'e mut Tx) -> Self {
         match t {
-            Tx::Pg(t) => Ex::Pg(&mut **t),
-            Tx::Lite(t) => Ex::Lite(&mut **t),
+            Tx::Pg(t) => Ex::Pg(t),
+            Tx::Lite(t) => Ex::Lite(t),
         }
     }
 }
@@ -206,8 +206,8 @@ impl<'e> From<&'e mut Tx> for Ex<'e> {
 impl<'e> From<&'e mut Conn> for Ex<'e> {
     fn from(c: &'e mut Conn) -> Self {
         match c {
-            Conn::Pg(c) => Ex::Pg(&mut **c),
-            Conn::Lite(c) => Ex::Lite(&mut **c),
+            Conn::Pg(c) => Ex::Pg(c),
+            Conn::Lite(c) => Ex::Lite(c),
         }
     }
 }

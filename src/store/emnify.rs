@@ -43,7 +43,7 @@ pub(crate) const ESIM_SELECT: &str = concat!(
     esim_columns!(endpoint)
 );
 /// A single-table read (plus the endpoint, NULL for most SIMs) whose orgs and model come from
-/// [`crate::store::labels::Labels`].
+/// [`labels::Labels`].
 pub(crate) const ESIM_SELECT_UNLABELLED: &str = concat!(
     esim_columns!(sim),
     esim_columns!(no_labels),
@@ -62,16 +62,12 @@ pub(crate) const EVENT_SELECT: &str = "SELECT ev.id, ev.ts, ev.org_id, ev.sim_id
      LEFT JOIN users u ON u.id = ev.user_id LEFT JOIN organisations uo ON uo.id = u.org_id";
 
 #[async_trait::async_trait]
-impl crate::store::EmnifyStore for SqlStore {
-    async fn sim_model_create(
-        &self,
-        new: crate::store::NewSimModel,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<crate::store::SimModel> {
-        use crate::store::emnify::MODEL_COLUMNS;
+impl EmnifyStore for SqlStore {
+    async fn sim_model_create(&self, new: NewSimModel, actor: &Actor) -> StoreResult<SimModel> {
         let mut tx = self.pool.begin_write().await?;
-        let m: crate::store::SimModel = query(&format!(
-                    "INSERT INTO sim_models (description, memory_size, form_factor, manufacturer, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {MODEL_COLUMNS}"
+        let m: SimModel = query(format!(
+                    "INSERT INTO sim_models (description, memory_size, form_factor, manufacturer, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING {MODEL_COLUMNS}"
                 ))
                 .bind(&new.description)
                 .bind(new.memory_size)
@@ -80,7 +76,7 @@ impl crate::store::EmnifyStore for SqlStore {
                 .bind(actor.at)
                 .fetch_one(&mut tx)
                 .await?;
-        crate::store::journal::audit(
+        journal::audit(
             &mut tx,
             actor,
             "create",
@@ -97,12 +93,11 @@ impl crate::store::EmnifyStore for SqlStore {
     async fn sim_model_list(
         &self,
         page: crate::domain::paging::Page,
-    ) -> crate::store::StoreResult<(Vec<crate::store::SimModel>, i64)> {
-        use crate::store::emnify::MODEL_COLUMNS;
+    ) -> StoreResult<(Vec<SimModel>, i64)> {
         let total: i64 = query("SELECT COUNT(*) FROM sim_models")
             .scalar(&self.pool)
             .await?;
-        let items = query(&format!(
+        let items = query(format!(
             "SELECT {MODEL_COLUMNS} FROM sim_models ORDER BY id LIMIT $1 OFFSET $2"
         ))
         .bind(page.limit)
@@ -112,12 +107,8 @@ impl crate::store::EmnifyStore for SqlStore {
         Ok((items, total))
     }
 
-    async fn sim_model_get(
-        &self,
-        id: i64,
-    ) -> crate::store::StoreResult<Option<crate::store::SimModel>> {
-        use crate::store::emnify::MODEL_COLUMNS;
-        Ok(query(&format!(
+    async fn sim_model_get(&self, id: i64) -> StoreResult<Option<SimModel>> {
+        Ok(query(format!(
             "SELECT {MODEL_COLUMNS} FROM sim_models WHERE id = $1"
         ))
         .bind(id)
@@ -125,16 +116,12 @@ impl crate::store::EmnifyStore for SqlStore {
         .await?)
     }
 
-    async fn batch_create(
-        &self,
-        new: crate::store::NewBatch,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<crate::store::SimBatch> {
-        use crate::store::bulk::{NewSimRow, NewSimsShared};
-        use crate::store::emnify::BATCH_COLUMNS;
+    async fn batch_create(&self, new: NewBatch, actor: &Actor) -> StoreResult<SimBatch> {
+        use bulk::{NewSimRow, NewSimsShared};
         let mut tx = self.pool.begin_write().await?;
-        let batch: crate::store::SimBatch = query(&format!(
-                    "INSERT INTO sim_batches (bic, issuer_org_id, model_id, quantity, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {BATCH_COLUMNS}"
+        let batch: SimBatch = query(format!(
+                    "INSERT INTO sim_batches (bic, issuer_org_id, model_id, quantity, created_at) VALUES ($1, \
+                     $2, $3, $4, $5) RETURNING {BATCH_COLUMNS}"
                 ))
                 .bind(&new.bic)
                 .bind(new.issuer_org_id)
@@ -145,7 +132,7 @@ impl crate::store::EmnifyStore for SqlStore {
                 .await?;
         let mut rows: Vec<NewSimRow<'_>> = new.sims.iter().map(NewSimRow::from).collect();
         rows.sort_by(|a, b| a.iccid.cmp(b.iccid));
-        crate::store::sims::lock_counts(
+        sims::lock_counts(
             &mut tx,
             rows.iter()
                 .map(|r| (0i64, r.network.to_string(), r.form_factor, r.auto_assign))
@@ -162,11 +149,10 @@ impl crate::store::EmnifyStore for SqlStore {
             at: actor.at,
             skip_existing: false,
         };
-        let ids = crate::store::bulk::insert_sims(&mut tx, &rows, &shared).await?;
+        let ids = bulk::insert_sims(&mut tx, &rows, &shared).await?;
         // New SIMs are unused and held by nobody: central stock.
-        crate::store::sims::record_new_sims(&mut tx, actor, None::<i64>, new.issuer_org_id, &ids)
-            .await?;
-        crate::store::journal::audit(
+        sims::record_new_sims(&mut tx, actor, None::<i64>, new.issuer_org_id, &ids).await?;
+        journal::audit(
             &mut tx,
             actor,
             "create",
@@ -183,10 +169,8 @@ impl crate::store::EmnifyStore for SqlStore {
     async fn batch_by_bic(
         &self,
         bic: &str,
-    ) -> crate::store::StoreResult<Option<(crate::store::SimBatch, Vec<(Option<i64>, Option<i64>)>)>>
-    {
-        use crate::store::emnify::BATCH_COLUMNS;
-        let batch: Option<crate::store::SimBatch> = query(&format!(
+    ) -> StoreResult<Option<(SimBatch, Vec<(Option<i64>, Option<i64>)>)>> {
+        let batch: Option<SimBatch> = query(format!(
             "SELECT {BATCH_COLUMNS} FROM sim_batches WHERE bic = $1"
         ))
         .bind(bic)
@@ -208,27 +192,32 @@ impl crate::store::EmnifyStore for SqlStore {
         customer_org_id: Option<i64>,
         status: crate::domain::sim::SimStatus,
         by_org: i64,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<Vec<crate::store::EmnifySim>> {
-        use crate::store::emnify::{BATCH_COLUMNS, ESIM_SELECT};
+        actor: &Actor,
+    ) -> StoreResult<Vec<EmnifySim>> {
         let mut tx = self.pool.begin_write().await?;
-        let batch: crate::store::SimBatch = query(&format!(
+        let batch: SimBatch = query(format!(
             "SELECT {BATCH_COLUMNS} FROM sim_batches WHERE id = $1{}",
             self.pool.backend().lock_rows()
         ))
         .bind(batch_id)
         .fetch_optional(&mut tx)
         .await?
-        .ok_or(crate::store::StoreError::NotFound)?;
+        .ok_or(StoreError::NotFound)?;
         if batch.registered_at.is_some() {
             return Err(crate::domain::error::Rule::BatchRegistered.into());
         }
         let activation = (status == crate::domain::sim::SimStatus::Activated).then_some(actor.at);
-        query(&format!(
-                    "UPDATE sims SET reseller_org_id = COALESCE($1, reseller_org_id), customer_org_id = COALESCE($2, customer_org_id), \
-                     status = $3, activation_date = COALESCE(activation_date, $4), updated_at = $5, version = version + 1, \
+        query(format!(
+                    "UPDATE sims SET reseller_org_id = COALESCE($1, reseller_org_id), \
+                     customer_org_id = COALESCE($2, customer_org_id), status = $3, \
+                     activation_date = COALESCE(activation_date, $4), updated_at = $5, version = version + 1, \
                      tenant_org_id = {} WHERE batch_id = $6",
-                    crate::store::tenancy::shared_tenant_sql("issuer_org_id", "COALESCE($1, reseller_org_id)", "COALESCE($2, customer_org_id)", "in_storage_at")
+                    tenancy::shared_tenant_sql(
+                        "issuer_org_id",
+                        "COALESCE($1, reseller_org_id)",
+                        "COALESCE($2, customer_org_id)",
+                        "in_storage_at"
+                    )
                 ))
                 .bind(reseller_org_id)
                 .bind(customer_org_id)
@@ -247,7 +236,7 @@ impl crate::store::EmnifyStore for SqlStore {
         let n = batch.quantity;
         let detail =
             serde_json::json!({"batch": {"id": batch.id, "bic": batch.bic}, "status": status.id()});
-        crate::store::journal::event(
+        journal::event(
             &mut tx,
             actor,
             by_org,
@@ -257,7 +246,7 @@ impl crate::store::EmnifyStore for SqlStore {
             Some(&detail),
         )
         .await?;
-        crate::store::journal::audit(
+        journal::audit(
             &mut tx,
             actor,
             "register",
@@ -267,20 +256,15 @@ impl crate::store::EmnifyStore for SqlStore {
             Some(&detail),
         )
         .await?;
-        let sims = query(&format!(
-            "{ESIM_SELECT} WHERE s.batch_id = $1 ORDER BY s.id"
-        ))
-        .bind(batch_id)
-        .fetch_all(&mut tx)
-        .await?;
+        let sims = query(format!("{ESIM_SELECT} WHERE s.batch_id = $1 ORDER BY s.id"))
+            .bind(batch_id)
+            .fetch_all(&mut tx)
+            .await?;
         tx.commit().await?;
         Ok(sims)
     }
 
-    async fn esim_get(
-        &self,
-        id: i64,
-    ) -> crate::store::StoreResult<Option<crate::store::EmnifySim>> {
+    async fn esim_get(&self, id: i64) -> StoreResult<Option<EmnifySim>> {
         let Some(mut sim) = self.point_reads.get(id).await? else {
             return Ok(None);
         };
@@ -291,41 +275,41 @@ impl crate::store::EmnifyStore for SqlStore {
         if !orgs.is_empty() {
             let mut qb =
                 Builder::new("SELECT id, name, country, path FROM organisations WHERE id IN ");
-            qb.push_list(orgs.iter().map(|id| *id));
-            let loaded: Vec<crate::store::labels::OrgLabel> =
-                qb.build().fetch_all(&self.pool).await?;
+            qb.push_list(orgs.iter().copied());
+            let loaded: Vec<labels::OrgLabel> = qb.build().fetch_all(&self.pool).await?;
             for org in loaded {
                 self.labels.put_org(org.clone());
                 found.orgs.push(org);
             }
         }
         if let Some(model) = model {
-            let loaded: Option<crate::store::labels::ModelLabel> =
-                        query("SELECT id, description, memory_size, form_factor, manufacturer FROM sim_models WHERE id = $1")
-                            .bind(model)
-                            .fetch_optional(&self.pool)
-                            .await?;
+            let loaded: Option<labels::ModelLabel> = query(
+                "SELECT id, description, memory_size, form_factor, manufacturer FROM sim_models \
+                             WHERE id = $1",
+            )
+            .bind(model)
+            .fetch_optional(&self.pool)
+            .await?;
             if let Some(m) = loaded {
                 self.labels.put_model(m.clone());
                 found.model = Some(m);
             }
         }
-        crate::store::labels::Labels::fill(&mut sim, found);
+        labels::Labels::fill(&mut sim, found);
         Ok(Some(sim))
     }
 
     async fn esim_list(
         &self,
         scope: &crate::domain::access::Scope,
-        filters: &[crate::store::SimCond],
-        sort: &[(crate::store::SimSortKey, bool)],
+        filters: &[SimCond],
+        sort: &[(SimSortKey, bool)],
         limit: i64,
         offset: i64,
-    ) -> crate::store::StoreResult<(Vec<crate::store::EmnifySim>, i64)> {
+    ) -> StoreResult<(Vec<EmnifySim>, i64)> {
         use crate::domain::access::Scope;
-        use crate::store::emnify::ESIM_SELECT;
-        use crate::store::tenancy::{page_select, PageRead};
-        use crate::store::SimCond;
+        use tenancy::{page_select, PageRead};
+        use SimCond;
         let tenant = self
             .list_tenant(match scope {
                 Scope::Subtree { path, .. } => Some(path.as_str()),
@@ -335,12 +319,12 @@ impl crate::store::EmnifyStore for SqlStore {
         // `counters`: the conditions go to `sim_owner_counts`, whose NULL ids are 0.
         let push = |qb: &mut Builder<'_>, counters: bool, walk: bool| {
             if !counters {
-                crate::store::tenancy::push_tenant(qb, tenant, walk);
+                tenancy::push_tenant(qb, tenant, walk);
             }
-            crate::store::scope::push_scope(
+            scope::push_scope(
                 qb,
                 scope,
-                crate::store::scope::Owner::Sim {
+                scope::Owner::Sim {
                     narrowed: walk && tenant.is_some(),
                 },
             );
@@ -349,7 +333,7 @@ impl crate::store::EmnifyStore for SqlStore {
                     SimCond::Eq(col, v) => {
                         qb.push(format!(" AND s.{} = ", col.column())).push_bind(*v);
                     }
-                    SimCond::IsNull(crate::store::SimCol::Endpoint) if counters => {
+                    SimCond::IsNull(SimCol::Endpoint) if counters => {
                         qb.push(" AND NOT s.with_endpoint");
                     }
                     SimCond::IsNull(col) if counters => {
@@ -364,12 +348,12 @@ impl crate::store::EmnifyStore for SqlStore {
                     }
                     SimCond::Prefix(col, v) => {
                         qb.push(format!(" AND s.{} LIKE ", col.column()))
-                            .push_bind(format!("{}%", crate::store::like_literal(v)))
+                            .push_bind(format!("{}%", like_literal(v)))
                             .push(self.pool.backend().like_escape());
                     }
                     SimCond::StatusIn(values) => {
                         qb.push(" AND s.status IN ");
-                        qb.push_list(values.into_iter().map(|v| *v));
+                        qb.push_list(values.iter().copied());
                     }
                     SimCond::Date(d) => {
                         qb.push(" AND s.production_date = ").push_bind(*d);
@@ -380,7 +364,7 @@ impl crate::store::EmnifyStore for SqlStore {
         // The total comes from `sim_owner_counts` whenever every condition is one of its key columns
         // (scope, status, orgs, model, with/without device); only selective filters (ICCID, IMSI, ...,
         // production date) count SIM rows, through their indexes.
-        let counters = filters.iter().all(crate::store::SimCond::countable);
+        let counters = filters.iter().all(SimCond::countable);
         let mut count = Builder::new(if counters {
             "SELECT CAST(COALESCE(SUM(s.count), 0) AS BIGINT) FROM sim_owner_counts s WHERE s.status <> 3"
         } else {
@@ -436,12 +420,7 @@ impl crate::store::EmnifyStore for SqlStore {
         Ok((list.build().fetch_all(&self.reads).await?, total))
     }
 
-    async fn esim_patch(
-        &self,
-        id: i64,
-        patch: crate::store::EmnifySimPatch,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<()> {
+    async fn esim_patch(&self, id: i64, patch: EmnifySimPatch, actor: &Actor) -> StoreResult<()> {
         use crate::domain::sim::SimStatus;
         let mut tx = self.pool.begin_write().await?;
         // The transition is checked against the row as it is now, under its lock.
@@ -454,19 +433,20 @@ impl crate::store::EmnifyStore for SqlStore {
             Option<i64>,
             i64,
         );
-        let row: Option<Locked> = query(&format!(
-                    "SELECT status, issuer_org_id, reseller_org_id, customer_org_id, mvno_account_id, endpoint_id, version \
+        let row: Option<Locked> = query(format!(
+            "SELECT status, issuer_org_id, reseller_org_id, customer_org_id, mvno_account_id, \
+                     endpoint_id, version \
                      FROM sims WHERE id = $1 AND status <> 3{}",
-                    self.pool.backend().lock_rows()
-                ))
-                .bind(id)
-                .fetch_optional(&mut tx)
-                .await?;
+            self.pool.backend().lock_rows()
+        ))
+        .bind(id)
+        .fetch_optional(&mut tx)
+        .await?;
         let (status, issuer, reseller, customer, account, endpoint, version) =
-            row.ok_or(crate::store::StoreError::NotFound)?;
+            row.ok_or(StoreError::NotFound)?;
         actor.check_version(version)?;
         let current = SimStatus::from_id(status as i64)
-            .ok_or_else(|| crate::store::StoreError::Database("bad status".into()))?;
+            .ok_or_else(|| StoreError::Database("bad status".into()))?;
         let next = match patch.status {
             Some(to) => crate::domain::emnify::transition(current, to)?,
             None => None,
@@ -509,7 +489,7 @@ impl crate::store::EmnifyStore for SqlStore {
                 }
             };
             let mut qb = Builder::new("SELECT path FROM organisations WHERE id IN ");
-            qb.push_list(moved.iter().map(|org| *org));
+            qb.push_list(moved.iter().copied());
             let paths: Vec<String> = qb.build().scalars(&mut tx).await?;
             if paths
                 .iter()
@@ -520,11 +500,11 @@ impl crate::store::EmnifyStore for SqlStore {
         }
         let new_status = next.unwrap_or(current);
         let activation = (next == Some(SimStatus::Activated)).then_some(actor.at);
-        query(&format!(
+        query(format!(
                     "UPDATE sims SET status = $1, issuer_org_id = $2, reseller_org_id = $3, customer_org_id = $4, \
                      activation_date = COALESCE(activation_date, $5), updated_at = $6, version = version + 1, \
                      tenant_org_id = {} WHERE id = $7",
-                    crate::store::tenancy::shared_tenant_sql("$2", "$3", "$4", "in_storage_at")
+                    tenancy::shared_tenant_sql("$2", "$3", "$4", "in_storage_at")
                 ))
                 .bind(new_status.id())
                 .bind(new_issuer)
@@ -538,13 +518,16 @@ impl crate::store::EmnifyStore for SqlStore {
         if let Some(to) = next {
             let status =
                 |s: SimStatus| serde_json::json!({"id": s.id(), "description": s.description()});
-            let detail = serde_json::json!({"transition": {"sim": {"status": {"from": status(current), "to": status(to)}}}});
+            let detail = serde_json::json!({"transition": {"sim": {"status": {
+                "from": status(current),
+                "to": status(to)
+            }}}});
             let description = format!(
                 "Status of SIM changed from '{}' to '{}'",
                 current.description(),
                 to.description()
             );
-            crate::store::journal::event(
+            journal::event(
                 &mut tx,
                 actor,
                 actor.org_id,
@@ -573,7 +556,7 @@ impl crate::store::EmnifyStore for SqlStore {
                     "SIM assigned to organisation",
                 )
             };
-            crate::store::journal::event(
+            journal::event(
                 &mut tx,
                 actor,
                 actor.org_id,
@@ -584,9 +567,19 @@ impl crate::store::EmnifyStore for SqlStore {
             )
             .await?;
         }
-        let before = serde_json::json!({"status": current.id(), "issuer_org_id": issuer, "reseller_org_id": reseller, "customer_org_id": customer});
-        let after = serde_json::json!({"status": new_status.id(), "issuer_org_id": new_issuer, "reseller_org_id": new_reseller, "customer_org_id": new_customer});
-        crate::store::journal::audit(
+        let before = serde_json::json!({
+            "status": current.id(),
+            "issuer_org_id": issuer,
+            "reseller_org_id": reseller,
+            "customer_org_id": customer
+        });
+        let after = serde_json::json!({
+            "status": new_status.id(),
+            "issuer_org_id": new_issuer,
+            "reseller_org_id": new_reseller,
+            "customer_org_id": new_customer
+        });
+        journal::audit(
             &mut tx,
             actor,
             "update",
@@ -600,27 +593,23 @@ impl crate::store::EmnifyStore for SqlStore {
         Ok(())
     }
 
-    async fn esim_delete(
-        &self,
-        id: i64,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<()> {
-        use crate::store::sims::SIM_SELECT;
-        use crate::store::SimRecord;
+    async fn esim_delete(&self, id: i64, actor: &Actor) -> StoreResult<()> {
+        use sims::SIM_SELECT;
+        use SimRecord;
         let mut tx = self.pool.begin_write().await?;
-        let sim: SimRecord = query(&format!(
+        let sim: SimRecord = query(format!(
             "{SIM_SELECT} WHERE s.id = $1 AND s.status <> 3{}",
             self.pool.backend().lock_sim()
         ))
         .bind(id)
         .fetch_optional(&mut tx)
         .await?
-        .ok_or(crate::store::StoreError::NotFound)?;
+        .ok_or(StoreError::NotFound)?;
         actor.check_version(sim.version)?;
         if sim.endpoint_id.is_some() || sim.mvno_account_id.is_some() {
             return Err(crate::domain::error::Rule::SimAttached.into());
         }
-        crate::store::sims::adjust_count(
+        sims::adjust_count(
             &mut tx,
             sim.in_storage_at,
             &sim.network,
@@ -637,8 +626,11 @@ impl crate::store::EmnifyStore for SqlStore {
         let from = crate::domain::sim::SimStatus::from_id(sim.status as i64)
             .map(|s| s.description())
             .unwrap_or("Unknown");
-        let detail = serde_json::json!({"transition": {"sim": {"status": {"from": {"id": sim.status, "description": from}, "to": {"id": 3, "description": "Deleted"}}}}});
-        crate::store::journal::event(
+        let detail = serde_json::json!({"transition": {"sim": {"status": {
+            "from": {"id": sim.status, "description": from},
+            "to": {"id": 3, "description": "Deleted"}
+        }}}});
+        journal::event(
             &mut tx,
             actor,
             actor.org_id,
@@ -648,8 +640,7 @@ impl crate::store::EmnifyStore for SqlStore {
             Some(&detail),
         )
         .await?;
-        crate::store::journal::audit(&mut tx, actor, "delete", "sim", id, Some(&sim), None::<&()>)
-            .await?;
+        journal::audit(&mut tx, actor, "delete", "sim", id, Some(&sim), None::<&()>).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -657,30 +648,26 @@ impl crate::store::EmnifyStore for SqlStore {
     async fn events_list(
         &self,
         sim_id: i64,
-        filters: &[crate::store::EventCond],
-        sort: &[(crate::store::EventSortKey, bool)],
+        filters: &[EventCond],
+        sort: &[(EventSortKey, bool)],
         limit: i64,
         offset: i64,
-    ) -> crate::store::StoreResult<(Vec<crate::store::EventRow>, i64)> {
-        use crate::store::emnify::EVENT_SELECT;
-        use crate::store::EventCond;
+    ) -> StoreResult<(Vec<EventRow>, i64)> {
+        use EventCond;
         let push = |qb: &mut Builder<'_>| {
             qb.push(" WHERE ev.sim_id = ").push_bind(sim_id);
             for f in filters {
                 match f {
                     EventCond::In(col, values) => {
                         qb.push(format!(" AND ev.{col} IN "));
-                        qb.push_list(values.into_iter().map(|v| *v));
+                        qb.push_list(values.iter().copied());
                     }
                     EventCond::Alert(a) => {
                         qb.push(" AND ev.alert = ").push_bind(*a);
                     }
                     EventCond::Description(text) => {
                         qb.push(" AND LOWER(ev.description) LIKE ")
-                            .push_bind(format!(
-                                "%{}%",
-                                crate::store::like_literal(&text.to_lowercase())
-                            ))
+                            .push_bind(format!("%{}%", like_literal(&text.to_lowercase())))
                             .push(self.pool.backend().like_escape());
                     }
                     EventCond::Between(from, until) => {
@@ -712,38 +699,31 @@ impl crate::store::EmnifyStore for SqlStore {
         Ok((list.build().fetch_all(&self.reads).await?, total))
     }
 
-    async fn sim_ids_by_iccid(
-        &self,
-        iccids: &[String],
-    ) -> crate::store::StoreResult<Vec<(String, i64)>> {
+    async fn sim_ids_by_iccid(&self, iccids: &[String]) -> StoreResult<Vec<(String, i64)>> {
         let mut out = Vec::new();
-        for chunk in iccids.chunks(crate::store::sims::INSERT_CHUNK) {
+        for chunk in iccids.chunks(sims::INSERT_CHUNK) {
             let mut qb = Builder::new("SELECT iccid, id FROM sims WHERE iccid IN ");
-            qb.push_list(chunk.into_iter().map(|i| i.clone()));
+            qb.push_list(chunk.iter().map(String::as_str));
             out.extend(qb.build().fetch_all::<(String, i64)>(&self.pool).await?);
         }
         Ok(out)
     }
 
-    async fn sims_exist(&self, ids: &[i64]) -> crate::store::StoreResult<Vec<i64>> {
+    async fn sims_exist(&self, ids: &[i64]) -> StoreResult<Vec<i64>> {
         let mut out = Vec::new();
-        for chunk in ids.chunks(crate::store::sims::INSERT_CHUNK) {
+        for chunk in ids.chunks(sims::INSERT_CHUNK) {
             let mut qb = Builder::new("SELECT id FROM sims WHERE id IN ");
-            qb.push_list(chunk.into_iter().map(|i| *i));
+            qb.push_list(chunk.iter().copied());
             out.extend(qb.build().scalars::<i64>(&self.pool).await?);
         }
         Ok(out)
     }
 
-    async fn usage_ingest(
-        &self,
-        records: &[crate::store::UsageRecord],
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<()> {
+    async fn usage_ingest(&self, records: &[UsageRecord], actor: &Actor) -> StoreResult<()> {
         // One row per bucket: a statement may not upsert the same key twice.
         let mut merged: std::collections::BTreeMap<
             (i64, chrono::DateTime<chrono::Utc>, i16),
-            crate::store::UsageRecord,
+            UsageRecord,
         > = std::collections::BTreeMap::new();
         for r in records {
             merged
@@ -756,11 +736,12 @@ impl crate::store::EmnifyStore for SqlStore {
                 })
                 .or_insert_with(|| r.clone());
         }
-        let merged: Vec<crate::store::UsageRecord> = merged.into_values().collect();
+        let merged: Vec<UsageRecord> = merged.into_values().collect();
         let mut tx = self.pool.begin_write().await?;
-        for chunk in merged.chunks(crate::store::sims::INSERT_CHUNK) {
+        for chunk in merged.chunks(sims::INSERT_CHUNK) {
             let mut qb = Builder::new(
-                        "INSERT INTO usage_hourly (sim_id, hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at) ",
+                        "INSERT INTO usage_hourly (sim_id, hour, traffic_type, volume_tx, volume_rx, cost, \
+                         currency, updated_at) ",
                     );
             qb.push_values(chunk, |b, r| {
                 b.push_bind(r.sim_id)
@@ -773,13 +754,15 @@ impl crate::store::EmnifyStore for SqlStore {
                     .push_bind(actor.at);
             });
             qb.push(
-                        " ON CONFLICT (sim_id, hour, traffic_type) DO UPDATE SET volume_tx = usage_hourly.volume_tx + excluded.volume_tx, \
-                         volume_rx = usage_hourly.volume_rx + excluded.volume_rx, cost = usage_hourly.cost + excluded.cost, \
+                " ON CONFLICT (sim_id, hour, traffic_type) DO UPDATE SET \
+                         volume_tx = usage_hourly.volume_tx + excluded.volume_tx, \
+                         volume_rx = usage_hourly.volume_rx + excluded.volume_rx, \
+                         cost = usage_hourly.cost + excluded.cost, \
                          currency = excluded.currency, updated_at = excluded.updated_at",
-                    );
+            );
             qb.build().execute(&mut tx).await?;
         }
-        crate::store::journal::audit(
+        journal::audit(
             &mut tx,
             actor,
             "ingest",
@@ -793,16 +776,13 @@ impl crate::store::EmnifyStore for SqlStore {
         Ok(())
     }
 
-    async fn events_ingest(
-        &self,
-        events: &[crate::store::NewEvent],
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<()> {
+    async fn events_ingest(&self, events: &[NewEvent], actor: &Actor) -> StoreResult<()> {
         let mut tx = self.pool.begin_write().await?;
-        for chunk in events.chunks(crate::store::sims::INSERT_CHUNK) {
+        for chunk in events.chunks(sims::INSERT_CHUNK) {
             let mut qb = Builder::new(
-                        "INSERT INTO events (ts, org_id, sim_id, type_id, source, severity, alert, description, detail) ",
-                    );
+                "INSERT INTO events (ts, org_id, sim_id, type_id, source, severity, alert, \
+                         description, detail) ",
+            );
             qb.push_values(chunk, |b, e| {
                 b.push_bind(e.ts)
                     .push_bind(e.org_id)
@@ -816,7 +796,7 @@ impl crate::store::EmnifyStore for SqlStore {
             });
             qb.build().execute(&mut tx).await?;
         }
-        crate::store::journal::audit(
+        journal::audit(
             &mut tx,
             actor,
             "ingest",
@@ -835,7 +815,7 @@ impl crate::store::EmnifyStore for SqlStore {
         sim_id: i64,
         from: chrono::DateTime<chrono::Utc>,
         until: chrono::DateTime<chrono::Utc>,
-    ) -> crate::store::StoreResult<Vec<crate::store::UsageRow>> {
+    ) -> StoreResult<Vec<UsageRow>> {
         type Row = (
             chrono::DateTime<chrono::Utc>,
             i16,

@@ -142,7 +142,10 @@ mod tests {
             "users_email_key"
         );
         assert_eq!(
-            sqlite_constraint_name("UNIQUE constraint failed: sim_inventory_counts.storage_org_id, sim_inventory_counts.network"),
+            sqlite_constraint_name(
+                "UNIQUE constraint failed: sim_inventory_counts.storage_org_id, \
+                 sim_inventory_counts.network"
+            ),
             "sim_inventory_counts_storage_org_id_network_key"
         );
         assert_eq!(

@@ -3,12 +3,9 @@ use super::db::query;
 use super::*;
 
 #[async_trait::async_trait]
-impl crate::store::IdempotencyStore for SqlStore {
-    async fn idempotency_claim(
-        &self,
-        claim: &crate::store::IdempotencyClaim<'_>,
-    ) -> crate::store::StoreResult<crate::store::Claimed> {
-        use crate::store::{Claimed, StoredAnswer};
+impl IdempotencyStore for SqlStore {
+    async fn idempotency_claim(&self, claim: &IdempotencyClaim<'_>) -> StoreResult<Claimed> {
+        use {Claimed, StoredAnswer};
         let mut tx = self.pool.begin_write().await?;
         // A new key, or one whose answer has expired or whose run was abandoned (its node
         // died), is ours; otherwise the row stays as it is, locked until we read it.
@@ -63,8 +60,8 @@ impl crate::store::IdempotencyStore for SqlStore {
         &self,
         user_id: i64,
         key_hash: &str,
-        answer: Option<&crate::store::StoredAnswer>,
-    ) -> crate::store::StoreResult<()> {
+        answer: Option<&StoredAnswer>,
+    ) -> StoreResult<()> {
         let q = match answer {
                     Some(a) => query(
                         "UPDATE idempotency_keys SET status = $3, headers = $4, body = $5 \
@@ -85,10 +82,7 @@ impl crate::store::IdempotencyStore for SqlStore {
         Ok(())
     }
 
-    async fn idempotency_expire(
-        &self,
-        before: chrono::DateTime<chrono::Utc>,
-    ) -> crate::store::StoreResult<u64> {
+    async fn idempotency_expire(&self, before: chrono::DateTime<chrono::Utc>) -> StoreResult<u64> {
         Ok(query("DELETE FROM idempotency_keys WHERE created_at <= $1")
             .bind(before)
             .execute(&self.pool)

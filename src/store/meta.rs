@@ -3,30 +3,26 @@ use super::db::query;
 use super::*;
 
 #[async_trait::async_trait]
-impl crate::store::MetaStore for SqlStore {
-    fn backend(&self) -> crate::store::Backend {
+impl MetaStore for SqlStore {
+    fn backend(&self) -> Backend {
         self.pool.backend()
     }
 
     /// Both pools: a replica that stopped answering makes the node unready too.
-    async fn ping(&self) -> crate::store::StoreResult<()> {
+    async fn ping(&self) -> StoreResult<()> {
         query("SELECT 1").execute(&self.pool).await?;
         query("SELECT 1").execute(&self.reads).await?;
         Ok(())
     }
 
-    fn pool_stats(&self) -> crate::store::PoolStats {
-        crate::store::PoolStats {
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
             size: self.pool.size(),
             idle: self.pool.num_idle() as u32,
         }
     }
 
-    async fn setting_get_or_init(
-        &self,
-        key: &str,
-        value: &str,
-    ) -> crate::store::StoreResult<String> {
+    async fn setting_get_or_init(&self, key: &str, value: &str) -> StoreResult<String> {
         query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
             .bind(key)
             .bind(value)
@@ -39,15 +35,12 @@ impl crate::store::MetaStore for SqlStore {
         Ok(stored)
     }
 
-    async fn ensure_partitions(
-        &self,
-        months: &[chrono::NaiveDate],
-    ) -> crate::store::StoreResult<u32> {
-        if self.backend() != crate::store::Backend::Postgres {
+    async fn ensure_partitions(&self, months: &[chrono::NaiveDate]) -> StoreResult<u32> {
+        if self.backend() != Backend::Postgres {
             return Ok(0);
         }
         let mut created = 0;
-        for table in crate::store::TimeTable::ALL {
+        for table in TimeTable::ALL {
             for month in months {
                 let new: bool = query("SELECT simgate_ensure_partition($1, $2)")
                     .bind(table.name())
@@ -60,12 +53,8 @@ impl crate::store::MetaStore for SqlStore {
         Ok(created)
     }
 
-    async fn drop_before(
-        &self,
-        table: crate::store::TimeTable,
-        before: chrono::NaiveDate,
-    ) -> crate::store::StoreResult<u64> {
-        if self.backend() == crate::store::Backend::Postgres {
+    async fn drop_before(&self, table: TimeTable, before: chrono::NaiveDate) -> StoreResult<u64> {
+        if self.backend() == Backend::Postgres {
             let dropped: i32 = query("SELECT simgate_drop_partitions($1, $2)")
                 .bind(table.name())
                 .bind(before)
@@ -74,7 +63,7 @@ impl crate::store::MetaStore for SqlStore {
             return Ok(dropped as u64);
         }
         let cutoff = before.and_time(chrono::NaiveTime::MIN).and_utc();
-        let done = query(&format!(
+        let done = query(format!(
             "DELETE FROM {} WHERE {} < $1",
             table.name(),
             table.time_column()

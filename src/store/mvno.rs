@@ -114,24 +114,20 @@ pub(crate) async fn account_changed(
 }
 
 #[async_trait::async_trait]
-impl crate::store::MvnoStore for SqlStore {
-    async fn rate_plan_create(
-        &self,
-        new: crate::store::NewRatePlan,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<crate::store::RatePlan> {
-        use crate::store::mvno::RATE_PLAN_COLUMNS;
+impl MvnoStore for SqlStore {
+    async fn rate_plan_create(&self, new: NewRatePlan, actor: &Actor) -> StoreResult<RatePlan> {
         let mut tx = self.pool.begin_write().await?;
-        let plan: crate::store::RatePlan = query(&format!(
-                    "INSERT INTO rate_plans (oid, name, owner_org_id, created_at) VALUES ($1, $2, $3, $4) RETURNING {RATE_PLAN_COLUMNS}"
-                ))
-                .bind(&new.oid)
-                .bind(&new.name)
-                .bind(new.owner_org_id)
-                .bind(actor.at)
-                .fetch_one(&mut tx)
-                .await?;
-        crate::store::journal::audit(
+        let plan: RatePlan = query(format!(
+            "INSERT INTO rate_plans (oid, name, owner_org_id, created_at) VALUES ($1, $2, $3, $4) \
+                     RETURNING {RATE_PLAN_COLUMNS}"
+        ))
+        .bind(&new.oid)
+        .bind(&new.name)
+        .bind(new.owner_org_id)
+        .bind(actor.at)
+        .fetch_one(&mut tx)
+        .await?;
+        journal::audit(
             &mut tx,
             actor,
             "create",
@@ -149,8 +145,7 @@ impl crate::store::MvnoStore for SqlStore {
         &self,
         visible_to: Option<&str>,
         page: crate::domain::paging::Page,
-    ) -> crate::store::StoreResult<(Vec<crate::store::RatePlan>, i64)> {
-        use crate::store::mvno::RATE_PLAN_COLUMNS;
+    ) -> StoreResult<(Vec<RatePlan>, i64)> {
         let filters = |qb: &mut Builder<'_>| {
             if let Some(path) = visible_to {
                 // Offered to all, owned by an ancestor, or owned inside the subtree.
@@ -178,12 +173,8 @@ impl crate::store::MvnoStore for SqlStore {
         Ok((list.build().fetch_all(&self.pool).await?, total))
     }
 
-    async fn rate_plan_find(
-        &self,
-        oid: &str,
-    ) -> crate::store::StoreResult<Option<crate::store::RatePlan>> {
-        use crate::store::mvno::RATE_PLAN_COLUMNS;
-        Ok(query(&format!(
+    async fn rate_plan_find(&self, oid: &str) -> StoreResult<Option<RatePlan>> {
+        Ok(query(format!(
             "SELECT {RATE_PLAN_COLUMNS} FROM rate_plans WHERE oid = $1"
         ))
         .bind(oid)
@@ -193,13 +184,13 @@ impl crate::store::MvnoStore for SqlStore {
 
     async fn mvno_create(
         &self,
-        new: crate::store::NewAccount,
-        pick: &crate::store::SimPick,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<crate::store::MvnoRecord> {
+        new: NewAccount,
+        pick: &SimPick,
+        actor: &Actor,
+    ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
         let (sim_id, storage, network, form_factor, auto) =
-            crate::store::mvno::pick_sim(&mut tx, self.pool.backend(), pick).await?;
+            pick_sim(&mut tx, self.pool.backend(), pick).await?;
         let id: i64 = query(
                     "INSERT INTO mvno_accounts (oid, customer_org_id, state, number, sim_id, rate_plan_id, name, \
                      employee_user_id, device_type, imei, notes, features, start_date, created_at, updated_at) \
@@ -226,10 +217,9 @@ impl crate::store::MvnoStore for SqlStore {
                     .bind(sim_id)
                     .execute(&mut tx)
                     .await?;
-        crate::store::sims::adjust_count(&mut tx, storage, &network, &form_factor, auto, -1i64)
-            .await?;
+        sims::adjust_count(&mut tx, storage, &network, &form_factor, auto, -1i64).await?;
         let rec = reload_account(&mut tx, id).await?;
-        crate::store::journal::event(
+        journal::event(
             &mut tx,
             actor,
             new.customer_org_id,
@@ -239,7 +229,7 @@ impl crate::store::MvnoStore for SqlStore {
             Some(&serde_json::json!({"account": rec.oid, "number": rec.number})),
         )
         .await?;
-        crate::store::journal::audit(
+        journal::audit(
             &mut tx,
             actor,
             "create",
@@ -253,23 +243,18 @@ impl crate::store::MvnoStore for SqlStore {
         Ok(rec)
     }
 
-    async fn mvno_find(
-        &self,
-        r: &crate::store::AccountRef,
-        deleted: bool,
-    ) -> crate::store::StoreResult<Option<crate::store::MvnoRecord>> {
-        use crate::store::mvno::ACCOUNT_SELECT;
+    async fn mvno_find(&self, r: &AccountRef, deleted: bool) -> StoreResult<Option<MvnoRecord>> {
         let which = if deleted {
             "m.deleted_at IS NOT NULL AND m.purged_at IS NULL"
         } else {
-            crate::store::mvno::LIVE
+            LIVE
         };
         let (col, value) = match r {
-            crate::store::AccountRef::Oid(o) => ("m.oid", o.as_str()),
-            crate::store::AccountRef::Number(n) => ("m.number", n.as_str()),
+            AccountRef::Oid(o) => ("m.oid", o.as_str()),
+            AccountRef::Number(n) => ("m.number", n.as_str()),
         };
         Ok(
-            query(&format!("{ACCOUNT_SELECT} WHERE {which} AND {col} = $1"))
+            query(format!("{ACCOUNT_SELECT} WHERE {which} AND {col} = $1"))
                 .bind(value)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -278,10 +263,9 @@ impl crate::store::MvnoStore for SqlStore {
 
     async fn mvno_list(
         &self,
-        f: &crate::store::MvnoFilter,
+        f: &MvnoFilter,
         page: crate::domain::paging::Page,
-    ) -> crate::store::StoreResult<(Vec<crate::store::MvnoRecord>, i64)> {
-        use crate::store::mvno::{ACCOUNT_SELECT, LIVE};
+    ) -> StoreResult<(Vec<MvnoRecord>, i64)> {
         let filters = |qb: &mut Builder<'_>| {
             match f.deleted_restorable_at {
                 None => {
@@ -292,7 +276,7 @@ impl crate::store::MvnoStore for SqlStore {
                                 .push_bind(now);
                 }
             }
-            crate::store::scope::push_storage(qb, &f.storage, "m.customer_org_id");
+            scope::push_storage(qb, &f.storage, "m.customer_org_id");
             if let Some(rp) = f.rate_plan_id {
                 qb.push(" AND m.rate_plan_id = ").push_bind(rp);
             }
@@ -300,7 +284,7 @@ impl crate::store::MvnoStore for SqlStore {
                 qb.push(" AND s.network = ").push_bind(n.clone());
             }
             if let Some(text) = &f.text {
-                let like = format!("%{}%", crate::store::like_literal(text));
+                let like = format!("%{}%", like_literal(text));
                 let ilike = self.pool.backend().ilike();
                 let esc = self.pool.backend().like_escape();
                 qb.push(format!(" AND (m.number {ilike} "))
@@ -343,9 +327,9 @@ impl crate::store::MvnoStore for SqlStore {
     async fn mvno_update(
         &self,
         id: i64,
-        patch: crate::store::MvnoPatch,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<crate::store::MvnoRecord> {
+        patch: MvnoPatch,
+        actor: &Actor,
+    ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
         let before = lock_account(&mut tx, self.pool.backend(), id).await?;
         if before.deleted_at.is_some() {
@@ -358,7 +342,8 @@ impl crate::store::MvnoStore for SqlStore {
             None => before.features.0,
         };
         query(
-                    "UPDATE mvno_accounts SET state = $1, features = $2, name = $3, employee_user_id = $4, device_type = $5, \
+                    "UPDATE mvno_accounts SET state = $1, features = $2, name = $3, employee_user_id = $4, \
+                     device_type = $5, \
                      imei = $6, notes = $7, dnd = $8, data_disabled = $9, rate_plan_id = $10, socs_override = $11, \
                      soc_limit = $12, updated_at = $13, version = version + 1 WHERE id = $14",
                 )
@@ -378,7 +363,7 @@ impl crate::store::MvnoStore for SqlStore {
                 .bind(id)
                 .execute(&mut tx)
                 .await?;
-        let after = crate::store::mvno::account_changed(
+        let after = account_changed(
             &mut tx,
             actor,
             id,
@@ -396,16 +381,17 @@ impl crate::store::MvnoStore for SqlStore {
         &self,
         id: i64,
         preterminate_until: chrono::DateTime<chrono::Utc>,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<crate::store::MvnoRecord> {
+        actor: &Actor,
+    ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
         let before = lock_account(&mut tx, self.pool.backend(), id).await?;
         if before.deleted_at.is_some() {
-            return Err(crate::store::StoreError::NotFound);
+            return Err(StoreError::NotFound);
         }
         actor.check_version(before.version)?;
         query(
-                    "UPDATE mvno_accounts SET state = 'DELETED', deleted_at = $1, preterminate_until = $2, updated_at = $1, \
+                    "UPDATE mvno_accounts SET state = 'DELETED', deleted_at = $1, preterminate_until = $2, \
+                     updated_at = $1, \
                      version = version + 1 WHERE id = $3",
                 )
                 .bind(actor.at)
@@ -413,7 +399,7 @@ impl crate::store::MvnoStore for SqlStore {
                 .bind(id)
                 .execute(&mut tx)
                 .await?;
-        let after = crate::store::mvno::account_changed(
+        let after = account_changed(
             &mut tx,
             actor,
             id,
@@ -431,8 +417,8 @@ impl crate::store::MvnoStore for SqlStore {
         &self,
         id: i64,
         rate_plan_id: Option<i64>,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<crate::store::MvnoRecord> {
+        actor: &Actor,
+    ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
         let before = lock_account(&mut tx, self.pool.backend(), id).await?;
         let restorable = before.deleted_at.is_some()
@@ -450,7 +436,7 @@ impl crate::store::MvnoStore for SqlStore {
                 .scalar(&mut tx)
                 .await?;
         if clash > 0 {
-            return Err(crate::store::StoreError::Conflict {
+            return Err(StoreError::Conflict {
                 constraint: "mvno_accounts_number_key".into(),
             });
         }
@@ -463,7 +449,7 @@ impl crate::store::MvnoStore for SqlStore {
                 .bind(id)
                 .execute(&mut tx)
                 .await?;
-        let after = crate::store::mvno::account_changed(
+        let after = account_changed(
             &mut tx,
             actor,
             id,
@@ -480,9 +466,9 @@ impl crate::store::MvnoStore for SqlStore {
     async fn mvno_change_sim(
         &self,
         id: i64,
-        pick: &crate::store::SimPick,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<(crate::store::MvnoRecord, crate::store::SimRecord)> {
+        pick: &SimPick,
+        actor: &Actor,
+    ) -> StoreResult<(MvnoRecord, SimRecord)> {
         use crate::domain::mvno::AccountState;
         let mut tx = self.pool.begin_write().await?;
         let before = lock_account(&mut tx, self.pool.backend(), id).await?;
@@ -492,10 +478,11 @@ impl crate::store::MvnoStore for SqlStore {
             return Err(crate::domain::error::Rule::AccountState.into());
         }
         let (sim_id, storage, network, form_factor, auto) =
-            crate::store::mvno::pick_sim(&mut tx, self.pool.backend(), pick).await?;
+            pick_sim(&mut tx, self.pool.backend(), pick).await?;
         if let Some(old) = before.sim_id {
             // The old SIM is retired: deleted, never back in storage.
-            query("UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = version + 1 WHERE id = $2")
+            query("UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = version + 1 \
+                 WHERE id = $2")
                         .bind(actor.at)
                         .bind(old)
                         .execute(&mut tx)
@@ -507,8 +494,7 @@ impl crate::store::MvnoStore for SqlStore {
                     .bind(sim_id)
                     .execute(&mut tx)
                     .await?;
-        crate::store::sims::adjust_count(&mut tx, storage, &network, &form_factor, auto, -1i64)
-            .await?;
+        sims::adjust_count(&mut tx, storage, &network, &form_factor, auto, -1i64).await?;
         query("UPDATE mvno_accounts SET sim_id = $1, updated_at = $2, version = version + 1 WHERE id = $3")
                     .bind(sim_id)
                     .bind(actor.at)
@@ -516,8 +502,19 @@ impl crate::store::MvnoStore for SqlStore {
                     .execute(&mut tx)
                     .await?;
         let after = reload_account(&mut tx, id).await?;
-        crate::store::journal::event(&mut tx, actor, after.customer_org_id, Some(sim_id), crate::domain::events::SIM_CHANGED, "SIM changed", Some(&serde_json::json!({"account": after.oid, "from": before.sim_iccid, "to": after.sim_iccid}))).await?;
-        crate::store::journal::audit(
+        let detail = serde_json::json!({"account": after.oid, "from": before.sim_iccid, "to": after.sim_iccid});
+        let changed = crate::domain::events::SIM_CHANGED;
+        journal::event(
+            &mut tx,
+            actor,
+            after.customer_org_id,
+            Some(sim_id),
+            changed,
+            "SIM changed",
+            Some(&detail),
+        )
+        .await?;
+        journal::audit(
             &mut tx,
             actor,
             "change_sim",
@@ -527,24 +524,17 @@ impl crate::store::MvnoStore for SqlStore {
             Some(&after),
         )
         .await?;
-        let sim: crate::store::SimRecord = query(&format!(
-            "{} WHERE s.id = $1",
-            crate::store::sims::SIM_SELECT
-        ))
-        .bind(sim_id)
-        .fetch_one(&mut tx)
-        .await?;
+        let sim: SimRecord = query(format!("{} WHERE s.id = $1", sims::SIM_SELECT))
+            .bind(sim_id)
+            .fetch_one(&mut tx)
+            .await?;
         tx.commit().await?;
         Ok((after, sim))
     }
 
-    async fn mvno_purge_due(
-        &self,
-        actor: &crate::store::Actor,
-        limit: i64,
-    ) -> crate::store::StoreResult<usize> {
+    async fn mvno_purge_due(&self, actor: &Actor, limit: i64) -> StoreResult<usize> {
         let mut tx = self.pool.begin_write().await?;
-        let due: Vec<(i64, String, i64, Option<i64>)> = query(&format!(
+        let due: Vec<(i64, String, i64, Option<i64>)> = query(format!(
                     "SELECT id, oid, customer_org_id, sim_id FROM mvno_accounts WHERE deleted_at IS NOT NULL \
                      AND purged_at IS NULL AND preterminate_until <= $1 ORDER BY preterminate_until LIMIT $2{}",
                     self.pool.backend().skip_locked()
@@ -565,13 +555,14 @@ impl crate::store::MvnoStore for SqlStore {
                     .execute(&mut tx)
                     .await?;
             if let Some(sim) = sim {
-                query("UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = version + 1 WHERE id = $2")
+                query("UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = version \
+                     + 1 WHERE id = $2")
                             .bind(actor.at)
                             .bind(*sim)
                             .execute(&mut tx)
                             .await?;
             }
-            crate::store::journal::event(
+            journal::event(
                 &mut tx,
                 actor,
                 *customer,
@@ -581,7 +572,7 @@ impl crate::store::MvnoStore for SqlStore {
                 Some(&serde_json::json!({"account": oid})),
             )
             .await?;
-            crate::store::journal::audit(
+            journal::audit(
                 &mut tx,
                 actor,
                 "purge",

@@ -6,13 +6,8 @@ pub(crate) const ORG_COLUMNS: &str =
     "id, oid, name, kind, parent_id, path, country, created_at, updated_at";
 
 #[async_trait::async_trait]
-impl crate::store::OrgStore for SqlStore {
-    async fn org_create(
-        &self,
-        new: crate::store::NewOrg,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<crate::store::Org> {
-        use crate::store::orgs::ORG_COLUMNS;
+impl OrgStore for SqlStore {
+    async fn org_create(&self, new: NewOrg, actor: &Actor) -> StoreResult<Org> {
         let mut tx = self.pool.begin_write().await?;
         let parent_path: Option<String> = match new.parent_id {
             Some(pid) => Some(
@@ -20,7 +15,7 @@ impl crate::store::OrgStore for SqlStore {
                     .bind(pid)
                     .scalar_optional(&mut tx)
                     .await?
-                    .ok_or(crate::store::StoreError::NotFound)?,
+                    .ok_or(StoreError::NotFound)?,
             ),
             None => None,
         };
@@ -38,7 +33,7 @@ impl crate::store::OrgStore for SqlStore {
                 .scalar(&mut tx)
                 .await?;
         let path = crate::domain::org::child_path(parent_path.as_deref().unwrap_or("/"), id);
-        let org: crate::store::Org = query(&format!(
+        let org: Org = query(format!(
                     "UPDATE organisations SET path = $1, tenant_org_id = $2 WHERE id = $3 RETURNING {ORG_COLUMNS}"
                 ))
                 .bind(&path)
@@ -46,13 +41,13 @@ impl crate::store::OrgStore for SqlStore {
                 .bind(id)
                 .fetch_one(&mut tx)
                 .await?;
-        crate::store::journal::audit(
+        journal::audit(
             &mut tx,
             actor,
             "create",
             "organisation",
             org.id,
-            None::<&crate::store::Org>,
+            None::<&Org>,
             Some(&org),
         )
         .await?;
@@ -60,15 +55,11 @@ impl crate::store::OrgStore for SqlStore {
         Ok(org)
     }
 
-    async fn org_find(
-        &self,
-        r: &crate::domain::ids::EntityRef,
-    ) -> crate::store::StoreResult<Option<crate::store::Org>> {
+    async fn org_find(&self, r: &crate::domain::ids::EntityRef) -> StoreResult<Option<Org>> {
         use crate::domain::ids::EntityRef;
-        use crate::store::orgs::ORG_COLUMNS;
         let q = match r {
             EntityRef::Id(id) => {
-                query(&format!(
+                query(format!(
                     "SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1"
                 ))
                 .bind(*id)
@@ -76,7 +67,7 @@ impl crate::store::OrgStore for SqlStore {
                 .await
             }
             EntityRef::Oid(oid) => {
-                query(&format!(
+                query(format!(
                     "SELECT {ORG_COLUMNS} FROM organisations WHERE oid = $1"
                 ))
                 .bind(oid.as_str())
@@ -92,13 +83,12 @@ impl crate::store::OrgStore for SqlStore {
         scope: &crate::domain::access::Scope,
         parent_id: Option<i64>,
         page: crate::domain::paging::Page,
-    ) -> crate::store::StoreResult<(Vec<crate::store::Org>, i64)> {
-        use crate::store::orgs::ORG_COLUMNS;
+    ) -> StoreResult<(Vec<Org>, i64)> {
         let filters = |qb: &mut Builder<'_>| {
-            crate::store::scope::push_scope(
+            scope::push_scope(
                 qb,
                 scope,
-                crate::store::scope::Owner::Org {
+                scope::Owner::Org {
                     id: "id",
                     path: "path",
                 },
@@ -120,34 +110,29 @@ impl crate::store::OrgStore for SqlStore {
         Ok((items, total))
     }
 
-    async fn org_update(
-        &self,
-        id: i64,
-        patch: crate::store::OrgPatch,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<crate::store::Org> {
-        use crate::store::orgs::ORG_COLUMNS;
+    async fn org_update(&self, id: i64, patch: OrgPatch, actor: &Actor) -> StoreResult<Org> {
         let mut tx = self.pool.begin_write().await?;
-        let before: crate::store::Org = query(&format!(
+        let before: Org = query(format!(
             "SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1{}",
             self.pool.backend().lock_rows()
         ))
         .bind(id)
         .fetch_optional(&mut tx)
         .await?
-        .ok_or(crate::store::StoreError::NotFound)?;
+        .ok_or(StoreError::NotFound)?;
         let name = patch.name.unwrap_or_else(|| before.name.clone());
         let country = patch.country.unwrap_or_else(|| before.country.clone());
-        let after: crate::store::Org = query(&format!(
-                    "UPDATE organisations SET name = $1, country = $2, updated_at = $3 WHERE id = $4 RETURNING {ORG_COLUMNS}"
-                ))
-                .bind(&name)
-                .bind(&country)
-                .bind(actor.at)
-                .bind(id)
-                .fetch_one(&mut tx)
-                .await?;
-        crate::store::journal::audit(
+        let after: Org = query(format!(
+            "UPDATE organisations SET name = $1, country = $2, updated_at = $3 WHERE id = $4 \
+                     RETURNING {ORG_COLUMNS}"
+        ))
+        .bind(&name)
+        .bind(&country)
+        .bind(actor.at)
+        .bind(id)
+        .fetch_one(&mut tx)
+        .await?;
+        journal::audit(
             &mut tx,
             actor,
             "update",
@@ -162,7 +147,7 @@ impl crate::store::OrgStore for SqlStore {
         Ok(after)
     }
 
-    async fn org_count(&self) -> crate::store::StoreResult<i64> {
+    async fn org_count(&self) -> StoreResult<i64> {
         Ok(query("SELECT COUNT(*) FROM organisations")
             .scalar(&self.pool)
             .await?)

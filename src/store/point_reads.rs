@@ -10,7 +10,7 @@
 //! and under load the batches grow with the load.
 use super::db::{Builder, Conn, Pool};
 use super::emnify::{ESIM_SELECT, ESIM_SELECT_UNLABELLED};
-use crate::store::{distrust_connections, EmnifySim, StoreError, StoreResult};
+use super::{distrust_connections, EmnifySim, StoreError, StoreResult};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;

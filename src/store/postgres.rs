@@ -1,6 +1,7 @@
 //! The Postgres backend (production).
 use super::db::Pool;
 use super::SqlStore;
+use super::*;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::ConnectOptions;
 use sqlx::Postgres;
@@ -11,7 +12,7 @@ use std::time::Duration;
 pub(crate) async fn connect(
     url: &str,
     read_url: Option<&str>,
-    cfg: &crate::store::PoolConfig,
+    cfg: &PoolConfig,
 ) -> anyhow::Result<SqlStore> {
     let options = |url: &str| -> anyhow::Result<PgConnectOptions> {
         // Statement logging is off: its lines carry the request span, and with it whatever
@@ -25,14 +26,12 @@ pub(crate) async fn connect(
         }
         Ok(o)
     };
-    let pool_options = || {
-        crate::store::pool_options::<Postgres>(cfg.max_connections)
-            .acquire_timeout(cfg.acquire_timeout)
-    };
+    let pool_options =
+        || pool_options::<Postgres>(cfg.max_connections).acquire_timeout(cfg.acquire_timeout);
     let primary = options(url)?;
     reachable(&primary, cfg.connect_retry).await?;
     let pool = pool_options().connect_with(primary).await?;
-    crate::store::icc_fold::fold_iccs(&Pool::Pg(pool.clone())).await?;
+    icc_fold::fold_iccs(&Pool::Pg(pool.clone())).await?;
     sqlx::migrate!("migrations/postgres").run(&pool).await?;
     // A replica follows the primary's schema and is never migrated from here; it connects on
     // first use, so a replica that is down does not keep the node from starting.

@@ -88,20 +88,20 @@ pub(crate) async fn record_new_sims(
 }
 
 #[async_trait::async_trait]
-impl crate::store::SimStore for SqlStore {
+impl SimStore for SqlStore {
     async fn sim_import(
         &self,
         sims: &[crate::domain::sim::ImportedSim],
-        holder: Option<&crate::store::Holder>,
+        holder: Option<&Holder>,
         issuer_org_id: i64,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<Vec<String>> {
-        use crate::store::bulk::{NewSimRow, NewSimsShared};
+        actor: &Actor,
+    ) -> StoreResult<Vec<String>> {
+        use bulk::{NewSimRow, NewSimsShared};
         let mut tx = self.pool.begin_write().await?;
         let mut rows: Vec<NewSimRow<'_>> = sims.iter().map(NewSimRow::from).collect();
         rows.sort_by(|a, b| a.iccid.cmp(b.iccid));
         let storage = holder.map(|h| h.org_id);
-        crate::store::sims::lock_counts(
+        lock_counts(
             &mut tx,
             rows.iter()
                 .map(|r| {
@@ -125,8 +125,8 @@ impl crate::store::SimStore for SqlStore {
             at: actor.at,
             skip_existing: true,
         };
-        let inserted = crate::store::bulk::insert_sims(&mut tx, &rows, &shared).await?;
-        crate::store::sims::record_new_sims(
+        let inserted = bulk::insert_sims(&mut tx, &rows, &shared).await?;
+        record_new_sims(
             &mut tx,
             actor,
             storage,
@@ -140,7 +140,7 @@ impl crate::store::SimStore for SqlStore {
             "first_sim_id": inserted.iter().map(|r| r.0).min(),
             "last_sim_id": inserted.iter().map(|r| r.0).max(),
         });
-        crate::store::journal::audit(
+        journal::audit(
             &mut tx,
             actor,
             "import",
@@ -154,12 +154,8 @@ impl crate::store::SimStore for SqlStore {
         Ok(inserted.into_iter().map(|r| r.1).collect())
     }
 
-    async fn sim_by_iccid(
-        &self,
-        iccid: &str,
-    ) -> crate::store::StoreResult<Option<crate::store::SimRecord>> {
-        use crate::store::sims::SIM_SELECT;
-        Ok(query(&format!("{SIM_SELECT} WHERE s.iccid = $1"))
+    async fn sim_by_iccid(&self, iccid: &str) -> StoreResult<Option<SimRecord>> {
+        Ok(query(format!("{SIM_SELECT} WHERE s.iccid = $1"))
             .bind(iccid)
             .fetch_optional(&self.pool)
             .await?)
@@ -167,12 +163,11 @@ impl crate::store::SimStore for SqlStore {
 
     async fn sim_list_unused(
         &self,
-        f: &crate::store::UnusedSimFilter,
+        f: &UnusedSimFilter,
         page: crate::domain::paging::Page,
-    ) -> crate::store::StoreResult<(Vec<crate::store::SimRecord>, i64)> {
-        use crate::store::sims::{SIM_SELECT, UNUSED};
-        use crate::store::tenancy::PageRead;
-        use crate::store::StorageFilter;
+    ) -> StoreResult<(Vec<SimRecord>, i64)> {
+        use tenancy::PageRead;
+        use StorageFilter;
         let tenant = self
             .list_tenant(match &f.storage {
                 StorageFilter::Subtree(path) => Some(path.as_str()),
@@ -180,8 +175,8 @@ impl crate::store::SimStore for SqlStore {
             })
             .await?;
         let filters = |qb: &mut Builder<'_>, walk: bool| {
-            crate::store::tenancy::push_tenant(qb, tenant, walk);
-            crate::store::scope::push_storage(qb, &f.storage, "s.in_storage_at");
+            tenancy::push_tenant(qb, tenant, walk);
+            scope::push_storage(qb, &f.storage, "s.in_storage_at");
             if let Some(ff) = f.form_factor {
                 qb.push(" AND s.form_factor = ").push_bind(ff.as_str());
             }
@@ -193,7 +188,7 @@ impl crate::store::SimStore for SqlStore {
             }
             if let Some(sub) = &f.iccid_contains {
                 qb.push(" AND s.iccid LIKE ")
-                    .push_bind(format!("%{}%", crate::store::like_literal(sub)))
+                    .push_bind(format!("%{}%", like_literal(sub)))
                     .push(self.pool.backend().like_escape());
             }
         };
@@ -204,10 +199,10 @@ impl crate::store::SimStore for SqlStore {
                         "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM sim_inventory_counts WHERE 1=1",
                     );
             match &f.storage {
-                crate::store::StorageFilter::Central => {
+                StorageFilter::Central => {
                     count.push(" AND storage_org_id = 0");
                 }
-                other => crate::store::scope::push_storage(&mut count, other, "storage_org_id"),
+                other => scope::push_storage(&mut count, other, "storage_org_id"),
             }
             if let Some(ff) = f.form_factor {
                 count.push(" AND form_factor = ").push_bind(ff.as_str());
@@ -244,7 +239,7 @@ impl crate::store::SimStore for SqlStore {
             _ if tenant.is_some() => self.pool.backend().tenant_stock_index(),
             _ => "",
         };
-        let (head, tail) = crate::store::tenancy::page_select(SIM_SELECT);
+        let (head, tail) = tenancy::page_select(SIM_SELECT);
         let mut list = Builder::new(format!(
             "{head}FROM (SELECT s.* FROM sims s{hint} WHERE {UNUSED}"
         ));
@@ -264,15 +259,14 @@ impl crate::store::SimStore for SqlStore {
     async fn sim_assign(
         &self,
         sim_id: i64,
-        holder: Option<crate::store::Holder>,
+        holder: Option<Holder>,
         auto_assign: Option<bool>,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<crate::store::SimRecord> {
-        use crate::store::sims::SIM_SELECT;
-        use crate::store::{SimRecord, StoreError};
+        actor: &Actor,
+    ) -> StoreResult<SimRecord> {
+        use {SimRecord, StoreError};
         let mut tx = self.pool.begin_write().await?;
         // Lock the row (Postgres); SQLite's write transaction already excludes other writers.
-        let before: SimRecord = query(&format!(
+        let before: SimRecord = query(format!(
             "{SIM_SELECT} WHERE s.id = $1{}",
             self.pool.backend().lock_sim()
         ))
@@ -295,7 +289,7 @@ impl crate::store::SimStore for SqlStore {
         ];
         moves.sort();
         for (holder_id, auto_assign, delta) in moves {
-            crate::store::sims::adjust_count(
+            adjust_count(
                 &mut tx,
                 Some(holder_id).filter(|h| *h != 0),
                 &before.network,
@@ -305,20 +299,21 @@ impl crate::store::SimStore for SqlStore {
             )
             .await?;
         }
-        query(&format!(
-                    "UPDATE sims SET in_storage_at = $1, reseller_org_id = $2, customer_org_id = $3, auto_assign = $4, \
+        query(format!(
+            "UPDATE sims SET in_storage_at = $1, reseller_org_id = $2, customer_org_id = $3, \
+                     auto_assign = $4, \
                      updated_at = $5, version = version + 1, tenant_org_id = {} WHERE id = $6",
-                    crate::store::tenancy::shared_tenant_sql("issuer_org_id", "$2", "$3", "$1")
-                ))
-                .bind(storage)
-                .bind(holder.as_ref().and_then(|h| h.reseller_org_id))
-                .bind(holder.as_ref().and_then(|h| h.customer_org_id))
-                .bind(auto)
-                .bind(actor.at)
-                .bind(sim_id)
-                .execute(&mut tx)
-                .await?;
-        let after: SimRecord = query(&format!("{SIM_SELECT} WHERE s.id = $1"))
+            tenancy::shared_tenant_sql("issuer_org_id", "$2", "$3", "$1")
+        ))
+        .bind(storage)
+        .bind(holder.as_ref().and_then(|h| h.reseller_org_id))
+        .bind(holder.as_ref().and_then(|h| h.customer_org_id))
+        .bind(auto)
+        .bind(actor.at)
+        .bind(sim_id)
+        .execute(&mut tx)
+        .await?;
+        let after: SimRecord = query(format!("{SIM_SELECT} WHERE s.id = $1"))
             .bind(sim_id)
             .fetch_one(&mut tx)
             .await?;
@@ -326,7 +321,7 @@ impl crate::store::SimStore for SqlStore {
             "from": {"in_storage_at": before.in_storage_at, "auto_assign": before.auto_assign},
             "to": {"in_storage_at": storage, "auto_assign": auto},
         });
-        crate::store::journal::event(
+        journal::event(
             &mut tx,
             actor,
             storage.or(actor.org_id),
@@ -336,7 +331,7 @@ impl crate::store::SimStore for SqlStore {
             Some(&detail),
         )
         .await?;
-        crate::store::journal::audit(
+        journal::audit(
             &mut tx,
             actor,
             "assign",
@@ -352,18 +347,19 @@ impl crate::store::SimStore for SqlStore {
 
     async fn inventory_counts(
         &self,
-        storage: &crate::store::StorageFilter,
+        storage: &StorageFilter,
         network: Option<&str>,
-    ) -> crate::store::StoreResult<Vec<crate::domain::inventory::Count>> {
+    ) -> StoreResult<Vec<crate::domain::inventory::Count>> {
         let mut qb = Builder::new(
-                    "SELECT storage_org_id, network, form_factor, auto_assign, count FROM sim_inventory_counts WHERE count > 0",
-                );
+            "SELECT storage_org_id, network, form_factor, auto_assign, count FROM \
+                     sim_inventory_counts WHERE count > 0",
+        );
         match storage {
             // Central stock is stored as 0: NULL cannot be part of the key.
-            crate::store::StorageFilter::Central => {
+            StorageFilter::Central => {
                 qb.push(" AND storage_org_id = 0");
             }
-            other => crate::store::scope::push_storage(&mut qb, other, "storage_org_id"),
+            other => scope::push_storage(&mut qb, other, "storage_org_id"),
         }
         if let Some(n) = network {
             qb.push(" AND network = ").push_bind(n.to_string());
@@ -383,15 +379,15 @@ impl crate::store::SimStore for SqlStore {
             .collect())
     }
 
-    async fn orgs_by_ids(&self, ids: &[i64]) -> crate::store::StoreResult<Vec<crate::store::Org>> {
-        use crate::store::orgs::ORG_COLUMNS;
+    async fn orgs_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<Org>> {
+        use orgs::ORG_COLUMNS;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let mut qb = Builder::new(format!(
             "SELECT {ORG_COLUMNS} FROM organisations WHERE id IN "
         ));
-        qb.push_list(ids.into_iter().map(|id| *id));
+        qb.push_list(ids.iter().copied());
         Ok(qb.build().fetch_all(&self.pool).await?)
     }
 }

@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: zero set-up, one file, WAL mode, foreign keys on.
 use super::db::Pool;
 use super::SqlStore;
+use super::*;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::ConnectOptions;
 use sqlx::Sqlite;
@@ -8,7 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// Opens the embedded store: creates the file and its folder if missing, folds old ICCs, migrates.
-pub(crate) async fn connect(url: &str, cfg: &crate::store::PoolConfig) -> anyhow::Result<SqlStore> {
+pub(crate) async fn connect(url: &str, cfg: &PoolConfig) -> anyhow::Result<SqlStore> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -21,11 +22,11 @@ pub(crate) async fn connect(url: &str, cfg: &crate::store::PoolConfig) -> anyhow
             std::fs::create_dir_all(dir)?;
         }
     }
-    let pool = crate::store::pool_options::<Sqlite>(cfg.max_connections)
+    let pool = pool_options::<Sqlite>(cfg.max_connections)
         .acquire_timeout(cfg.acquire_timeout)
         .connect_with(options)
         .await?;
-    crate::store::icc_fold::fold_iccs(&Pool::Lite(pool.clone())).await?;
+    icc_fold::fold_iccs(&Pool::Lite(pool.clone())).await?;
     sqlx::migrate!("migrations/sqlite").run(&pool).await?;
     Ok(SqlStore::new(
         Pool::Lite(pool.clone()),

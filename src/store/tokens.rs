@@ -6,15 +6,10 @@ pub(crate) const TOKEN_COLUMNS: &str =
     "id, user_id, label, kind, created_at, expires_at, last_used_at, revoked_at";
 
 #[async_trait::async_trait]
-impl crate::store::TokenStore for SqlStore {
-    async fn token_create(
-        &self,
-        new: crate::store::NewToken,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<crate::store::Token> {
-        use crate::store::tokens::TOKEN_COLUMNS;
+impl TokenStore for SqlStore {
+    async fn token_create(&self, new: NewToken, actor: &Actor) -> StoreResult<Token> {
         let mut tx = self.pool.begin_write().await?;
-        let token: crate::store::Token = query(&format!(
+        let token: Token = query(format!(
             "INSERT INTO api_tokens (user_id, token_hash, label, kind, created_at, expires_at) \
                      VALUES ($1, $2, $3, $4, $5, $6) RETURNING {TOKEN_COLUMNS}"
         ))
@@ -26,13 +21,13 @@ impl crate::store::TokenStore for SqlStore {
         .bind(new.expires_at)
         .fetch_one(&mut tx)
         .await?;
-        crate::store::journal::audit(
+        journal::audit(
             &mut tx,
             actor,
             "create",
             "api_token",
             token.id,
-            None::<&crate::store::Token>,
+            None::<&Token>,
             Some(&token),
         )
         .await?;
@@ -40,9 +35,8 @@ impl crate::store::TokenStore for SqlStore {
         Ok(token)
     }
 
-    async fn token_get(&self, id: i64) -> crate::store::StoreResult<Option<crate::store::Token>> {
-        use crate::store::tokens::TOKEN_COLUMNS;
-        Ok(query(&format!(
+    async fn token_get(&self, id: i64) -> StoreResult<Option<Token>> {
+        Ok(query(format!(
             "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"
         ))
         .bind(id)
@@ -50,13 +44,9 @@ impl crate::store::TokenStore for SqlStore {
         .await?)
     }
 
-    async fn token_by_hash(
-        &self,
-        hash: &str,
-    ) -> crate::store::StoreResult<Option<crate::store::TokenIdentity>> {
-        use crate::store::tokens::TOKEN_COLUMNS;
-        use crate::store::users::{qualified, IDENTITY_COLUMNS};
-        Ok(query(&format!(
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenIdentity>> {
+        use users::{qualified, IDENTITY_COLUMNS};
+        Ok(query(format!(
             "SELECT {IDENTITY_COLUMNS}, {} FROM api_tokens t JOIN users u ON u.id = t.user_id \
                      JOIN organisations o ON o.id = u.org_id WHERE t.token_hash = $1",
             qualified(TOKEN_COLUMNS, "t")
@@ -71,7 +61,7 @@ impl crate::store::TokenStore for SqlStore {
         id: i64,
         at: chrono::DateTime<chrono::Utc>,
         expires_at: Option<chrono::DateTime<chrono::Utc>>,
-    ) -> crate::store::StoreResult<()> {
+    ) -> StoreResult<()> {
         query("UPDATE api_tokens SET last_used_at = $1, expires_at = COALESCE($2, expires_at) WHERE id = $3")
                     .bind(at)
                     .bind(expires_at)
@@ -81,11 +71,7 @@ impl crate::store::TokenStore for SqlStore {
         Ok(())
     }
 
-    async fn token_revoke(
-        &self,
-        id: i64,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<bool> {
+    async fn token_revoke(&self, id: i64, actor: &Actor) -> StoreResult<bool> {
         let mut tx = self.pool.begin_write().await?;
         let n = query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(actor.at)
@@ -93,7 +79,7 @@ impl crate::store::TokenStore for SqlStore {
             .execute(&mut tx)
             .await?;
         if n > 0 {
-            crate::store::journal::audit(
+            journal::audit(
                 &mut tx,
                 actor,
                 "revoke",
@@ -108,11 +94,7 @@ impl crate::store::TokenStore for SqlStore {
         Ok(n > 0)
     }
 
-    async fn token_revoke_sessions(
-        &self,
-        user_id: i64,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<u64> {
+    async fn token_revoke_sessions(&self, user_id: i64, actor: &Actor) -> StoreResult<u64> {
         let mut tx = self.pool.begin_write().await?;
         let n = query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
@@ -122,7 +104,7 @@ impl crate::store::TokenStore for SqlStore {
         .bind(user_id)
         .execute(&mut tx)
         .await?;
-        crate::store::journal::audit(
+        journal::audit(
             &mut tx,
             actor,
             "logout",
@@ -136,12 +118,8 @@ impl crate::store::TokenStore for SqlStore {
         Ok(n)
     }
 
-    async fn token_list(
-        &self,
-        user_id: i64,
-    ) -> crate::store::StoreResult<Vec<crate::store::Token>> {
-        use crate::store::tokens::TOKEN_COLUMNS;
-        Ok(query(&format!(
+    async fn token_list(&self, user_id: i64) -> StoreResult<Vec<Token>> {
+        Ok(query(format!(
                     "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 AND kind = 'APPLICATION' ORDER BY id"
                 ))
                 .bind(user_id)

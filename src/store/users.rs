@@ -19,33 +19,31 @@ pub(crate) fn qualified(columns: &str, alias: &str) -> String {
 }
 
 #[async_trait::async_trait]
-impl crate::store::UserStore for SqlStore {
-    async fn user_create(
-        &self,
-        new: crate::store::NewUser,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<crate::store::User> {
+impl UserStore for SqlStore {
+    async fn user_create(&self, new: NewUser, actor: &Actor) -> StoreResult<User> {
         let mut tx = self.pool.begin_write().await?;
-        let user: crate::store::User = query(
-                    &format!("INSERT INTO users (oid, org_id, email, name, password_hash, access_level, state, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 'ENABLED', $7, $7) RETURNING {}", crate::store::users::USER_COLUMNS),
-                )
-                .bind(&new.oid)
-                .bind(new.org_id)
-                .bind(&new.email)
-                .bind(&new.name)
-                .bind(&new.password_hash)
-                .bind(new.access_level.as_str())
-                .bind(actor.at)
-                .fetch_one(&mut tx)
-                .await?;
-        crate::store::journal::audit(
+        let user: User = query(format!(
+            "INSERT INTO users (oid, org_id, email, name, password_hash, access_level, \
+                         state, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 'ENABLED', $7, $7) RETURNING {}",
+            USER_COLUMNS
+        ))
+        .bind(&new.oid)
+        .bind(new.org_id)
+        .bind(&new.email)
+        .bind(&new.name)
+        .bind(&new.password_hash)
+        .bind(new.access_level.as_str())
+        .bind(actor.at)
+        .fetch_one(&mut tx)
+        .await?;
+        journal::audit(
             &mut tx,
             actor,
             "create",
             "user",
             user.id,
-            None::<&crate::store::User>,
+            None::<&User>,
             Some(&user),
         )
         .await?;
@@ -53,21 +51,17 @@ impl crate::store::UserStore for SqlStore {
         Ok(user)
     }
 
-    async fn user_find(
-        &self,
-        r: &crate::domain::ids::EntityRef,
-    ) -> crate::store::StoreResult<Option<crate::store::User>> {
+    async fn user_find(&self, r: &crate::domain::ids::EntityRef) -> StoreResult<Option<User>> {
         use crate::domain::ids::EntityRef;
-        use crate::store::users::USER_COLUMNS;
         let q = match r {
             EntityRef::Id(id) => {
-                query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                query(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
                     .bind(*id)
                     .fetch_optional(&self.pool)
                     .await
             }
             EntityRef::Oid(oid) => {
-                query(&format!("SELECT {USER_COLUMNS} FROM users WHERE oid = $1"))
+                query(format!("SELECT {USER_COLUMNS} FROM users WHERE oid = $1"))
                     .bind(oid.as_str())
                     .fetch_optional(&self.pool)
                     .await
@@ -81,13 +75,12 @@ impl crate::store::UserStore for SqlStore {
         scope: &crate::domain::access::Scope,
         org_id: Option<i64>,
         page: crate::domain::paging::Page,
-    ) -> crate::store::StoreResult<(Vec<crate::store::User>, i64)> {
-        use crate::store::users::USER_COLUMNS;
+    ) -> StoreResult<(Vec<User>, i64)> {
         let filters = |qb: &mut Builder<'_>| {
-            crate::store::scope::push_scope(
+            scope::push_scope(
                 qb,
                 scope,
-                crate::store::scope::Owner::Org {
+                scope::Owner::Org {
                     id: "o.id",
                     path: "o.path",
                 },
@@ -101,10 +94,7 @@ impl crate::store::UserStore for SqlStore {
         let mut count = Builder::new(format!("SELECT COUNT(*){from}"));
         filters(&mut count);
         let total: i64 = count.build().scalar(&self.pool).await?;
-        let mut list = Builder::new(format!(
-            "SELECT {}{from}",
-            crate::store::users::qualified(USER_COLUMNS, "u")
-        ));
+        let mut list = Builder::new(format!("SELECT {}{from}", qualified(USER_COLUMNS, "u")));
         filters(&mut list);
         list.push(" ORDER BY u.id LIMIT ")
             .push_bind(page.limit)
@@ -114,38 +104,33 @@ impl crate::store::UserStore for SqlStore {
         Ok((items, total))
     }
 
-    async fn user_update(
-        &self,
-        id: i64,
-        patch: crate::store::UserPatch,
-        actor: &crate::store::Actor,
-    ) -> crate::store::StoreResult<crate::store::User> {
-        use crate::store::users::USER_COLUMNS;
+    async fn user_update(&self, id: i64, patch: UserPatch, actor: &Actor) -> StoreResult<User> {
         let mut tx = self.pool.begin_write().await?;
         // Read under the row lock the update takes anyway: concurrent partial updates all land.
-        let before: crate::store::User = query(&format!(
+        let before: User = query(format!(
             "SELECT {USER_COLUMNS} FROM users WHERE id = $1{}",
             self.pool.backend().lock_rows()
         ))
         .bind(id)
         .fetch_optional(&mut tx)
         .await?
-        .ok_or(crate::store::StoreError::NotFound)?;
+        .ok_or(StoreError::NotFound)?;
         let name = patch.name.unwrap_or_else(|| before.name.clone());
         let level = patch.access_level.unwrap_or(before.access_level);
         let state = patch.state.unwrap_or_else(|| before.state.clone());
-        let after: crate::store::User = query(&format!(
-                    "UPDATE users SET name = $1, access_level = $2, state = $3, \
-                     password_hash = COALESCE($4, password_hash), updated_at = $5 WHERE id = $6 RETURNING {USER_COLUMNS}"
-                ))
-                .bind(&name)
-                .bind(level.as_str())
-                .bind(&state)
-                .bind(patch.password_hash.as_deref())
-                .bind(actor.at)
-                .bind(id)
-                .fetch_one(&mut tx)
-                .await?;
+        let after: User = query(format!(
+            "UPDATE users SET name = $1, access_level = $2, state = $3, \
+                     password_hash = COALESCE($4, password_hash), updated_at = $5 WHERE id = $6 \
+                     RETURNING {USER_COLUMNS}"
+        ))
+        .bind(&name)
+        .bind(level.as_str())
+        .bind(&state)
+        .bind(patch.password_hash.as_deref())
+        .bind(actor.at)
+        .bind(id)
+        .fetch_one(&mut tx)
+        .await?;
         // A new password, or a user who can no longer log in, ends every session, refresh token
         // and user JWT issued until now, in the same change (API tokens end only when revoked;
         // while the user cannot log in they do not work either).
@@ -164,7 +149,7 @@ impl crate::store::UserStore for SqlStore {
                 .execute(&mut tx)
                 .await?;
         }
-        crate::store::journal::audit(
+        journal::audit(
             &mut tx,
             actor,
             "update",
@@ -178,25 +163,18 @@ impl crate::store::UserStore for SqlStore {
         Ok(after)
     }
 
-    async fn identity_by_email(
-        &self,
-        email: &str,
-    ) -> crate::store::StoreResult<Option<crate::store::Identity>> {
-        use crate::store::users::IDENTITY_COLUMNS;
-        Ok(query(&format!(
-                    "SELECT {IDENTITY_COLUMNS} FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.email = $1"
-                ))
-                    .bind(email)
-                    .fetch_optional(&self.pool)
-                    .await?)
+    async fn identity_by_email(&self, email: &str) -> StoreResult<Option<Identity>> {
+        Ok(query(format!(
+            "SELECT {IDENTITY_COLUMNS} FROM users u JOIN organisations o ON o.id = u.org_id WHERE \
+                     u.email = $1"
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
-    async fn identity_by_user(
-        &self,
-        user_id: i64,
-    ) -> crate::store::StoreResult<Option<crate::store::Identity>> {
-        use crate::store::users::IDENTITY_COLUMNS;
-        Ok(query(&format!(
+    async fn identity_by_user(&self, user_id: i64) -> StoreResult<Option<Identity>> {
+        Ok(query(format!(
                     "SELECT {IDENTITY_COLUMNS} FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.id = $1"
                 ))
                     .bind(user_id)
@@ -208,12 +186,12 @@ impl crate::store::UserStore for SqlStore {
         &self,
         keys: &[String],
         since: chrono::DateTime<chrono::Utc>,
-    ) -> crate::store::StoreResult<Vec<(String, chrono::DateTime<chrono::Utc>, i64)>> {
+    ) -> StoreResult<Vec<(String, chrono::DateTime<chrono::Utc>, i64)>> {
         let mut qb = Builder::new(
                     "SELECT key, window_start, CAST(failures AS BIGINT) FROM login_failures WHERE window_start > ",
                 );
         qb.push_bind(since).push(" AND key IN ");
-        qb.push_list(keys.into_iter().map(|k| k.clone()));
+        qb.push_list(keys.iter().map(String::as_str));
         Ok(qb.build().fetch_all(&self.pool).await?)
     }
 
@@ -222,20 +200,22 @@ impl crate::store::UserStore for SqlStore {
         keys: &[String],
         at: chrono::DateTime<chrono::Utc>,
         since: chrono::DateTime<chrono::Utc>,
-    ) -> crate::store::StoreResult<()> {
+    ) -> StoreResult<()> {
         // One statement per key, each atomic: concurrent failures all count.
         for key in keys {
             query(
-                        "INSERT INTO login_failures (key, window_start, failures) VALUES ($1, $2, 1) \
+                "INSERT INTO login_failures (key, window_start, failures) VALUES ($1, $2, 1) \
                          ON CONFLICT (key) DO UPDATE SET \
-                         failures = CASE WHEN login_failures.window_start > $3 THEN login_failures.failures + 1 ELSE 1 END, \
-                         window_start = CASE WHEN login_failures.window_start > $3 THEN login_failures.window_start ELSE $2 END",
-                    )
-                    .bind(key)
-                    .bind(at)
-                    .bind(since)
-                    .execute(&self.pool)
-                    .await?;
+                         failures = CASE WHEN login_failures.window_start > $3 \
+                         THEN login_failures.failures + 1 ELSE 1 END, \
+                         window_start = CASE WHEN login_failures.window_start > $3 \
+                         THEN login_failures.window_start ELSE $2 END",
+            )
+            .bind(key)
+            .bind(at)
+            .bind(since)
+            .execute(&self.pool)
+            .await?;
         }
         Ok(())
     }
@@ -243,7 +223,7 @@ impl crate::store::UserStore for SqlStore {
     async fn login_failures_expire(
         &self,
         before: chrono::DateTime<chrono::Utc>,
-    ) -> crate::store::StoreResult<u64> {
+    ) -> StoreResult<u64> {
         Ok(query("DELETE FROM login_failures WHERE window_start <= $1")
             .bind(before)
             .execute(&self.pool)
