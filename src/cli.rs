@@ -278,13 +278,16 @@ async fn admin_action(
             expires_in_days,
         } => {
             let found = match EntityRef::parse(&user) {
-                Some(r) => state.store.user_find(&r).await?,
+                Some(r) => state.store.user_find(&p.scope(), &r).await?,
                 None => match state
                     .store
                     .identity_by_email(&user.to_ascii_lowercase())
                     .await?
                 {
-                    Some(i) => state.store.user_find(&EntityRef::Id(i.user_id)).await?,
+                    Some(i) => {
+                        let r = EntityRef::Id(i.user_id);
+                        state.store.user_find(&p.scope(), &r).await?
+                    }
                     None => None,
                 },
             };
@@ -334,10 +337,11 @@ async fn import_sims(
         Some(raw) => {
             let r = EntityRef::parse(raw)
                 .ok_or_else(|| anyhow::anyhow!("--in-storage-at: not an organisation id"))?;
-            let org =
-                state.store.org_find(&r).await?.ok_or_else(|| {
-                    anyhow::anyhow!("--in-storage-at: organisation {raw} not found")
-                })?;
+            let org = state
+                .store
+                .org_find(&crate::service::access::SYSTEM, &r)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("--in-storage-at: organisation {raw} not found"))?;
             crate::service::inventory::holder_for(state, &org)
                 .await
                 .map_err(fail)?

@@ -6,6 +6,7 @@ use crate::domain::ids::ObjectId;
 use crate::domain::mvno::Features;
 use crate::domain::org::OrgKind;
 use crate::domain::sim::{FormFactor, ImportedSim, SimStatus};
+use crate::service::access::SYSTEM;
 use crate::state::AppState;
 use crate::store::{
     Actor, BatchSim, EmnifySimPatch, Holder, NewAccount, NewBatch, NewOrg, NewRatePlan,
@@ -80,7 +81,10 @@ pub async fn run(
     let now = state.now();
     let actor = Actor::system(now);
     let platform = store
-        .org_find(&crate::domain::ids::EntityRef::Id(1))
+        .org_find(
+            &crate::service::access::SYSTEM,
+            &crate::domain::ids::EntityRef::Id(1),
+        )
         .await?
         .ok_or_else(|| anyhow::anyhow!("no platform org"))?;
     let n_resellers = opts
@@ -321,17 +325,20 @@ pub async fn run(
             .await?;
     }
     let batch = store
-        .batch_by_bic("DEMO-BATCH-0")
+        .batch_by_bic(&SYSTEM, "DEMO-BATCH-0")
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo batch missing"))?
         .0;
     let registered = store
         .batch_register(
+            &SYSTEM,
             batch.id,
-            Some(resellers[0].id),
-            None,
-            SimStatus::Activated,
-            resellers[0].id,
+            crate::store::Registration {
+                reseller_org_id: Some(resellers[0].id),
+                customer_org_id: None,
+                status: SimStatus::Activated,
+                by_org: resellers[0].id,
+            },
             &actor,
         )
         .await?;
@@ -343,6 +350,7 @@ pub async fn run(
         };
         store
             .esim_patch(
+                &SYSTEM,
                 sim.id,
                 EmnifySimPatch {
                     status: Some(status),
@@ -388,6 +396,7 @@ pub async fn run(
             0 | 1 => {
                 store
                     .mvno_delete(
+                        &SYSTEM,
                         rec.id,
                         now + Duration::days(state.config.mvno.recovery_days),
                         &actor,
@@ -397,7 +406,7 @@ pub async fn run(
             2 => {
                 let long_ago = Actor::system(now - Duration::days(45));
                 store
-                    .mvno_delete(rec.id, now - Duration::days(15), &long_ago)
+                    .mvno_delete(&SYSTEM, rec.id, now - Duration::days(15), &long_ago)
                     .await?;
             }
             _ => {}

@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use std::borrow::Cow;
 use std::sync::Arc;
 
-type Text = Cow<'static, str>;
+pub(crate) type Text = Cow<'static, str>;
 
 /// Why a request is not authenticated. Each dialect has its own code for each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -87,8 +87,8 @@ pub enum Scope {
     All,
     /// Reseller levels: the org and every descendant (by materialized path).
     Subtree { org_id: i64, path: String },
-    /// Customer levels: the org itself.
-    Org { org_id: i64 },
+    /// Customer levels: the org itself (`path`: where it sits, for what its ancestors issued).
+    Org { org_id: i64, path: String },
 }
 
 impl Scope {
@@ -96,7 +96,7 @@ impl Scope {
         match self {
             Scope::All => true,
             Scope::Subtree { path, .. } => path_in_subtree(org_path, path),
-            Scope::Org { org_id: own } => *own == org_id,
+            Scope::Org { org_id: own, .. } => *own == org_id,
         }
     }
 }
@@ -128,6 +128,7 @@ impl Principal {
             },
             _ => Scope::Org {
                 org_id: self.org_id,
+                path: self.org_path.clone(),
             },
         }
     }

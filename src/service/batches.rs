@@ -1,25 +1,25 @@
 //! SIM batches by BIC: the check and the registration (emnify `/api/v1/sim_batch/bic/{bic}`).
-use crate::domain::access::{AccessLevel, Principal};
+use super::access::{self, InScope};
+use crate::domain::access::Principal;
 use crate::domain::error::Rule;
 use crate::domain::org::OrgKind;
 use crate::domain::sim::SimStatus;
 use crate::error::{AppError, AppResult, Invalid};
 use crate::state::AppState;
-use crate::store::{EmnifySim, SimBatch, StoreError};
+use crate::store::{EmnifySim, Registration, SimBatch, StoreError};
 
 /// Whether the caller may register the batch: known, not registered, and no SIM of it already
 /// sold to an organisation outside the caller's line.
 pub async fn batch_check(state: &AppState, p: &Principal, raw_bic: &str) -> AppResult<SimBatch> {
     let bic = raw_bic.trim().trim_start_matches('#').to_string();
     let unknown = || AppError::not_found("bic", format!("SIM batch with BIC {bic} not found"));
-    let (batch, owners) = state.store.batch_by_bic(&bic).await?.ok_or_else(unknown)?;
     // A batch exists only inside the subtree of the org that issued it (ADMIN: everywhere), so
     // a BIC of another tenant answers exactly as an unknown one.
-    let in_issuer_subtree =
-        crate::domain::org::path_ids(&p.org_path).contains(&batch.issuer_org_id);
-    if !(p.level == AccessLevel::Admin || in_issuer_subtree) {
-        return Err(unknown());
-    }
+    let (batch, owners) = state
+        .store
+        .batch_by_bic(&p.scope(), &bic)
+        .await?
+        .ok_or_else(unknown)?;
     if batch.registered_at.is_some() {
         return Err(AppError::conflict(
             "bic",
@@ -70,11 +70,14 @@ pub async fn batch_register(
     match state
         .store
         .batch_register(
+            &p.scope(),
             batch.id,
-            reseller,
-            customer,
-            status,
-            p.org_id,
+            Registration {
+                reseller_org_id: reseller,
+                customer_org_id: customer,
+                status,
+                by_org: p.org_id,
+            },
             &state.actor(p),
         )
         .await
@@ -129,20 +132,17 @@ pub struct BatchSimSpec {
 
 /// Creates a batch with its SIMs (status Issued, issuer set, central stock), all or nothing.
 pub async fn create(state: &AppState, p: &Principal, spec: BatchSpec) -> AppResult<SimBatch> {
-    use crate::domain::ids::EntityRef;
     use crate::domain::sim::{parse_iccid, parse_network, FormFactor};
     use crate::store::{BatchSim, NewBatch};
     let bic = spec.bic.trim().trim_start_matches('#').to_string();
     if bic.is_empty() || bic.len() > 64 {
         return Err(AppError::invalid("bic", "bic must be 1 to 64 characters"));
     }
-    let issuer = match spec.issuer_org.as_deref().and_then(EntityRef::parse) {
-        Some(r) => state.store.org_find(&r).await?,
+    let issuer = match spec.issuer_org.as_deref() {
+        Some(raw) => access::org(state, p, raw).await?,
         None => None,
     }
-    .ok_or_else(|| {
-        AppError::invalid("issuer_org", "issuer_org must be an existing organisation")
-    })?;
+    .or_invalid("issuer_org", "issuer_org must be an existing organisation")?;
     let model = match spec.model {
         Some(id) => Some(
             state

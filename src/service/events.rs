@@ -1,6 +1,6 @@
 //! A SIM's events (emnify `/api/v1/sim/{id}/events`): filters, sorts, and what the caller may see of
 //! the organisations they name.
-use super::sims::{page_or_last, q_err, visible_sim, Listed};
+use super::sims::{page_or_last, q_err, Listed};
 use crate::domain::access::{AccessLevel, Principal};
 use crate::domain::emnify::{self as rules, EmnifyPage, Fields};
 use crate::error::AppResult;
@@ -96,17 +96,16 @@ pub async fn events(
 ) -> AppResult<Listed<EventRow>> {
     let filters = event_filters(q)?;
     let sort = event_sort(sort)?;
-    if visible_sim(state, p, sim_id).await.is_err() {
-        return Ok(Listed {
-            items: Vec::new(),
-            total: 0,
-            page: page.clamp(0),
-        });
-    }
+    let scope = p.scope();
     let mut listed = page_or_last(page, |page| {
-        state
-            .store
-            .events_list(sim_id, &filters, &sort, page.per_page, page.offset())
+        state.store.events_list(
+            &scope,
+            sim_id,
+            &filters,
+            &sort,
+            page.per_page,
+            page.offset(),
+        )
     })
     .await?;
     redact_events(state, p, &mut listed.items).await?;

@@ -1,4 +1,5 @@
 //! SIM inventory operations behind the TelecomX `/sim` routes and `simgate admin import-sims`.
+use super::access::{self, InScope};
 use crate::domain::access::{AccessLevel, Principal};
 use crate::domain::ids::EntityRef;
 use crate::domain::inventory::{self, HolderInfo};
@@ -36,10 +37,10 @@ pub async fn storage_filter(
     }
     let r = EntityRef::parse(raw)
         .ok_or_else(|| AppError::invalid("customer", "customer must be an organisation id"))?;
-    match state.store.org_find(&r).await? {
-        Some(org) if p.sees_org(org.id, &org.path) => Ok(StorageFilter::Org(org.id)),
+    match state.store.org_find(&p.scope(), &r).await? {
+        Some(org) => Ok(StorageFilter::Org(org.id)),
         None if p.level == AccessLevel::Admin => Ok(StorageFilter::Org(-1)),
-        _ => Err(AppError::access_denied()),
+        None => Err(AppError::access_denied()),
     }
 }
 
@@ -143,20 +144,10 @@ pub async fn import(
     let holder = match in_storage_at {
         None => None,
         Some(raw) => {
-            let org = match EntityRef::parse(raw) {
-                Some(r) => state
-                    .store
-                    .org_find(&r)
-                    .await?
-                    .filter(|o| by.sees_org(o.id, &o.path)),
-                None => None,
-            };
-            let org = org.ok_or_else(|| {
-                AppError::invalid(
-                    "inStorageAt",
-                    "inStorageAt must be the id of an existing organisation",
-                )
-            })?;
+            let org = access::org(state, by, raw).await?.or_invalid(
+                "inStorageAt",
+                "inStorageAt must be the id of an existing organisation",
+            )?;
             holder_for(state, &org).await?
         }
     };
@@ -178,13 +169,11 @@ pub async fn import(
 /// A SIM the caller can see, or 404.
 pub async fn visible_sim(state: &AppState, p: &Principal, icc: &str) -> AppResult<SimRecord> {
     let iccid = sim::parse_iccid(icc).map_err(|e| AppError::invalid("sim", e))?;
-    match state.store.sim_by_iccid(&iccid).await? {
-        Some(s) if p.sees_sim(s.storage_path.as_deref(), s.account_path.as_deref()) => Ok(s),
-        _ => Err(AppError::not_found(
-            "not_found",
-            format!("SIM {iccid} not found"),
-        )),
-    }
+    state
+        .store
+        .sim_by_iccid(&p.scope(), &iccid)
+        .await?
+        .or_not_found("not_found", format!("SIM {iccid} not found"))
 }
 
 /// Puts a SIM in storage at `customer`. Resellers move SIMs held in their subtree to orgs in it.
@@ -204,22 +193,20 @@ pub async fn assign(
     let holder = if raw.eq_ignore_ascii_case(CENTRAL) && p.level == AccessLevel::Admin {
         None
     } else {
-        let org = match EntityRef::parse(raw) {
-            Some(r) => state
-                .store
-                .org_find(&r)
-                .await?
-                .filter(|o| p.sees_org(o.id, &o.path)),
-            None => None,
-        };
-        let org = org.ok_or_else(|| {
-            AppError::invalid("customer", "customer must be an organisation in your scope")
-        })?;
+        let org = access::org(state, p, raw)
+            .await?
+            .or_invalid("customer", "customer must be an organisation in your scope")?;
         holder_for(state, &org).await?
     };
     Ok(state
         .store
-        .sim_assign(sim.id, holder, auto_assign, &state.actor_if(p, if_match))
+        .sim_assign(
+            &p.scope(),
+            sim.id,
+            holder,
+            auto_assign,
+            &state.actor_if(p, if_match),
+        )
         .await?)
 }
 

@@ -1,6 +1,7 @@
 //! The operations behind the routes and the CLI, one module per entity: each takes the caller and
 //! typed input, decides what the caller may do (through `domain::access`), calls the store, and
 //! returns typed output that the dialects in `src/api` render.
+pub(crate) mod access;
 pub mod batches;
 pub mod events;
 pub mod inventory;

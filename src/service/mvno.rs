@@ -1,5 +1,7 @@
 //! MVNO account operations behind the TelecomX `/mvno` routes. Who may see and change what is
 //! decided through `domain::access`; the rules of the account itself live in `domain::mvno`.
+use super::access::{self, InScope};
+use crate::domain::access::Scope;
 use crate::domain::access::{AccessLevel, Principal};
 use crate::domain::ids::{EntityRef, ObjectId};
 use crate::domain::mvno::{self, AccountState, Features, SimChoice};
@@ -37,16 +39,10 @@ async fn scoped_org(
     field: &'static str,
     raw: &str,
 ) -> AppResult<Org> {
-    let org = match EntityRef::parse(raw) {
-        Some(r) => state.store.org_find(&r).await?,
-        None => None,
-    };
-    org.filter(|o| p.sees_org(o.id, &o.path)).ok_or_else(|| {
-        AppError::invalid(
-            field,
-            format!("{field} must be an organisation in your scope"),
-        )
-    })
+    access::org(state, p, raw).await?.or_invalid(
+        field,
+        format!("{field} must be an organisation in your scope"),
+    )
 }
 
 /// The holders a customer's SIMs may come from: the customer, then its reseller ancestors, nearest first.
@@ -107,10 +103,19 @@ fn text(field: &'static str, v: Option<String>, max: usize) -> AppResult<Option<
 /// An employee of the customer, by user id.
 async fn employee_of(state: &AppState, customer: &Org, raw: &str) -> AppResult<i64> {
     let user = match ObjectId::parse(raw) {
-        Some(oid) => state.store.user_find(&EntityRef::Oid(oid)).await?,
+        Some(oid) => {
+            let customer_scope = Scope::Org {
+                org_id: customer.id,
+                path: customer.path.clone(),
+            };
+            state
+                .store
+                .user_find(&customer_scope, &EntityRef::Oid(oid))
+                .await?
+        }
         None => None,
     };
-    user.filter(|u| u.org_id == customer.id && u.state != "DELETED")
+    user.filter(|u| u.state != "DELETED")
         .map(|u| u.id)
         .ok_or_else(|| AppError::invalid("employee", "employee must be a user of the customer"))
 }
@@ -189,17 +194,18 @@ pub async fn visible(
     let missing = || AppError::not_found(code, "MVNO account not found");
     let rec = state
         .store
-        .mvno_find(&account_ref(raw).map_err(|_| missing())?, deleted)
+        .mvno_find(
+            &p.scope(),
+            &account_ref(raw).map_err(|_| missing())?,
+            deleted,
+        )
         .await?
         .ok_or_else(missing)?;
-    let in_scope = path_ids(&rec.customer_path)
-        .last()
-        .is_some_and(|id| p.sees_org(*id, &rec.customer_path));
     let live_enough = !deleted
         || rec
             .preterminate_until
             .is_some_and(|u| mvno::restorable(state.now(), u));
-    if in_scope && live_enough {
+    if live_enough {
         Ok(rec)
     } else {
         Err(missing())
@@ -299,11 +305,7 @@ pub async fn update(
             format!("{field} is for ADMIN only"),
         ));
     }
-    let customer = state
-        .store
-        .org_find(&EntityRef::Id(rec.customer_org_id))
-        .await?
-        .ok_or_else(|| AppError::internal("account without customer"))?;
+    let customer = access::org_of(state, p, rec.customer_org_id).await?;
     let employee_user_id = match input.employee {
         Some(Some(raw)) => Some(Some(employee_of(state, &customer, &raw).await?)),
         Some(None) => Some(None),
@@ -346,7 +348,7 @@ pub async fn update(
     };
     Ok(state
         .store
-        .mvno_update(rec.id, patch, &state.actor_if(p, if_match))
+        .mvno_update(&p.scope(), rec.id, patch, &state.actor_if(p, if_match))
         .await?)
 }
 
@@ -360,7 +362,7 @@ pub async fn delete(
     let until = mvno::preterminate_until(state.now(), state.config.mvno.recovery_days);
     Ok(state
         .store
-        .mvno_delete(rec.id, until, &state.actor_if(p, if_match))
+        .mvno_delete(&p.scope(), rec.id, until, &state.actor_if(p, if_match))
         .await?)
 }
 
@@ -373,18 +375,14 @@ pub async fn restore(
     let rec = visible(state, p, raw, true, "id").await?;
     let rate_plan_id = match rate_plan {
         Some(raw) => {
-            let customer = state
-                .store
-                .org_find(&EntityRef::Id(rec.customer_org_id))
-                .await?
-                .ok_or_else(|| AppError::internal("account without customer"))?;
+            let customer = access::org_of(state, p, rec.customer_org_id).await?;
             Some(rate_plan_for(state, &customer, raw).await?.id)
         }
         None => None,
     };
     Ok(state
         .store
-        .mvno_restore(rec.id, rate_plan_id, &state.actor(p))
+        .mvno_restore(&p.scope(), rec.id, rate_plan_id, &state.actor(p))
         .await?)
 }
 
@@ -396,15 +394,11 @@ pub async fn change_sim(
 ) -> AppResult<(MvnoRecord, SimRecord)> {
     let rec = visible(state, p, raw, false, "mvnoAccount").await?;
     let choice = SimChoice::from_path(new)?;
-    let customer = state
-        .store
-        .org_find(&EntityRef::Id(rec.customer_org_id))
-        .await?
-        .ok_or_else(|| AppError::internal("account without customer"))?;
+    let customer = access::org_of(state, p, rec.customer_org_id).await?;
     let chain = storage_chain(state, &customer).await?;
     Ok(state
         .store
-        .mvno_change_sim(rec.id, &pick(&choice, chain), &state.actor(p))
+        .mvno_change_sim(&p.scope(), rec.id, &pick(&choice, chain), &state.actor(p))
         .await?)
 }
 

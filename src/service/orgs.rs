@@ -1,5 +1,6 @@
 //! Organisations: create, update, and the org a reference names within the caller's scope (admin API
 //! and `simgate admin`).
+use super::access::InScope;
 use super::{non_empty, parse_ref};
 use crate::domain::access::Principal;
 use crate::domain::ids::{EntityRef, ObjectId};
@@ -17,10 +18,11 @@ pub struct CreateOrg {
 
 /// An org the caller can see, or 404 (outside the scope it does not exist).
 pub async fn visible_org(state: &AppState, by: &Principal, r: &EntityRef) -> AppResult<Org> {
-    match state.store.org_find(r).await? {
-        Some(o) if by.sees_org(o.id, &o.path) => Ok(o),
-        _ => Err(AppError::not_found("not_found", "Organisation not found")),
-    }
+    state
+        .store
+        .org_find(&by.scope(), r)
+        .await?
+        .or_not_found("not_found", "Organisation not found")
 }
 
 /// An org named by a query parameter: outside the scope it is 403, whether or not it exists.
@@ -31,10 +33,7 @@ pub async fn org_filter(
     raw: &str,
 ) -> AppResult<Org> {
     let r = parse_ref(field, raw)?;
-    match state.store.org_find(&r).await? {
-        Some(o) if by.sees_org(o.id, &o.path) => Ok(o),
-        _ => Err(AppError::access_denied()),
-    }
+    state.store.org_find(&by.scope(), &r).await?.or_denied()
 }
 
 /// An org referenced in a request body: 422 naming the field when unknown or outside the scope.
@@ -45,14 +44,13 @@ pub(crate) async fn referenced_org(
     raw: &str,
 ) -> AppResult<Org> {
     let r = parse_ref(field, raw)?;
-    match state.store.org_find(&r).await? {
-        Some(o) if by.sees_org(o.id, &o.path) => Ok(o),
-        _ => Err(AppError::invalid_as(
+    state.store.org_find(&by.scope(), &r).await?.ok_or_else(|| {
+        AppError::invalid_as(
             crate::error::Invalid::Reference,
             field,
             format!("Unknown {field}"),
-        )),
-    }
+        )
+    })
 }
 
 pub async fn create_org(state: &AppState, by: &Principal, input: CreateOrg) -> AppResult<Org> {
@@ -111,7 +109,7 @@ pub async fn update_org(
     };
     Ok(state
         .store
-        .org_update(org.id, patch, &state.actor(by))
+        .org_update(&by.scope(), org.id, patch, &state.actor(by))
         .await?)
 }
 

@@ -1,6 +1,7 @@
 //! Rate plans: created by the ADMIN, offered to every organisation or to one org's subtree.
+use super::access::{self, InScope};
 use crate::domain::access::{AccessLevel, Principal};
-use crate::domain::ids::{EntityRef, ObjectId};
+use crate::domain::ids::ObjectId;
 use crate::domain::paging::Page;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -26,15 +27,10 @@ pub async fn create(
     }
     let owner_org_id = match input.owner_org {
         Some(raw) => {
-            let org = match EntityRef::parse(&raw) {
-                Some(r) => state.store.org_find(&r).await?,
-                None => None,
-            };
+            let org = access::org(state, by, &raw).await?;
             Some(
-                org.ok_or_else(|| {
-                    AppError::invalid("owner_org", "owner_org must be an existing organisation")
-                })?
-                .id,
+                org.or_invalid("owner_org", "owner_org must be an existing organisation")?
+                    .id,
             )
         }
         None => None,

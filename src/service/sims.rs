@@ -1,5 +1,6 @@
 //! emnify SIM operations: the list with its filters and sorts, the single read, PATCH and DELETE.
-use crate::domain::access::{AccessLevel, Principal};
+use super::access::{self};
+use crate::domain::access::Principal;
 use crate::domain::emnify::{self as rules, EmnifyPage, Fields, OrgAt, SimField};
 use crate::domain::ids::EntityRef;
 use crate::domain::org::OrgKind;
@@ -67,28 +68,13 @@ pub fn path_id(raw: &str) -> AppResult<i64> {
         .map_err(|_| AppError::bad_request(format!("'{raw}' is not a numeric id")))
 }
 
-pub(crate) fn sees(p: &Principal, path: &Option<String>) -> bool {
-    path.as_deref().is_some_and(|path| {
-        crate::domain::org::path_ids(path)
-            .last()
-            .is_some_and(|id| p.sees_org(*id, path))
-    })
-}
-
 /// A SIM the caller sees through its issuer, reseller or customer org; deleted SIMs never.
 pub async fn visible_sim(state: &AppState, p: &Principal, id: i64) -> AppResult<EmnifySim> {
-    match state.store.esim_get(id).await? {
-        Some(s)
-            if s.status != SimStatus::Deleted.id()
-                && (p.level == AccessLevel::Admin
-                    || sees(p, &s.issuer_path)
-                    || sees(p, &s.reseller_path)
-                    || sees(p, &s.customer_path)) =>
-        {
-            Ok(s)
-        }
-        _ => Err(not_found(id)),
-    }
+    state
+        .store
+        .esim_get(&p.scope(), id)
+        .await?
+        .ok_or_else(|| not_found(id))
 }
 
 pub(crate) fn q_err(msg: String) -> AppError {
@@ -280,8 +266,13 @@ pub async fn patch(
         }
         if let Some(tid) = target {
             // An unknown org answers as one the caller may not use: ids of other tenants' orgs
-            // are not to be probed through this route.
-            match state.store.org_find(&EntityRef::Id(tid)).await? {
+            // are not to be probed through this route. The rule, not the scope, decides here: the
+            // target is a child of the caller's org, which a customer-level scope does not hold.
+            match state
+                .store
+                .org_find(&access::SYSTEM, &EntityRef::Id(tid))
+                .await?
+            {
                 Some(org) => rules::valid_target(p, field, org.kind, org.id, org.parent_id)?,
                 None => rules::valid_target(p, field, OrgKind::Platform, tid, None)?,
             }
@@ -297,7 +288,7 @@ pub async fn patch(
     }
     match state
         .store
-        .esim_patch(id, patch, &state.actor_if(p, if_match))
+        .esim_patch(&p.scope(), id, patch, &state.actor_if(p, if_match))
         .await
     {
         Err(StoreError::NotFound) => Err(not_found(id)),
@@ -320,7 +311,7 @@ pub async fn delete(
     }
     match state
         .store
-        .esim_delete(id, &state.actor_if(p, if_match))
+        .esim_delete(&p.scope(), id, &state.actor_if(p, if_match))
         .await
     {
         Err(StoreError::NotFound) => Err(not_found(id)),

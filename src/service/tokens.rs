@@ -1,10 +1,12 @@
 //! API tokens issued to a user (admin API, TelecomX employee tokens, `simgate admin`).
+use super::access::InScope;
 use super::non_empty;
 use crate::auth::token;
-use crate::domain::access::Principal;
+use crate::domain::access::{AccessLevel, Principal};
+use crate::domain::ids::{EntityRef, ObjectId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::{NewToken, Token, TokenKind, User};
+use crate::store::{NewToken, Token, TokenKey, TokenKind, User};
 use chrono::Duration;
 
 /// Issues an application token acting as `user`; the token text is returned once.
@@ -67,13 +69,77 @@ pub async fn revoke(state: &AppState, by: &Principal, raw_id: &str) -> AppResult
         .filter(|t| t.revoked_at.is_none())
         .ok_or_else(missing)?;
     let user = crate::domain::ids::EntityRef::Id(token.user_id);
-    super::users::manageable_user(state, by, &user)
+    let user = super::users::manageable_user(state, by, &user)
         .await
         .map_err(|e| match e {
             AppError::Forbidden { .. } => e,
             _ => missing(),
         })?;
-    state.store.token_revoke(token.id, &state.actor(by)).await?;
+    let revoked = state
+        .store
+        .token_revoke(user.id, TokenKey::Id(token.id), &state.actor(by))
+        .await?;
+    if !revoked {
+        return Err(missing());
+    }
+    state.auth.forget_all();
+    Ok(())
+}
+
+/// The employee (a user, by its 24-hex id) the TelecomX token routes act for: in the caller's scope
+/// and below its level; ADMIN users never get tokens this way.
+async fn employee(state: &AppState, p: &Principal, raw_id: &str) -> AppResult<User> {
+    let oid = ObjectId::parse(raw_id)
+        .ok_or_else(|| AppError::invalid("id", "id must be a 24-hex employee id"))?;
+    let user = state
+        .store
+        .user_find(&p.scope(), &EntityRef::Oid(oid))
+        .await?
+        .filter(|u| u.state != "DELETED")
+        .or_not_found("id", "Employee not found")?;
+    if user.access_level == AccessLevel::Admin {
+        return Err(AppError::forbidden(
+            "id",
+            "Tokens cannot be created for ADMIN users",
+        ));
+    }
+    let org = super::access::org_of(state, p, user.org_id).await?;
+    if !p.may_manage(user.id, org.id, &org.path, user.access_level) {
+        return Err(AppError::forbidden(
+            "id",
+            "You cannot act for a user at or above your own level",
+        ));
+    }
+    Ok(user)
+}
+
+/// `POST /employee/{id}/token`: a persistent application token acting as the employee; its text once.
+pub async fn issue_for_employee(
+    state: &AppState,
+    p: &Principal,
+    raw_id: &str,
+) -> AppResult<String> {
+    let user = employee(state, p, raw_id).await?;
+    let (_, secret) = issue_token(state, p, &user, Some("employee token".into()), None).await?;
+    Ok(secret)
+}
+
+/// `DELETE /employee/{id}/token/{token}`: revokes that live token of the employee, else 404 `token`.
+pub async fn revoke_for_employee(
+    state: &AppState,
+    p: &Principal,
+    raw_id: &str,
+    secret: &str,
+) -> AppResult<()> {
+    let user = employee(state, p, raw_id).await?;
+    let hash = token::hash(secret);
+    let revoked = state
+        .store
+        .token_revoke(user.id, TokenKey::Hash(&hash), &state.actor(p))
+        .await?;
+    if !revoked {
+        return Err(AppError::not_found("token", "Token not found"));
+    }
     state.auth.forget_all();
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Users: create, update, and the user a reference names within the caller's scope; which levels a
 //! caller may grant.
+use super::access::{self, InScope};
 use super::non_empty;
 use super::orgs::referenced_org;
 use crate::domain::access::{AccessLevel, Principal};
@@ -101,14 +102,12 @@ pub async fn visible_user(
     by: &Principal,
     r: &EntityRef,
 ) -> AppResult<(User, Org)> {
-    if let Some(user) = state.store.user_find(r).await? {
-        if let Some(org) = state.store.org_find(&EntityRef::Id(user.org_id)).await? {
-            if by.sees_org(org.id, &org.path) && user.state != "DELETED" {
-                return Ok((user, org));
-            }
-        }
-    }
-    Err(AppError::not_found("not_found", "User not found"))
+    let scope = by.scope();
+    let user = state.store.user_find(&scope, r).await?;
+    let user = user.filter(|u| u.state != "DELETED");
+    let user = user.or_not_found("not_found", "User not found")?;
+    let org = access::org_of(state, by, user.org_id).await?;
+    Ok((user, org))
 }
 
 pub async fn update_user(
@@ -162,7 +161,7 @@ pub async fn update_user(
     };
     let updated = state
         .store
-        .user_update(user.id, patch, &state.actor(by))
+        .user_update(&by.scope(), user.id, patch, &state.actor(by))
         .await?;
     state.auth.forget_all();
     Ok(updated)

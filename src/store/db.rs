@@ -27,6 +27,11 @@ impl Backend {
         self.pg_only(" FOR UPDATE OF s")
     }
 
+    /// Locks the `users u` row of a joined read.
+    pub(crate) fn lock_user(self) -> &'static str {
+        self.pg_only(" FOR UPDATE OF u")
+    }
+
     /// Locks the `mvno_accounts m` row of a joined read.
     pub(crate) fn lock_account(self) -> &'static str {
         self.pg_only(" FOR UPDATE OF m")

@@ -306,3 +306,12 @@ pub struct NewEvent {
     pub description: String,
     pub detail: Option<serde_json::Value>,
 }
+
+/// Whom a batch is registered to: the registering org as reseller or customer, and its SIMs' status.
+#[derive(Debug, Clone, Copy)]
+pub struct Registration {
+    pub reseller_org_id: Option<i64>,
+    pub customer_org_id: Option<i64>,
+    pub status: crate::domain::sim::SimStatus,
+    pub by_org: i64,
+}

@@ -40,6 +40,8 @@ pub use rows::*;
 pub(crate) use sql::like_literal;
 pub use traits::*;
 
+mod activity;
+mod batches;
 mod bulk;
 mod emnify;
 pub(crate) mod icc_fold;

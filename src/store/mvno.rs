@@ -2,8 +2,10 @@
 //! purge. Each mutation is one transaction with its SIM counters, event and audit row.
 use super::db::{query, Builder, Tx};
 use super::journal;
+use super::scope::{self, Owner};
 use super::sims::UNUSED;
 use super::*;
+use crate::domain::access::Scope;
 use crate::domain::error::Rule;
 
 pub(crate) const ACCOUNT_SELECT: &str = "SELECT m.id, m.oid, m.customer_org_id, m.state, m.number, m.sim_id, \
@@ -59,16 +61,29 @@ pub(crate) async fn pick_sim(
 }
 
 /// The account, read under its lock (a purged one is gone).
-async fn lock_account(tx: &mut Tx, backend: Backend, id: i64) -> StoreResult<MvnoRecord> {
-    query(format!(
-        "{ACCOUNT_SELECT} WHERE m.id = $1 AND m.purged_at IS NULL{}",
-        backend.lock_account()
-    ))
-    .bind(id)
-    .fetch_optional(tx)
-    .await?
-    .ok_or(StoreError::NotFound)
+async fn lock_account(
+    tx: &mut Tx,
+    backend: Backend,
+    scope: &Scope,
+    id: i64,
+) -> StoreResult<MvnoRecord> {
+    let mut qb = Builder::new(format!(
+        "{ACCOUNT_SELECT} WHERE m.purged_at IS NULL AND m.id = "
+    ));
+    qb.push_bind(id);
+    scope::push_scope(&mut qb, scope, ACCOUNT);
+    qb.push(backend.lock_account());
+    qb.build()
+        .fetch_optional(tx)
+        .await?
+        .ok_or(StoreError::NotFound)
 }
+
+/// How an account is in a scope: by its customer org (`c` in [`ACCOUNT_SELECT`]).
+const ACCOUNT: Owner = Owner::Org {
+    id: "m.customer_org_id",
+    path: "c.path",
+};
 
 async fn reload_account(tx: &mut Tx, id: i64) -> StoreResult<MvnoRecord> {
     query(format!("{ACCOUNT_SELECT} WHERE m.id = $1"))
@@ -243,7 +258,12 @@ impl MvnoStore for SqlStore {
         Ok(rec)
     }
 
-    async fn mvno_find(&self, r: &AccountRef, deleted: bool) -> StoreResult<Option<MvnoRecord>> {
+    async fn mvno_find(
+        &self,
+        scope: &Scope,
+        r: &AccountRef,
+        deleted: bool,
+    ) -> StoreResult<Option<MvnoRecord>> {
         let which = if deleted {
             "m.deleted_at IS NOT NULL AND m.purged_at IS NULL"
         } else {
@@ -253,12 +273,10 @@ impl MvnoStore for SqlStore {
             AccountRef::Oid(o) => ("m.oid", o.as_str()),
             AccountRef::Number(n) => ("m.number", n.as_str()),
         };
-        Ok(
-            query(format!("{ACCOUNT_SELECT} WHERE {which} AND {col} = $1"))
-                .bind(value)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        let mut qb = Builder::new(format!("{ACCOUNT_SELECT} WHERE {which} AND {col} = "));
+        qb.push_bind(value);
+        scope::push_scope(&mut qb, scope, ACCOUNT);
+        qb.build().fetch_optional(&self.pool).await
     }
 
     async fn mvno_list(
@@ -326,12 +344,13 @@ impl MvnoStore for SqlStore {
 
     async fn mvno_update(
         &self,
+        scope: &Scope,
         id: i64,
         patch: MvnoPatch,
         actor: &Actor,
     ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
-        let before = lock_account(&mut tx, self.pool.backend(), id).await?;
+        let before = lock_account(&mut tx, self.pool.backend(), scope, id).await?;
         if before.deleted_at.is_some() {
             return Err(crate::domain::error::Rule::AccountDeleted.into());
         }
@@ -379,12 +398,13 @@ impl MvnoStore for SqlStore {
 
     async fn mvno_delete(
         &self,
+        scope: &Scope,
         id: i64,
         preterminate_until: chrono::DateTime<chrono::Utc>,
         actor: &Actor,
     ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
-        let before = lock_account(&mut tx, self.pool.backend(), id).await?;
+        let before = lock_account(&mut tx, self.pool.backend(), scope, id).await?;
         if before.deleted_at.is_some() {
             return Err(StoreError::NotFound);
         }
@@ -415,12 +435,13 @@ impl MvnoStore for SqlStore {
 
     async fn mvno_restore(
         &self,
+        scope: &Scope,
         id: i64,
         rate_plan_id: Option<i64>,
         actor: &Actor,
     ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
-        let before = lock_account(&mut tx, self.pool.backend(), id).await?;
+        let before = lock_account(&mut tx, self.pool.backend(), scope, id).await?;
         let restorable = before.deleted_at.is_some()
             && before
                 .preterminate_until
@@ -465,13 +486,14 @@ impl MvnoStore for SqlStore {
 
     async fn mvno_change_sim(
         &self,
+        scope: &Scope,
         id: i64,
         pick: &SimPick,
         actor: &Actor,
     ) -> StoreResult<(MvnoRecord, SimRecord)> {
         use crate::domain::mvno::AccountState;
         let mut tx = self.pool.begin_write().await?;
-        let before = lock_account(&mut tx, self.pool.backend(), id).await?;
+        let before = lock_account(&mut tx, self.pool.backend(), scope, id).await?;
         if before.deleted_at.is_some()
             || !matches!(before.state, AccountState::Active | AccountState::Blocked)
         {

@@ -1,9 +1,28 @@
 //! Organisations: the tenant tree.
 use super::db::{query, Builder};
+use super::scope::Owner;
 use super::*;
+use crate::domain::access::Scope;
+use crate::domain::ids::EntityRef;
 
 pub(crate) const ORG_COLUMNS: &str =
     "id, oid, name, kind, parent_id, path, country, created_at, updated_at";
+
+/// How an organisation row is in a scope: by its own id and path.
+const ORG: Owner = Owner::Org {
+    id: "id",
+    path: "path",
+};
+
+/// Appends `<alias>id = $n` or `<alias>oid = $n`.
+pub(crate) fn push_ref(qb: &mut Builder<'_>, r: &EntityRef, alias: &str) {
+    match r {
+        EntityRef::Id(id) => qb.push(format_args!("{alias}id = ")).push_bind(*id),
+        EntityRef::Oid(oid) => qb
+            .push(format_args!("{alias}oid = "))
+            .push_bind(oid.as_str().to_string()),
+    };
+}
 
 #[async_trait::async_trait]
 impl OrgStore for SqlStore {
@@ -55,27 +74,11 @@ impl OrgStore for SqlStore {
         Ok(org)
     }
 
-    async fn org_find(&self, r: &crate::domain::ids::EntityRef) -> StoreResult<Option<Org>> {
-        use crate::domain::ids::EntityRef;
-        let q = match r {
-            EntityRef::Id(id) => {
-                query(format!(
-                    "SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1"
-                ))
-                .bind(*id)
-                .fetch_optional(&self.pool)
-                .await
-            }
-            EntityRef::Oid(oid) => {
-                query(format!(
-                    "SELECT {ORG_COLUMNS} FROM organisations WHERE oid = $1"
-                ))
-                .bind(oid.as_str())
-                .fetch_optional(&self.pool)
-                .await
-            }
-        };
-        Ok(q?)
+    async fn org_find(&self, scope: &Scope, r: &EntityRef) -> StoreResult<Option<Org>> {
+        let mut qb = Builder::new(format!("SELECT {ORG_COLUMNS} FROM organisations WHERE "));
+        push_ref(&mut qb, r, "");
+        scope::push_scope(&mut qb, scope, ORG);
+        qb.build().fetch_optional(&self.pool).await
     }
 
     async fn org_list(
@@ -110,16 +113,25 @@ impl OrgStore for SqlStore {
         Ok((items, total))
     }
 
-    async fn org_update(&self, id: i64, patch: OrgPatch, actor: &Actor) -> StoreResult<Org> {
+    async fn org_update(
+        &self,
+        scope: &Scope,
+        id: i64,
+        patch: OrgPatch,
+        actor: &Actor,
+    ) -> StoreResult<Org> {
         let mut tx = self.pool.begin_write().await?;
-        let before: Org = query(format!(
-            "SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1{}",
-            self.pool.backend().lock_rows()
-        ))
-        .bind(id)
-        .fetch_optional(&mut tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let mut qb = Builder::new(format!(
+            "SELECT {ORG_COLUMNS} FROM organisations WHERE id = "
+        ));
+        qb.push_bind(id);
+        scope::push_scope(&mut qb, scope, ORG);
+        qb.push(self.pool.backend().lock_rows());
+        let before: Org = qb
+            .build()
+            .fetch_optional(&mut tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let name = patch.name.unwrap_or_else(|| before.name.clone());
         let country = patch.country.unwrap_or_else(|| before.country.clone());
         let after: Org = query(format!(

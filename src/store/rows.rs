@@ -201,6 +201,14 @@ pub struct TokenIdentity {
     pub identity: Identity,
 }
 
+/// Which of a user's tokens: by id (admin API) or by its hash (the TelecomX employee route names the
+/// token itself).
+#[derive(Debug, Clone, Copy)]
+pub enum TokenKey<'a> {
+    Id(i64),
+    Hash(&'a str),
+}
+
 /// Read from one row holding the token's and the user's columns.
 impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for TokenIdentity
 where

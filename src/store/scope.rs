@@ -2,9 +2,9 @@
 //! conditions. Lists, single reads and writes all narrow with it, so a row outside the scope is not
 //! found — the same predicate for the read that shows an object and the write that changes it.
 use super::db::Builder;
-use super::StorageFilter;
+use super::{EmnifySim, StorageFilter};
 use crate::domain::access::Scope;
-use crate::domain::org::subtree_range;
+use crate::domain::org::{path_ids, subtree_range};
 
 /// How the rows of a table belong to orgs.
 #[derive(Debug, Clone, Copy)]
@@ -18,6 +18,13 @@ pub(crate) enum Owner {
     /// is already one tenant's range, walked in sort order; the org conditions then only filter (`+col`
     /// keeps SQLite from reading the three org indexes and sorting what they find instead).
     Sim { narrowed: bool },
+    /// A TelecomX SIM read with `SIM_SELECT` (`so` its storage org; `m` its MVNO account, `ao` the
+    /// account's customer): seen through the account's customer while on an account, else through
+    /// its holder; central stock by the whole platform only.
+    Stock,
+    /// Something an org issued (a SIM batch): seen from inside the issuer's subtree, that is when the
+    /// caller's org or one of its ancestors issued it.
+    Issuer { id: &'static str },
 }
 
 const SIM_ORGS: [&str; 3] = ["s.issuer_org_id", "s.reseller_org_id", "s.customer_org_id"];
@@ -26,7 +33,7 @@ const SIM_ORGS: [&str; 3] = ["s.issuer_org_id", "s.reseller_org_id", "s.customer
 pub(crate) fn push_scope(qb: &mut Builder<'_>, scope: &Scope, owner: Owner) {
     match (scope, owner) {
         (Scope::All, _) => {}
-        (Scope::Org { org_id }, Owner::Org { id, .. }) => {
+        (Scope::Org { org_id, .. }, Owner::Org { id, .. }) => {
             qb.push(format_args!(" AND {id} = ")).push_bind(*org_id);
         }
         (Scope::Subtree { path: p, .. }, Owner::Org { path, .. }) => {
@@ -34,7 +41,7 @@ pub(crate) fn push_scope(qb: &mut Builder<'_>, scope: &Scope, owner: Owner) {
             qb.push(format_args!(" AND {path} >= ")).push_bind(lo);
             qb.push(format_args!(" AND {path} < ")).push_bind(hi);
         }
-        (Scope::Org { org_id }, Owner::Sim { .. }) => {
+        (Scope::Org { org_id, .. }, Owner::Sim { .. }) => {
             for (i, col) in SIM_ORGS.iter().enumerate() {
                 qb.push(if i == 0 { " AND (" } else { " OR " });
                 qb.push(format_args!("{col} = ")).push_bind(*org_id);
@@ -58,7 +65,34 @@ pub(crate) fn push_scope(qb: &mut Builder<'_>, scope: &Scope, owner: Owner) {
             }
             qb.push(")");
         }
+        (Scope::Org { org_id, .. }, Owner::Stock) => {
+            qb.push(" AND COALESCE(m.customer_org_id, s.in_storage_at) = ")
+                .push_bind(*org_id);
+        }
+        (Scope::Subtree { path, .. }, Owner::Stock) => {
+            let (lo, hi) = subtree_range(path);
+            qb.push(" AND COALESCE(ao.path, so.path) >= ").push_bind(lo);
+            qb.push(" AND COALESCE(ao.path, so.path) < ").push_bind(hi);
+        }
+        (Scope::Org { path, .. } | Scope::Subtree { path, .. }, Owner::Issuer { id }) => {
+            qb.push(format_args!(" AND {id} IN "))
+                .push_list(path_ids(path));
+        }
     }
+}
+
+/// [`Owner::Sim`] in memory, for the single-SIM read: its rows are fetched in batches that serve
+/// many callers at once (see `point_reads.rs`), so the scope cannot be part of their query.
+pub(crate) fn holds_sim(scope: &Scope, sim: &EmnifySim) -> bool {
+    let orgs = [
+        (sim.issuer_org_id, &sim.issuer_path),
+        (sim.reseller_org_id, &sim.reseller_path),
+        (sim.customer_org_id, &sim.customer_path),
+    ];
+    orgs.iter().any(|(id, path)| match (id, path) {
+        (Some(id), Some(path)) => scope.contains(*id, path),
+        _ => false,
+    }) || *scope == Scope::All
 }
 
 /// Appends the condition on the column holding a SIM's storage org (a filter the caller chose, already

@@ -2,7 +2,9 @@
 //! `sim_inventory_counts` in the same transaction, so `/sim/status` never scans `sims`.
 use super::bulk::{self, ImportEvents, InsertedSim};
 use super::db::{query, Builder, Tx};
+use super::scope::{self, Owner};
 use super::*;
+use crate::domain::access::Scope;
 use std::collections::BTreeMap;
 
 pub(crate) const SIM_SELECT: &str = "SELECT s.id, s.iccid, s.imsi, s.msisdn, s.eid, s.puk1, s.puk2, s.pin1, s.pin2, \
@@ -154,11 +156,11 @@ impl SimStore for SqlStore {
         Ok(inserted.into_iter().map(|r| r.1).collect())
     }
 
-    async fn sim_by_iccid(&self, iccid: &str) -> StoreResult<Option<SimRecord>> {
-        Ok(query(format!("{SIM_SELECT} WHERE s.iccid = $1"))
-            .bind(iccid)
-            .fetch_optional(&self.pool)
-            .await?)
+    async fn sim_by_iccid(&self, scope: &Scope, iccid: &str) -> StoreResult<Option<SimRecord>> {
+        let mut qb = Builder::new(format!("{SIM_SELECT} WHERE s.iccid = "));
+        qb.push_bind(iccid);
+        scope::push_scope(&mut qb, scope, Owner::Stock);
+        qb.build().fetch_optional(&self.pool).await
     }
 
     async fn sim_list_unused(
@@ -258,6 +260,7 @@ impl SimStore for SqlStore {
 
     async fn sim_assign(
         &self,
+        scope: &Scope,
         sim_id: i64,
         holder: Option<Holder>,
         auto_assign: Option<bool>,
@@ -266,14 +269,15 @@ impl SimStore for SqlStore {
         use {SimRecord, StoreError};
         let mut tx = self.pool.begin_write().await?;
         // Lock the row (Postgres); SQLite's write transaction already excludes other writers.
-        let before: SimRecord = query(format!(
-            "{SIM_SELECT} WHERE s.id = $1{}",
-            self.pool.backend().lock_sim()
-        ))
-        .bind(sim_id)
-        .fetch_optional(&mut tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let mut qb = Builder::new(format!("{SIM_SELECT} WHERE s.id = "));
+        qb.push_bind(sim_id);
+        scope::push_scope(&mut qb, scope, Owner::Stock);
+        qb.push(self.pool.backend().lock_sim());
+        let before: SimRecord = qb
+            .build()
+            .fetch_optional(&mut tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         actor.check_version(before.version)?;
         if !before.is_unused() {
             return Err(StoreError::Conflict {

@@ -1,5 +1,5 @@
 //! API tokens: sessions, persistent logins and application tokens, stored as SHA-256 hashes.
-use super::db::query;
+use super::db::{query, Builder};
 use super::*;
 
 pub(crate) const TOKEN_COLUMNS: &str =
@@ -71,14 +71,23 @@ impl TokenStore for SqlStore {
         Ok(())
     }
 
-    async fn token_revoke(&self, id: i64, actor: &Actor) -> StoreResult<bool> {
+    async fn token_revoke(
+        &self,
+        user_id: i64,
+        key: TokenKey<'_>,
+        actor: &Actor,
+    ) -> StoreResult<bool> {
         let mut tx = self.pool.begin_write().await?;
-        let n = query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(actor.at)
-            .bind(id)
-            .execute(&mut tx)
-            .await?;
-        if n > 0 {
+        let mut qb = Builder::new("UPDATE api_tokens SET revoked_at = ");
+        qb.push_bind(actor.at);
+        qb.push(" WHERE user_id = ").push_bind(user_id);
+        match key {
+            TokenKey::Id(id) => qb.push(" AND id = ").push_bind(id),
+            TokenKey::Hash(hash) => qb.push(" AND token_hash = ").push_bind(hash),
+        };
+        qb.push(" AND revoked_at IS NULL RETURNING id");
+        let revoked: Option<i64> = qb.build().scalar_optional(&mut tx).await?;
+        if let Some(id) = revoked {
             journal::audit(
                 &mut tx,
                 actor,
@@ -91,7 +100,7 @@ impl TokenStore for SqlStore {
             .await?;
         }
         tx.commit().await?;
-        Ok(n > 0)
+        Ok(revoked.is_some())
     }
 
     async fn token_revoke_sessions(&self, user_id: i64, actor: &Actor) -> StoreResult<u64> {

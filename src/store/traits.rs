@@ -46,28 +46,40 @@ pub trait IdempotencyStore: Send + Sync {
 #[async_trait]
 pub trait OrgStore: Send + Sync {
     async fn org_create(&self, new: NewOrg, actor: &Actor) -> StoreResult<Org>;
-    async fn org_find(&self, r: &EntityRef) -> StoreResult<Option<Org>>;
+    async fn org_find(&self, scope: &Scope, r: &EntityRef) -> StoreResult<Option<Org>>;
     async fn org_list(
         &self,
         scope: &Scope,
         parent_id: Option<i64>,
         page: Page,
     ) -> StoreResult<(Vec<Org>, i64)>;
-    async fn org_update(&self, id: i64, patch: OrgPatch, actor: &Actor) -> StoreResult<Org>;
+    async fn org_update(
+        &self,
+        scope: &Scope,
+        id: i64,
+        patch: OrgPatch,
+        actor: &Actor,
+    ) -> StoreResult<Org>;
     async fn org_count(&self) -> StoreResult<i64>;
 }
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
     async fn user_create(&self, new: NewUser, actor: &Actor) -> StoreResult<User>;
-    async fn user_find(&self, r: &EntityRef) -> StoreResult<Option<User>>;
+    async fn user_find(&self, scope: &Scope, r: &EntityRef) -> StoreResult<Option<User>>;
     async fn user_list(
         &self,
         scope: &Scope,
         org_id: Option<i64>,
         page: Page,
     ) -> StoreResult<(Vec<User>, i64)>;
-    async fn user_update(&self, id: i64, patch: UserPatch, actor: &Actor) -> StoreResult<User>;
+    async fn user_update(
+        &self,
+        scope: &Scope,
+        id: i64,
+        patch: UserPatch,
+        actor: &Actor,
+    ) -> StoreResult<User>;
     async fn identity_by_email(&self, email: &str) -> StoreResult<Option<Identity>>;
     async fn identity_by_user(&self, user_id: i64) -> StoreResult<Option<Identity>>;
     /// The failed-login counts of `keys` whose window started after `since`: (key, window start, failures).
@@ -99,7 +111,13 @@ pub trait TokenStore: Send + Sync {
         at: DateTime<Utc>,
         expires_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;
-    async fn token_revoke(&self, id: i64, actor: &Actor) -> StoreResult<bool>;
+    /// Revokes the user's live token the key names; false when the user has no such live token.
+    async fn token_revoke(
+        &self,
+        user_id: i64,
+        key: TokenKey<'_>,
+        actor: &Actor,
+    ) -> StoreResult<bool>;
     /// Revokes every SESSION and PERSISTENT token of the user (not APPLICATION tokens).
     async fn token_revoke_sessions(&self, user_id: i64, actor: &Actor) -> StoreResult<u64>;
     async fn token_list(&self, user_id: i64) -> StoreResult<Vec<Token>>;
@@ -116,7 +134,7 @@ pub trait SimStore: Send + Sync {
         issuer_org_id: i64,
         actor: &Actor,
     ) -> StoreResult<Vec<String>>;
-    async fn sim_by_iccid(&self, iccid: &str) -> StoreResult<Option<SimRecord>>;
+    async fn sim_by_iccid(&self, scope: &Scope, iccid: &str) -> StoreResult<Option<SimRecord>>;
     async fn sim_list_unused(
         &self,
         filter: &UnusedSimFilter,
@@ -126,6 +144,7 @@ pub trait SimStore: Send + Sync {
     /// the SIM is in use at the time of the change.
     async fn sim_assign(
         &self,
+        scope: &Scope,
         sim_id: i64,
         holder: Option<Holder>,
         auto_assign: Option<bool>,
@@ -157,7 +176,12 @@ pub trait MvnoStore: Send + Sync {
         actor: &Actor,
     ) -> StoreResult<MvnoRecord>;
     /// A live account, or (`deleted`) a deleted one not yet purged.
-    async fn mvno_find(&self, r: &AccountRef, deleted: bool) -> StoreResult<Option<MvnoRecord>>;
+    async fn mvno_find(
+        &self,
+        scope: &Scope,
+        r: &AccountRef,
+        deleted: bool,
+    ) -> StoreResult<Option<MvnoRecord>>;
     async fn mvno_list(
         &self,
         filter: &MvnoFilter,
@@ -166,6 +190,7 @@ pub trait MvnoStore: Send + Sync {
     /// `Rule::AccountDeleted` for a deleted account.
     async fn mvno_update(
         &self,
+        scope: &Scope,
         id: i64,
         patch: MvnoPatch,
         actor: &Actor,
@@ -173,6 +198,7 @@ pub trait MvnoStore: Send + Sync {
     /// NotFound when already deleted.
     async fn mvno_delete(
         &self,
+        scope: &Scope,
         id: i64,
         preterminate_until: DateTime<Utc>,
         actor: &Actor,
@@ -180,6 +206,7 @@ pub trait MvnoStore: Send + Sync {
     /// `Rule::NotRestorable` unless deleted and inside the window at `actor.at`.
     async fn mvno_restore(
         &self,
+        scope: &Scope,
         id: i64,
         rate_plan_id: Option<i64>,
         actor: &Actor,
@@ -187,6 +214,7 @@ pub trait MvnoStore: Send + Sync {
     /// `Rule::AccountState` unless ACTIVE or BLOCKED; `Rule::NoSim`.
     async fn mvno_change_sim(
         &self,
+        scope: &Scope,
         id: i64,
         pick: &SimPick,
         actor: &Actor,
@@ -196,7 +224,7 @@ pub trait MvnoStore: Send + Sync {
 }
 
 #[async_trait]
-pub trait EmnifyStore: Send + Sync {
+pub trait BatchStore: Send + Sync {
     async fn sim_model_create(&self, new: NewSimModel, actor: &Actor) -> StoreResult<SimModel>;
     async fn sim_model_list(&self, page: Page) -> StoreResult<(Vec<SimModel>, i64)>;
     async fn sim_model_get(&self, id: i64) -> StoreResult<Option<SimModel>>;
@@ -205,19 +233,22 @@ pub trait EmnifyStore: Send + Sync {
     /// The batch and the distinct (reseller, customer) orgs its SIMs have.
     async fn batch_by_bic(
         &self,
+        scope: &Scope,
         bic: &str,
     ) -> StoreResult<Option<(SimBatch, Vec<(Option<i64>, Option<i64>)>)>>;
     /// `Rule::BatchRegistered` when registered already (also when another registration won).
     async fn batch_register(
         &self,
+        scope: &Scope,
         batch_id: i64,
-        reseller_org_id: Option<i64>,
-        customer_org_id: Option<i64>,
-        status: crate::domain::sim::SimStatus,
-        by_org: i64,
+        to: Registration,
         actor: &Actor,
     ) -> StoreResult<Vec<EmnifySim>>;
-    async fn esim_get(&self, id: i64) -> StoreResult<Option<EmnifySim>>;
+}
+
+#[async_trait]
+pub trait EmnifySimStore: Send + Sync {
+    async fn esim_get(&self, scope: &Scope, id: i64) -> StoreResult<Option<EmnifySim>>;
     async fn esim_list(
         &self,
         scope: &crate::domain::access::Scope,
@@ -227,11 +258,22 @@ pub trait EmnifyStore: Send + Sync {
         offset: i64,
     ) -> StoreResult<(Vec<EmnifySim>, i64)>;
     /// Applies a status transition (checked against the locked row) and org changes.
-    async fn esim_patch(&self, id: i64, patch: EmnifySimPatch, actor: &Actor) -> StoreResult<()>;
+    async fn esim_patch(
+        &self,
+        scope: &Scope,
+        id: i64,
+        patch: EmnifySimPatch,
+        actor: &Actor,
+    ) -> StoreResult<()>;
     /// Status 3, kept for history. `Rule::SimAttached` with an endpoint or MVNO account.
-    async fn esim_delete(&self, id: i64, actor: &Actor) -> StoreResult<()>;
+    async fn esim_delete(&self, scope: &Scope, id: i64, actor: &Actor) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait ActivityStore: Send + Sync {
     async fn events_list(
         &self,
+        scope: &Scope,
         sim_id: i64,
         filters: &[EventCond],
         sort: &[(EventSortKey, bool)],
@@ -243,12 +285,14 @@ pub trait EmnifyStore: Send + Sync {
     /// Adds the records into their hourly buckets.
     async fn usage_ingest(&self, records: &[UsageRecord], actor: &Actor) -> StoreResult<()>;
     async fn events_ingest(&self, events: &[NewEvent], actor: &Actor) -> StoreResult<()>;
+    /// The SIM's hourly buckets in `[from, until)`; None when the scope does not hold the SIM.
     async fn usage_rows(
         &self,
+        scope: &Scope,
         sim_id: i64,
         from: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> StoreResult<Vec<UsageRow>>;
+    ) -> StoreResult<Option<Vec<UsageRow>>>;
 }
 
 /// Everything simgate stores.
@@ -259,7 +303,9 @@ pub trait Store:
     + TokenStore
     + SimStore
     + MvnoStore
-    + EmnifyStore
+    + BatchStore
+    + EmnifySimStore
+    + ActivityStore
     + IdempotencyStore
 {
 }
@@ -270,7 +316,9 @@ impl<
             + TokenStore
             + SimStore
             + MvnoStore
-            + EmnifyStore
+            + BatchStore
+            + EmnifySimStore
+            + ActivityStore
             + IdempotencyStore,
     > Store for T
 {

@@ -1,6 +1,9 @@
 //! Users and the identities authentication resolves to.
 use super::db::{query, Builder};
+use super::scope::Owner;
 use super::*;
+use crate::domain::access::Scope;
+use crate::domain::ids::EntityRef;
 
 pub(crate) const USER_COLUMNS: &str =
     "id, oid, org_id, email, name, access_level, state, created_at, updated_at";
@@ -17,6 +20,12 @@ pub(crate) fn qualified(columns: &str, alias: &str) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// How a user is in a scope: by its org (`users u JOIN organisations o`).
+const USER: Owner = Owner::Org {
+    id: "u.org_id",
+    path: "o.path",
+};
 
 #[async_trait::async_trait]
 impl UserStore for SqlStore {
@@ -51,23 +60,14 @@ impl UserStore for SqlStore {
         Ok(user)
     }
 
-    async fn user_find(&self, r: &crate::domain::ids::EntityRef) -> StoreResult<Option<User>> {
-        use crate::domain::ids::EntityRef;
-        let q = match r {
-            EntityRef::Id(id) => {
-                query(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-                    .bind(*id)
-                    .fetch_optional(&self.pool)
-                    .await
-            }
-            EntityRef::Oid(oid) => {
-                query(format!("SELECT {USER_COLUMNS} FROM users WHERE oid = $1"))
-                    .bind(oid.as_str())
-                    .fetch_optional(&self.pool)
-                    .await
-            }
-        };
-        Ok(q?)
+    async fn user_find(&self, scope: &Scope, r: &EntityRef) -> StoreResult<Option<User>> {
+        let mut qb = Builder::new(format!(
+            "SELECT {} FROM users u JOIN organisations o ON o.id = u.org_id WHERE ",
+            qualified(USER_COLUMNS, "u")
+        ));
+        orgs::push_ref(&mut qb, r, "u.");
+        scope::push_scope(&mut qb, scope, USER);
+        qb.build().fetch_optional(&self.pool).await
     }
 
     async fn user_list(
@@ -104,17 +104,27 @@ impl UserStore for SqlStore {
         Ok((items, total))
     }
 
-    async fn user_update(&self, id: i64, patch: UserPatch, actor: &Actor) -> StoreResult<User> {
+    async fn user_update(
+        &self,
+        scope: &Scope,
+        id: i64,
+        patch: UserPatch,
+        actor: &Actor,
+    ) -> StoreResult<User> {
         let mut tx = self.pool.begin_write().await?;
         // Read under the row lock the update takes anyway: concurrent partial updates all land.
-        let before: User = query(format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE id = $1{}",
-            self.pool.backend().lock_rows()
-        ))
-        .bind(id)
-        .fetch_optional(&mut tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let mut qb = Builder::new(format!(
+            "SELECT {} FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.id = ",
+            qualified(USER_COLUMNS, "u")
+        ));
+        qb.push_bind(id);
+        scope::push_scope(&mut qb, scope, USER);
+        qb.push(self.pool.backend().lock_user());
+        let before: User = qb
+            .build()
+            .fetch_optional(&mut tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let name = patch.name.unwrap_or_else(|| before.name.clone());
         let level = patch.access_level.unwrap_or(before.access_level);
         let state = patch.state.unwrap_or_else(|| before.state.clone());

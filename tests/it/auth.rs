@@ -521,7 +521,7 @@ async fn disable_behind_the_api(app: &TestApp, user_id: i64) {
     };
     app.state
         .store
-        .user_update(user_id, patch, &actor)
+        .user_update(&simgate::domain::access::Scope::All, user_id, patch, &actor)
         .await
         .unwrap();
 }

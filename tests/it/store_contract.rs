@@ -26,7 +26,11 @@ async fn store_story(app: TestApp) {
     };
 
     // Paths materialize the ancestry.
-    let root = store.org_find(&EntityRef::Id(1)).await.unwrap().unwrap();
+    let root = store
+        .org_find(&Scope::All, &EntityRef::Id(1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((root.kind, root.path.as_str()), (OrgKind::Platform, "/1/"));
     let r = store
         .org_create(new_org("R", OrgKind::Reseller, Some(root.id)), &actor)
@@ -79,7 +83,14 @@ async fn store_story(app: TestApp) {
         vec![r.id, sub.id, c.id]
     );
     let (orgs, total) = store
-        .org_list(&Scope::Org { org_id: c.id }, None, all)
+        .org_list(
+            &Scope::Org {
+                org_id: c.id,
+                path: c.path.clone(),
+            },
+            None,
+            all,
+        )
         .await
         .unwrap();
     assert_eq!((total, orgs[0].id), (1, c.id));
@@ -105,6 +116,7 @@ async fn store_story(app: TestApp) {
     // Updates keep what the patch leaves out.
     let renamed = store
         .org_update(
+            &Scope::All,
             c.id,
             OrgPatch {
                 name: Some("C2".into()),
@@ -123,7 +135,10 @@ async fn store_story(app: TestApp) {
         ("C2", Some("DK"), OrgKind::Enterprise)
     );
     let by_oid = store
-        .org_find(&EntityRef::Oid(ObjectId::parse(&c.oid).unwrap()))
+        .org_find(
+            &Scope::All,
+            &EntityRef::Oid(ObjectId::parse(&c.oid).unwrap()),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -229,6 +244,7 @@ async fn store_story(app: TestApp) {
     assert_eq!(store.token_list(u.id).await.unwrap().len(), 1);
     store
         .user_update(
+            &Scope::All,
             u.id,
             UserPatch {
                 state: Some("DISABLED".into()),
@@ -249,7 +265,7 @@ async fn store_story(app: TestApp) {
         "DISABLED"
     );
     let unchanged = store
-        .user_find(&EntityRef::Id(ru.id))
+        .user_find(&Scope::All, &EntityRef::Id(ru.id))
         .await
         .unwrap()
         .unwrap();

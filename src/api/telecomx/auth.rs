@@ -3,12 +3,9 @@ use crate::api::json::{NoStore, Success, NO_STORE};
 use crate::auth::extract::ClientIp;
 use crate::auth::extract::{request_id, ManagersUp, Require};
 use crate::auth::password::sha1_hex;
-use crate::auth::token;
 use crate::domain::access::{AccessLevel, Principal};
-use crate::domain::ids::{EntityRef, ObjectId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::Identity;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
@@ -191,42 +188,6 @@ pub struct EmployeeToken {
     token: String,
 }
 
-/// The employee named in the path, if the caller may act for it. ADMIN users never get tokens here.
-async fn employee(state: &AppState, p: &Principal, id: &str) -> AppResult<Identity> {
-    let r = match ObjectId::parse(id) {
-        Some(oid) => EntityRef::Oid(oid),
-        None => return Err(AppError::invalid("id", "id must be a 24-hex employee id")),
-    };
-    let missing = || AppError::not_found("id", "Employee not found");
-    let user = state.store.user_find(&r).await?.ok_or_else(missing)?;
-    let identity = state
-        .store
-        .identity_by_user(user.id)
-        .await?
-        .ok_or_else(missing)?;
-    if !p.sees_org(identity.org_id, &identity.org_path) || identity.state == "DELETED" {
-        return Err(missing());
-    }
-    if identity.access_level == AccessLevel::Admin {
-        return Err(AppError::forbidden(
-            "id",
-            "Tokens cannot be created for ADMIN users",
-        ));
-    }
-    if !p.may_manage(
-        identity.user_id,
-        identity.org_id,
-        &identity.org_path,
-        identity.access_level,
-    ) {
-        return Err(AppError::forbidden(
-            "id",
-            "You cannot act for a user at or above your own level",
-        ));
-    }
-    Ok(identity)
-}
-
 /// Create a persistent API token acting as the employee.
 #[utoipa::path(post, path = "/employee/{id}/token", tag = "telecomx", security(("bearer" = [])),
     params(("id" = String, Path, description = "Employee (user) id")),
@@ -236,15 +197,7 @@ async fn create_employee_token(
     Require(p, ..): Require<ManagersUp>,
     Path(id): Path<String>,
 ) -> AppResult<(NoStore, Json<EmployeeToken>)> {
-    let identity = employee(&state, &p, &id).await?;
-    let user = state
-        .store
-        .user_find(&EntityRef::Id(identity.user_id))
-        .await?
-        .ok_or_else(|| AppError::not_found("id", "Employee not found"))?;
-    let (_, secret) =
-        crate::service::tokens::issue_token(&state, &p, &user, Some("employee token".into()), None)
-            .await?;
+    let secret = crate::service::tokens::issue_for_employee(&state, &p, &id).await?;
     Ok((
         NO_STORE,
         Json(EmployeeToken {
@@ -263,17 +216,6 @@ async fn revoke_employee_token(
     Require(p, ..): Require<ManagersUp>,
     Path((id, secret)): Path<(String, String)>,
 ) -> AppResult<Json<Success>> {
-    let identity = employee(&state, &p, &id).await?;
-    let found = state.store.token_by_hash(&token::hash(&secret)).await?;
-    match found {
-        Some(t) if t.token.user_id == identity.user_id && t.token.revoked_at.is_none() => {
-            state
-                .store
-                .token_revoke(t.token.id, &state.actor(&p))
-                .await?;
-            state.auth.forget_all();
-            Ok(Success::ok())
-        }
-        _ => Err(AppError::not_found("token", "Token not found")),
-    }
+    crate::service::tokens::revoke_for_employee(&state, &p, &id, &secret).await?;
+    Ok(Success::ok())
 }
