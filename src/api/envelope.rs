@@ -176,8 +176,8 @@ pub fn rejection(status: StatusCode, text: &str) -> AppError {
             }
         }
         StatusCode::UNPROCESSABLE_ENTITY => {
-            let field = offending_field(text).unwrap_or("bad_request");
-            return AppError::invalid(field.to_string(), message("Invalid request body"));
+            // Bodies are parsed by `api::body`, which names the field; this is any other refusal.
+            return AppError::invalid("body", message("Invalid request body"));
         }
         s if s.is_server_error() => return AppError::internal(format!("{s}: {text}")),
         _ => ("bad_request".into(), message("Request rejected")),
@@ -187,22 +187,6 @@ pub fn rejection(status: StatusCode, text: &str) -> AppError {
         code: code.into(),
         message: message.into(),
     }
-}
-
-/// The field a JSON rejection is about: axum prefixes serde's message with the field's path
-/// (`username: invalid type ...`); missing and unknown fields are named between backticks.
-fn offending_field(text: &str) -> Option<&str> {
-    let rest = text.split_once("target type: ").map_or(text, |(_, r)| r);
-    let ident = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
-    if let Some((path, _)) = rest.split_once(": ") {
-        if let Some(last) = path.rsplit('.').next().filter(|l| ident(l)) {
-            return Some(last);
-        }
-    }
-    ["missing field `", "unknown field `"]
-        .iter()
-        .find_map(|m| rest.split_once(m).and_then(|(_, r)| r.split('`').next()))
-        .filter(|f| ident(f))
 }
 
 /// Unknown routes.
@@ -236,27 +220,10 @@ mod tests {
     }
 
     #[test]
-    fn serde_field_becomes_the_code() {
-        let e = rejection(StatusCode::UNPROCESSABLE_ENTITY, "Failed to deserialize the JSON body into the target type: missing field `username` at line 1 column 2");
-        assert_eq!(e.code(), "username");
+    fn an_unprocessable_rejection_is_a_body_refusal() {
+        let e = rejection(StatusCode::UNPROCESSABLE_ENTITY, "something refused");
+        assert_eq!(e.code(), "body");
         assert_eq!(Dialect::Emnify.body(&e)["errors"][0]["error_code"], 1403);
-    }
-
-    #[test]
-    fn fields_are_found_in_axum_messages() {
-        let prefix = "Failed to deserialize the JSON body into the target type: ";
-        assert_eq!(offending_field(&format!("{prefix}username: invalid type: integer `5`, expected a string at line 1 column 14")), Some("username"));
-        assert_eq!(
-            offending_field(&format!("{prefix}feature.data: invalid type")),
-            Some("data")
-        );
-        assert_eq!(
-            offending_field(&format!(
-                "{prefix}unknown field `colour`, expected one of `name`"
-            )),
-            Some("colour")
-        );
-        assert_eq!(offending_field("something else entirely"), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! HTTP: the two dialects, the admin API and the ops routes, with the layers they share.
 pub mod admin;
+pub mod body;
 pub mod conditional;
 pub mod emnify;
 pub mod envelope;

@@ -4,6 +4,7 @@
 pub(crate) mod access;
 pub mod batches;
 pub mod events;
+pub mod ingest;
 pub mod inventory;
 pub mod mvno;
 pub mod orgs;

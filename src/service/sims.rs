@@ -8,7 +8,6 @@ use crate::domain::sim::SimStatus;
 use crate::error::{AppError, AppResult, Invalid};
 use crate::state::AppState;
 use crate::store::{EmnifySim, EmnifySimPatch, SimCol, SimCond, SimSortKey, StoreError};
-use serde_json::Value;
 
 /// The fields of an emnify SIM list's `q`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,22 +178,13 @@ fn org_at(id: Option<i64>, path: &Option<String>) -> Option<OrgAt<'_>> {
     id.zip(path.as_deref()).map(|(id, path)| OrgAt { id, path })
 }
 
-fn org_ref(v: &Value) -> Result<Option<i64>, AppError> {
-    match v.get("id") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| AppError::invalid("id", "organisation id must be an integer")),
-        Some(Value::String(s)) => s
-            .parse()
-            .map(Some)
-            .map_err(|_| AppError::invalid("id", "organisation id must be an integer")),
-        Some(_) => Err(AppError::invalid(
-            "id",
-            "organisation id must be an integer",
-        )),
-    }
+/// What a PATCH of a SIM asks for. `status`: `Some(None)` when the status was given without an id;
+/// an org: `Some(None)` empties it, `Some(Some(id))` sets it.
+pub struct PatchInput {
+    pub status: Option<Option<i64>>,
+    pub issuer_org: Option<Option<i64>>,
+    pub reseller_org: Option<Option<i64>>,
+    pub customer_org: Option<Option<i64>>,
 }
 
 /// PATCH: status and org changes, each checked against the caller's relation to the SIM.
@@ -202,12 +192,9 @@ pub async fn patch(
     state: &AppState,
     p: &Principal,
     id: i64,
-    body: &Value,
+    input: PatchInput,
     if_match: Option<crate::domain::etag::IfMatch>,
 ) -> AppResult<()> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| AppError::invalid("body", "a JSON object is required"))?;
     let sim = visible_sim(state, p, id).await?;
     let rel = rules::relation(
         p,
@@ -217,7 +204,7 @@ pub async fn patch(
     );
     let mut patch = EmnifySimPatch::default();
     let mut any = false;
-    if let Some(status) = obj.get("status") {
+    if let Some(status) = input.status {
         any = true;
         if !rules::may_change(rel, SimField::Status) {
             return Err(AppError::forbidden(
@@ -225,38 +212,28 @@ pub async fn patch(
                 "You may not change the status of this SIM",
             ));
         }
-        let sid = status
-            .get("id")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| AppError::required("sim_status - id"))?;
+        let sid = status.ok_or_else(|| AppError::required("sim_status - id"))?;
         patch.status = Some(
             SimStatus::from_id(sid)
                 .ok_or_else(|| AppError::invalid("status", format!("unknown status id {sid}")))?,
         );
     }
     let fields = [
-        (SimField::IssuerOrg, ["issuer_org", "issuer_organisation"]),
-        (
-            SimField::ResellerOrg,
-            ["reseller_org", "reseller_organisation"],
-        ),
-        (
-            SimField::CustomerOrg,
-            ["customer_org", "customer_organisation"],
-        ),
+        (SimField::IssuerOrg, "issuer_org", input.issuer_org),
+        (SimField::ResellerOrg, "reseller_org", input.reseller_org),
+        (SimField::CustomerOrg, "customer_org", input.customer_org),
     ];
-    for (field, keys) in fields {
-        let Some(v) = keys.iter().find_map(|k| obj.get(*k)) else {
+    for (field, name, target) in fields {
+        let Some(target) = target else {
             continue;
         };
         any = true;
         if !rules::may_change(rel, field) {
             return Err(AppError::forbidden(
-                keys[0],
-                format!("You may not change {} of this SIM", keys[0]),
+                name,
+                format!("You may not change {name} of this SIM"),
             ));
         }
-        let target = org_ref(v)?;
         if target.is_none() && field == SimField::IssuerOrg {
             return Err(AppError::invalid_as(
                 Invalid::Reference,

@@ -1,5 +1,6 @@
 //! Organisations.
 use super::{path_ref, ListQuery};
+use crate::api::body::Body;
 use crate::api::json::{iso_millis, Listing};
 use crate::auth::extract::{AdminApi, Require};
 use crate::domain::org::OrgKind;
@@ -75,7 +76,7 @@ pub fn ref_text(v: Option<serde_json::Value>) -> Option<String> {
 async fn create(
     State(state): State<AppState>,
     Require(p, ..): Require<AdminApi>,
-    Json(req): Json<CreateOrgRequest>,
+    Body(req): Body<CreateOrgRequest>,
 ) -> AppResult<(StatusCode, Json<OrgDto>)> {
     let input = CreateOrg {
         name: req.name,
@@ -137,7 +138,7 @@ async fn update(
     State(state): State<AppState>,
     Require(p, ..): Require<AdminApi>,
     Path(r): Path<String>,
-    Json(req): Json<UpdateOrgRequest>,
+    Body(req): Body<UpdateOrgRequest>,
 ) -> AppResult<Json<OrgDto>> {
     Ok(Json(
         orgs::update_org(&state, &p, &path_ref(&r)?, req.name, req.country)

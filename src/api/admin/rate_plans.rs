@@ -1,6 +1,7 @@
 //! Rate plans.
 use super::orgs::ref_text;
 use super::ListQuery;
+use crate::api::body::Body;
 use crate::api::json::{iso_millis, Listing};
 use crate::auth::extract::{Admin, AdminApi, Require};
 use crate::domain::paging::Page;
@@ -57,7 +58,7 @@ pub struct CreateRatePlanRequest {
 async fn create(
     State(state): State<AppState>,
     Require(p, ..): Require<Admin>,
-    Json(req): Json<CreateRatePlanRequest>,
+    Body(req): Body<CreateRatePlanRequest>,
 ) -> AppResult<(StatusCode, Json<RatePlanDto>)> {
     let input = rate_plans::CreateRatePlan {
         name: req.name,

@@ -1,5 +1,6 @@
 //! SIM models and SIM batches (ADMIN).
 use super::orgs::ref_text;
+use crate::api::body::Body;
 use crate::api::json::{iso_millis, Listing};
 use crate::auth::extract::{Admin, AdminApi, Require};
 use crate::domain::paging::Page;
@@ -61,7 +62,7 @@ pub struct CreateSimModel {
 async fn create_model(
     State(state): State<AppState>,
     Require(p, ..): Require<Admin>,
-    Json(req): Json<CreateSimModel>,
+    Body(req): Body<CreateSimModel>,
 ) -> AppResult<(StatusCode, Json<SimModelDto>)> {
     let description = req.description.trim().to_string();
     if description.is_empty() {
@@ -165,7 +166,7 @@ pub struct BatchCreated {
 async fn create_batch(
     State(state): State<AppState>,
     Require(p, ..): Require<Admin>,
-    Json(req): Json<CreateBatch>,
+    Body(req): Body<CreateBatch>,
 ) -> AppResult<(StatusCode, Json<BatchCreated>)> {
     let spec = batches::BatchSpec {
         bic: req.bic,

@@ -1,5 +1,6 @@
 //! API tokens of users.
 use super::path_ref;
+use crate::api::body::Body;
 use crate::api::json::{iso_millis, Listing, NoStore, NO_STORE};
 use crate::auth::extract::{AdminApi, Require};
 use crate::domain::paging::Page;
@@ -69,9 +70,9 @@ async fn create(
     State(state): State<AppState>,
     Require(p, ..): Require<AdminApi>,
     Path(r): Path<String>,
-    body: Option<Json<CreateTokenRequest>>,
+    body: Option<Body<CreateTokenRequest>>,
 ) -> AppResult<(StatusCode, NoStore, Json<CreatedToken>)> {
-    let req = body.map(|Json(b)| b).unwrap_or_default();
+    let req = body.map(|Body(b)| b).unwrap_or_default();
     let user = users::manageable_user(&state, &p, &path_ref(&r)?).await?;
     let (t, secret) =
         tokens::issue_token(&state, &p, &user, req.label, req.expires_in_days).await?;

@@ -1,6 +1,7 @@
 //! Users.
 use super::orgs::ref_text;
 use super::{path_ref, ListQuery};
+use crate::api::body::Body;
 use crate::api::json::{iso_millis, Listing};
 use crate::auth::extract::{AdminApi, Require};
 use crate::domain::access::AccessLevel;
@@ -72,7 +73,7 @@ pub struct CreateUserRequest {
 async fn create(
     State(state): State<AppState>,
     Require(p, ..): Require<AdminApi>,
-    Json(req): Json<CreateUserRequest>,
+    Body(req): Body<CreateUserRequest>,
 ) -> AppResult<(StatusCode, Json<UserDto>)> {
     let input = CreateUser {
         org: ref_text(Some(req.org)).unwrap_or_default(),
@@ -139,7 +140,7 @@ async fn update(
     State(state): State<AppState>,
     Require(p, ..): Require<AdminApi>,
     Path(r): Path<String>,
-    Json(req): Json<UpdateUserRequest>,
+    Body(req): Body<UpdateUserRequest>,
 ) -> AppResult<Json<UserDto>> {
     let input = UpdateUser {
         name: req.name,

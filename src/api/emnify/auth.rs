@@ -1,10 +1,10 @@
 //! `POST /api/v1/authenticate`: application token, username + SHA-1 password, or refresh token.
+use crate::api::body::Lenient;
 use crate::api::json::{NoStore, NO_STORE};
 use crate::auth::jwt::TokenUse;
 use crate::auth::password::{is_sha1_hex, sha1_hex};
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::state::AppState;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -41,23 +41,16 @@ pub struct AuthenticateResponse {
 async fn authenticate(
     State(state): State<AppState>,
     client: crate::auth::extract::ClientIp,
-    body: Bytes,
+    Lenient(req): Lenient<AuthenticateRequest>,
 ) -> AppResult<(NoStore, Json<AuthenticateResponse>)> {
-    Ok((NO_STORE, credentials(&state, client, body).await?))
+    Ok((NO_STORE, credentials(&state, client, req).await?))
 }
 
 async fn credentials(
     state: &AppState,
     client: crate::auth::extract::ClientIp,
-    body: Bytes,
+    req: AuthenticateRequest,
 ) -> AppResult<Json<AuthenticateResponse>> {
-    // Parsed by hand: the content type is not checked (clients differ) and junk must be JSON 400.
-    let req: AuthenticateRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        AuthenticateRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| AppError::bad_request(format!("Malformed JSON body: {e}")))?
-    };
     let auth = &state.auth;
     if let Some(secret) = req.application_token {
         let (app, identity) = auth.application_token(&secret).await?;

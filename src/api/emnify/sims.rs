@@ -1,5 +1,7 @@
 //! `/api/v1/sim...` and `/api/v1/sim_batch/bic/{bic}`.
+use crate::api::body::Lenient;
 use crate::api::conditional::{tagged, IfMatchHeader};
+use crate::api::json::double_option;
 use crate::api::json::iso_millis;
 use crate::auth::extract::{ManagersUp, Readers, Require};
 use crate::domain::emnify::{iccid_forms, EmnifyPage};
@@ -9,7 +11,6 @@ use crate::service::sims::{path_id, Listed};
 use crate::service::{batches, events, sims, usage};
 use crate::state::AppState;
 use crate::store::{EmnifySim, EventRow, SimBatch};
-use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -313,17 +314,67 @@ async fn get_sim(
     Ok(tagged(sim.version, Json(sim_entry(sim))))
 }
 
-fn json_body(body: &Bytes) -> AppResult<Value> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Null);
+/// `{"id": …}`: a status by its id.
+#[derive(Deserialize, Serialize, ToSchema, Default)]
+pub struct StatusRef {
+    #[serde(default)]
+    id: Option<i64>,
+}
+
+/// `{"id": …}`: an organisation by its id (an integer, or digits in a string); `null`, `{}` or
+/// `{"id": null}` empties the field.
+#[derive(Deserialize, Serialize, ToSchema, Default)]
+pub struct OrgIdRef {
+    #[serde(default, deserialize_with = "int_or_digits")]
+    #[schema(value_type = Option<i64>)]
+    id: Option<i64>,
+}
+
+fn int_or_digits<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Int(i64),
+        Text(String),
     }
-    serde_json::from_slice(body)
-        .map_err(|e| AppError::bad_request(format!("Malformed JSON body: {e}")))
+    match Option::<Id>::deserialize(d)? {
+        None => Ok(None),
+        Some(Id::Int(i)) => Ok(Some(i)),
+        Some(Id::Text(t)) => t
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("organisation id must be an integer")),
+    }
+}
+
+/// The changes of `PATCH /api/v1/sim/{id}`: at least one of them.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct SimPatchRequest {
+    status: Option<StatusRef>,
+    #[serde(alias = "issuer_organisation", deserialize_with = "double_option")]
+    issuer_org: Option<Option<OrgIdRef>>,
+    #[serde(alias = "reseller_organisation", deserialize_with = "double_option")]
+    reseller_org: Option<Option<OrgIdRef>>,
+    #[serde(alias = "customer_organisation", deserialize_with = "double_option")]
+    customer_org: Option<Option<OrgIdRef>>,
+}
+
+impl SimPatchRequest {
+    fn input(self) -> sims::PatchInput {
+        let org = |o: Option<Option<OrgIdRef>>| o.map(|o| o.and_then(|o| o.id));
+        sims::PatchInput {
+            status: self.status.map(|s| s.id),
+            issuer_org: org(self.issuer_org),
+            reseller_org: org(self.reseller_org),
+            customer_org: org(self.customer_org),
+        }
+    }
 }
 
 /// Change status (0→1, 0→4, 4→1, 1→2, 2→1) and organisations; 204 with no body.
 #[utoipa::path(patch, path = "/api/v1/sim/{sim_id}", tag = "emnify", security(("bearer" = [])), params(("sim_id" = i64, Path, description = "SIM id")),
-    request_body(content = Object, description = "status {id}, issuer_org / reseller_org / customer_org {id} (or *_organisation)"),
+    request_body = SimPatchRequest,
     responses((status = 204, description = "updated"), (status = 403, description = "1104"), (status = 404, description = "1201"),
               (status = 409, description = "1409 transition not allowed; or the SIM is in use (MVNO account, device) and an org would leave its holder's tenant"),
               (status = 412, description = "1412 If-Match names an older version"), (status = 422, description = "1400 / 1401")))]
@@ -332,10 +383,11 @@ async fn patch_sim(
     Require(p, ..): Require<ManagersUp>,
     Path(id): Path<String>,
     IfMatchHeader(if_match): IfMatchHeader,
-    body: Bytes,
+    Lenient(body): Lenient<Option<SimPatchRequest>>,
 ) -> AppResult<StatusCode> {
     let id = path_id(&id)?;
-    sims::patch(&state, &p, id, &json_body(&body)?, if_match).await?;
+    let body = body.ok_or_else(|| AppError::invalid("body", "a JSON object is required"))?;
+    sims::patch(&state, &p, id, body.input(), if_match).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -554,6 +606,14 @@ async fn validate_batch(
     Ok(Json(batch_dto(&state, batch).await?))
 }
 
+/// The status the batch's SIMs get: `{"sim_status": {"id": 1}}` or a bare `{"id": 1}`; default 1.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct RegisterRequest {
+    sim_status: Option<StatusRef>,
+    id: Option<i64>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Registered {
     sim: Vec<SimEntry>,
@@ -561,7 +621,7 @@ pub struct Registered {
 
 /// Register the batch to the caller's organisation with status 1 (default) or 4.
 #[utoipa::path(patch, path = "/api/v1/sim_batch/bic/{bic}", tag = "emnify", security(("bearer" = [])), params(("bic" = String, Path, description = "BIC")),
-    request_body(content = Object, description = "{\"sim_status\": {\"id\": 1}}, a bare status {\"id\": 1}, {}, null or nothing"),
+    request_body(content = RegisterRequest, description = "{\"sim_status\": {\"id\": 1}}, a bare status {\"id\": 1}, {}, null or nothing"),
     description = "A batch exists only inside the subtree of the organisation that issued it (ADMIN: everywhere); elsewhere it is 404 as an unknown BIC.",
     responses((status = 200, body = Registered), (status = 404, description = "1201 unknown, or issued outside the caller's line"),
               (status = 422, description = "registered already, or holding SIMs of another organisation; bad status")))]
@@ -569,19 +629,9 @@ async fn register_batch(
     State(state): State<AppState>,
     Require(p, ..): Require<ManagersUp>,
     Path(bic): Path<String>,
-    body: Bytes,
+    Lenient(body): Lenient<RegisterRequest>,
 ) -> AppResult<Json<Registered>> {
-    let body = json_body(&body)?;
-    let status = body
-        .get("sim_status")
-        .and_then(|s| s.get("id"))
-        .or_else(|| body.get("id"))
-        .map(|v| {
-            v.as_i64()
-                .ok_or_else(|| AppError::invalid("sim_status", "status id must be an integer"))
-        })
-        .transpose()?
-        .unwrap_or(1);
+    let status = body.sim_status.and_then(|s| s.id).or(body.id).unwrap_or(1);
     let sims = batches::batch_register(&state, &p, &bic, status).await?;
     Ok(Json(Registered {
         sim: sims.into_iter().map(sim_entry).collect(),

@@ -1,4 +1,5 @@
 //! `/auth/login`, `/auth/logout`, `/auth/validateToken`, `/employee/{id}/token`.
+use crate::api::body::Body;
 use crate::api::json::{NoStore, Success, NO_STORE};
 use crate::auth::extract::ClientIp;
 use crate::auth::extract::{request_id, ManagersUp, Require};
@@ -113,7 +114,7 @@ async fn login_post(
     State(state): State<AppState>,
     headers: HeaderMap,
     client: ClientIp,
-    Json(req): Json<LoginRequest>,
+    Body(req): Body<LoginRequest>,
 ) -> AppResult<(NoStore, Json<LoginResponse>)> {
     Ok((NO_STORE, login(&state, &headers, client, req).await?))
 }

@@ -1,4 +1,5 @@
 //! `/mvno`: MVNO accounts, their soft delete with recovery window, restore and SIM change.
+use crate::api::body::Body;
 use crate::api::conditional::{tagged, IfMatchHeader};
 use crate::api::json::{double_option, iso_millis, Success};
 use crate::auth::extract::{ManagersUp, OwnersUp, Readers, Require, ResellerAdminOrAdmin};
@@ -296,9 +297,9 @@ async fn restore(
     State(state): State<AppState>,
     Require(p, ..): Require<ResellerAdminOrAdmin>,
     Path(id): Path<String>,
-    body: Option<Json<RestoreRequest>>,
+    body: Option<Body<RestoreRequest>>,
 ) -> AppResult<Json<Success>> {
-    let req = body.map(|Json(b)| b).unwrap_or_default();
+    let req = body.map(|Body(b)| b).unwrap_or_default();
     mvno::restore(
         &state,
         &p,
@@ -367,7 +368,7 @@ pub struct Created {
 async fn create(
     State(state): State<AppState>,
     Require(p, ..): Require<OwnersUp>,
-    Json(req): Json<CreateAccountRequest>,
+    Body(req): Body<CreateAccountRequest>,
 ) -> AppResult<Json<Created>> {
     let input = CreateInput {
         customer: req.customer,
@@ -435,7 +436,7 @@ async fn update(
     Require(p, ..): Require<ManagersUp>,
     Path(id): Path<String>,
     IfMatchHeader(if_match): IfMatchHeader,
-    Json(req): Json<UpdateAccountRequest>,
+    Body(req): Body<UpdateAccountRequest>,
 ) -> AppResult<Json<Success>> {
     let input = UpdateInput {
         state: req.state,

@@ -1,4 +1,5 @@
 //! `/sim`, `/sim/{icc}`, `/sim/status` (and `/sim/simstatus`), `POST /sim`, `/sim/{icc}/assign`.
+use crate::api::body::Body;
 use crate::auth::extract::{Admin, Readers, Require, ResellerAdminOrAdmin, Resellers};
 use crate::domain::paging::{parse_bool, Page};
 use crate::domain::sim::{FormFactor, SkippedLine};
@@ -255,7 +256,7 @@ pub struct ImportResponse {
 async fn import(
     State(state): State<AppState>,
     Require(p, ..): Require<Admin>,
-    Json(req): Json<ImportRequest>,
+    Body(req): Body<ImportRequest>,
 ) -> AppResult<Json<ImportResponse>> {
     let data = req
         .data
