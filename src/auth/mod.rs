@@ -28,6 +28,9 @@ pub struct Authenticator {
 
 struct Cached {
     principal: Principal,
+    /// The store's access epoch when the principal was read: a write since then that can change
+    /// access (a user's level or state, a revoked token) makes the entry stale.
+    epoch: u64,
     at: chrono::DateTime<chrono::Utc>,
     expires: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -56,24 +59,22 @@ impl Authenticator {
         }
     }
 
-    /// Forgets every cached principal. Called by every change that can revoke access in this process;
-    /// other nodes notice within `auth.principal_cache_secs`.
-    pub fn forget_all(&self) {
-        self.cache.lock().expect("auth cache").clear();
-    }
-
+    /// A cached principal, unless it is older than `auth.principal_cache_secs` or the store wrote a
+    /// change to access since it was read (in this process; other nodes notice within the TTL).
     fn cached(&self, key: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Principal> {
         let ttl = Duration::seconds(self.config.principal_cache_secs);
+        let epoch = self.store.access_epoch();
         let cache = self.cache.lock().expect("auth cache");
         let c = cache.get(key)?;
-        (now - c.at < ttl && now >= c.at && c.expires.is_none_or(|e| e > now))
-            .then(|| c.principal.clone())
+        let fresh = now - c.at < ttl && now >= c.at && c.epoch == epoch;
+        (fresh && c.expires.is_none_or(|e| e > now)).then(|| c.principal.clone())
     }
 
     fn remember(
         &self,
         key: String,
         principal: &Principal,
+        epoch: u64,
         now: chrono::DateTime<chrono::Utc>,
         expires: Option<chrono::DateTime<chrono::Utc>>,
     ) {
@@ -88,6 +89,7 @@ impl Authenticator {
             key,
             Cached {
                 principal: principal.clone(),
+                epoch,
                 at: now,
                 expires,
             },
@@ -241,8 +243,10 @@ impl Authenticator {
             p.request_id = request_id;
             return Ok(p);
         }
+        // Read before the principal is: a change written meanwhile leaves the entry stale.
+        let epoch = self.store.access_epoch();
         let (principal, expires) = self.resolve(bearer, now, request_id).await?;
-        self.remember(key, &principal, now, expires);
+        self.remember(key, &principal, epoch, now, expires);
         Ok(principal)
     }
 

@@ -82,7 +82,6 @@ pub async fn revoke(state: &AppState, by: &Principal, raw_id: &str) -> AppResult
     if !revoked {
         return Err(missing());
     }
-    state.auth.forget_all();
     Ok(())
 }
 
@@ -140,6 +139,5 @@ pub async fn revoke_for_employee(
     if !revoked {
         return Err(AppError::not_found("token", "Token not found"));
     }
-    state.auth.forget_all();
     Ok(())
 }

@@ -163,7 +163,6 @@ pub async fn update_user(
         .store
         .user_update(&by.scope(), user.id, patch, &state.actor(by))
         .await?;
-    state.auth.forget_all();
     Ok(updated)
 }
 

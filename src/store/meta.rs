@@ -15,6 +15,10 @@ impl MetaStore for SqlStore {
         Ok(())
     }
 
+    fn access_epoch(&self) -> u64 {
+        self.access_epoch.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     fn pool_stats(&self) -> PoolStats {
         PoolStats {
             size: self.pool.size(),

@@ -13,6 +13,8 @@ pub struct SqlStore {
     pub(crate) reads: Pool,
     pub(crate) labels: Labels,
     pub(crate) point_reads: PointReads,
+    /// See [`super::MetaStore::access_epoch`]; bumped after the commit of such a write.
+    pub(crate) access_epoch: std::sync::atomic::AtomicU64,
 }
 
 impl SqlStore {
@@ -27,7 +29,14 @@ impl SqlStore {
             reads,
             labels: Labels::new(cfg.label_cache),
             point_reads: PointReads::new(fetch),
+            access_epoch: Default::default(),
         }
+    }
+
+    /// Marks a committed change to access (see [`super::MetaStore::access_epoch`]).
+    pub(crate) fn access_changed(&self) {
+        self.access_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
     }
 }
 

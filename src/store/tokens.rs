@@ -100,6 +100,7 @@ impl TokenStore for SqlStore {
             .await?;
         }
         tx.commit().await?;
+        self.access_changed();
         Ok(revoked.is_some())
     }
 
@@ -124,6 +125,7 @@ impl TokenStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
+        self.access_changed();
         Ok(n)
     }
 

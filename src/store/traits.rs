@@ -16,6 +16,9 @@ pub trait MetaStore: Send + Sync {
     fn backend(&self) -> Backend;
     async fn ping(&self) -> StoreResult<()>;
     fn pool_stats(&self) -> PoolStats;
+    /// Counts the committed writes that can change what a credential may do (a user's level or
+    /// state, a revoked token): caches of principals compare it instead of being flushed by callers.
+    fn access_epoch(&self) -> u64;
     /// Returns the stored value, storing `value` first if the key is new (first writer wins).
     async fn setting_get_or_init(&self, key: &str, value: &str) -> StoreResult<String>;
     /// Postgres: creates the monthly partitions of the time-partitioned tables for these months

@@ -170,6 +170,7 @@ impl UserStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
+        self.access_changed();
         Ok(after)
     }
 

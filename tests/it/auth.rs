@@ -477,7 +477,8 @@ async fn the_principal_cache_holds_for_its_ttl_and_revocations_flush_it(app: Tes
     app.get("/auth/validateToken", token)
         .await
         .assert_telecomx_error(401, "invalid_token");
-    // Through the API, a revocation takes effect at once.
+    // A change this node's store writes takes effect at once, whoever asked for it: through the API
+    // or straight through the store (the store marks the change; callers flush nothing).
     let other = fx.token("C1B", Manager);
     assert_eq!(
         app.get("/auth/validateToken", other).await.status,
@@ -491,6 +492,30 @@ async fn the_principal_cache_holds_for_its_ttl_and_revocations_flush_it(app: Tes
     )
     .await;
     app.get("/auth/validateToken", other)
+        .await
+        .assert_telecomx_error(401, "invalid_token");
+    let third = fx.token("C1B", AccessLevel::Viewer);
+    assert_eq!(
+        app.get("/auth/validateToken", third).await.status,
+        StatusCode::OK
+    );
+    let actor = simgate::store::Actor::system(app.state.now());
+    let patch = simgate::store::UserPatch {
+        state: Some("DISABLED".into()),
+        ..Default::default()
+    };
+    let observer = fx.user("C1B", AccessLevel::Viewer).id;
+    app.state
+        .store
+        .user_update(
+            &simgate::domain::access::Scope::All,
+            observer,
+            patch,
+            &actor,
+        )
+        .await
+        .unwrap();
+    app.get("/auth/validateToken", third)
         .await
         .assert_telecomx_error(401, "invalid_token");
 }
@@ -512,16 +537,13 @@ async fn without_the_cache_every_request_asks_the_database(app: TestApp) {
         .assert_telecomx_error(401, "invalid_token");
 }
 
-/// Disables a user straight in the store, as another node would: no cache flush in this process.
+/// Disables a user straight in the database, as another node would: this process's store wrote
+/// nothing, so nothing here tells its principal cache.
 async fn disable_behind_the_api(app: &TestApp, user_id: i64) {
-    let actor = simgate::store::Actor::system(app.state.now());
-    let patch = simgate::store::UserPatch {
-        state: Some("DISABLED".into()),
-        ..Default::default()
-    };
-    app.state
-        .store
-        .user_update(&simgate::domain::access::Scope::All, user_id, patch, &actor)
-        .await
-        .unwrap();
+    let changed: Vec<(i64,)> = app
+        .sql(&format!(
+            "UPDATE users SET state = 'DISABLED' WHERE id = {user_id} RETURNING id"
+        ))
+        .await;
+    assert_eq!(changed, vec![(user_id,)]);
 }

@@ -20,5 +20,6 @@ mod replica;
 mod retention;
 mod security;
 mod store_contract;
+mod store_scope;
 mod telecomx_mvno;
 mod telecomx_sims;

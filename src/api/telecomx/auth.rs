@@ -140,7 +140,6 @@ async fn logout(State(state): State<AppState>, p: Principal) -> AppResult<Json<S
         .store
         .token_revoke_sessions(p.user_id, &state.actor(&p))
         .await?;
-    state.auth.forget_all();
     Ok(Success::ok())
 }
 
