@@ -232,7 +232,9 @@ async fn admin_action(
             let org = orgs::create_org(state, p, input).await.map_err(fail)?;
             println!(
                 "{}",
-                serde_json::json!({"id": org.id, "oid": org.oid, "name": org.name, "kind": org.kind, "parent_id": org.parent_id})
+                serde_json::json!({
+                    "id": org.id, "oid": org.oid, "name": org.name, "kind": org.kind, "parent_id": org.parent_id
+                })
             );
         }
         AdminCommand::CreateUser {
@@ -261,7 +263,10 @@ async fn admin_action(
             .map_err(fail)?;
             println!(
                 "{}",
-                serde_json::json!({"id": user.id, "oid": user.oid, "org_id": user.org_id, "email": user.email, "access_level": user.access_level})
+                serde_json::json!({
+                    "id": user.id, "oid": user.oid, "org_id": user.org_id, "email": user.email,
+                    "access_level": user.access_level
+                })
             );
             if let Some(pw) = generated {
                 println!("generated password (shown only now): {pw}");

@@ -355,7 +355,8 @@ impl AcceptTrouble {
         self.failures += 1;
         if self.since.is_none() {
             self.since = Some(Instant::now());
-            tracing::error!(error = %e, "cannot accept connections (out of file descriptors?); backing off until it passes");
+            tracing::error!(error = %e, "cannot accept connections (out of file descriptors?); backing off \
+                 until it passes");
         }
         metrics::counter!("simgate_accept_errors_total").increment(1);
         tokio::time::sleep(accept_backoff(self.failures)).await;

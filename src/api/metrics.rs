@@ -37,8 +37,12 @@ pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
-    metrics::counter!("simgate_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
-        .increment(1);
+    let labels = [
+        ("method", method.clone()),
+        ("route", route.clone()),
+        ("status", status),
+    ];
+    metrics::counter!("simgate_http_requests_total", &labels).increment(1);
     metrics::histogram!("simgate_http_request_duration_seconds", "method" => method, "route" => route)
         .record(start.elapsed().as_secs_f64());
     res

@@ -31,7 +31,11 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "simgate", description = "SIM inventory and MVNO subscription management: TelecomX-style routes at the root, emnify-style routes under /api/v1, the admin API under /admin/v1."),
+    info(
+        title = "simgate",
+        description = "SIM inventory and MVNO subscription management: TelecomX-style routes at the root, \
+                       emnify-style routes under /api/v1, the admin API under /admin/v1."
+    ),
     modifiers(&BearerAuth),
     tags(
         (name = "telecomx", description = "TelecomX-style routes"),

@@ -81,7 +81,10 @@ pub fn status(
                     false,
                     String::new(),
                     central_name.to_string(),
-                    json!({"reseller": null, "resellerName": null, "inStorageAt": null, "inStorageAtName": central_name, "network": network}),
+                    json!({
+                        "reseller": null, "resellerName": null, "inStorageAt": null,
+                        "inStorageAtName": central_name, "network": network
+                    }),
                 )),
                 Some(id) => {
                     let h = holders.get(&id)?;
@@ -93,7 +96,10 @@ pub fn status(
                         true,
                         h.reseller.as_ref().map(|r| r.1.clone()).unwrap_or_default(),
                         h.name.clone(),
-                        json!({"reseller": reseller, "resellerName": reseller_name, "inStorageAt": h.oid, "inStorageAtName": h.name, "network": network}),
+                        json!({
+                            "reseller": reseller, "resellerName": reseller_name, "inStorageAt": h.oid,
+                            "inStorageAtName": h.name, "network": network
+                        }),
                     ))
                 }
             }
@@ -154,7 +160,9 @@ mod tests {
         assert_eq!(
             s[0],
             json!({"reseller": null, "resellerName": null, "inStorageAt": null, "inStorageAtName": "Centrallager",
-                   "network": {"TDC": {"total": 1200, "autoAssign": 0, "nonAutoAssign": 1200, "MINI_MICRO_NANO": 200, "eSIM": 1000}}})
+            "network": {"TDC": {
+                "total": 1200, "autoAssign": 0, "nonAutoAssign": 1200, "MINI_MICRO_NANO": 200, "eSIM": 1000
+            }}})
         );
         // Same reseller: ordered by holder name ("A customer" before "Mobile Reseller ApS").
         assert_eq!(s[1]["inStorageAtName"], "A customer");

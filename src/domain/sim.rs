@@ -381,7 +381,8 @@ mod tests {
 
     #[test]
     fn plans_skip_blank_lines_and_repeats() {
-        let data = "8945010000000000001;;;;;NANO;TDC\n\n8945010000000000001;;;;;NANO;TDC\nbad\r\n8945010000000000002;;;;;NANO;TDC\r\n";
+        let data = "8945010000000000001;;;;;NANO;TDC\n\n8945010000000000001;;;;;NANO;TDC\nbad\r\n\
+                    8945010000000000002;;;;;NANO;TDC\r\n";
         let plan = plan_import(data, &nets());
         assert_eq!(
             plan.sims.iter().map(|s| s.line).collect::<Vec<_>>(),

@@ -95,7 +95,8 @@ fn period(sim_id: i64, month: NaiveDate, with_month: bool, buckets: Vec<&Bucket>
             .unwrap_or(0);
         let cur = currency(&s.currency);
         let mut entry = json!({
-            "id": id, "sim_id": sim_id, "volume": round(s.tx + s.rx), "volume_tx": round(s.tx), "volume_rx": round(s.rx),
+            "id": id, "sim_id": sim_id, "volume": round(s.tx + s.rx),
+            "volume_tx": round(s.tx), "volume_rx": round(s.rx),
             "cost": round(s.cost), "currency_id": cur["id"], "currency": cur, "traffic_type_id": tt,
             "traffic_type": traffic_type(tt),
             "last_updated": s.last_updated.map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()),
@@ -118,10 +119,16 @@ pub fn stats(sim_id: i64, now: DateTime<Utc>, buckets: &[Bucket]) -> Value {
     let hour_from = (now - Duration::hours(1))
         .duration_trunc(Duration::hours(1))
         .unwrap_or(now);
+    // The buckets from `from` to `until` (itself included when `to_end`).
+    let within = |from: DateTime<Utc>, until: DateTime<Utc>, to_end: bool| {
+        let inside =
+            move |b: &&Bucket| b.hour >= from && (b.hour < until || to_end && b.hour == until);
+        buckets.iter().filter(inside).collect()
+    };
     json!({
-        "current_month": period(sim_id, this_month, true, buckets.iter().filter(|b| b.hour >= cm_from && b.hour <= now).collect()),
-        "last_month": period(sim_id, last_month, true, buckets.iter().filter(|b| b.hour >= lm_from && b.hour < cm_from).collect()),
-        "last_hour": period(sim_id, this_month, false, buckets.iter().filter(|b| b.hour >= hour_from && b.hour <= now).collect()),
+        "current_month": period(sim_id, this_month, true, within(cm_from, now, true)),
+        "last_month": period(sim_id, last_month, true, within(lm_from, cm_from, false)),
+        "last_hour": period(sim_id, this_month, false, within(hour_from, now, true)),
     })
 }
 
@@ -173,8 +180,10 @@ pub fn daily(buckets: &[Bucket]) -> Vec<Value> {
                 let key = if tt == DATA { "data" } else { "sms" };
                 obj.insert(
                     key.into(),
-                    json!({"volume": round(s.tx + s.rx), "volume_tx": round(s.tx), "volume_rx": round(s.rx), "cost": round(s.cost),
-                           "currency": currency(&s.currency), "traffic_type": traffic_type(tt)}),
+                    json!({
+                        "volume": round(s.tx + s.rx), "volume_tx": round(s.tx), "volume_rx": round(s.rx),
+                        "cost": round(s.cost), "currency": currency(&s.currency), "traffic_type": traffic_type(tt)
+                    }),
                 );
             }
             Value::Object(obj)

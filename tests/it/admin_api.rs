@@ -19,7 +19,15 @@ fn ids(body: &serde_json::Value) -> Vec<i64> {
 backends!(newcomer_story_admin_builds_a_tenant_and_each_user_sees_its_scope);
 async fn newcomer_story_admin_builds_a_tenant_and_each_user_sees_its_scope(app: TestApp) {
     let admin = app.admin_token().await;
-    let reseller = app.post("/admin/v1/organisations", &admin, json!({"name": "Mobile Reseller ApS", "kind": "RESELLER", "parent": 1, "country": "DK"})).await;
+    let reseller = app
+        .post(
+            "/admin/v1/organisations",
+            &admin,
+            json!({
+                "name": "Mobile Reseller ApS", "kind": "RESELLER", "parent": 1, "country": "DK"
+            }),
+        )
+        .await;
     assert_eq!(reseller.status, StatusCode::CREATED, "{}", reseller.text);
     assert_eq!(reseller.body["kind"], "RESELLER");
     assert_eq!(reseller.body["parent_id"], 1);
@@ -27,7 +35,13 @@ async fn newcomer_story_admin_builds_a_tenant_and_each_user_sees_its_scope(app: 
     let rid = reseller.body["id"].as_i64().unwrap();
     // A parent given by oid works as well as by id.
     let customer = app
-        .post("/admin/v1/organisations", &admin, json!({"name": "Bente Bents Autodele", "kind": "ENTERPRISE", "parent": reseller.body["oid"]}))
+        .post(
+            "/admin/v1/organisations",
+            &admin,
+            json!({
+                "name": "Bente Bents Autodele", "kind": "ENTERPRISE", "parent": reseller.body["oid"]
+            }),
+        )
         .await;
     assert_eq!(customer.status, StatusCode::CREATED, "{}", customer.text);
     let cid = customer.body["id"].as_i64().unwrap();
@@ -41,7 +55,9 @@ async fn newcomer_story_admin_builds_a_tenant_and_each_user_sees_its_scope(app: 
     let oid = other.body["id"].as_i64().unwrap();
 
     let mk_user = |org: i64, email: &str, level: &str| {
-        let body = json!({"org": org, "email": email, "name": email, "password": "password-123", "access_level": level});
+        let body = json!({
+            "org": org, "email": email, "name": email, "password": "password-123", "access_level": level
+        });
         let (app, admin) = (&app, &admin);
         async move { app.post("/admin/v1/users", admin, body).await }
     };
@@ -75,7 +91,10 @@ async fn newcomer_story_admin_builds_a_tenant_and_each_user_sees_its_scope(app: 
     assert_eq!(users.body["total"], 2, "{}", users.text);
     // The reseller admin creates a user for its customer.
     let r = app
-        .post("/admin/v1/users", &ra_token, json!({"org": cid, "email": "viewer@customer.test", "name": "V", "password": "password-123", "access_level": "VIEWER"}))
+        .post("/admin/v1/users", &ra_token, json!({
+            "org": cid, "email": "viewer@customer.test", "name": "V", "password": "password-123",
+            "access_level": "VIEWER"
+        }))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     // The customer's owner has no admin API at all.
@@ -175,7 +194,9 @@ async fn admin_api_levels_and_scopes(app: TestApp) {
     )
     .await
     .assert_telecomx_error(422, "parent");
-    app.post("/admin/v1/users", r1, json!({"org": fx.org("C2A").id, "email": "x@x.x", "name": "x", "password": "password-1", "access_level": "VIEWER"}))
+    app.post("/admin/v1/users", r1, json!({
+        "org": fx.org("C2A").id, "email": "x@x.x", "name": "x", "password": "password-1", "access_level": "VIEWER"
+    }))
         .await
         .assert_telecomx_error(422, "org");
     // Inside: fine, including a sub-reseller.
@@ -248,7 +269,11 @@ async fn admin_api_validation(app: TestApp) {
         let app = &app;
         async move { app.post("/admin/v1/users", admin, body).await }
     };
-    let base = |org: i64, email: &str, level: &str| json!({"org": org, "email": email, "name": "n", "password": "password-1", "access_level": level});
+    let base = |org: i64, email: &str, level: &str| {
+        json!({
+            "org": org, "email": email, "name": "n", "password": "password-1", "access_level": level
+        })
+    };
     user(base(fx.org("C1A").id, "not-an-email", "VIEWER"))
         .await
         .assert_telecomx_error(422, "email");
@@ -491,5 +516,9 @@ async fn every_mutation_writes_an_audit_row(app: TestApp) {
 }
 
 async fn audit_rows(app: &TestApp, entity: &str, id: &str) -> Vec<(String, Option<String>)> {
-    app.sql(&format!("SELECT action, request_id FROM audit_log WHERE entity = '{entity}' AND entity_id = '{id}' ORDER BY id")).await
+    app.sql(&format!(
+        "SELECT action, request_id FROM audit_log WHERE entity = '{entity}' AND entity_id = \
+         '{id}' ORDER BY id"
+    ))
+    .await
 }

@@ -29,7 +29,10 @@ async fn telecomx_login_answers_the_contract_shape(app: TestApp) {
     let v = app.get("/auth/validateToken", token).await;
     assert_eq!(
         v.body,
-        json!({"success": true, "employee": fx.user("C1A", Owner).oid, "customer": fx.org("C1A").oid, "accessLevel": "OWNER"})
+        json!({
+            "success": true, "employee": fx.user("C1A", Owner).oid, "customer": fx.org("C1A").oid,
+            "accessLevel": "OWNER"
+        })
     );
 
     // GET with query parameters, username case-insensitive, persist=true.
@@ -373,7 +376,14 @@ backends!(emnify_jwt_expiry_and_revocation);
 async fn emnify_jwt_expiry_and_revocation(app: TestApp) {
     let fx = Fixture::build(&app).await;
     let r = app
-        .request(Method::POST, "/api/v1/authenticate", None, Some(json!({"username": "r2.reseller_admin@fixture.test", "password": sha1_hex(USER_PASSWORD)})))
+        .request(
+            Method::POST,
+            "/api/v1/authenticate",
+            None,
+            Some(json!({
+                "username": "r2.reseller_admin@fixture.test", "password": sha1_hex(USER_PASSWORD)
+            })),
+        )
         .await;
     let jwt = r.body["auth_token"].as_str().unwrap().to_string();
     assert_eq!(

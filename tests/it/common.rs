@@ -562,7 +562,8 @@ pub fn icc(i: u64) -> String {
 /// The unused-SIM counters equal a GROUP BY over the SIMs themselves.
 pub async fn assert_counters_match(app: &TestApp) {
     let mut counters: Vec<(i64, String, String, bool, i64)> = app
-        .sql("SELECT storage_org_id, network, form_factor, auto_assign, count FROM sim_inventory_counts WHERE count <> 0")
+        .sql("SELECT storage_org_id, network, form_factor, auto_assign, count FROM sim_inventory_counts WHERE \
+             count <> 0")
         .await;
     let mut actual: Vec<(i64, String, String, bool, i64)> = app
         .sql(
@@ -579,7 +580,8 @@ pub async fn assert_counters_match(app: &TestApp) {
     );
     let mut owners: Vec<(i64, i64, i64, i64, i64, bool, i64)> = app
         .sql(
-            "SELECT issuer_org_id, reseller_org_id, customer_org_id, model_id, CAST(status AS BIGINT), with_endpoint, count \
+            "SELECT issuer_org_id, reseller_org_id, customer_org_id, model_id, CAST(status AS BIGINT), \
+             with_endpoint, count \
              FROM sim_owner_counts WHERE count <> 0",
         )
         .await;

@@ -319,7 +319,9 @@ async fn a_mixed_write_load_answers_no_5xx_and_keeps_the_invariants(app: TestApp
                         2 => {
                             let customer = &orgs[2 + rnd(3) as usize].0;
                             let number = format!("+4560{:06}", rnd(400));
-                            let body = json!({"customer": customer, "number": number, "ratePlan": plan, "autoAssign": true});
+                            let body = json!({
+                                "customer": customer, "number": number, "ratePlan": plan, "autoAssign": true
+                            });
                             app.post("/mvno", &admin, body).await
                         }
                         3 => app.delete(&format!("/mvno/+4560{:06}", rnd(400)), &admin).await,
@@ -353,7 +355,8 @@ async fn a_mixed_write_load_answers_no_5xx_and_keeps_the_invariants(app: TestApp
     );
     assert_counters_match(&app).await;
     let doubled: Vec<(i64, i64)> = app
-        .sql("SELECT sim_id, COUNT(*) FROM mvno_accounts WHERE sim_id IS NOT NULL AND purged_at IS NULL GROUP BY sim_id HAVING COUNT(*) > 1")
+        .sql("SELECT sim_id, COUNT(*) FROM mvno_accounts WHERE sim_id IS NOT NULL AND purged_at IS NULL GROUP \
+             BY sim_id HAVING COUNT(*) > 1")
         .await;
     assert!(
         doubled.is_empty(),
@@ -361,7 +364,8 @@ async fn a_mixed_write_load_answers_no_5xx_and_keeps_the_invariants(app: TestApp
         app.backend
     );
     let astray: Vec<(i64,)> = app
-        .sql("SELECT m.id FROM mvno_accounts m JOIN sims s ON s.id = m.sim_id WHERE m.purged_at IS NULL AND (s.mvno_account_id IS NULL OR s.mvno_account_id <> m.id)")
+        .sql("SELECT m.id FROM mvno_accounts m JOIN sims s ON s.id = m.sim_id WHERE m.purged_at IS NULL AND \
+             (s.mvno_account_id IS NULL OR s.mvno_account_id <> m.id)")
         .await;
     assert!(
         astray.is_empty(),
@@ -447,7 +451,9 @@ async fn stale_if_match_is_refused_and_fresh_if_match_passes(app: TestApp) {
         .body["oid"]
         .clone();
     let r = app
-        .post("/mvno", &admin, json!({"customer": fx.org("C1A").oid, "number": "+4512000002", "ratePlan": plan, "simNumber": icc(0)}))
+        .post("/mvno", &admin, json!({
+            "customer": fx.org("C1A").oid, "number": "+4512000002", "ratePlan": plan, "simNumber": icc(0)
+        }))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let acc = app.get("/mvno/+4512000002", &admin).await;

@@ -19,7 +19,8 @@ async fn demo_data_is_consistent_and_reproducible(app: TestApp) {
     assert_eq!((summary.resellers, summary.customers), (3, 15));
     assert!(summary.accounts > 100, "{}", summary.accounts);
     let counts: Vec<(i64, i64, i64)> = app
-        .sql("SELECT (SELECT COUNT(*) FROM sims), (SELECT COUNT(*) FROM users), (SELECT COUNT(DISTINCT state) FROM mvno_accounts)")
+        .sql("SELECT (SELECT COUNT(*) FROM sims), (SELECT COUNT(*) FROM users), (SELECT COUNT(DISTINCT state) \
+             FROM mvno_accounts)")
         .await;
     assert_eq!(counts[0].0, 3300);
     assert_eq!(counts[0].1, 1 + 3 * 2 + 15);

@@ -65,7 +65,8 @@ async fn lists_and_statistics_read_from_the_replica() {
     );
     let status = app.get("/sim/status", admin).await;
     assert_eq!(status.status, StatusCode::OK, "{}", status.text);
-    // The primary counts four TDC SIMs in central stock (3 imported, 1 in the batch); the replica has no TDC stock at all.
+    // The primary counts four TDC SIMs in central stock (3 imported, 1 in the batch); the replica has
+    // no TDC stock at all.
     let primary: Vec<(i64,)> = app
         .sql("SELECT count FROM sim_inventory_counts WHERE network = 'TDC'")
         .await;

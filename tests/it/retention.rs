@@ -62,7 +62,11 @@ async fn partitions_ahead_late_rows_and_retention(app: TestApp) {
     let sim: Vec<(i64,)> = app.sql("SELECT id FROM sims").await;
     let sim = sim[0].0;
     // January (before every partition) and June (after them) land in the default partition.
-    let usage = |ts: &str| json!({"sim_id": sim, "timestamp": ts, "traffic_type": "data", "volume_tx": 1, "volume_rx": 1});
+    let usage = |ts: &str| {
+        json!({
+            "sim_id": sim, "timestamp": ts, "traffic_type": "data", "volume_tx": 1, "volume_rx": 1
+        })
+    };
     let r = app
         .post(
             "/admin/v1/usage",

@@ -7,13 +7,13 @@ use chrono::Duration;
 use serde_json::{json, Value};
 use simgate::domain::access::AccessLevel::{self, *};
 
-struct World {
-    fx: Fixture,
-    plan: String,
+pub(crate) struct World {
+    pub(crate) fx: Fixture,
+    pub(crate) plan: String,
 }
 
 /// A rate plan for everyone; SIMs at R1 (20 autoAssign NANO, 10 eSIM), C1A (5 NANO), R2 (5 autoAssign NANO, 5 eSIM).
-async fn world(app: &TestApp) -> World {
+pub(crate) async fn world(app: &TestApp) -> World {
     let fx = Fixture::build(app).await;
     let admin = fx.token("PLATFORM", Admin);
     let plan = app
@@ -32,7 +32,15 @@ async fn world(app: &TestApp) -> World {
         ("R2", 45, 5, "eSIM", false),
     ];
     for (org, start, n, ff, auto) in stock {
-        let r = app.post("/sim", admin, json!({"data": sim_lines(start, n, ff, "TDC", auto), "inStorageAt": fx.org(org).oid})).await;
+        let r = app
+            .post(
+                "/sim",
+                admin,
+                json!({
+                    "data": sim_lines(start, n, ff, "TDC", auto), "inStorageAt": fx.org(org).oid
+                }),
+            )
+            .await;
         assert_eq!(r.body["imported"], n, "{}", r.text);
     }
     World {
@@ -42,7 +50,7 @@ async fn world(app: &TestApp) -> World {
 }
 
 impl World {
-    fn body(&self, customer: &str, number: &str, choice: Value) -> Value {
+    pub(crate) fn body(&self, customer: &str, number: &str, choice: Value) -> Value {
         let mut b =
             json!({"customer": self.fx.org(customer).oid, "number": number, "ratePlan": self.plan});
         for (k, v) in choice.as_object().unwrap() {
@@ -52,11 +60,11 @@ impl World {
     }
 }
 
-async fn create(app: &TestApp, token: &str, body: Value) -> Resp {
+pub(crate) async fn create(app: &TestApp, token: &str, body: Value) -> Resp {
     app.post("/mvno", token, body).await
 }
 
-async fn create_ok(app: &TestApp, token: &str, body: Value) -> String {
+pub(crate) async fn create_ok(app: &TestApp, token: &str, body: Value) -> String {
     let r = create(app, token, body).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["success"], true);
@@ -68,7 +76,9 @@ async fn owner_story_create_delete_restore_purge(app: TestApp) {
     let w = world(&app).await;
     let owner = w.fx.token("C1A", Owner);
     // One auto-assigned SIM (from R1's autoAssign stock), one eSIM.
-    let a = create_ok(&app, owner, w.body("C1A", "+4512345678", json!({"autoAssign": true, "name": "Bente", "deviceType": "iPhone 15", "notes": "Shop phone"}))).await;
+    let a = create_ok(&app, owner, w.body("C1A", "+4512345678", json!({
+        "autoAssign": true, "name": "Bente", "deviceType": "iPhone 15", "notes": "Shop phone"
+    }))).await;
     let b = create_ok(
         &app,
         owner,
@@ -297,7 +307,15 @@ backends!(seed_002_deleted_query_example);
 async fn seed_002_deleted_query_example(app: TestApp) {
     let w = world(&app).await;
     let admin = w.fx.token("PLATFORM", Admin);
-    let more = app.post("/sim", admin, json!({"data": sim_lines(100, 20, "NANO", "TDC", true), "inStorageAt": w.fx.org("R1").oid})).await;
+    let more = app
+        .post(
+            "/sim",
+            admin,
+            json!({
+                "data": sim_lines(100, 20, "NANO", "TDC", true), "inStorageAt": w.fx.org("R1").oid
+            }),
+        )
+        .await;
     assert_eq!(more.body["imported"], 20);
     // 20 accounts whose number contains 81808, 10 that do not, deleted one minute apart.
     let mut matching = Vec::new();
@@ -497,7 +515,19 @@ async fn every_route_by_access_level(app: TestApp) {
     // ADMIN-only fields.
     let by_admin = app.get(&format!("/mvno/{acc}"), admin).await;
     assert!(by_admin.body.get("socsOverride").is_none());
-    assert_eq!(app.post(&format!("/mvno/{acc}"), admin, json!({"socsOverride": [{"soc": "A", "newSoc": "B", "expireEOM": true, "startEOM": false}], "socLimit": {"data": 1000, "minutes": 60}})).await.status, StatusCode::OK);
+    assert_eq!(
+        app.post(
+            &format!("/mvno/{acc}"),
+            admin,
+            json!({
+                "socsOverride": [{"soc": "A", "newSoc": "B", "expireEOM": true, "startEOM": false}],
+                "socLimit": {"data": 1000, "minutes": 60}
+            })
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
     assert_eq!(
         app.get(&format!("/mvno/{acc}"), admin).await.body["socLimit"],
         json!({"data": 1000, "minutes": 60})
@@ -517,176 +547,6 @@ async fn every_route_by_access_level(app: TestApp) {
     .assert_telecomx_error(403, "socLimit");
 }
 
-backends!(create_and_update_validation);
-async fn create_and_update_validation(app: TestApp) {
-    let w = world(&app).await;
-    let ra = w.fx.token("R1", ResellerAdmin);
-    let bad = |body: Value| {
-        let app = &app;
-        async move { create(app, ra, body).await }
-    };
-    bad(w.body("C1A", "4512345678", json!({"autoAssign": true})))
-        .await
-        .assert_telecomx_error(422, "number");
-    bad(w.body("C1A", "+45 1234", json!({"autoAssign": true})))
-        .await
-        .assert_telecomx_error(422, "number");
-    bad(w.body("C1A", "+4512345678", json!({})))
-        .await
-        .assert_telecomx_error(422, "sim");
-    bad(w.body(
-        "C1A",
-        "+4512345678",
-        json!({"autoAssign": true, "eSim": true}),
-    ))
-    .await
-    .assert_telecomx_error(422, "sim");
-    bad(w.body("C1A", "+4512345678", json!({"simNumber": icc(40)})))
-        .await
-        .assert_telecomx_error(404, "sim");
-    bad(w.body("C1A", "+4512345678", json!({"simNumber": icc(999)})))
-        .await
-        .assert_telecomx_error(404, "sim");
-    bad(w.body(
-        "C1A",
-        "+4512345678",
-        json!({"autoAssign": true, "feature": {"warp": true}}),
-    ))
-    .await
-    .assert_telecomx_error(422, "feature");
-    bad(w.body(
-        "C1A",
-        "+4512345678",
-        json!({"autoAssign": true, "imei": "12"}),
-    ))
-    .await
-    .assert_telecomx_error(422, "imei");
-    bad(w.body(
-        "C1A",
-        "+4512345678",
-        json!({"autoAssign": true, "startDate": "soon"}),
-    ))
-    .await
-    .assert_telecomx_error(422, "startDate");
-    bad(w.body(
-        "C1A",
-        "+4512345678",
-        json!({"autoAssign": true, "employee": w.fx.user("C1B", Owner).oid}),
-    ))
-    .await
-    .assert_telecomx_error(422, "employee");
-    bad(w.body(
-        "C1A",
-        "+4512345678",
-        json!({"autoAssign": true, "colour": "red"}),
-    ))
-    .await
-    .assert_telecomx_error(422, "colour");
-    let mut no_plan = w.body("C1A", "+4512345678", json!({"autoAssign": true}));
-    no_plan["ratePlan"] = json!("ffffffffffffffffffffffff");
-    bad(no_plan).await.assert_telecomx_error(404, "ratePlan");
-    // A plan owned by another reseller is not offered here.
-    let theirs = app
-        .post(
-            "/admin/v1/rate-plans",
-            w.fx.token("PLATFORM", Admin),
-            json!({"name": "R2 only", "owner_org": w.fx.org("R2").id}),
-        )
-        .await;
-    let mut foreign = w.body("C1A", "+4512345678", json!({"autoAssign": true}));
-    foreign["ratePlan"] = theirs.body["oid"].clone();
-    bad(foreign).await.assert_telecomx_error(404, "ratePlan");
-    let mut customer = w.body("C1A", "+4512345678", json!({"autoAssign": true}));
-    customer["customer"] = json!(w.fx.org("C2A").oid);
-    bad(customer).await.assert_telecomx_error(422, "customer");
-    // Out of eSIMs: C2A's chain (C2A, R2) holds 5.
-    let r2 = w.fx.token("R2", ResellerAdmin);
-    for i in 0..5 {
-        create_ok(
-            &app,
-            r2,
-            w.body("C2A", &format!("+4550000{i:03}"), json!({"eSim": true})),
-        )
-        .await;
-    }
-    let out = create(
-        &app,
-        r2,
-        w.body("C2A", "+4550000999", json!({"eSim": true})),
-    )
-    .await;
-    out.assert_telecomx_error(404, "esim");
-    assert_eq!(out.body["error"]["message"], "Out of eSim - none available");
-    // A SIM stored at the customer itself is preferred over the reseller's stock; a named one works.
-    let own = create_ok(&app, ra, w.body("C1A", "+4551000000", json!({"simNumber": icc(32), "employee": w.fx.user("C1A", Viewer).oid, "imei": "490154203237518", "startDate": "2026-04-01", "feature": {"mms": true}}))).await;
-    let acc = app.get(&format!("/mvno/{own}"), ra).await;
-    assert_eq!(acc.body["simNumber"], icc(32));
-    assert_eq!(acc.body["employee"], w.fx.user("C1A", Viewer).oid);
-    assert_eq!(acc.body["employeeName"], "C1A VIEWER");
-    assert_eq!(acc.body["startDate"], "2026-04-01T00:00:00.000Z");
-    assert_eq!(acc.body["feature"]["mms"], true);
-
-    // Updates.
-    let path = format!("/mvno/{own}");
-    assert_eq!(app.post(&path, ra, json!({"state": "BLOCKED", "feature": {"roaming": false}, "deviceType": "Pixel", "dataDisabled": true, "name": null})).await.status, StatusCode::OK);
-    let acc = app.get(&path, ra).await;
-    assert_eq!(
-        (
-            acc.body["state"].as_str(),
-            acc.body["feature"]["roaming"].as_bool(),
-            acc.body["feature"]["mms"].as_bool()
-        ),
-        (Some("BLOCKED"), Some(false), Some(true))
-    );
-    assert_eq!(
-        (
-            acc.body["deviceType"].as_str(),
-            acc.body["dataDisabled"].as_bool()
-        ),
-        (Some("Pixel"), Some(true))
-    );
-    assert_eq!(
-        app.get("/mvno?filter=pixel", ra).await.body["total"],
-        1,
-        "the filter is case-insensitive"
-    );
-    assert_eq!(
-        app.get(&format!("/mvno?ratePlan={}", w.plan), ra)
-            .await
-            .body["total"],
-        1
-    );
-    assert_eq!(app.get("/mvno?network=TELIA", ra).await.body["total"], 0);
-    app.post(&path, ra, json!({"state": "DELETED"}))
-        .await
-        .assert_telecomx_error(422, "state");
-    app.post(&path, ra, json!({"number": "+4599999999"}))
-        .await
-        .assert_telecomx_error(422, "number");
-    app.post(&path, ra, json!({"simNumber": icc(1)}))
-        .await
-        .assert_telecomx_error(422, "simNumber");
-    app.post(&path, ra, json!({"imei": "x"}))
-        .await
-        .assert_telecomx_error(422, "imei");
-    app.post(&path, ra, json!({"ratePlan": "ffffffffffffffffffffffff"}))
-        .await
-        .assert_telecomx_error(404, "ratePlan");
-    app.post("/mvno/ffffffffffffffffffffffff", ra, json!({"notes": "x"}))
-        .await
-        .assert_telecomx_error(404, "not_found");
-    app.delete(&path, ra).await;
-    app.post(&path, ra, json!({"notes": "x"}))
-        .await
-        .assert_telecomx_error(409, "state");
-    app.delete(&path, ra)
-        .await
-        .assert_telecomx_error(404, "not_found");
-    app.get("/mvno?limit=0", ra)
-        .await
-        .assert_telecomx_error(422, "limit");
-}
-
 backends!(change_sim_retires_the_old_one);
 async fn change_sim_retires_the_old_one(app: TestApp) {
     let w = world(&app).await;
@@ -703,7 +563,13 @@ async fn change_sim_retires_the_old_one(app: TestApp) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(
         r.body,
-        json!({"success": true, "mvnoSim": {"simNumber": icc(31), "network": "TDC", "formFactor": "NANO", "puk1": "12345678", "puk2": "87654321", "pin1": "1234", "pin2": "4321"}})
+        json!({
+            "success": true,
+            "mvnoSim": {
+                "simNumber": icc(31), "network": "TDC", "formFactor": "NANO",
+                "puk1": "12345678", "puk2": "87654321", "pin1": "1234", "pin2": "4321"
+            }
+        })
     );
     let old: Vec<(i16, Option<i64>)> = app
         .sql(&format!(
@@ -815,7 +681,10 @@ async fn concurrent_creates_deletes_and_restores_stay_consistent(app: TestApp) {
         let res = tokio::spawn(async move { b.post(&p2, &t2, json!({})).await.status });
         let (_, _) = (del.await.unwrap(), res.await.unwrap());
         let row: Vec<(String, Option<String>, Option<String>)> = app
-            .sql(&format!("SELECT state, CAST(deleted_at AS TEXT), CAST(preterminate_until AS TEXT) FROM mvno_accounts WHERE oid = '{acc}'"))
+            .sql(&format!(
+                "SELECT state, CAST(deleted_at AS TEXT), CAST(preterminate_until AS TEXT) FROM \
+                 mvno_accounts WHERE oid = '{acc}'"
+            ))
             .await;
         let (state, deleted, until) = &row[0];
         match state.as_str() {

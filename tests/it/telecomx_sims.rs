@@ -53,8 +53,12 @@ async fn seed_000_status_answers_exactly_the_contract_array(app: TestApp) {
         {"reseller": null, "resellerName": null, "inStorageAt": null, "inStorageAtName": "Centrallager",
          "network": {
             "TDC": {"total": 1200, "autoAssign": 0, "nonAutoAssign": 1200, "MINI_MICRO_NANO": 200, "eSIM": 1000},
-            "TELENOR": {"total": 600, "autoAssign": 0, "nonAutoAssign": 600, "NANO": 300, "MINI_MICRO": 100, "MINI_MICRO_NANO": 200}}},
-        {"reseller": rid, "resellerName": "Mobile Reseller ApS", "inStorageAt": rid, "inStorageAtName": "Mobile Reseller ApS",
+            "TELENOR": {
+                "total": 600, "autoAssign": 0, "nonAutoAssign": 600, "NANO": 300, "MINI_MICRO": 100,
+                "MINI_MICRO_NANO": 200
+            }}},
+        {"reseller": rid, "resellerName": "Mobile Reseller ApS", "inStorageAt": rid,
+         "inStorageAtName": "Mobile Reseller ApS",
          "network": {
             "TDC": {"total": 900, "autoAssign": 0, "nonAutoAssign": 900, "eSIM": 900},
             "TELENOR": {"total": 30, "autoAssign": 0, "nonAutoAssign": 30, "MINI_MICRO": 10, "NANO": 20}}}

@@ -71,8 +71,13 @@ pub fn ref_text(v: Option<serde_json::Value>) -> Option<String> {
 }
 
 /// Create an organisation under a parent the caller can see.
-#[utoipa::path(post, path = "/admin/v1/organisations", tag = "admin", security(("bearer" = [])), request_body = CreateOrgRequest,
-    responses((status = 201, body = OrgDto), (status = 403, description = "access_denied"), (status = 422, description = "name / kind / parent")))]
+#[utoipa::path(post, path = "/admin/v1/organisations", tag = "admin", security(("bearer" = [])),
+    request_body = CreateOrgRequest,
+    responses(
+        (status = 201, body = OrgDto),
+        (status = 403, description = "access_denied"),
+        (status = 422, description = "name / kind / parent"),
+    ))]
 async fn create(
     State(state): State<AppState>,
     Require(p, ..): Require<AdminApi>,
@@ -131,9 +136,14 @@ pub struct UpdateOrgRequest {
 }
 
 /// Rename an organisation or change its country.
-#[utoipa::path(patch, path = "/admin/v1/organisations/{ref}", tag = "admin", security(("bearer" = [])), request_body = UpdateOrgRequest,
+#[utoipa::path(patch, path = "/admin/v1/organisations/{ref}", tag = "admin", security(("bearer" = [])),
+    request_body = UpdateOrgRequest,
     params(("ref" = String, Path, description = "id or oid")),
-    responses((status = 200, body = OrgDto), (status = 404, description = "not_found"), (status = 422, description = "name / country")))]
+    responses(
+        (status = 200, body = OrgDto),
+        (status = 404, description = "not_found"),
+        (status = 422, description = "name / country"),
+    ))]
 async fn update(
     State(state): State<AppState>,
     Require(p, ..): Require<AdminApi>,

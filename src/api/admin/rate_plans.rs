@@ -53,8 +53,13 @@ pub struct CreateRatePlanRequest {
 }
 
 /// Create a rate plan (ADMIN).
-#[utoipa::path(post, path = "/admin/v1/rate-plans", tag = "admin", security(("bearer" = [])), request_body = CreateRatePlanRequest,
-    responses((status = 201, body = RatePlanDto), (status = 403, description = "access_denied"), (status = 422, description = "name / owner_org")))]
+#[utoipa::path(post, path = "/admin/v1/rate-plans", tag = "admin", security(("bearer" = [])),
+    request_body = CreateRatePlanRequest,
+    responses(
+        (status = 201, body = RatePlanDto),
+        (status = 403, description = "access_denied"),
+        (status = 422, description = "name / owner_org"),
+    ))]
 async fn create(
     State(state): State<AppState>,
     Require(p, ..): Require<Admin>,

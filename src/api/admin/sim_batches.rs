@@ -57,8 +57,13 @@ pub struct CreateSimModel {
 }
 
 /// Create a SIM model.
-#[utoipa::path(post, path = "/admin/v1/sim-models", tag = "admin", security(("bearer" = [])), request_body = CreateSimModel,
-    responses((status = 201, body = SimModelDto), (status = 403, description = "access_denied"), (status = 422, description = "description / form_factor / memory_size")))]
+#[utoipa::path(post, path = "/admin/v1/sim-models", tag = "admin", security(("bearer" = [])),
+    request_body = CreateSimModel,
+    responses(
+        (status = 201, body = SimModelDto),
+        (status = 403, description = "access_denied"),
+        (status = 422, description = "description / form_factor / memory_size"),
+    ))]
 async fn create_model(
     State(state): State<AppState>,
     Require(p, ..): Require<Admin>,
@@ -160,9 +165,14 @@ pub struct BatchCreated {
 }
 
 /// Create a SIM batch with its SIMs (status Issued, issuer set, central stock).
-#[utoipa::path(post, path = "/admin/v1/sim-batches", tag = "admin", security(("bearer" = [])), request_body = CreateBatch,
-    responses((status = 201, body = BatchCreated), (status = 403, description = "access_denied"), (status = 409, description = "bic / sim exists"),
-              (status = 422, description = "bic / issuer_org / model / sims[i]")))]
+#[utoipa::path(post, path = "/admin/v1/sim-batches", tag = "admin", security(("bearer" = [])),
+    request_body = CreateBatch,
+    responses(
+        (status = 201, body = BatchCreated),
+        (status = 403, description = "access_denied"),
+        (status = 409, description = "bic / sim exists"),
+        (status = 422, description = "bic / issuer_org / model / sims[i]"),
+    ))]
 async fn create_batch(
     State(state): State<AppState>,
     Require(p, ..): Require<Admin>,

@@ -63,9 +63,14 @@ impl From<Token> for TokenDto {
 }
 
 /// Create an API token acting as the user. The token is in this answer only.
-#[utoipa::path(post, path = "/admin/v1/users/{ref}/tokens", tag = "admin", security(("bearer" = [])), request_body = CreateTokenRequest,
+#[utoipa::path(post, path = "/admin/v1/users/{ref}/tokens", tag = "admin", security(("bearer" = [])),
+    request_body = CreateTokenRequest,
     params(("ref" = String, Path, description = "user id or oid")),
-    responses((status = 201, body = CreatedToken), (status = 403, description = "access_denied / id"), (status = 404, description = "not_found")))]
+    responses(
+        (status = 201, body = CreatedToken),
+        (status = 403, description = "access_denied / id"),
+        (status = 404, description = "not_found"),
+    ))]
 async fn create(
     State(state): State<AppState>,
     Require(p, ..): Require<AdminApi>,

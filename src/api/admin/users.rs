@@ -67,9 +67,14 @@ pub struct CreateUserRequest {
 }
 
 /// Create a user in an organisation the caller can see, at a level the caller holds or below.
-#[utoipa::path(post, path = "/admin/v1/users", tag = "admin", security(("bearer" = [])), request_body = CreateUserRequest,
-    responses((status = 201, body = UserDto), (status = 403, description = "access_denied / access_level"),
-              (status = 409, description = "email"), (status = 422, description = "org / email / name / password / access_level")))]
+#[utoipa::path(post, path = "/admin/v1/users", tag = "admin", security(("bearer" = [])),
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, body = UserDto),
+        (status = 403, description = "access_denied / access_level"),
+        (status = 409, description = "email"),
+        (status = 422, description = "org / email / name / password / access_level"),
+    ))]
 async fn create(
     State(state): State<AppState>,
     Require(p, ..): Require<AdminApi>,
@@ -132,10 +137,15 @@ pub struct UpdateUserRequest {
 }
 
 /// Change a user's name, level, state or password.
-#[utoipa::path(patch, path = "/admin/v1/users/{ref}", tag = "admin", security(("bearer" = [])), request_body = UpdateUserRequest,
+#[utoipa::path(patch, path = "/admin/v1/users/{ref}", tag = "admin", security(("bearer" = [])),
+    request_body = UpdateUserRequest,
     params(("ref" = String, Path, description = "id or oid")),
-    responses((status = 200, body = UserDto), (status = 403, description = "id / access_level"), (status = 404, description = "not_found"),
-              (status = 422, description = "name / access_level / state / password")))]
+    responses(
+        (status = 200, body = UserDto),
+        (status = 403, description = "id / access_level"),
+        (status = 404, description = "not_found"),
+        (status = 422, description = "name / access_level / state / password"),
+    ))]
 async fn update(
     State(state): State<AppState>,
     Require(p, ..): Require<AdminApi>,

@@ -34,10 +34,15 @@ pub struct AuthenticateResponse {
 }
 
 /// Exchange credentials for a JWT. Any Authorization header is ignored.
-#[utoipa::path(post, path = "/api/v1/authenticate", tag = "emnify", request_body = AuthenticateRequest,
-    responses((status = 200, body = AuthenticateResponse), (status = 401, description = "1101 InvalidCredentials"),
-              (status = 422, description = "no credentials given"),
-              (status = 429, description = "1105 TooManyRequests: too many failed logins of this username or from this address; see Retry-After")))]
+#[utoipa::path(post, path = "/api/v1/authenticate", tag = "emnify",
+    request_body = AuthenticateRequest,
+    responses(
+        (status = 200, body = AuthenticateResponse),
+        (status = 401, description = "1101 InvalidCredentials"),
+        (status = 422, description = "no credentials given"),
+        (status = 429, description = "1105 TooManyRequests: too many failed logins of this username or from \
+             this address; see Retry-After"),
+    ))]
 async fn authenticate(
     State(state): State<AppState>,
     client: crate::auth::extract::ClientIp,

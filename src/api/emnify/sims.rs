@@ -271,9 +271,13 @@ fn paged<T: Serialize>(
 }
 
 /// SIMs the caller sees (issuer, reseller or customer side), paged.
-#[utoipa::path(get, path = "/api/v1/sim", tag = "emnify", security(("bearer" = [])), params(CollectionQuery),
-    responses((status = 200, body = [SimEntry], description = "With X-Total-Count, X-Total-Pages, X-Current-Page, X-Count-Per-Page, X-Sort and Link"),
-              (status = 422, description = "1301 bad q / 1302 bad sort")))]
+#[utoipa::path(get, path = "/api/v1/sim", tag = "emnify", security(("bearer" = [])),
+    params(CollectionQuery),
+    responses(
+        (status = 200, body = [SimEntry], description = "With X-Total-Count, X-Total-Pages, X-Current-Page, \
+             X-Count-Per-Page, X-Sort and Link"),
+        (status = 422, description = "1301 bad q / 1302 bad sort"),
+    ))]
 async fn list(
     State(state): State<AppState>,
     Require(p, ..): Require<Readers>,
@@ -291,7 +295,8 @@ async fn list(
 }
 
 /// The five SIM statuses.
-#[utoipa::path(get, path = "/api/v1/sim/status", tag = "emnify", security(("bearer" = [])), responses((status = 200, body = [IdDescription])))]
+#[utoipa::path(get, path = "/api/v1/sim/status", tag = "emnify", security(("bearer" = [])),
+    responses((status = 200, body = [IdDescription])))]
 async fn statuses(_caller: Require<Readers>) -> Json<Vec<IdDescription>> {
     Json(
         SimStatus::ALL
@@ -302,9 +307,14 @@ async fn statuses(_caller: Require<Readers>) -> Json<Vec<IdDescription>> {
 }
 
 /// One SIM.
-#[utoipa::path(get, path = "/api/v1/sim/{sim_id}", tag = "emnify", security(("bearer" = [])), params(("sim_id" = i64, Path, description = "SIM id")),
-    responses((status = 200, body = SimEntry, description = "With ETag (the SIM's version) for If-Match on PATCH and DELETE"),
-              (status = 400, description = "1000 non-numeric id"), (status = 404, description = "1201")))]
+#[utoipa::path(get, path = "/api/v1/sim/{sim_id}", tag = "emnify", security(("bearer" = [])),
+    params(("sim_id" = i64, Path, description = "SIM id")),
+    responses(
+        (status = 200, body = SimEntry, description = "With ETag (the SIM's version) for If-Match on PATCH \
+             and DELETE"),
+        (status = 400, description = "1000 non-numeric id"),
+        (status = 404, description = "1201"),
+    ))]
 async fn get_sim(
     State(state): State<AppState>,
     Require(p, ..): Require<Readers>,
@@ -373,11 +383,18 @@ impl SimPatchRequest {
 }
 
 /// Change status (0→1, 0→4, 4→1, 1→2, 2→1) and organisations; 204 with no body.
-#[utoipa::path(patch, path = "/api/v1/sim/{sim_id}", tag = "emnify", security(("bearer" = [])), params(("sim_id" = i64, Path, description = "SIM id")),
+#[utoipa::path(patch, path = "/api/v1/sim/{sim_id}", tag = "emnify", security(("bearer" = [])),
+    params(("sim_id" = i64, Path, description = "SIM id")),
     request_body = SimPatchRequest,
-    responses((status = 204, description = "updated"), (status = 403, description = "1104"), (status = 404, description = "1201"),
-              (status = 409, description = "1409 transition not allowed; or the SIM is in use (MVNO account, device) and an org would leave its holder's tenant"),
-              (status = 412, description = "1412 If-Match names an older version"), (status = 422, description = "1400 / 1401")))]
+    responses(
+        (status = 204, description = "updated"),
+        (status = 403, description = "1104"),
+        (status = 404, description = "1201"),
+        (status = 409, description = "1409 transition not allowed; or the SIM is in use (MVNO account, \
+             device) and an org would leave its holder's tenant"),
+        (status = 412, description = "1412 If-Match names an older version"),
+        (status = 422, description = "1400 / 1401"),
+    ))]
 async fn patch_sim(
     State(state): State<AppState>,
     Require(p, ..): Require<ManagersUp>,
@@ -392,9 +409,15 @@ async fn patch_sim(
 }
 
 /// Delete a SIM (status 3, kept for history); 204.
-#[utoipa::path(delete, path = "/api/v1/sim/{sim_id}", tag = "emnify", security(("bearer" = [])), params(("sim_id" = i64, Path, description = "SIM id")),
-    responses((status = 204, description = "deleted"), (status = 403, description = "1104"), (status = 404, description = "1201"), (status = 409, description = "1409 endpoint or account attached"),
-              (status = 412, description = "1412 If-Match names an older version")))]
+#[utoipa::path(delete, path = "/api/v1/sim/{sim_id}", tag = "emnify", security(("bearer" = [])),
+    params(("sim_id" = i64, Path, description = "SIM id")),
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 403, description = "1104"),
+        (status = 404, description = "1201"),
+        (status = 409, description = "1409 endpoint or account attached"),
+        (status = 412, description = "1412 If-Match names an older version"),
+    ))]
 async fn delete_sim(
     State(state): State<AppState>,
     Require(p, ..): Require<ManagersUp>,
@@ -449,7 +472,11 @@ fn event(e: EventRow) -> Event {
         }
         v
     });
-    let imsi = e.sim_imsi.clone().map(|i| json!({"id": e.sim_id, "imsi": i, "import_date": e.sim_created.as_ref().map(emnify_time)}));
+    let imported = e.sim_created.as_ref().map(emnify_time);
+    let imsi = e
+        .sim_imsi
+        .clone()
+        .map(|i| json!({"id": e.sim_id, "imsi": i, "import_date": imported}));
     Event {
         id: e.id,
         timestamp: iso_millis(&e.ts),
@@ -483,8 +510,16 @@ fn event(e: EventRow) -> Event {
 /// Events of a SIM, newest first. An unknown or invisible numeric id answers `[]`.
 #[utoipa::path(get, path = "/api/v1/sim/{sim_id}/event", tag = "emnify", security(("bearer" = [])),
     params(("sim_id" = i64, Path, description = "SIM id"), CollectionQuery),
-    description = "Every event of the SIM, newest first; an unknown or invisible SIM has none (200 []). The history stays with the SIM when it changes hands, but names no one the caller may not know: a user outside the caller's scope is left out (platform and parent-reseller staff show as their organisation only), an organisation outside its scope that is not one of its ancestors is left out, also as null in an org change's detail.",
-    responses((status = 200, body = [Event]), (status = 400, description = "1000 non-numeric id"), (status = 422, description = "1301 / 1302")))]
+    description = "Every event of the SIM, newest first; an unknown or invisible SIM has none (200 []). The \
+         history stays with the SIM when it changes hands, but names no one the caller may not know: a user \
+         outside the caller's scope is left out (platform and parent-reseller staff show as their organisation \
+         only), an organisation outside its scope that is not one of its ancestors is left out, also as null in \
+         an org change's detail.",
+    responses(
+        (status = 200, body = [Event]),
+        (status = 400, description = "1000 non-numeric id"),
+        (status = 422, description = "1301 / 1302"),
+    ))]
 async fn events(
     State(state): State<AppState>,
     Require(p, ..): Require<Readers>,
@@ -504,8 +539,12 @@ async fn events(
 }
 
 /// Usage and cost: current month, last month, last hour.
-#[utoipa::path(get, path = "/api/v1/sim/{sim_id}/stats", tag = "emnify", security(("bearer" = [])), params(("sim_id" = i64, Path, description = "SIM id")),
-    responses((status = 200, body = Object, description = "{current_month, last_month, last_hour}"), (status = 404, description = "1201")))]
+#[utoipa::path(get, path = "/api/v1/sim/{sim_id}/stats", tag = "emnify", security(("bearer" = [])),
+    params(("sim_id" = i64, Path, description = "SIM id")),
+    responses(
+        (status = 200, body = Object, description = "{current_month, last_month, last_hour}"),
+        (status = 404, description = "1201"),
+    ))]
 async fn stats(
     State(state): State<AppState>,
     Require(p, ..): Require<Readers>,
@@ -525,7 +564,11 @@ pub struct DailyQuery {
 /// Usage and cost per day with traffic.
 #[utoipa::path(get, path = "/api/v1/sim/{sim_id}/stats/daily", tag = "emnify", security(("bearer" = [])),
     params(("sim_id" = i64, Path, description = "SIM id"), DailyQuery),
-    responses((status = 200, body = [Object]), (status = 404, description = "1201"), (status = 422, description = "1403 bad date")))]
+    responses(
+        (status = 200, body = [Object]),
+        (status = 404, description = "1201"),
+        (status = 422, description = "1403 bad date"),
+    ))]
 async fn daily_stats(
     State(state): State<AppState>,
     Require(p, ..): Require<Readers>,
@@ -594,9 +637,16 @@ async fn batch_dto(state: &AppState, b: SimBatch) -> AppResult<BatchDto> {
 }
 
 /// Can the caller register this batch? 404 unknown, 409 registered, 422 another org's SIMs.
-#[utoipa::path(get, path = "/api/v1/sim_batch/bic/{bic}", tag = "emnify", security(("bearer" = [])), params(("bic" = String, Path, description = "BIC (a leading # is ignored)")),
-    description = "A batch exists only inside the subtree of the organisation that issued it (ADMIN: everywhere); elsewhere it is 404 as an unknown BIC.",
-    responses((status = 200, body = BatchDto), (status = 404, description = "1201 unknown, or issued outside the caller's line"), (status = 409, description = "1409 registered already"), (status = 422, description = "1401 holds SIMs of another organisation")))]
+#[utoipa::path(get, path = "/api/v1/sim_batch/bic/{bic}", tag = "emnify", security(("bearer" = [])),
+    params(("bic" = String, Path, description = "BIC (a leading # is ignored)")),
+    description = "A batch exists only inside the subtree of the organisation that issued it (ADMIN: \
+         everywhere); elsewhere it is 404 as an unknown BIC.",
+    responses(
+        (status = 200, body = BatchDto),
+        (status = 404, description = "1201 unknown, or issued outside the caller's line"),
+        (status = 409, description = "1409 registered already"),
+        (status = 422, description = "1401 holds SIMs of another organisation"),
+    ))]
 async fn validate_batch(
     State(state): State<AppState>,
     Require(p, ..): Require<Readers>,
@@ -620,11 +670,17 @@ pub struct Registered {
 }
 
 /// Register the batch to the caller's organisation with status 1 (default) or 4.
-#[utoipa::path(patch, path = "/api/v1/sim_batch/bic/{bic}", tag = "emnify", security(("bearer" = [])), params(("bic" = String, Path, description = "BIC")),
-    request_body(content = RegisterRequest, description = "{\"sim_status\": {\"id\": 1}}, a bare status {\"id\": 1}, {}, null or nothing"),
-    description = "A batch exists only inside the subtree of the organisation that issued it (ADMIN: everywhere); elsewhere it is 404 as an unknown BIC.",
-    responses((status = 200, body = Registered), (status = 404, description = "1201 unknown, or issued outside the caller's line"),
-              (status = 422, description = "registered already, or holding SIMs of another organisation; bad status")))]
+#[utoipa::path(patch, path = "/api/v1/sim_batch/bic/{bic}", tag = "emnify", security(("bearer" = [])),
+    params(("bic" = String, Path, description = "BIC")),
+    request_body(content = RegisterRequest, description = "{\"sim_status\": {\"id\": 1}}, a bare status \
+         {\"id\": 1}, {}, null or nothing"),
+    description = "A batch exists only inside the subtree of the organisation that issued it (ADMIN: \
+         everywhere); elsewhere it is 404 as an unknown BIC.",
+    responses(
+        (status = 200, body = Registered),
+        (status = 404, description = "1201 unknown, or issued outside the caller's line"),
+        (status = 422, description = "registered already, or holding SIMs of another organisation; bad status"),
+    ))]
 async fn register_batch(
     State(state): State<AppState>,
     Require(p, ..): Require<ManagersUp>,

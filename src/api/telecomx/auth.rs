@@ -107,9 +107,14 @@ async fn login(
 }
 
 /// Log in with username and password; answers a session token.
-#[utoipa::path(post, path = "/auth/login", tag = "telecomx", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, description = "credentials_invalid"),
-              (status = 429, description = "too_many_requests: too many failed logins of this username or from this address; see Retry-After")))]
+#[utoipa::path(post, path = "/auth/login", tag = "telecomx",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "credentials_invalid"),
+        (status = 429, description = "too_many_requests: too many failed logins of this username or from this \
+             address; see Retry-After"),
+    ))]
 async fn login_post(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -120,9 +125,14 @@ async fn login_post(
 }
 
 /// Log in with username and password in the query string.
-#[utoipa::path(get, path = "/auth/login", tag = "telecomx", params(LoginRequest),
-    responses((status = 200, body = LoginResponse), (status = 401, description = "credentials_invalid"),
-              (status = 429, description = "too_many_requests: too many failed logins of this username or from this address; see Retry-After")))]
+#[utoipa::path(get, path = "/auth/login", tag = "telecomx",
+    params(LoginRequest),
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "credentials_invalid"),
+        (status = 429, description = "too_many_requests: too many failed logins of this username or from this \
+             address; see Retry-After"),
+    ))]
 async fn login_get(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -191,7 +201,11 @@ pub struct EmployeeToken {
 /// Create a persistent API token acting as the employee.
 #[utoipa::path(post, path = "/employee/{id}/token", tag = "telecomx", security(("bearer" = [])),
     params(("id" = String, Path, description = "Employee (user) id")),
-    responses((status = 200, body = EmployeeToken), (status = 403, description = "access_denied / id"), (status = 404, description = "id")))]
+    responses(
+        (status = 200, body = EmployeeToken),
+        (status = 403, description = "access_denied / id"),
+        (status = 404, description = "id"),
+    ))]
 async fn create_employee_token(
     State(state): State<AppState>,
     Require(p, ..): Require<ManagersUp>,
@@ -209,7 +223,10 @@ async fn create_employee_token(
 
 /// Revoke an API token of the employee.
 #[utoipa::path(delete, path = "/employee/{id}/token/{token}", tag = "telecomx", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Employee (user) id"), ("token" = String, Path, description = "The token")),
+    params(
+        ("id" = String, Path, description = "Employee (user) id"),
+        ("token" = String, Path, description = "The token"),
+    ),
     responses((status = 200, body = Success), (status = 404, description = "id / token")))]
 async fn revoke_employee_token(
     State(state): State<AppState>,

@@ -245,8 +245,13 @@ async fn listing(
 }
 
 /// Live MVNO accounts in the caller's scope, by id.
-#[utoipa::path(get, path = "/mvno", tag = "telecomx", security(("bearer" = [])), params(AccountListQuery),
-    responses((status = 200, body = AccountList), (status = 403, description = "access_denied"), (status = 422, description = "customer / ratePlan / network / offset / limit")))]
+#[utoipa::path(get, path = "/mvno", tag = "telecomx", security(("bearer" = [])),
+    params(AccountListQuery),
+    responses(
+        (status = 200, body = AccountList),
+        (status = 403, description = "access_denied"),
+        (status = 422, description = "customer / ratePlan / network / offset / limit"),
+    ))]
 async fn list(
     State(state): State<AppState>,
     Require(p, ..): Require<Readers>,
@@ -269,7 +274,11 @@ async fn list_deleted(
 /// One deleted, still recoverable account, by id or number.
 #[utoipa::path(get, path = "/mvno/deleted/{id}", tag = "telecomx", security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id or E.164 number")),
-    responses((status = 200, body = MvnoAccount), (status = 403, description = "access_denied"), (status = 404, description = "not_found")))]
+    responses(
+        (status = 200, body = MvnoAccount),
+        (status = 403, description = "access_denied"),
+        (status = 404, description = "not_found"),
+    ))]
 async fn get_deleted(
     State(state): State<AppState>,
     Require(p, ..): Require<ResellerAdminOrAdmin>,
@@ -289,10 +298,15 @@ pub struct RestoreRequest {
 }
 
 /// Restore a deleted account inside its recovery window: same number, same SIM.
-#[utoipa::path(post, path = "/mvno/deleted/{id}/restore", tag = "telecomx", security(("bearer" = [])), request_body = RestoreRequest,
+#[utoipa::path(post, path = "/mvno/deleted/{id}/restore", tag = "telecomx", security(("bearer" = [])),
+    request_body = RestoreRequest,
     params(("id" = String, Path, description = "Account id or E.164 number")),
-    responses((status = 200, body = Success), (status = 403, description = "access_denied"), (status = 404, description = "id / ratePlan"),
-              (status = 409, description = "number")))]
+    responses(
+        (status = 200, body = Success),
+        (status = 403, description = "access_denied"),
+        (status = 404, description = "id / ratePlan"),
+        (status = 409, description = "number"),
+    ))]
 async fn restore(
     State(state): State<AppState>,
     Require(p, ..): Require<ResellerAdminOrAdmin>,
@@ -313,8 +327,12 @@ async fn restore(
 /// One live account, by id or E.164 number.
 #[utoipa::path(get, path = "/mvno/{id}", tag = "telecomx", security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id or E.164 number")),
-    responses((status = 200, body = MvnoAccount, description = "With ETag (the account's version) for If-Match on its update and delete"),
-              (status = 403, description = "access_denied"), (status = 404, description = "not_found")))]
+    responses(
+        (status = 200, body = MvnoAccount, description = "With ETag (the account's version) for If-Match on \
+             its update and delete"),
+        (status = 403, description = "access_denied"),
+        (status = 404, description = "not_found"),
+    ))]
 async fn get_account(
     State(state): State<AppState>,
     Require(p, ..): Require<Readers>,
@@ -426,11 +444,17 @@ pub struct UpdateAccountRequest {
 }
 
 /// Change an account (number and SIM are not changed here).
-#[utoipa::path(post, path = "/mvno/{id}", tag = "telecomx", security(("bearer" = [])), request_body = UpdateAccountRequest,
+#[utoipa::path(post, path = "/mvno/{id}", tag = "telecomx", security(("bearer" = [])),
+    request_body = UpdateAccountRequest,
     params(("id" = String, Path, description = "Account id or E.164 number")),
-    responses((status = 200, body = Success), (status = 403, description = "access_denied / socsOverride"), (status = 404, description = "not_found"),
-              (status = 409, description = "state: deleted"), (status = 412, description = "precondition_failed: If-Match names an older version"),
-              (status = 422, description = "<field>")))]
+    responses(
+        (status = 200, body = Success),
+        (status = 403, description = "access_denied / socsOverride"),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "state: deleted"),
+        (status = 412, description = "precondition_failed: If-Match names an older version"),
+        (status = 422, description = "<field>"),
+    ))]
 async fn update(
     State(state): State<AppState>,
     Require(p, ..): Require<ManagersUp>,
@@ -459,8 +483,12 @@ async fn update(
 /// Soft delete: recoverable for `mvno.recovery_days` (30), keeping its number and SIM.
 #[utoipa::path(delete, path = "/mvno/{id}", tag = "telecomx", security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id or E.164 number")),
-    responses((status = 200, body = Success), (status = 403, description = "access_denied"), (status = 404, description = "not_found"),
-              (status = 412, description = "precondition_failed: If-Match names an older version")))]
+    responses(
+        (status = 200, body = Success),
+        (status = 403, description = "access_denied"),
+        (status = 404, description = "not_found"),
+        (status = 412, description = "precondition_failed: If-Match names an older version"),
+    ))]
 async fn delete(
     State(state): State<AppState>,
     Require(p, ..): Require<ManagersUp>,
@@ -478,11 +506,19 @@ pub struct ChangedSim {
     mvno_sim: MvnoSim,
 }
 
-/// Replace the account's SIM with an ICC, any eSIM (`eSim`) or any autoAssign SIM (`autoAssign`); the old SIM is retired.
+/// Replace the account's SIM; the old SIM is retired.
+///
+/// The new SIM: an ICC, any eSIM (`eSim`) or any autoAssign SIM (`autoAssign`).
 #[utoipa::path(get, path = "/mvno/{id}/changesim/{new}", tag = "telecomx", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Account id or E.164 number"), ("new" = String, Path, description = "ICC, eSim or autoAssign")),
-    responses((status = 200, body = ChangedSim), (status = 403, description = "access_denied / state"),
-              (status = 404, description = "mvnoAccount / sim / esim")))]
+    params(
+        ("id" = String, Path, description = "Account id or E.164 number"),
+        ("new" = String, Path, description = "ICC, eSim or autoAssign"),
+    ),
+    responses(
+        (status = 200, body = ChangedSim),
+        (status = 403, description = "access_denied / state"),
+        (status = 404, description = "mvnoAccount / sim / esim"),
+    ))]
 async fn change_sim(
     State(state): State<AppState>,
     Require(p, ..): Require<OwnersUp>,

@@ -97,7 +97,8 @@ pub struct SimList {
 /// Unused SIMs in the caller's storage scope, ordered by ICC.
 #[utoipa::path(get, path = "/sim", tag = "telecomx", security(("bearer" = [])), params(SimListQuery),
     responses((status = 200, body = SimList), (status = 403, description = "access_denied"),
-              (status = 422, description = "customer / formFactor / network / filter / autoAssign / offset / limit")))]
+              (status = 422, description = "customer / formFactor / network / filter / autoAssign / offset / \
+                   limit")))]
 async fn list(
     State(state): State<AppState>,
     Require(p, ..): Require<Readers>,
@@ -282,9 +283,14 @@ pub struct AssignQuery {
 /// Put a SIM in storage at an org (GET and POST alike).
 #[utoipa::path(method(get, post), path = "/sim/{icc}/assign", tag = "telecomx", security(("bearer" = [])),
     params(("icc" = String, Path, description = "ICC number"), AssignQuery),
-    responses((status = 200, body = crate::api::json::Success), (status = 403, description = "access_denied"),
-              (status = 404, description = "not_found"), (status = 409, description = "sim: in use"),
-              (status = 412, description = "precondition_failed: If-Match names an older version of the SIM"), (status = 422, description = "customer")))]
+    responses(
+        (status = 200, body = crate::api::json::Success),
+        (status = 403, description = "access_denied"),
+        (status = 404, description = "not_found"),
+        (status = 409, description = "sim: in use"),
+        (status = 412, description = "precondition_failed: If-Match names an older version of the SIM"),
+        (status = 422, description = "customer"),
+    ))]
 async fn assign(
     State(state): State<AppState>,
     Require(p, ..): Require<Resellers>,

@@ -135,7 +135,10 @@ async fn build(app: &TestApp) -> World {
             .post(
                 "/admin/v1/usage",
                 &admin,
-                json!([{"iccid": icc(i), "timestamp": "2026-03-15T10:00:00Z", "traffic_type": "data", "volume_tx": 1, "volume_rx": 2}]),
+                json!([{
+                    "iccid": icc(i), "timestamp": "2026-03-15T10:00:00Z", "traffic_type": "data", "volume_tx": 1,
+                    "volume_rx": 2
+                }]),
             )
             .await;
         assert_eq!(u.body["accepted"], 1, "{}", u.text);
@@ -265,16 +268,23 @@ fn foreign_of(who: &Who, w: &World) -> Foreign {
 async fn foreign_rows(db: &Db, who: &Who, w: &World) -> Vec<String> {
     let tables: [(&str, String); 7] = [
         ("sims", format!(
-            "SELECT {}, s.iccid || '|' || CAST(s.status AS TEXT) || '|' || CAST(s.version AS TEXT) || '|' || COALESCE(CAST(s.mvno_account_id AS TEXT), '') \
+            "SELECT {}, s.iccid || '|' || CAST(s.status AS TEXT) || '|' || CAST(s.version AS TEXT) || '|' || \
+             COALESCE(CAST(s.mvno_account_id AS TEXT), '') \
              FROM sims s LEFT JOIN mvno_accounts m ON m.id = s.mvno_account_id",
             owners_sql()
         )),
-        ("mvno", "SELECT CAST(customer_org_id AS TEXT), oid || '|' || state || '|' || CAST(version AS TEXT) || '|' || COALESCE(number, '') || '|' || CAST(features AS TEXT) FROM mvno_accounts".into()),
-        ("users", "SELECT CAST(org_id AS TEXT), email || '|' || state || '|' || access_level || '|' || password_hash || '|' || name || '|' || COALESCE(CAST(tokens_valid_after AS TEXT), '') FROM users".into()),
-        ("tokens", "SELECT CAST(u.org_id AS TEXT), CAST(t.id AS TEXT) || '|' || COALESCE(CAST(t.revoked_at AS TEXT), '') FROM api_tokens t JOIN users u ON u.id = t.user_id".into()),
-        ("orgs", "SELECT CAST(id AS TEXT), name || '|' || COALESCE(CAST(parent_id AS TEXT), '') || '|' || COALESCE(country, '') FROM organisations".into()),
-        ("plans", "SELECT CAST(owner_org_id AS TEXT), oid || '|' || name FROM rate_plans WHERE owner_org_id IS NOT NULL".into()),
-        ("batches", "SELECT 'batch:' || CAST(issuer_org_id AS TEXT), bic || '|' || COALESCE(CAST(registered_at AS TEXT), '') FROM sim_batches".into()),
+        ("mvno", "SELECT CAST(customer_org_id AS TEXT), oid || '|' || state || '|' || CAST(version AS TEXT) || \
+            '|' || COALESCE(number, '') || '|' || CAST(features AS TEXT) FROM mvno_accounts".into()),
+        ("users", "SELECT CAST(org_id AS TEXT), email || '|' || state || '|' || access_level || '|' || \
+            password_hash || '|' || name || '|' || COALESCE(CAST(tokens_valid_after AS TEXT), '') FROM users".into()),
+        ("tokens", "SELECT CAST(u.org_id AS TEXT), CAST(t.id AS TEXT) || '|' || COALESCE(CAST(t.revoked_at AS \
+            TEXT), '') FROM api_tokens t JOIN users u ON u.id = t.user_id".into()),
+        ("orgs", "SELECT CAST(id AS TEXT), name || '|' || COALESCE(CAST(parent_id AS TEXT), '') || '|' || \
+            COALESCE(country, '') FROM organisations".into()),
+        ("plans", "SELECT CAST(owner_org_id AS TEXT), oid || '|' || name FROM rate_plans WHERE owner_org_id IS \
+            NOT NULL".into()),
+        ("batches", "SELECT 'batch:' || CAST(issuer_org_id AS TEXT), bic || '|' || COALESCE(CAST(registered_at \
+            AS TEXT), '') FROM sim_batches".into()),
     ];
     let mut out = Vec::new();
     for (table, sql) in tables {
