@@ -1,5 +1,6 @@
 //! Pure types and business rules: no I/O, unit-tested here once and used by every dialect.
 pub mod access;
+pub mod batch;
 pub mod dates;
 pub mod emnify;
 pub mod error;

@@ -1,6 +1,7 @@
 //! SIM batches by BIC: the check and the registration (emnify `/api/v1/sim_batch/bic/{bic}`).
 use super::access::{self, InScope};
 use crate::domain::access::Principal;
+use crate::domain::batch;
 use crate::domain::error::Rule;
 use crate::domain::org::OrgKind;
 use crate::domain::sim::SimStatus;
@@ -104,9 +105,6 @@ pub async fn model(state: &AppState, id: i64) -> AppResult<Option<crate::store::
     Ok(state.store.sim_model_get(id).await?)
 }
 
-/// The most SIMs one batch may hold.
-const MAX_BATCH: usize = 100_000;
-
 /// A SIM batch to create: its BIC, the issuer (an org reference), the model, and its SIMs.
 pub struct BatchSpec {
     pub bic: String,
@@ -134,10 +132,7 @@ pub struct BatchSimSpec {
 pub async fn create(state: &AppState, p: &Principal, spec: BatchSpec) -> AppResult<SimBatch> {
     use crate::domain::sim::{parse_iccid, parse_network, FormFactor};
     use crate::store::{BatchSim, NewBatch};
-    let bic = spec.bic.trim().trim_start_matches('#').to_string();
-    if bic.is_empty() || bic.len() > 64 {
-        return Err(AppError::invalid("bic", "bic must be 1 to 64 characters"));
-    }
+    let bic = batch::bic(&spec.bic)?;
     let issuer = match spec.issuer_org.as_deref() {
         Some(raw) => access::org(state, p, raw).await?,
         None => None,
@@ -153,24 +148,14 @@ pub async fn create(state: &AppState, p: &Principal, spec: BatchSpec) -> AppResu
         ),
         None => None,
     };
-    if spec.sims.is_empty() || spec.sims.len() > MAX_BATCH {
-        return Err(AppError::invalid(
-            "sims",
-            format!("a batch holds 1 to {MAX_BATCH} SIMs"),
-        ));
-    }
+    batch::size(spec.sims.len())?;
     let networks = &state.config.inventory.networks;
     let mut seen = std::collections::HashSet::new();
     let mut sims = Vec::with_capacity(spec.sims.len());
     for (i, s) in spec.sims.into_iter().enumerate() {
         let field = |name: &str| format!("sims[{i}].{name}");
         let iccid = parse_iccid(&s.iccid).map_err(|e| AppError::invalid(field("iccid"), e))?;
-        if !seen.insert(iccid.clone()) {
-            return Err(AppError::invalid(
-                field("iccid"),
-                format!("{iccid} appears twice in the batch"),
-            ));
-        }
+        batch::once(&mut seen, &iccid, || field("iccid"))?;
         let network = match s.network.as_deref() {
             Some(n) => parse_network(n, networks)
                 .ok_or_else(|| AppError::invalid(field("network"), "unknown network"))?
@@ -193,10 +178,7 @@ pub async fn create(state: &AppState, p: &Principal, spec: BatchSpec) -> AppResu
         sims.push(BatchSim {
             iccid,
             imsi: s.imsi,
-            // emnify keeps MSISDNs as digits without the '+'.
-            msisdn: s
-                .msisdn
-                .map(|m| m.trim().trim_start_matches('+').to_string()),
+            msisdn: s.msisdn.as_deref().map(batch::msisdn),
             eid: s.eid,
             puk1: s.puk1,
             puk2: s.puk2,
