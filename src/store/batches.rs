@@ -1,6 +1,7 @@
 //! SIM models and batches: a batch's SIMs enter central stock together, and registration hands the
 //! whole batch to an org at once.
 use super::db::{query, Builder};
+use super::owners::{self, Sims};
 use super::scope::{self, Owner};
 use super::*;
 use crate::domain::access::Scope;
@@ -104,7 +105,7 @@ impl BatchStore for SqlStore {
         };
         let ids = bulk::insert_sims(&mut tx, &rows, &shared).await?;
         // New SIMs are unused and held by nobody: central stock.
-        sims::record_new_sims(&mut tx, actor, None::<i64>, new.issuer_org_id, &ids).await?;
+        sims::record_new_sims(&mut tx, actor, &shared, new.issuer_org_id, &ids).await?;
         journal::audit(
             &mut tx,
             actor,
@@ -168,7 +169,7 @@ impl BatchStore for SqlStore {
             return Err(crate::domain::error::Rule::BatchRegistered.into());
         }
         let activation = (status == crate::domain::sim::SimStatus::Activated).then_some(actor.at);
-        query(format!(
+        owners::update(&mut tx, self.pool.backend(), Sims::Batch(batch_id), query(format!(
                     "UPDATE sims SET reseller_org_id = COALESCE($1, reseller_org_id), \
                      customer_org_id = COALESCE($2, customer_org_id), status = $3, \
                      activation_date = COALESCE(activation_date, $4), updated_at = $5, version = version + 1, \
@@ -186,8 +187,7 @@ impl BatchStore for SqlStore {
                 .bind(activation)
                 .bind(actor.at)
                 .bind(batch_id)
-                .execute(&mut tx)
-                .await?;
+                ).await?;
         query("UPDATE sim_batches SET registered_at = $1, registered_by_org_id = $2 WHERE id = $3")
             .bind(actor.at)
             .bind(by_org)

@@ -1,6 +1,7 @@
 //! The emnify view of a SIM: with its orgs, model and endpoint; its list, status and org changes,
 //! deletion.
 use super::db::{query, Builder};
+use super::owners::{self, Sims};
 use super::scope::{self, Owner};
 use super::*;
 use crate::domain::access::Scope;
@@ -266,7 +267,7 @@ impl EmnifySimStore for SqlStore {
         }
         let new_status = next.unwrap_or(current);
         let activation = (next == Some(SimStatus::Activated)).then_some(actor.at);
-        query(format!(
+        owners::update(&mut tx, self.pool.backend(), Sims::One(id), query(format!(
                     "UPDATE sims SET status = $1, issuer_org_id = $2, reseller_org_id = $3, customer_org_id = $4, \
                      activation_date = COALESCE(activation_date, $5), updated_at = $6, version = version + 1, \
                      tenant_org_id = {} WHERE id = $7",
@@ -279,8 +280,7 @@ impl EmnifySimStore for SqlStore {
                 .bind(activation)
                 .bind(actor.at)
                 .bind(id)
-                .execute(&mut tx)
-                .await?;
+                ).await?;
         if let Some(to) = next {
             let status =
                 |s: SimStatus| serde_json::json!({"id": s.id(), "description": s.description()});
@@ -385,11 +385,17 @@ impl EmnifySimStore for SqlStore {
             -1i64,
         )
         .await?;
-        query("UPDATE sims SET status = 3, updated_at = $1, version = version + 1 WHERE id = $2")
+        owners::update(
+            &mut tx,
+            self.pool.backend(),
+            Sims::One(id),
+            query(
+                "UPDATE sims SET status = 3, updated_at = $1, version = version + 1 WHERE id = $2",
+            )
             .bind(actor.at)
-            .bind(id)
-            .execute(&mut tx)
-            .await?;
+            .bind(id),
+        )
+        .await?;
         let from = crate::domain::sim::SimStatus::from_id(sim.status as i64)
             .map(|s| s.description())
             .unwrap_or("Unknown");

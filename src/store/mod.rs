@@ -12,7 +12,8 @@
 //! 3. `sim_inventory_counts` rows in key order (storage org, network, form factor, auto-assign);
 //!    an import takes its buckets before it inserts (an upsert of +0), as a move takes both of its
 //!    buckets, sorted, before it updates the SIM;
-//! 4. `sim_owner_counts`, by the statement trigger at the end of each `sims` statement, in key order;
+//! 4. `sim_owner_counts`, after each `sims` statement, in key order (`owners.rs`: the changed SIMs'
+//!    keys are read under their locks before the statement and again after it);
 //! 5. event and audit rows (inserts, no waits).
 //!
 //! An idempotency key's row is claimed and finished in transactions of their own, before and after
@@ -25,6 +26,7 @@ pub(crate) mod db;
 mod emnify_rows;
 mod error;
 mod journal;
+mod owners;
 mod pool;
 mod rows;
 mod scope;

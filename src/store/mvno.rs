@@ -2,6 +2,7 @@
 //! purge. Each mutation is one transaction with its SIM counters, event and audit row.
 use super::db::{query, Builder, Tx};
 use super::journal;
+use super::owners::{self, Sims};
 use super::scope::{self, Owner};
 use super::sims::UNUSED;
 use super::*;
@@ -503,12 +504,11 @@ impl MvnoStore for SqlStore {
             pick_sim(&mut tx, self.pool.backend(), pick).await?;
         if let Some(old) = before.sim_id {
             // The old SIM is retired: deleted, never back in storage.
-            query("UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = version + 1 \
+            owners::update(&mut tx, self.pool.backend(), Sims::One(old), query("UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = version + 1 \
                  WHERE id = $2")
                         .bind(actor.at)
                         .bind(old)
-                        .execute(&mut tx)
-                        .await?;
+                        ).await?;
         }
         query("UPDATE sims SET mvno_account_id = $1, updated_at = $2, version = version + 1 WHERE id = $3")
                     .bind(id)
@@ -577,12 +577,11 @@ impl MvnoStore for SqlStore {
                     .execute(&mut tx)
                     .await?;
             if let Some(sim) = sim {
-                query("UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = version \
+                owners::update(&mut tx, self.pool.backend(), Sims::One(*sim), query("UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = version \
                      + 1 WHERE id = $2")
                             .bind(actor.at)
                             .bind(*sim)
-                            .execute(&mut tx)
-                            .await?;
+                            ).await?;
             }
             journal::event(
                 &mut tx,

@@ -1,7 +1,8 @@
 //! SIMs and the unused-SIM counters. Every change of a SIM's storage or use adjusts
 //! `sim_inventory_counts` in the same transaction, so `/sim/status` never scans `sims`.
-use super::bulk::{self, ImportEvents, InsertedSim};
+use super::bulk::{self, ImportEvents, InsertedSim, NewSimsShared};
 use super::db::{query, Builder, Tx};
+use super::owners::{self, Sims};
 use super::scope::{self, Owner};
 use super::*;
 use crate::domain::access::Scope;
@@ -49,7 +50,7 @@ pub(crate) async fn adjust_count(
 }
 
 /// Takes the inventory counters of these buckets (storage, network, form factor, auto-assign) in key
-/// order before the SIM rows they count are written (lock order step 3 before the trigger's step 4).
+/// order before the SIM rows they count are written (lock order step 3, before the owner counters' step 4).
 pub(crate) async fn lock_counts(
     tx: &mut Tx,
     mut keys: Vec<(i64, String, &'static str, bool)>,
@@ -62,14 +63,17 @@ pub(crate) async fn lock_counts(
     Ok(())
 }
 
-/// New SIMs enter the counters of their holder and each gets its "SIM imported" event.
+/// New SIMs enter the counters of their holder and of their owners, and each gets its "SIM imported"
+/// event.
 pub(crate) async fn record_new_sims(
     tx: &mut Tx,
     actor: &Actor,
-    storage: Option<i64>,
+    shared: &NewSimsShared,
     event_org: i64,
     rows: &[InsertedSim],
 ) -> StoreResult<()> {
+    let storage = shared.in_storage_at;
+    owners::added(tx, shared, rows.len()).await?;
     let mut buckets: BTreeMap<(&str, &str, bool), i64> = BTreeMap::new();
     for (_, _, network, ff, auto) in rows {
         *buckets
@@ -131,7 +135,7 @@ impl SimStore for SqlStore {
         record_new_sims(
             &mut tx,
             actor,
-            storage,
+            &shared,
             storage.unwrap_or(issuer_org_id),
             &inserted,
         )
@@ -303,19 +307,23 @@ impl SimStore for SqlStore {
             )
             .await?;
         }
-        query(format!(
-            "UPDATE sims SET in_storage_at = $1, reseller_org_id = $2, customer_org_id = $3, \
+        owners::update(
+            &mut tx,
+            self.pool.backend(),
+            Sims::One(sim_id),
+            query(format!(
+                "UPDATE sims SET in_storage_at = $1, reseller_org_id = $2, customer_org_id = $3, \
                      auto_assign = $4, \
                      updated_at = $5, version = version + 1, tenant_org_id = {} WHERE id = $6",
-            tenancy::shared_tenant_sql("issuer_org_id", "$2", "$3", "$1")
-        ))
-        .bind(storage)
-        .bind(holder.as_ref().and_then(|h| h.reseller_org_id))
-        .bind(holder.as_ref().and_then(|h| h.customer_org_id))
-        .bind(auto)
-        .bind(actor.at)
-        .bind(sim_id)
-        .execute(&mut tx)
+                tenancy::shared_tenant_sql("issuer_org_id", "$2", "$3", "$1")
+            ))
+            .bind(storage)
+            .bind(holder.as_ref().and_then(|h| h.reseller_org_id))
+            .bind(holder.as_ref().and_then(|h| h.customer_org_id))
+            .bind(auto)
+            .bind(actor.at)
+            .bind(sim_id),
+        )
         .await?;
         let after: SimRecord = query(format!("{SIM_SELECT} WHERE s.id = $1"))
             .bind(sim_id)

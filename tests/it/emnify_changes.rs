@@ -87,6 +87,7 @@ async fn status_transitions_allowed_and_refused(app: TestApp) {
         statuses.body[4],
         json!({"id": 4, "description": "Factory Test"})
     );
+    assert_counters_match(&app).await;
 }
 
 backends!(org_changes_follow_relation_and_org_types);
@@ -214,4 +215,5 @@ async fn org_changes_follow_relation_and_org_types(app: TestApp) {
     app.delete(&format!("/api/v1/sim/{}", ids[5]), fx.token("R1", Viewer))
         .await
         .assert_emnify_error(403, 1104);
+    assert_counters_match(&app).await;
 }

@@ -300,6 +300,7 @@ async fn reseller_registers_a_batch_and_runs_its_sims(app: TestApp) {
     app.get("/api/v1/sim/abc", owner)
         .await
         .assert_emnify_error(400, 1000);
+    assert_counters_match(&app).await;
 }
 
 backends!(list_paging_headers_q_and_sort);
