@@ -5,7 +5,8 @@ use super::scope::{self, Owner};
 use super::*;
 use crate::domain::access::Scope;
 
-pub(crate) const EVENT_SELECT: &str = "SELECT ev.id, ev.ts, ev.org_id, ev.sim_id, ev.endpoint_id, ev.user_id, \
+pub(crate) const EVENT_SELECT: &str = "SELECT ev.id, ev.ts, ev.org_id, ev.sim_id, \
+    ev.endpoint_id, ev.user_id, \
      ev.type_id, ev.source, ev.severity, ev.alert, ev.description, ev.detail, o.name AS org_name, o.path AS org_path, \
      s.iccid AS sim_iccid, s.imsi AS sim_imsi, s.production_date AS sim_production_date, s.created_at AS sim_created, \
      u.name AS user_name, u.email AS user_email, uo.id AS user_org_id, uo.path AS user_org_path \
@@ -113,9 +114,10 @@ impl ActivityStore for SqlStore {
         let mut tx = self.pool.begin_write().await?;
         for chunk in merged.chunks(sims::INSERT_CHUNK) {
             let mut qb = Builder::new(
-                        "INSERT INTO usage_hourly (sim_id, hour, traffic_type, volume_tx, volume_rx, cost, \
+                "INSERT INTO usage_hourly (sim_id, hour, traffic_type, volume_tx, \
+                            volume_rx, cost, \
                          currency, updated_at) ",
-                    );
+            );
             qb.push_values(chunk, |b, r| {
                 b.push_bind(r.sim_id)
                     .push_bind(r.hour)
@@ -203,14 +205,15 @@ impl ActivityStore for SqlStore {
             chrono::DateTime<chrono::Utc>,
         );
         let rows: Vec<Row> = query(
-                    "SELECT hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at FROM usage_hourly \
+            "SELECT hour, traffic_type, volume_tx, volume_rx, cost, currency, \
+                        updated_at FROM usage_hourly \
                      WHERE sim_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour",
-                )
-                .bind(sim_id)
-                .bind(from)
-                .bind(until)
-                .fetch_all(&self.reads)
-                .await?;
+        )
+        .bind(sim_id)
+        .bind(from)
+        .bind(until)
+        .fetch_all(&self.reads)
+        .await?;
         Ok(Some(
             rows.into_iter()
                 .map(

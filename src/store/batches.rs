@@ -20,16 +20,17 @@ impl BatchStore for SqlStore {
     async fn sim_model_create(&self, new: NewSimModel, actor: &Actor) -> StoreResult<SimModel> {
         let mut tx = self.pool.begin_write().await?;
         let m: SimModel = query(format!(
-                    "INSERT INTO sim_models (description, memory_size, form_factor, manufacturer, created_at) \
+            "INSERT INTO sim_models (description, memory_size, form_factor, \
+                        manufacturer, created_at) \
                      VALUES ($1, $2, $3, $4, $5) RETURNING {MODEL_COLUMNS}"
-                ))
-                .bind(&new.description)
-                .bind(new.memory_size)
-                .bind(new.form_factor.as_str())
-                .bind(&new.manufacturer)
-                .bind(actor.at)
-                .fetch_one(&mut tx)
-                .await?;
+        ))
+        .bind(&new.description)
+        .bind(new.memory_size)
+        .bind(new.form_factor.as_str())
+        .bind(&new.manufacturer)
+        .bind(actor.at)
+        .fetch_one(&mut tx)
+        .await?;
         journal::audit(
             &mut tx,
             actor,
@@ -74,16 +75,17 @@ impl BatchStore for SqlStore {
         use bulk::{NewSimRow, NewSimsShared};
         let mut tx = self.pool.begin_write().await?;
         let batch: SimBatch = query(format!(
-                    "INSERT INTO sim_batches (bic, issuer_org_id, model_id, quantity, created_at) VALUES ($1, \
+            "INSERT INTO sim_batches (bic, issuer_org_id, model_id, quantity, \
+                        created_at) VALUES ($1, \
                      $2, $3, $4, $5) RETURNING {BATCH_COLUMNS}"
-                ))
-                .bind(&new.bic)
-                .bind(new.issuer_org_id)
-                .bind(new.model_id)
-                .bind(new.sims.len() as i32)
-                .bind(actor.at)
-                .fetch_one(&mut tx)
-                .await?;
+        ))
+        .bind(&new.bic)
+        .bind(new.issuer_org_id)
+        .bind(new.model_id)
+        .bind(new.sims.len() as i32)
+        .bind(actor.at)
+        .fetch_one(&mut tx)
+        .await?;
         let mut rows: Vec<NewSimRow<'_>> = new.sims.iter().map(NewSimRow::from).collect();
         rows.sort_by(|a, b| a.iccid.cmp(b.iccid));
         sims::lock_counts(
@@ -169,25 +171,26 @@ impl BatchStore for SqlStore {
             return Err(crate::domain::error::Rule::BatchRegistered.into());
         }
         let activation = (status == crate::domain::sim::SimStatus::Activated).then_some(actor.at);
-        owners::update(&mut tx, self.pool.backend(), Sims::Batch(batch_id), query(format!(
-                    "UPDATE sims SET reseller_org_id = COALESCE($1, reseller_org_id), \
-                     customer_org_id = COALESCE($2, customer_org_id), status = $3, \
-                     activation_date = COALESCE(activation_date, $4), updated_at = $5, version = version + 1, \
-                     tenant_org_id = {} WHERE batch_id = $6",
-                    tenancy::shared_tenant_sql(
-                        "issuer_org_id",
-                        "COALESCE($1, reseller_org_id)",
-                        "COALESCE($2, customer_org_id)",
-                        "in_storage_at"
-                    )
-                ))
-                .bind(reseller_org_id)
-                .bind(customer_org_id)
-                .bind(status.id())
-                .bind(activation)
-                .bind(actor.at)
-                .bind(batch_id)
-                ).await?;
+        let tenant = tenancy::shared_tenant_sql(
+            "issuer_org_id",
+            "COALESCE($1, reseller_org_id)",
+            "COALESCE($2, customer_org_id)",
+            "in_storage_at",
+        );
+        let register = query(format!(
+            "UPDATE sims SET reseller_org_id = COALESCE($1, reseller_org_id), \
+             customer_org_id = COALESCE($2, customer_org_id), status = $3, \
+             activation_date = COALESCE(activation_date, $4), updated_at = $5, \
+             version = version + 1, tenant_org_id = {tenant} WHERE batch_id = $6"
+        ))
+        .bind(reseller_org_id)
+        .bind(customer_org_id)
+        .bind(status.id())
+        .bind(activation)
+        .bind(actor.at)
+        .bind(batch_id);
+        let backend = self.pool.backend();
+        owners::update(&mut tx, backend, Sims::Batch(batch_id), register).await?;
         query("UPDATE sim_batches SET registered_at = $1, registered_by_org_id = $2 WHERE id = $3")
             .bind(actor.at)
             .bind(by_org)

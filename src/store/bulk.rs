@@ -94,12 +94,14 @@ pub(crate) struct ImportEvents<'a> {
     pub sim_ids: &'a [i64],
 }
 
-const SIM_COLUMNS: &str = "iccid, imsi, msisdn, eid, puk1, puk2, pin1, pin2, form_factor, network, activation_code, \
+const SIM_COLUMNS: &str = "iccid, imsi, msisdn, eid, puk1, puk2, pin1, pin2, form_factor, \
+    network, activation_code, \
      tag, auto_assign, production_date, status, issuer_org_id, reseller_org_id, customer_org_id, in_storage_at, \
      model_id, batch_id, created_at, updated_at, tenant_org_id";
 const SIM_RETURNING: &str = " RETURNING id, iccid, network, form_factor, auto_assign";
 const EVENT_COLUMNS: &str =
-    "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description) ";
+    "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, \
+        description) ";
 
 /// Inserts the SIMs (skipping ICCs that exist when `shared.skip_existing`); returns the inserted rows.
 pub(crate) async fn insert_sims(
@@ -183,18 +185,19 @@ async fn pg_import_events(
 ) -> Result<(), sqlx::Error> {
     use crate::domain::events::*;
     sqlx::query(&format!(
-            "{EVENT_COLUMNS} SELECT $1, $2, id, $3, $4, $5, $6, FALSE, $7 FROM UNNEST($8::bigint[]) AS u(id)"
-        ))
-        .bind(e.at)
-        .bind(e.org_id)
-        .bind(e.user_id)
-        .bind(SIM_IMPORTED)
-        .bind(SOURCE_API)
-        .bind(SEVERITY_INFO)
-        .bind("SIM imported")
-        .bind(e.sim_ids)
-        .execute(conn)
-        .await?;
+        "{EVENT_COLUMNS} SELECT $1, $2, id, $3, $4, $5, $6, FALSE, $7 FROM \
+                UNNEST($8::bigint[]) AS u(id)"
+    ))
+    .bind(e.at)
+    .bind(e.org_id)
+    .bind(e.user_id)
+    .bind(SIM_IMPORTED)
+    .bind(SOURCE_API)
+    .bind(SEVERITY_INFO)
+    .bind("SIM imported")
+    .bind(e.sim_ids)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

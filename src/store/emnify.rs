@@ -128,7 +128,8 @@ impl EmnifySimStore for SqlStore {
         // production date) count SIM rows, through their indexes.
         let counters = filters.iter().all(SimCond::countable);
         let mut count = Builder::new(if counters {
-            "SELECT CAST(COALESCE(SUM(s.count), 0) AS BIGINT) FROM sim_owner_counts s WHERE s.status <> 3"
+            "SELECT CAST(COALESCE(SUM(s.count), 0) AS BIGINT) FROM sim_owner_counts s WHERE \
+                s.status <> 3"
         } else {
             "SELECT COUNT(*) FROM sims s WHERE s.status <> 3"
         });
@@ -202,7 +203,8 @@ impl EmnifySimStore for SqlStore {
             i64,
         );
         let mut qb = Builder::new(
-            "SELECT s.status, s.issuer_org_id, s.reseller_org_id, s.customer_org_id, s.mvno_account_id, \
+            "SELECT s.status, s.issuer_org_id, s.reseller_org_id, s.customer_org_id, \
+                s.mvno_account_id, \
              s.endpoint_id, s.version FROM sims s WHERE s.status <> 3 AND s.id = ",
         );
         qb.push_bind(id);
@@ -267,20 +269,20 @@ impl EmnifySimStore for SqlStore {
         }
         let new_status = next.unwrap_or(current);
         let activation = (next == Some(SimStatus::Activated)).then_some(actor.at);
-        owners::update(&mut tx, self.pool.backend(), Sims::One(id), query(format!(
-                    "UPDATE sims SET status = $1, issuer_org_id = $2, reseller_org_id = $3, customer_org_id = $4, \
-                     activation_date = COALESCE(activation_date, $5), updated_at = $6, version = version + 1, \
-                     tenant_org_id = {} WHERE id = $7",
-                    tenancy::shared_tenant_sql("$2", "$3", "$4", "in_storage_at")
-                ))
-                .bind(new_status.id())
-                .bind(new_issuer)
-                .bind(new_reseller)
-                .bind(new_customer)
-                .bind(activation)
-                .bind(actor.at)
-                .bind(id)
-                ).await?;
+        let tenant = tenancy::shared_tenant_sql("$2", "$3", "$4", "in_storage_at");
+        let change = query(format!(
+            "UPDATE sims SET status = $1, issuer_org_id = $2, reseller_org_id = $3, \
+             customer_org_id = $4, activation_date = COALESCE(activation_date, $5), updated_at = $6, \
+             version = version + 1, tenant_org_id = {tenant} WHERE id = $7"
+        ))
+        .bind(new_status.id())
+        .bind(new_issuer)
+        .bind(new_reseller)
+        .bind(new_customer)
+        .bind(activation)
+        .bind(actor.at)
+        .bind(id);
+        owners::update(&mut tx, self.pool.backend(), Sims::One(id), change).await?;
         if let Some(to) = next {
             let status =
                 |s: SimStatus| serde_json::json!({"id": s.id(), "description": s.description()});

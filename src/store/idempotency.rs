@@ -63,21 +63,22 @@ impl IdempotencyStore for SqlStore {
         answer: Option<&StoredAnswer>,
     ) -> StoreResult<()> {
         let q = match answer {
-                    Some(a) => query(
-                        "UPDATE idempotency_keys SET status = $3, headers = $4, body = $5 \
+            Some(a) => query(
+                "UPDATE idempotency_keys SET status = $3, headers = $4, body = $5 \
                          WHERE user_id = $1 AND key_hash = $2 AND status IS NULL",
-                    )
-                    .bind(user_id)
-                    .bind(key_hash)
-                    .bind(a.status)
-                    .bind(&a.headers)
-                    .bind(&a.body),
-                    None => query(
-                        "DELETE FROM idempotency_keys WHERE user_id = $1 AND key_hash = $2 AND status IS NULL",
-                    )
-                    .bind(user_id)
-                    .bind(key_hash),
-                };
+            )
+            .bind(user_id)
+            .bind(key_hash)
+            .bind(a.status)
+            .bind(&a.headers)
+            .bind(&a.body),
+            None => query(
+                "DELETE FROM idempotency_keys WHERE user_id = $1 AND key_hash = $2 \
+                            AND status IS NULL",
+            )
+            .bind(user_id)
+            .bind(key_hash),
+        };
         q.execute(&self.pool).await?;
         Ok(())
     }

@@ -17,7 +17,8 @@ pub(crate) async fn audit<B: Serialize, A: Serialize>(
 ) -> StoreResult<()> {
     let json = |v: Option<serde_json::Value>| v.map(Json);
     query(
-        "INSERT INTO audit_log (ts, actor_user_id, actor_org_id, action, entity, entity_id, before, after, \
+        "INSERT INTO audit_log (ts, actor_user_id, actor_org_id, action, entity, entity_id, \
+            before, after, \
          request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(actor.at)
@@ -26,8 +27,12 @@ pub(crate) async fn audit<B: Serialize, A: Serialize>(
     .bind(action)
     .bind(entity)
     .bind(entity_id.to_string())
-    .bind(json(before.map(|b| serde_json::to_value(b).unwrap_or_default())))
-    .bind(json(after.map(|a| serde_json::to_value(a).unwrap_or_default())))
+    .bind(json(
+        before.map(|b| serde_json::to_value(b).unwrap_or_default()),
+    ))
+    .bind(json(
+        after.map(|a| serde_json::to_value(a).unwrap_or_default()),
+    ))
     .bind(actor.request_id.as_deref())
     .execute(tx)
     .await?;
@@ -45,7 +50,8 @@ pub(crate) async fn event(
     detail: Option<&serde_json::Value>,
 ) -> StoreResult<()> {
     query(
-        "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, description, detail) \
+        "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, \
+            description, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(actor.at)

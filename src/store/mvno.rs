@@ -9,7 +9,8 @@ use super::*;
 use crate::domain::access::Scope;
 use crate::domain::error::Rule;
 
-pub(crate) const ACCOUNT_SELECT: &str = "SELECT m.id, m.oid, m.customer_org_id, m.state, m.number, m.sim_id, \
+pub(crate) const ACCOUNT_SELECT: &str = "SELECT m.id, m.oid, m.customer_org_id, m.state, \
+    m.number, m.sim_id, \
      m.rate_plan_id, m.name, m.employee_user_id, m.device_type, m.imei, m.notes, m.features, m.data_disabled, \
      m.usage_block, m.number_state, m.dnd, m.updating, m.pbx, m.extension, m.extension_number, m.porting, \
      m.top_up, m.socs, m.socs_override, m.soc_limit, m.start_date, m.delete_date, m.deleted_at, \
@@ -91,6 +92,24 @@ async fn reload_account(tx: &mut Tx, id: i64) -> StoreResult<MvnoRecord> {
         .bind(id)
         .fetch_one(tx)
         .await
+}
+
+/// Retires a SIM that leaves an account: deleted, never back in storage.
+async fn retire_sim(
+    tx: &mut Tx,
+    backend: Backend,
+    sim_id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
+    let retire = query(
+        "UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = \
+            version + 1 \
+         WHERE id = $2",
+    )
+    .bind(at)
+    .bind(sim_id);
+    owners::update(tx, backend, Sims::One(sim_id), retire).await?;
+    Ok(())
 }
 
 /// After a change to an account: the account as it is now, its event and its audit row.
@@ -208,7 +227,8 @@ impl MvnoStore for SqlStore {
         let (sim_id, storage, network, form_factor, auto) =
             pick_sim(&mut tx, self.pool.backend(), pick).await?;
         let id: i64 = query(
-                    "INSERT INTO mvno_accounts (oid, customer_org_id, state, number, sim_id, rate_plan_id, name, \
+                    "INSERT INTO mvno_accounts (oid, customer_org_id, state, number, sim_id, \
+                        rate_plan_id, name, \
                      employee_user_id, device_type, imei, notes, features, start_date, created_at, updated_at) \
                      VALUES ($1, $2, 'ACTIVE', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
                 )
@@ -227,12 +247,15 @@ impl MvnoStore for SqlStore {
                 .bind(actor.at)
                 .scalar(&mut tx)
                 .await?;
-        query("UPDATE sims SET mvno_account_id = $1, updated_at = $2, version = version + 1 WHERE id = $3")
-                    .bind(id)
-                    .bind(actor.at)
-                    .bind(sim_id)
-                    .execute(&mut tx)
-                    .await?;
+        query(
+            "UPDATE sims SET mvno_account_id = $1, updated_at = $2, version = version + 1 \
+            WHERE id = $3",
+        )
+        .bind(id)
+        .bind(actor.at)
+        .bind(sim_id)
+        .execute(&mut tx)
+        .await?;
         sims::adjust_count(&mut tx, storage, &network, &form_factor, auto, -1i64).await?;
         let rec = reload_account(&mut tx, id).await?;
         journal::event(
@@ -291,8 +314,11 @@ impl MvnoStore for SqlStore {
                     qb.push(format!(" WHERE {LIVE}"));
                 }
                 Some(now) => {
-                    qb.push(" WHERE m.deleted_at IS NOT NULL AND m.purged_at IS NULL AND m.preterminate_until > ")
-                                .push_bind(now);
+                    qb.push(
+                        " WHERE m.deleted_at IS NOT NULL AND m.purged_at IS NULL AND \
+                        m.preterminate_until > ",
+                    )
+                    .push_bind(now);
                 }
             }
             scope::push_storage(qb, &f.storage, "m.customer_org_id");
@@ -362,7 +388,8 @@ impl MvnoStore for SqlStore {
             None => before.features.0,
         };
         query(
-                    "UPDATE mvno_accounts SET state = $1, features = $2, name = $3, employee_user_id = $4, \
+                    "UPDATE mvno_accounts SET state = $1, features = $2, name = $3, \
+                        employee_user_id = $4, \
                      device_type = $5, \
                      imei = $6, notes = $7, dnd = $8, data_disabled = $9, rate_plan_id = $10, socs_override = $11, \
                      soc_limit = $12, updated_at = $13, version = version + 1 WHERE id = $14",
@@ -411,15 +438,16 @@ impl MvnoStore for SqlStore {
         }
         actor.check_version(before.version)?;
         query(
-                    "UPDATE mvno_accounts SET state = 'DELETED', deleted_at = $1, preterminate_until = $2, \
+            "UPDATE mvno_accounts SET state = 'DELETED', deleted_at = $1, \
+                        preterminate_until = $2, \
                      updated_at = $1, \
                      version = version + 1 WHERE id = $3",
-                )
-                .bind(actor.at)
-                .bind(preterminate_until)
-                .bind(id)
-                .execute(&mut tx)
-                .await?;
+        )
+        .bind(actor.at)
+        .bind(preterminate_until)
+        .bind(id)
+        .execute(&mut tx)
+        .await?;
         let after = account_changed(
             &mut tx,
             actor,
@@ -451,19 +479,21 @@ impl MvnoStore for SqlStore {
             return Err(crate::domain::error::Rule::NotRestorable.into());
         }
         let clash: i64 = query(
-                    "SELECT COUNT(*) FROM mvno_accounts WHERE number = $1 AND id <> $2 AND purged_at IS NULL",
-                )
-                .bind(&before.number)
-                .bind(id)
-                .scalar(&mut tx)
-                .await?;
+            "SELECT COUNT(*) FROM mvno_accounts WHERE number = $1 AND id <> $2 AND \
+                        purged_at IS NULL",
+        )
+        .bind(&before.number)
+        .bind(id)
+        .scalar(&mut tx)
+        .await?;
         if clash > 0 {
             return Err(StoreError::Conflict {
                 constraint: "mvno_accounts_number_key".into(),
             });
         }
         query(
-                    "UPDATE mvno_accounts SET state = 'ACTIVE', deleted_at = NULL, preterminate_until = NULL, \
+                    "UPDATE mvno_accounts SET state = 'ACTIVE', deleted_at = NULL, \
+                        preterminate_until = NULL, \
                      rate_plan_id = COALESCE($1, rate_plan_id), updated_at = $2, version = version + 1 WHERE id = $3",
                 )
                 .bind(rate_plan_id)
@@ -504,25 +534,27 @@ impl MvnoStore for SqlStore {
             pick_sim(&mut tx, self.pool.backend(), pick).await?;
         if let Some(old) = before.sim_id {
             // The old SIM is retired: deleted, never back in storage.
-            owners::update(&mut tx, self.pool.backend(), Sims::One(old), query("UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = version + 1 \
-                 WHERE id = $2")
-                        .bind(actor.at)
-                        .bind(old)
-                        ).await?;
+            retire_sim(&mut tx, self.pool.backend(), old, actor.at).await?;
         }
-        query("UPDATE sims SET mvno_account_id = $1, updated_at = $2, version = version + 1 WHERE id = $3")
-                    .bind(id)
-                    .bind(actor.at)
-                    .bind(sim_id)
-                    .execute(&mut tx)
-                    .await?;
+        query(
+            "UPDATE sims SET mvno_account_id = $1, updated_at = $2, version = version + 1 \
+            WHERE id = $3",
+        )
+        .bind(id)
+        .bind(actor.at)
+        .bind(sim_id)
+        .execute(&mut tx)
+        .await?;
         sims::adjust_count(&mut tx, storage, &network, &form_factor, auto, -1i64).await?;
-        query("UPDATE mvno_accounts SET sim_id = $1, updated_at = $2, version = version + 1 WHERE id = $3")
-                    .bind(sim_id)
-                    .bind(actor.at)
-                    .bind(id)
-                    .execute(&mut tx)
-                    .await?;
+        query(
+            "UPDATE mvno_accounts SET sim_id = $1, updated_at = $2, version = version + 1 \
+            WHERE id = $3",
+        )
+        .bind(sim_id)
+        .bind(actor.at)
+        .bind(id)
+        .execute(&mut tx)
+        .await?;
         let after = reload_account(&mut tx, id).await?;
         let detail = serde_json::json!({"account": after.oid, "from": before.sim_iccid, "to": after.sim_iccid});
         let changed = crate::domain::events::SIM_CHANGED;
@@ -557,7 +589,8 @@ impl MvnoStore for SqlStore {
     async fn mvno_purge_due(&self, actor: &Actor, limit: i64) -> StoreResult<usize> {
         let mut tx = self.pool.begin_write().await?;
         let due: Vec<(i64, String, i64, Option<i64>)> = query(format!(
-                    "SELECT id, oid, customer_org_id, sim_id FROM mvno_accounts WHERE deleted_at IS NOT NULL \
+                    "SELECT id, oid, customer_org_id, sim_id FROM mvno_accounts WHERE \
+                        deleted_at IS NOT NULL \
                      AND purged_at IS NULL AND preterminate_until <= $1 ORDER BY preterminate_until LIMIT $2{}",
                     self.pool.backend().skip_locked()
                 ))
@@ -568,7 +601,8 @@ impl MvnoStore for SqlStore {
         for (id, oid, customer, sim) in &due {
             // The number is released and personal fields erased; the row stays for history.
             query(
-                        "UPDATE mvno_accounts SET state = 'PURGED', purged_at = $1, number = NULL, name = NULL, \
+                        "UPDATE mvno_accounts SET state = 'PURGED', purged_at = $1, number = \
+                            NULL, name = NULL, \
                          employee_user_id = NULL, device_type = NULL, imei = NULL, notes = NULL, updated_at = $1, \
                          version = version + 1 WHERE id = $2 AND purged_at IS NULL",
                     )
@@ -577,11 +611,7 @@ impl MvnoStore for SqlStore {
                     .execute(&mut tx)
                     .await?;
             if let Some(sim) = sim {
-                owners::update(&mut tx, self.pool.backend(), Sims::One(*sim), query("UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = version \
-                     + 1 WHERE id = $2")
-                            .bind(actor.at)
-                            .bind(*sim)
-                            ).await?;
+                retire_sim(&mut tx, self.pool.backend(), *sim, actor.at).await?;
             }
             journal::event(
                 &mut tx,

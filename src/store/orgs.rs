@@ -40,26 +40,28 @@ impl OrgStore for SqlStore {
         };
         // The path needs the new id: insert with a placeholder, then set it.
         let id: i64 = query(
-                    "INSERT INTO organisations (oid, name, kind, parent_id, path, country, created_at, updated_at) \
+            "INSERT INTO organisations (oid, name, kind, parent_id, path, country, \
+                        created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, '', $5, $6, $6) RETURNING id",
-                )
-                .bind(&new.oid)
-                .bind(&new.name)
-                .bind(new.kind.as_str())
-                .bind(new.parent_id)
-                .bind(&new.country)
-                .bind(actor.at)
-                .scalar(&mut tx)
-                .await?;
+        )
+        .bind(&new.oid)
+        .bind(&new.name)
+        .bind(new.kind.as_str())
+        .bind(new.parent_id)
+        .bind(&new.country)
+        .bind(actor.at)
+        .scalar(&mut tx)
+        .await?;
         let path = crate::domain::org::child_path(parent_path.as_deref().unwrap_or("/"), id);
         let org: Org = query(format!(
-                    "UPDATE organisations SET path = $1, tenant_org_id = $2 WHERE id = $3 RETURNING {ORG_COLUMNS}"
-                ))
-                .bind(&path)
-                .bind(crate::domain::org::tenant_of_path(&path))
-                .bind(id)
-                .fetch_one(&mut tx)
-                .await?;
+            "UPDATE organisations SET path = $1, tenant_org_id = $2 WHERE id = $3 \
+                        RETURNING {ORG_COLUMNS}"
+        ))
+        .bind(&path)
+        .bind(crate::domain::org::tenant_of_path(&path))
+        .bind(id)
+        .fetch_one(&mut tx)
+        .await?;
         journal::audit(
             &mut tx,
             actor,

@@ -50,7 +50,8 @@ async fn apply(tx: &mut Tx, deltas: BTreeMap<OwnerKey, i64>) -> StoreResult<()> 
             continue;
         }
         query(
-            "INSERT INTO sim_owner_counts (issuer_org_id, reseller_org_id, customer_org_id, model_id, status, \
+            "INSERT INTO sim_owner_counts (issuer_org_id, reseller_org_id, customer_org_id, \
+                model_id, status, \
              with_endpoint, count) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (issuer_org_id, reseller_org_id, customer_org_id, model_id, status, with_endpoint) \
              DO UPDATE SET count = sim_owner_counts.count + excluded.count",

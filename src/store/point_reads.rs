@@ -75,7 +75,8 @@ impl PointReads {
                     if batch.is_empty() {
                         // Another read took ours into its batch: its answer is on the way.
                         drop(slot);
-                        return answer.await.map_err(|_| StoreError::Database("point read dropped".into()))?;
+                        return answer.await.map_err(|_| StoreError::Database("point read \
+                            dropped".into()))?;
                     }
                     // A task of its own, so that a cancelled request (client gone, timeout) cannot
                     // take the other reads of its batch down with it.

@@ -8,7 +8,8 @@ use super::*;
 use crate::domain::access::Scope;
 use std::collections::BTreeMap;
 
-pub(crate) const SIM_SELECT: &str = "SELECT s.id, s.iccid, s.imsi, s.msisdn, s.eid, s.puk1, s.puk2, s.pin1, s.pin2, \
+pub(crate) const SIM_SELECT: &str = "SELECT s.id, s.iccid, s.imsi, s.msisdn, s.eid, s.puk1, \
+    s.puk2, s.pin1, s.pin2, \
      s.form_factor, s.network, s.model_id, s.batch_id, s.status, s.issuer_org_id, s.reseller_org_id, \
      s.customer_org_id, s.in_storage_at, s.auto_assign, s.activation_code, s.tag, s.endpoint_id, \
      s.mvno_account_id, s.production_date, s.activation_date, s.created_at, s.updated_at, s.version, \
@@ -35,7 +36,8 @@ pub(crate) async fn adjust_count(
     delta: i64,
 ) -> StoreResult<()> {
     query(
-        "INSERT INTO sim_inventory_counts (storage_org_id, network, form_factor, auto_assign, count) \
+        "INSERT INTO sim_inventory_counts (storage_org_id, network, form_factor, auto_assign, \
+            count) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (storage_org_id, network, form_factor, auto_assign) \
          DO UPDATE SET count = sim_inventory_counts.count + excluded.count",
     )
@@ -202,8 +204,9 @@ impl SimStore for SqlStore {
         // autoAssign, so unless an ICC substring is asked for, the total is their sum.
         let total: i64 = if f.iccid_contains.is_none() {
             let mut count = Builder::new(
-                        "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM sim_inventory_counts WHERE 1=1",
-                    );
+                "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM \
+                            sim_inventory_counts WHERE 1=1",
+            );
             match &f.storage {
                 StorageFilter::Central => {
                     count.push(" AND storage_org_id = 0");

@@ -62,12 +62,15 @@ impl TokenStore for SqlStore {
         at: chrono::DateTime<chrono::Utc>,
         expires_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> StoreResult<()> {
-        query("UPDATE api_tokens SET last_used_at = $1, expires_at = COALESCE($2, expires_at) WHERE id = $3")
-                    .bind(at)
-                    .bind(expires_at)
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await?;
+        query(
+            "UPDATE api_tokens SET last_used_at = $1, expires_at = COALESCE($2, expires_at) \
+            WHERE id = $3",
+        )
+        .bind(at)
+        .bind(expires_at)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -131,10 +134,11 @@ impl TokenStore for SqlStore {
 
     async fn token_list(&self, user_id: i64) -> StoreResult<Vec<Token>> {
         Ok(query(format!(
-                    "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 AND kind = 'APPLICATION' ORDER BY id"
-                ))
-                .bind(user_id)
-                .fetch_all(&self.pool)
-                .await?)
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 AND kind = \
+                        'APPLICATION' ORDER BY id"
+        ))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 }

@@ -186,11 +186,12 @@ impl UserStore for SqlStore {
 
     async fn identity_by_user(&self, user_id: i64) -> StoreResult<Option<Identity>> {
         Ok(query(format!(
-                    "SELECT {IDENTITY_COLUMNS} FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.id = $1"
-                ))
-                    .bind(user_id)
-                    .fetch_optional(&self.pool)
-                    .await?)
+            "SELECT {IDENTITY_COLUMNS} FROM users u JOIN organisations o ON o.id = \
+                        u.org_id WHERE u.id = $1"
+        ))
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     async fn login_failures(
@@ -199,8 +200,9 @@ impl UserStore for SqlStore {
         since: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<Vec<(String, chrono::DateTime<chrono::Utc>, i64)>> {
         let mut qb = Builder::new(
-                    "SELECT key, window_start, CAST(failures AS BIGINT) FROM login_failures WHERE window_start > ",
-                );
+            "SELECT key, window_start, CAST(failures AS BIGINT) FROM login_failures \
+                        WHERE window_start > ",
+        );
         qb.push_bind(since).push(" AND key IN ");
         qb.push_list(keys.iter().map(String::as_str));
         Ok(qb.build().fetch_all(&self.pool).await?)
