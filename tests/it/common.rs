@@ -123,12 +123,26 @@ fn drop_db(db: &TestDb) {
                         .unwrap();
                     rt.block_on(async {
                         use sqlx::Connection;
-                        if let Ok(mut c) = sqlx::PgConnection::connect(&admin_url).await {
-                            let _ = sqlx::query(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .execute(&mut c)
-                            .await;
+                        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let mut urls = vec![admin_url.clone()];
+                        if let (Ok(workers), Ok(base)) = (
+                            std::env::var("SIMGATE_TEST_CITUS_WORKERS"),
+                            url::Url::parse(&admin_url),
+                        ) {
+                            for w in workers.split(',') {
+                                if let Some((host, port)) = w.trim().rsplit_once(':') {
+                                    let mut u = base.clone();
+                                    let _ = u.set_host(Some(host));
+                                    let _ = u.set_port(port.parse().ok());
+                                    u.set_path("/postgres");
+                                    urls.push(u.to_string());
+                                }
+                            }
+                        }
+                        for url in urls {
+                            if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
+                                let _ = sqlx::query(&drop).execute(&mut c).await;
+                            }
                         }
                     })
                 })
@@ -168,6 +182,9 @@ async fn postgres_db(admin_url: &str) -> (String, TestDb) {
         .expect("create test database");
     let mut url = url::Url::parse(admin_url).expect("valid postgres URL");
     url.set_path(&format!("/{name}"));
+    if let Some(workers) = citus_workers(&mut c).await {
+        citus_db(&url, &name, &workers).await;
+    }
     (
         url.to_string(),
         TestDb::Postgres {
@@ -175,6 +192,85 @@ async fn postgres_db(admin_url: &str) -> (String, TestDb) {
             name,
         },
     )
+}
+
+/// The workers of a Citus coordinator (`SIMGATE_TEST_CITUS_WORKERS`, `host:port,...`), when the test
+/// server is one (it preloads citus); None on plain Postgres.
+async fn citus_workers(c: &mut sqlx::PgConnection) -> Option<Vec<(String, u16)>> {
+    let preload: String = sqlx::query_scalar("SELECT current_setting('shared_preload_libraries')")
+        .fetch_one(&mut *c)
+        .await
+        .expect("read shared_preload_libraries");
+    if !preload.contains("citus") {
+        return None;
+    }
+    let workers = std::env::var("SIMGATE_TEST_CITUS_WORKERS").expect(
+        "the test server is a Citus coordinator: set SIMGATE_TEST_CITUS_WORKERS=host:port,...",
+    );
+    Some(
+        workers
+            .split(',')
+            .map(|w| {
+                let (host, port) = w.trim().rsplit_once(':').expect("host:port");
+                (host.to_string(), port.parse().expect("a port"))
+            })
+            .collect(),
+    )
+}
+
+/// Makes `name` a Citus database as ../shared/tools/citus/newdb.sh does: the same database on every
+/// worker, the extension on every node, the workers registered with the coordinator. Few shards per
+/// table keep each test's schema changes quick.
+async fn citus_db(coordinator: &url::Url, name: &str, workers: &[(String, u16)]) {
+    use sqlx::Connection;
+    for (host, port) in workers {
+        let mut w = coordinator.clone();
+        w.set_host(Some(host)).expect("worker host");
+        w.set_port(Some(*port)).expect("worker port");
+        w.set_path("/postgres");
+        let mut c = sqlx::PgConnection::connect(w.as_str())
+            .await
+            .expect("worker reachable");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut c)
+            .await
+            .expect("worker database");
+        w.set_path(&format!("/{name}"));
+        let mut c = sqlx::PgConnection::connect(w.as_str())
+            .await
+            .expect("worker database reachable");
+        sqlx::query("CREATE EXTENSION citus")
+            .execute(&mut c)
+            .await
+            .expect("citus on the worker");
+    }
+    let mut c = sqlx::PgConnection::connect(coordinator.as_str())
+        .await
+        .expect("coordinator database");
+    sqlx::query("CREATE EXTENSION citus")
+        .execute(&mut c)
+        .await
+        .expect("citus on the coordinator");
+    let host = coordinator.host_str().unwrap_or("127.0.0.1").to_string();
+    let port = i32::from(coordinator.port().unwrap_or(5432));
+    sqlx::query("SELECT citus_set_coordinator_host($1, $2)")
+        .bind(&host)
+        .bind(port)
+        .execute(&mut c)
+        .await
+        .expect("register the coordinator");
+    for (host, port) in workers {
+        sqlx::query("SELECT citus_add_node($1, $2)")
+            .bind(host)
+            .bind(i32::from(*port))
+            .execute(&mut c)
+            .await
+            .expect("register a worker");
+    }
+    sqlx::query(&format!("ALTER DATABASE {name} SET citus.shard_count = 4"))
+        .execute(&mut c)
+        .await
+        .expect("shard count");
 }
 
 /// Postgres drops every connection of the app's database, as in a restart.
