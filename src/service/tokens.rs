@@ -39,6 +39,18 @@ pub async fn issue_token(
     Ok((t, secret))
 }
 
+/// `POST /admin/v1/users/{ref}/tokens`: an application token for a user the caller may act for.
+pub async fn create(
+    state: &AppState,
+    by: &Principal,
+    user: &EntityRef,
+    label: Option<String>,
+    expires_in_days: Option<i64>,
+) -> AppResult<(Token, String)> {
+    let user = super::users::manageable_user(state, by, user).await?;
+    issue_token(state, by, &user, label, expires_in_days).await
+}
+
 /// The API tokens of a user the caller sees (never their values), a page of them and the total.
 pub async fn list(
     state: &AppState,

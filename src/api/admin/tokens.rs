@@ -5,7 +5,7 @@ use crate::api::json::{iso_millis, Listing, NoStore, NO_STORE};
 use crate::auth::extract::{AdminApi, Require};
 use crate::domain::paging::Page;
 use crate::error::AppResult;
-use crate::service::{tokens, users};
+use crate::service::tokens;
 use crate::state::AppState;
 use crate::store::Token;
 use axum::extract::{Path, Query, State};
@@ -78,9 +78,8 @@ async fn create(
     body: Option<Body<CreateTokenRequest>>,
 ) -> AppResult<(StatusCode, NoStore, Json<CreatedToken>)> {
     let req = body.map(|Body(b)| b).unwrap_or_default();
-    let user = users::manageable_user(&state, &p, &path_ref(&r)?).await?;
     let (t, secret) =
-        tokens::issue_token(&state, &p, &user, req.label, req.expires_in_days).await?;
+        tokens::create(&state, &p, &path_ref(&r)?, req.label, req.expires_in_days).await?;
     Ok((
         StatusCode::CREATED,
         NO_STORE,
