@@ -260,12 +260,25 @@ async fn citus_db(coordinator: &url::Url, name: &str, workers: &[(String, u16)])
         .await
         .expect("register the coordinator");
     for (host, port) in workers {
-        sqlx::query("SELECT citus_add_node($1, $2)")
-            .bind(host)
-            .bind(i32::from(*port))
-            .execute(&mut c)
-            .await
-            .expect("register a worker");
+        // Many tests set up their databases at once; a worker busy creating another one may drop the
+        // coordinator's metadata connection, and registering again then succeeds.
+        let mut attempt = 0;
+        loop {
+            let added = sqlx::query("SELECT citus_add_node($1, $2)")
+                .bind(host)
+                .bind(i32::from(*port))
+                .execute(&mut c)
+                .await;
+            match added {
+                Ok(_) => break,
+                Err(e) if attempt < 5 => {
+                    attempt += 1;
+                    eprintln!("citus_add_node({host}:{port}) failed, retrying: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+                }
+                Err(e) => panic!("register a worker: {e}"),
+            }
+        }
     }
     sqlx::query(&format!("ALTER DATABASE {name} SET citus.shard_count = 4"))
         .execute(&mut c)
