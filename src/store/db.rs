@@ -265,6 +265,20 @@ impl<T> Column for T where
 {
 }
 
+/// Runs one sqlx call (`$make` then `$call`) on whichever executor `$ex` is, with the query's arguments
+/// bound for that executor's backend; `$post` maps the backend's own result type where they differ.
+macro_rules! run {
+    ($query:expr, $ex:expr, $make:ident, $call:ident $(, .$post:ident())?) => {{
+        let Query { sql, args } = $query;
+        match $ex.into() {
+            Ex::PgPool(e) => sqlx::$make(&sql, Query::pg_args(args)?).$call(e).await?$(.$post())?,
+            Ex::Pg(e) => sqlx::$make(&sql, Query::pg_args(args)?).$call(e).await?$(.$post())?,
+            Ex::LitePool(e) => sqlx::$make(&sql, Query::lite_args(args)?).$call(e).await?$(.$post())?,
+            Ex::Lite(e) => sqlx::$make(&sql, Query::lite_args(args)?).$call(e).await?$(.$post())?,
+        }
+    }};
+}
+
 /// A statement and its arguments, bound when it runs.
 pub(crate) struct Query<'q> {
     sql: String,
@@ -307,83 +321,21 @@ impl<'q> Query<'q> {
 
     /// Runs the statement; returns the rows it affected.
     pub(crate) async fn execute(self, ex: impl Into<Ex<'_>>) -> Result<u64, StoreError> {
-        let sql = self.sql.as_str();
-        Ok(match ex.into() {
-            Ex::PgPool(p) => sqlx::query_with(sql, Self::pg_args(self.args)?)
-                .execute(p)
-                .await?
-                .rows_affected(),
-            Ex::Pg(c) => sqlx::query_with(sql, Self::pg_args(self.args)?)
-                .execute(c)
-                .await?
-                .rows_affected(),
-            Ex::LitePool(p) => sqlx::query_with(sql, Self::lite_args(self.args)?)
-                .execute(p)
-                .await?
-                .rows_affected(),
-            Ex::Lite(c) => sqlx::query_with(sql, Self::lite_args(self.args)?)
-                .execute(c)
-                .await?
-                .rows_affected(),
-        })
+        Ok(run!(self, ex, query_with, execute, .rows_affected()))
     }
 
     pub(crate) async fn fetch_all<T: Record>(
         self,
         ex: impl Into<Ex<'_>>,
     ) -> Result<Vec<T>, StoreError> {
-        let sql = self.sql.as_str();
-        Ok(match ex.into() {
-            Ex::PgPool(p) => {
-                sqlx::query_as_with(sql, Self::pg_args(self.args)?)
-                    .fetch_all(p)
-                    .await?
-            }
-            Ex::Pg(c) => {
-                sqlx::query_as_with(sql, Self::pg_args(self.args)?)
-                    .fetch_all(c)
-                    .await?
-            }
-            Ex::LitePool(p) => {
-                sqlx::query_as_with(sql, Self::lite_args(self.args)?)
-                    .fetch_all(p)
-                    .await?
-            }
-            Ex::Lite(c) => {
-                sqlx::query_as_with(sql, Self::lite_args(self.args)?)
-                    .fetch_all(c)
-                    .await?
-            }
-        })
+        Ok(run!(self, ex, query_as_with, fetch_all))
     }
 
     pub(crate) async fn fetch_optional<T: Record>(
         self,
         ex: impl Into<Ex<'_>>,
     ) -> Result<Option<T>, StoreError> {
-        let sql = self.sql.as_str();
-        Ok(match ex.into() {
-            Ex::PgPool(p) => {
-                sqlx::query_as_with(sql, Self::pg_args(self.args)?)
-                    .fetch_optional(p)
-                    .await?
-            }
-            Ex::Pg(c) => {
-                sqlx::query_as_with(sql, Self::pg_args(self.args)?)
-                    .fetch_optional(c)
-                    .await?
-            }
-            Ex::LitePool(p) => {
-                sqlx::query_as_with(sql, Self::lite_args(self.args)?)
-                    .fetch_optional(p)
-                    .await?
-            }
-            Ex::Lite(c) => {
-                sqlx::query_as_with(sql, Self::lite_args(self.args)?)
-                    .fetch_optional(c)
-                    .await?
-            }
-        })
+        Ok(run!(self, ex, query_as_with, fetch_optional))
     }
 
     pub(crate) async fn fetch_one<T: Record>(self, ex: impl Into<Ex<'_>>) -> Result<T, StoreError> {
@@ -397,29 +349,7 @@ impl<'q> Query<'q> {
         self,
         ex: impl Into<Ex<'_>>,
     ) -> Result<Vec<T>, StoreError> {
-        let sql = self.sql.as_str();
-        Ok(match ex.into() {
-            Ex::PgPool(p) => {
-                sqlx::query_scalar_with(sql, Self::pg_args(self.args)?)
-                    .fetch_all(p)
-                    .await?
-            }
-            Ex::Pg(c) => {
-                sqlx::query_scalar_with(sql, Self::pg_args(self.args)?)
-                    .fetch_all(c)
-                    .await?
-            }
-            Ex::LitePool(p) => {
-                sqlx::query_scalar_with(sql, Self::lite_args(self.args)?)
-                    .fetch_all(p)
-                    .await?
-            }
-            Ex::Lite(c) => {
-                sqlx::query_scalar_with(sql, Self::lite_args(self.args)?)
-                    .fetch_all(c)
-                    .await?
-            }
-        })
+        Ok(run!(self, ex, query_scalar_with, fetch_all))
     }
 
     /// The first column of the first row, if there is a row.
@@ -427,29 +357,7 @@ impl<'q> Query<'q> {
         self,
         ex: impl Into<Ex<'_>>,
     ) -> Result<Option<T>, StoreError> {
-        let sql = self.sql.as_str();
-        Ok(match ex.into() {
-            Ex::PgPool(p) => {
-                sqlx::query_scalar_with(sql, Self::pg_args(self.args)?)
-                    .fetch_optional(p)
-                    .await?
-            }
-            Ex::Pg(c) => {
-                sqlx::query_scalar_with(sql, Self::pg_args(self.args)?)
-                    .fetch_optional(c)
-                    .await?
-            }
-            Ex::LitePool(p) => {
-                sqlx::query_scalar_with(sql, Self::lite_args(self.args)?)
-                    .fetch_optional(p)
-                    .await?
-            }
-            Ex::Lite(c) => {
-                sqlx::query_scalar_with(sql, Self::lite_args(self.args)?)
-                    .fetch_optional(c)
-                    .await?
-            }
-        })
+        Ok(run!(self, ex, query_scalar_with, fetch_optional))
     }
 
     /// The first column of the one row the statement must return.

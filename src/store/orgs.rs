@@ -90,14 +90,7 @@ impl OrgStore for SqlStore {
         page: crate::domain::paging::Page,
     ) -> StoreResult<(Vec<Org>, i64)> {
         let filters = |qb: &mut Builder<'_>| {
-            scope::push_scope(
-                qb,
-                scope,
-                scope::Owner::Org {
-                    id: "id",
-                    path: "path",
-                },
-            );
+            scope::push_scope(qb, scope, ORG);
             if let Some(pid) = parent_id {
                 qb.push(" AND parent_id = ").push_bind(pid);
             }

@@ -77,14 +77,7 @@ impl UserStore for SqlStore {
         page: crate::domain::paging::Page,
     ) -> StoreResult<(Vec<User>, i64)> {
         let filters = |qb: &mut Builder<'_>| {
-            scope::push_scope(
-                qb,
-                scope,
-                scope::Owner::Org {
-                    id: "o.id",
-                    path: "o.path",
-                },
-            );
+            scope::push_scope(qb, scope, USER);
             if let Some(org_id) = org_id {
                 qb.push(" AND u.org_id = ").push_bind(org_id);
             }
