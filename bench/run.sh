@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # simgate benchmark: DESIGN.md §9's targets, each beside its floor measured in the same run.
-#   bench/run.sh [--sims N] [--duration SECS] [--smoke]
+#   bench/run.sh [--sims N] [--duration SECS] [--smoke] [--citus]
 #   (default 1000000 SIMs, 10 s per load; CI: --sims 20000 --duration 3 --smoke)
+# --citus: the same measures again on the Citus cluster of ../shared/tools/citus (up.sh must have
+# started it; SIMGATE_CITUS_TOOLS names another folder), each row beside single-node Postgres in a
+# second table (bench/results/<N>/citus.md), with EXPLAIN evidence of the routing (citus-explain.txt).
 # Needs the local Postgres (SIMGATE_TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test),
 # psql, pgbench, wrk (installed here when missing). Prints a table; exits 1 when a target is missed.
 # Targets that DESIGN.md §9 states for 1M SIMs (the ratio to the naive GROUP BY) are shown but only
@@ -12,6 +15,7 @@ cd "$(dirname "$0")/.."
 SIMS=1000000
 DUR=10
 SMOKE=0
+CITUS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --sims) SIMS="$2"; shift 2 ;;
@@ -21,6 +25,7 @@ while [ $# -gt 0 ]; do
     # machine at a few seconds per load, so there it is shown, not enforced; the bulk time targets
     # are scaled by this machine's database speed against the reference machine's (see "bulk").
     --smoke) SMOKE=1; shift ;;
+    --citus) CITUS=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -111,12 +116,19 @@ LARGE_URL=$(fresh_db simgate_bench_large)
 # The same tenant tree in both (the status has one element per holder); only the SIM count differs.
 TREE=$(python3 -c "s=$SIMS; print(min(max(s//20000, 3), 50), min(max(s//200, 10), 5000))")
 read -r RESELLERS CUSTOMERS <<<"$TREE"
-SIMGATE_DATABASE_URL="$SMALL_URL" SIMGATE_ADMIN_PASSWORD=bench-admin-pass "$BIN" demo --sims 1000 --resellers "$RESELLERS" --customers "$CUSTOMERS" >"$WORK/demo-small.txt" 2>&1
-t0=$(now_ms)
-SIMGATE_DATABASE_URL="$LARGE_URL" SIMGATE_ADMIN_PASSWORD=bench-admin-pass "$BIN" demo --sims "$SIMS" --resellers "$RESELLERS" --customers "$CUSTOMERS" >"$WORK/demo.txt" 2>&1
-DEMO_S=$(python3 -c "print(round(($(now_ms) - $t0) / 1000, 1))")
-APP_TOKEN=$(grep -o 'sg_[0-9a-f]*' "$WORK/demo.txt" | tail -1)
-psql "$LARGE_URL" -qc "VACUUM ANALYZE" >/dev/null
+# datasets SMALL_URL LARGE_URL LABEL: the demo data at 1,000 and $SIMS SIMs; sets DEMO_S (seconds for
+# the large one) and APP_TOKEN (its application token).
+datasets() {
+  local t0
+  SIMGATE_DATABASE_URL="$1" SIMGATE_ADMIN_PASSWORD=bench-admin-pass "$BIN" demo --sims 1000 --resellers "$RESELLERS" --customers "$CUSTOMERS" >"$WORK/demo-small-$3.txt" 2>&1
+  t0=$(now_ms)
+  SIMGATE_DATABASE_URL="$2" SIMGATE_ADMIN_PASSWORD=bench-admin-pass "$BIN" demo --sims "$SIMS" --resellers "$RESELLERS" --customers "$CUSTOMERS" >"$WORK/demo-$3.txt" 2>&1
+  DEMO_S=$(python3 -c "print(round(($(now_ms) - $t0) / 1000, 1))")
+  APP_TOKEN=$(grep -o 'sg_[0-9a-f]*' "$WORK/demo-$3.txt" | tail -1)
+  psql "$2" -qc "VACUUM ANALYZE" >/dev/null
+}
+datasets "$SMALL_URL" "$LARGE_URL" pg
+PG_DEMO_S=$DEMO_S
 
 P_LARGE=$(port); start_server "$LARGE_URL" "$P_LARGE"; LARGE_PID=$SERVER
 P_SMALL=$(port); start_server "$SMALL_URL" "$P_SMALL"
@@ -131,43 +143,60 @@ login() { curl -sf -X POST "$1/auth/login" -H 'content-type: application/json' -
 ADMIN_L=$(login "$L"); ADMIN_S=$(login "$S")
 JWT=$(curl -sf -X POST "$L/api/v1/authenticate" -H 'content-type: application/json' -d "{\"application_token\":\"$APP_TOKEN\"}" | json '["auth_token"]')
 
+# status PREFIX BASE ADMIN SMALL_BASE SMALL_ADMIN DB_URL: /sim/status on N and on 1,000 SIMs, and
+# against the naive GROUP BY.
+status() {
+  local l50 s50 naive naive_ok
+  read -r l50 _ _ <<<"$(load "$2/sim/status" "$3")"
+  read -r s50 _ _ <<<"$(load "$4/sim/status" "$5")"
+  naive=$(psql "$6" -Atc "EXPLAIN (ANALYZE) SELECT COALESCE(in_storage_at, 0), network, form_factor, auto_assign, COUNT(*) FROM sims WHERE status <> 3 AND mvno_account_id IS NULL AND endpoint_id IS NULL GROUP BY 1, 2, 3, 4" | sed -n 's/.*Execution Time: \([0-9.]*\) ms/\1/p')
+  row "${1}/sim/status p50, $SIMS vs 1,000 SIMs, same tenants (ms)" "$l50" "$s50" "$(python3 -c "print(round($l50/$s50, 2))")" "<= 2x" "$(cmp "$l50 <= 2 * $s50")"
+  if [ "$SIMS" -ge 1000000 ]; then naive_ok=$(cmp "$naive >= 50 * $l50"); else naive_ok="n/a"; fi
+  row "${1}/sim/status p50 vs naive GROUP BY (ms)" "$l50" "$naive" "$(python3 -c "print(round($naive/$l50, 1))")x" ">= 50x faster at 1M" "$naive_ok"
+}
+# lists PREFIX BASE ADMIN RESELLER TARGET(yes|-): list page 1 (limit 100, with total) as the ADMIN and
+# as a reseller.
+lists() {
+  local path p99
+  for path in "${ADMIN_LISTS[@]}"; do
+    read -r _ p99 _ <<<"$(load "$2$path" "$3")"
+    row "${1}GET $path p99 (ms)" "$p99" "-" "-" "$([ "$5" = yes ] && echo "< 50 ms" || echo -)" "$([ "$5" = yes ] && cmp "$p99 < 50" || echo -)"
+  done
+  for path in "${RESELLER_LISTS[@]}"; do
+    read -r _ p99 _ <<<"$(load "$2$path" "$4")"
+    row "${1}reseller: GET $path p99 (ms)" "$p99" "-" "-" "$([ "$5" = yes ] && echo "< 50 ms" || echo -)" "$([ "$5" = yes ] && cmp "$p99 < 50" || echo -)"
+  done
+}
 echo "== /sim/status"
-read -r ST_L50 ST_L99 _ <<<"$(load "$L/sim/status" "$ADMIN_L")"
-read -r ST_S50 _ _ <<<"$(load "$S/sim/status" "$ADMIN_S")"
-NAIVE=$(psql "$LARGE_URL" -Atc "EXPLAIN (ANALYZE) SELECT COALESCE(in_storage_at, 0), network, form_factor, auto_assign, COUNT(*) FROM sims WHERE status <> 3 AND mvno_account_id IS NULL AND endpoint_id IS NULL GROUP BY 1, 2, 3, 4" | sed -n 's/.*Execution Time: \([0-9.]*\) ms/\1/p')
-row "/sim/status p50, $SIMS vs 1,000 SIMs, same tenants (ms)" "$ST_L50" "$ST_S50" "$(python3 -c "print(round($ST_L50/$ST_S50, 2))")" "<= 2x" "$(cmp "$ST_L50 <= 2 * $ST_S50")"
-if [ "$SIMS" -ge 1000000 ]; then NAIVE_OK=$(cmp "$NAIVE >= 50 * $ST_L50"); else NAIVE_OK="n/a"; fi
-row "/sim/status p50 vs naive GROUP BY (ms)" "$ST_L50" "$NAIVE" "$(python3 -c "print(round($NAIVE/$ST_L50, 1))")x" ">= 50x faster at 1M" "$NAIVE_OK"
+status "" "$L" "$ADMIN_L" "$S" "$ADMIN_S" "$LARGE_URL"
 
 echo "== list page 1 (limit 100, with total), as the ADMIN and as a reseller"
-for path in "${ADMIN_LISTS[@]}"; do
-  read -r _ P99 _ <<<"$(load "$L$path" "$ADMIN_L")"
-  row "GET $path p99 (ms)" "$P99" "-" "-" "< 50 ms" "$(cmp "$P99 < 50")"
-done
 RESELLER_L=$(reseller_login "$L")
-for path in "${RESELLER_LISTS[@]}"; do
-  read -r _ P99 _ <<<"$(load "$L$path" "$RESELLER_L")"
-  row "reseller: GET $path p99 (ms)" "$P99" "-" "-" "< 50 ms" "$(cmp "$P99 < 50")"
-done
+lists "" "$L" "$ADMIN_L" "$RESELLER_L" yes
 
 echo "== GET /api/v1/sim/{id} with a JWT vs pgbench, random SIMs on both sides"
+median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+# single_reads PREFIX BASE DB_URL PGBENCH_SCRIPT: random SIMs by id through the API (ADMIN JWT) and
+# through pgbench running PGBENCH_SCRIPT (the same read as SQL), three interleaved rounds, medians.
+single_reads() {
+  local jwt rps_runs=() tps_runs=()
+  pg_sql() { psql "$3" -Atc "$1" | tr '|' ' '; }
+  random_reads pg_sql "$WORK/random.lua"
+  jwt=$(admin_jwt "$2")
+  sed -e "s/LO/$LO/" -e "s/HI/$HI/" "$4" >"$WORK/one.sql"
+  for _ in 1 2 3; do
+    read -r _ _ r <<<"$(load "$2/" "$jwt" "$CONC" "$WORK/random.lua")"; rps_runs+=("$r")
+    tps_runs+=("$(pgbench -n -c "$CONC" -j 2 -T "$DUR" -f "$WORK/one.sql" "$3" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)")
+  done
+  RPS=$(median "${rps_runs[@]}"); TPS=$(median "${tps_runs[@]}")
+  echo "req/s ${rps_runs[*]}; pgbench tps ${tps_runs[*]}"
+  row "${1}GET /api/v1/sim/{id} (req/s) vs pgbench (tps), medians of 3" "$RPS" "$TPS" "$(python3 -c "print(round($RPS/$TPS, 2))")" ">= 0.6" "$(cmp "$RPS >= 0.6 * $TPS")" no
+}
 # Both sides read random SIMs from the same id range (the load generator skips deleted ones, which
 # the API answers 404; the database reads them all the same).
-pg_sql() { psql "$LARGE_URL" -Atc "$1" | tr '|' ' '; }
-random_reads pg_sql "$WORK/random.lua"
-ADMIN_JWT=$(admin_jwt "$L")
-printf '\\set id random(%s, %s)\nSELECT * FROM sims WHERE id = :id;\n' "$LO" "$HI" >"$WORK/one.sql"
-# Three rounds, the two sides taking turns; the median of each side (the machine's noise moves
-# single runs by a quarter).
-RPS_RUNS=(); TPS_RUNS=()
-for _ in 1 2 3; do
-  read -r _ _ r <<<"$(load "$L/" "$ADMIN_JWT" "$CONC" "$WORK/random.lua")"; RPS_RUNS+=("$r")
-  TPS_RUNS+=("$(pgbench -n -c "$CONC" -j 2 -T "$DUR" -f "$WORK/one.sql" "$LARGE_URL" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)")
-done
-median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
-RPS=$(median "${RPS_RUNS[@]}"); TPS=$(median "${TPS_RUNS[@]}")
-echo "req/s ${RPS_RUNS[*]}; pgbench tps ${TPS_RUNS[*]}"
-row "GET /api/v1/sim/{id} (req/s) vs pgbench (tps), medians of 3" "$RPS" "$TPS" "$(python3 -c "print(round($RPS/$TPS, 2))")" ">= 0.6" "$(cmp "$RPS >= 0.6 * $TPS")" no
+printf '\\set id random(LO, HI)\nSELECT * FROM sims WHERE id = :id;\n' >"$WORK/one-pg.sql"
+single_reads "" "$L" "$LARGE_URL" "$WORK/one-pg.sql"
+PG_LO=$LO; PG_HI=$HI
 
 # The bulk targets are absolute times, set for the machine of BENCHMARKS.md, whose database ran the
 # single-SIM select at about 28,000 tps through pgbench. The smoke run runs on whatever machine CI has:
@@ -266,6 +295,46 @@ row "cold start, migrations applied (s)" "$COLD" "-" "-" "< 1 s" "$(cmp "$COLD <
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 for db in simgate_bench_small simgate_bench_large simgate_bench_import; do psql "$PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null; done
 
+if [ "$CITUS" = 1 ]; then
+  echo "== Citus: the same measures on the cluster (coordinator and two workers on this machine)"
+  NEWDB="${SIMGATE_CITUS_TOOLS:-../shared/tools/citus}/newdb.sh"
+  citus_db() { bash "$NEWDB" --drop "$1" && bash "$NEWDB" "$1"; }
+  C_URL=$(citus_db simgate_bench_citus); C_SMALL_URL=$(citus_db simgate_bench_citus_small)
+  datasets "$C_SMALL_URL" "$C_URL" citus
+  C_DEMO_S=$DEMO_S; C_APP=$APP_TOKEN
+  P_C=$(port); start_server "$C_URL" "$P_C"; C_PID=$SERVER
+  P_CS=$(port); start_server "$C_SMALL_URL" "$P_CS"; CS_PID=$SERVER
+  C="http://127.0.0.1:$P_C"; CS="http://127.0.0.1:$P_CS"
+  ADMIN_C=$(login "$C")
+  status "Citus: " "$C" "$ADMIN_C" "$CS" "$(login "$CS")" "$C_URL"
+  RESELLER_C=$(reseller_login "$C")
+  lists "Citus: " "$C" "$ADMIN_C" "$RESELLER_C" -
+  # The floor is the read simgate makes on Citus: the SIM's key from sim_keys, then the SIM on its shard.
+  printf '%s\n' '\set id random(LO, HI)' 'SELECT COALESCE(MAX(tenant_org_id), 0) AS t FROM sim_keys WHERE id = :id \gset' \
+    'SELECT * FROM sims WHERE tenant_org_id = :t AND id = :id;' >"$WORK/one-citus.sql"
+  single_reads "Citus: " "$C" "$C_URL" "$WORK/one-citus.sql"
+  C_JWT=$(curl -sf -X POST "$C/api/v1/authenticate" -H 'content-type: application/json' -d "{\"application_token\":\"$C_APP\"}" | json '["auth_token"]')
+  bulk "$C" "$ADMIN_C" "$C_JWT" "Citus: " -
+  import_sims "$(citus_db simgate_bench_citus_import)" "Citus: " -
+  mixed "$C" "$ADMIN_C" "Citus: "
+  # Routing evidence: EXPLAIN on the coordinator of the statements simgate runs for a reseller's list
+  # page, for a single SIM by id (its key, then the SIM), and an ADMIN list across tenants.
+  TENANT=$(psql "$C_URL" -Atc "SELECT tenant_org_id FROM organisations o JOIN users u ON u.org_id = o.id WHERE u.email = 'ra00@reseller.demo'")
+  ONE=$(psql "$C_URL" -Atc "SELECT id FROM sims WHERE tenant_org_id = $TENANT LIMIT 1")
+  {
+    echo "-- reseller (tenant $TENANT) list page 1, walked in id order within its tenant"
+    psql "$C_URL" -Atc "EXPLAIN (ANALYZE, COSTS OFF) SELECT s.* FROM sims s WHERE s.status <> 3 AND s.tenant_org_id = $TENANT ORDER BY s.tenant_org_id, s.id LIMIT 100"
+    echo "-- single SIM $ONE: its key, then the SIM"
+    psql "$C_URL" -Atc "EXPLAIN (ANALYZE, COSTS OFF) SELECT id, tenant_org_id FROM sim_keys WHERE id IN ($ONE)"
+    psql "$C_URL" -Atc "EXPLAIN (ANALYZE, COSTS OFF) SELECT s.* FROM sims s WHERE s.tenant_org_id IN ($TENANT) AND s.id IN ($ONE)"
+    echo "-- ADMIN list page 1 across tenants"
+    psql "$C_URL" -Atc "EXPLAIN (ANALYZE, COSTS OFF) SELECT s.* FROM sims s WHERE s.status <> 3 ORDER BY s.id LIMIT 100"
+  } >"$OUT/citus-explain.txt"
+  grep -E "^--|Task Count|Execution Time" "$OUT/citus-explain.txt" || true
+  kill "$C_PID" "$CS_PID"; wait "$C_PID" "$CS_PID" 2>/dev/null || true
+  for db in simgate_bench_citus simgate_bench_citus_small simgate_bench_citus_import; do bash "$NEWDB" --drop "$db"; done
+fi
+
 echo "== SQLite, the same measures on the embedded database (figures only: the targets are Postgres's)"
 SQ_DB="$WORK/sqlite-large.db"
 t0=$(now_ms)
@@ -276,15 +345,7 @@ P_SQ=$(port); start_server "sqlite://$SQ_DB" "$P_SQ"; SQ_PID=$SERVER
 Q="http://127.0.0.1:$P_SQ"; ADMIN_Q=$(login "$Q")
 read -r Q50 _ _ <<<"$(load "$Q/sim/status" "$ADMIN_Q")"
 row "SQLite: /sim/status p50 (ms)" "$Q50" "-" "-" "-" "-"
-for path in "${ADMIN_LISTS[@]}"; do
-  read -r _ P99 _ <<<"$(load "$Q$path" "$ADMIN_Q")"
-  row "SQLite: GET $path p99 (ms)" "$P99" "-" "-" "-" "-"
-done
-RESELLER_Q=$(reseller_login "$Q")
-for path in "${RESELLER_LISTS[@]}"; do
-  read -r _ P99 _ <<<"$(load "$Q$path" "$RESELLER_Q")"
-  row "SQLite: reseller: GET $path p99 (ms)" "$P99" "-" "-" "-" "-"
-done
+lists "SQLite: " "$Q" "$ADMIN_Q" "$(reseller_login "$Q")" -
 sqlite_sql() { python3 -c "import sqlite3, sys; [print(*r) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])]" "$SQ_DB" "$1"; }
 random_reads sqlite_sql "$WORK/random-sqlite.lua"
 Q_JWT=$(admin_jwt "$Q")
@@ -300,10 +361,35 @@ row "SQLite: server RSS after the load (MB)" "$Q_RSS" "-" "-" "-" "-"
 
 echo
 {
-  echo "simgate benchmark: $SIMS SIMs (demo data in ${DEMO_S}s on Postgres, ${SQ_DEMO_S}s on SQLite), $(nproc) cores; latency with 1 connection, throughput with $CONC; ${DUR}s per load"
+  echo "simgate benchmark: $SIMS SIMs (demo data in ${PG_DEMO_S}s on Postgres, ${SQ_DEMO_S}s on SQLite), $(nproc) cores; latency with 1 connection, throughput with $CONC; ${DUR}s per load"
   printf '| %-64s | %14s | %14s | %9s | %-22s | %-4s |\n' "measure" "figure" "floor" "ratio" "target" "met"
   printf '|%s|%s|%s|%s|%s|%s|\n' "------------------------------------------------------------------" "----------------" "----------------" "-----------" "------------------------" "------"
   printf '%s\n' "${ROWS[@]}"
 } | tee "$OUT/table.md"
+if [ "$CITUS" = 1 ]; then
+  # Each Postgres row beside its Citus row.
+  printf '%s\n' "${ROWS[@]}" | python3 -c '
+import sys
+rows = {}
+for line in sys.stdin:
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    rows[cells[0]] = cells
+print("| measure | Postgres | Citus (2 workers) | Citus / Postgres |")
+print("| --- | --- | --- | --- |")
+for name, cells in rows.items():
+    c = rows.get("Citus: " + name)
+    if c is None:
+        continue
+    try:
+        ratio = "%.2f" % (float(c[1]) / float(cells[1]))
+    except ValueError:
+        ratio = "-"
+    pg, ci = cells[1], c[1]
+    if cells[3] not in ("-", ""):
+        pg, ci = pg + " (" + cells[3] + ")", ci + " (" + c[3] + ")"
+    print("| %s | %s | %s | %s |" % (name, pg, ci, ratio))
+' | tee "$OUT/citus.md"
+  echo "Citus demo data in ${C_DEMO_S}s; routing: $OUT/citus-explain.txt"
+fi
 echo "chart: $OUT/latency-vs-size.svg"
 exit "$FAILED"

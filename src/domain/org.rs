@@ -94,6 +94,26 @@ pub fn tenant_of_path(path: &str) -> Option<i64> {
     path_ids(path).get(1).copied()
 }
 
+/// The distribution key of central stock, of the platform's own rows and of system actions.
+pub const CENTRAL_TENANT: i64 = 1;
+/// The distribution key of SIMs whose orgs lie under different top-level orgs.
+pub const SHARED_TENANT: i64 = 0;
+
+/// The tenant key of a SIM, from the tenants of its orgs (issuer, reseller, customer, storage; `None`
+/// for an absent org or the platform): the one tenant they share, [`CENTRAL_TENANT`] when none is
+/// below the platform, [`SHARED_TENANT`] when they differ.
+pub fn sim_tenant(org_tenants: impl IntoIterator<Item = Option<i64>>) -> i64 {
+    let mut tenants = org_tenants.into_iter().flatten();
+    let Some(first) = tenants.next() else {
+        return CENTRAL_TENANT;
+    };
+    if tenants.all(|t| t == first) {
+        first
+    } else {
+        SHARED_TENANT
+    }
+}
+
 /// Whether the org at `path` lies in the same tenant as the org at `holder_path`. A SIM in use
 /// (on an MVNO account, in a device) may change hands only within its holder's tenant: otherwise
 /// another tenant could act on (suspend, delete) a subscriber that is not its own.
@@ -109,6 +129,14 @@ pub fn path_ids(path: &str) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sims_tenant_is_the_one_its_orgs_share() {
+        assert_eq!(sim_tenant([None, None, None, None]), CENTRAL_TENANT);
+        assert_eq!(sim_tenant([None, Some(7), None, Some(7)]), 7);
+        assert_eq!(sim_tenant([Some(7), None, Some(9), None]), SHARED_TENANT);
+        assert_eq!(sim_tenant([Some(9)]), 9);
+    }
 
     #[test]
     fn tenant_is_the_top_level_org() {

@@ -171,18 +171,12 @@ impl BatchStore for SqlStore {
             return Err(crate::domain::error::Rule::BatchRegistered.into());
         }
         let activation = (status == crate::domain::sim::SimStatus::Activated).then_some(actor.at);
-        let tenant = tenancy::shared_tenant_sql(
-            "issuer_org_id",
-            "COALESCE($1, reseller_org_id)",
-            "COALESCE($2, customer_org_id)",
-            "in_storage_at",
-        );
-        let register = query(format!(
+        let register = query(
             "UPDATE sims SET reseller_org_id = COALESCE($1, reseller_org_id), \
              customer_org_id = COALESCE($2, customer_org_id), status = $3, \
              activation_date = COALESCE(activation_date, $4), updated_at = $5, \
-             version = version + 1, tenant_org_id = {tenant} WHERE batch_id = $6"
-        ))
+             version = version + 1 WHERE batch_id = $6",
+        )
         .bind(reseller_org_id)
         .bind(customer_org_id)
         .bind(status.id())
@@ -190,13 +184,16 @@ impl BatchStore for SqlStore {
         .bind(actor.at)
         .bind(batch_id);
         let backend = self.pool.backend();
-        owners::update(&mut tx, backend, Sims::Batch(batch_id), register).await?;
+        // The batch row first: on Citus a reference table cannot be written after a statement that
+        // wrote shards of `sims` in parallel in the same transaction.
         query("UPDATE sim_batches SET registered_at = $1, registered_by_org_id = $2 WHERE id = $3")
             .bind(actor.at)
             .bind(by_org)
             .bind(batch_id)
             .execute(&mut tx)
             .await?;
+        owners::update(&mut tx, backend, Sims::Batch(batch_id), register).await?;
+        keys::relocate(&mut tx, backend, Sims::Batch(batch_id)).await?;
         let n = batch.quantity;
         let detail =
             serde_json::json!({"batch": {"id": batch.id, "bic": batch.bic}, "status": status.id()});

@@ -7,10 +7,12 @@
 use super::*;
 
 use super::db::Tx;
+use super::keys;
 use super::StoreResult;
 use sqlx::Sqlite;
 
 /// A new SIM row; what all rows of one insert share is in [`NewSimsShared`].
+#[derive(Clone)]
 pub(crate) struct NewSimRow<'a> {
     pub iccid: &'a str,
     pub imsi: Option<&'a str>,
@@ -101,17 +103,25 @@ const SIM_COLUMNS: &str = "iccid, imsi, msisdn, eid, puk1, puk2, pin1, pin2, for
 const SIM_RETURNING: &str = " RETURNING id, iccid, network, form_factor, auto_assign";
 const EVENT_COLUMNS: &str =
     "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, \
-        description) ";
+        description, tenant_org_id) ";
 
 /// Inserts the SIMs (skipping ICCs that exist when `shared.skip_existing`); returns the inserted rows.
 pub(crate) async fn insert_sims(
     tx: &mut Tx,
     rows: &[NewSimRow<'_>],
     shared: &NewSimsShared,
-) -> Result<Vec<InsertedSim>, sqlx::Error> {
+) -> StoreResult<Vec<InsertedSim>> {
+    let sim_orgs = [
+        Some(shared.issuer_org_id),
+        shared.reseller_org_id,
+        shared.customer_org_id,
+        shared.in_storage_at,
+    ];
+    let orgs = keys::of_many(tx, "organisations", sim_orgs.into_iter().flatten()).await?;
+    let tenant = keys::sim_tenant(&orgs, sim_orgs);
     match tx {
-        Tx::Pg(t) => pg_insert_sims(t, rows, shared).await,
-        Tx::Lite(t) => lite_insert_sims(t, rows, shared).await,
+        Tx::Pg(t) => pg_insert_sims(t, rows, shared, tenant).await,
+        Tx::Lite(t) => lite_insert_sims(t, rows, shared, tenant).await,
     }
 }
 
@@ -120,9 +130,10 @@ pub(crate) async fn insert_import_events(
     tx: &mut Tx,
     events: &ImportEvents<'_>,
 ) -> StoreResult<()> {
+    let tenant = keys::of_org(tx, Some(events.org_id)).await?;
     match tx {
-        Tx::Pg(t) => pg_import_events(t, events).await?,
-        Tx::Lite(t) => lite_import_events(t, events).await?,
+        Tx::Pg(t) => pg_import_events(t, events, tenant).await?,
+        Tx::Lite(t) => lite_import_events(t, events, tenant).await?,
     }
     Ok(())
 }
@@ -131,10 +142,38 @@ async fn pg_insert_sims(
     conn: &mut sqlx::PgConnection,
     rows: &[NewSimRow<'_>],
     shared: &NewSimsShared,
-) -> Result<Vec<InsertedSim>, sqlx::Error> {
+    tenant: i64,
+) -> StoreResult<Vec<InsertedSim>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
+    // The ICC registry keeps ICCs unique across tenants (docs/scale-out.md, rule 1): a taken ICC
+    // fails there under `sims_iccid_key`, or is skipped with the rows that carry it. Each new SIM's
+    // key goes to `sim_keys`.
+    let iccids: Vec<&str> = rows.iter().map(|r| r.iccid).collect();
+    let fresh: Vec<String> = sqlx::query_scalar(&format!(
+        "INSERT INTO sim_iccids (iccid) SELECT UNNEST($1::text[]){} RETURNING iccid",
+        if shared.skip_existing {
+            " ON CONFLICT DO NOTHING"
+        } else {
+            ""
+        }
+    ))
+    .bind(&iccids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let owned;
+    let rows = if fresh.len() == rows.len() {
+        rows
+    } else {
+        let mut fresh: std::collections::HashSet<String> = fresh.into_iter().collect();
+        owned = rows
+            .iter()
+            .filter(|r| fresh.remove(r.iccid))
+            .cloned()
+            .collect::<Vec<_>>();
+        &owned[..]
+    };
     fn text<'a>(
         rows: &[NewSimRow<'a>],
         f: impl Fn(&NewSimRow<'a>) -> Option<&'a str>,
@@ -142,18 +181,12 @@ async fn pg_insert_sims(
         rows.iter().map(f).collect()
     }
     let sql = format!(
-            "INSERT INTO sims ({SIM_COLUMNS}) \
-             SELECT u.*, 0, $15, $16, $17, $18, $19, $20, $21, $21, {} FROM UNNEST(\
-             $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
-             $9::text[], $10::text[], $11::text[], $12::text[], $13::bool[], $14::date[]) AS u{}{SIM_RETURNING}",
-            tenancy::shared_tenant_sql("$15", "$16", "$17", "$18"),
-            if shared.skip_existing {
-                " ON CONFLICT (iccid) DO NOTHING"
-            } else {
-                ""
-            }
-        );
-    sqlx::query_as(&sql)
+        "INSERT INTO sims ({SIM_COLUMNS}) \
+         SELECT u.*, 0, $15, $16, $17, $18, $19, $20, $21, $21, $22 FROM UNNEST(\
+         $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
+         $9::text[], $10::text[], $11::text[], $12::text[], $13::bool[], $14::date[]) AS u{SIM_RETURNING}"
+    );
+    let inserted: Vec<InsertedSim> = sqlx::query_as(&sql)
         .bind(text(rows, |r| Some(r.iccid)))
         .bind(text(rows, |r| r.imsi))
         .bind(text(rows, |r| r.msisdn))
@@ -175,17 +208,26 @@ async fn pg_insert_sims(
         .bind(shared.model_id)
         .bind(shared.batch_id)
         .bind(shared.at)
-        .fetch_all(conn)
-        .await
+        .bind(tenant)
+        .fetch_all(&mut *conn)
+        .await?;
+    let ids: Vec<i64> = inserted.iter().map(|r| r.0).collect();
+    sqlx::query("INSERT INTO sim_keys (id, tenant_org_id) SELECT UNNEST($1::bigint[]), $2")
+        .bind(&ids)
+        .bind(tenant)
+        .execute(conn)
+        .await?;
+    Ok(inserted)
 }
 
 async fn pg_import_events(
     conn: &mut sqlx::PgConnection,
     e: &ImportEvents<'_>,
+    tenant: i64,
 ) -> Result<(), sqlx::Error> {
     use crate::domain::events::*;
     sqlx::query(&format!(
-        "{EVENT_COLUMNS} SELECT $1, $2, id, $3, $4, $5, $6, FALSE, $7 FROM \
+        "{EVENT_COLUMNS} SELECT $1, $2, id, $3, $4, $5, $6, FALSE, $7, $9 FROM \
                 UNNEST($8::bigint[]) AS u(id)"
     ))
     .bind(e.at)
@@ -196,6 +238,7 @@ async fn pg_import_events(
     .bind(SEVERITY_INFO)
     .bind("SIM imported")
     .bind(e.sim_ids)
+    .bind(tenant)
     .execute(conn)
     .await?;
     Ok(())
@@ -208,18 +251,9 @@ async fn lite_insert_sims(
     conn: &mut sqlx::SqliteConnection,
     rows: &[NewSimRow<'_>],
     shared: &NewSimsShared,
-) -> Result<Vec<InsertedSim>, sqlx::Error> {
+    tenant: i64,
+) -> StoreResult<Vec<InsertedSim>> {
     let mut inserted = Vec::with_capacity(rows.len());
-    let tenant: Option<i64> = sqlx::query_scalar(&format!(
-        "SELECT {}",
-        tenancy::shared_tenant_sql("$1", "$2", "$3", "$4")
-    ))
-    .bind(shared.issuer_org_id)
-    .bind(shared.reseller_org_id)
-    .bind(shared.customer_org_id)
-    .bind(shared.in_storage_at)
-    .fetch_one(&mut *conn)
-    .await?;
     for chunk in rows.chunks(SQLITE_CHUNK) {
         let mut qb =
             sqlx::QueryBuilder::<Sqlite>::new(format!("INSERT INTO sims ({SIM_COLUMNS}) "));
@@ -265,6 +299,7 @@ async fn lite_insert_sims(
 async fn lite_import_events(
     conn: &mut sqlx::SqliteConnection,
     e: &ImportEvents<'_>,
+    tenant: i64,
 ) -> Result<(), sqlx::Error> {
     use crate::domain::events::*;
     for chunk in e.sim_ids.chunks(SQLITE_CHUNK) {
@@ -278,7 +313,8 @@ async fn lite_import_events(
                 .push_bind(SOURCE_API)
                 .push_bind(SEVERITY_INFO)
                 .push_bind(false)
-                .push_bind("SIM imported");
+                .push_bind("SIM imported")
+                .push_bind(tenant);
         });
         qb.build().execute(&mut *conn).await?;
     }

@@ -22,11 +22,6 @@ impl Backend {
         self.pg_only(" FOR UPDATE")
     }
 
-    /// Locks the `sims s` row of a joined read, not the rows it is joined with.
-    pub(crate) fn lock_sim(self) -> &'static str {
-        self.pg_only(" FOR UPDATE OF s")
-    }
-
     /// Locks the `users u` row of a joined read.
     pub(crate) fn lock_user(self) -> &'static str {
         self.pg_only(" FOR UPDATE OF u")
@@ -45,6 +40,16 @@ impl Backend {
     /// Takes the rows no other writer holds (the purge's batches).
     pub(crate) fn skip_locked(self) -> &'static str {
         self.pg_only(" FOR UPDATE SKIP LOCKED")
+    }
+
+    /// The id the next row of `table` gets (under the write transaction, on SQLite).
+    pub(crate) fn next_id(self, table: &str) -> String {
+        match self {
+            Backend::Postgres => format!("SELECT nextval('{table}_id_seq')"),
+            Backend::Sqlite => format!(
+                "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0) + 1"
+            ),
+        }
     }
 
     /// Case-insensitive LIKE: SQLite's LIKE already is, for ASCII.

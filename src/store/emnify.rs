@@ -1,6 +1,7 @@
 //! The emnify view of a SIM: with its orgs, model and endpoint; its list, status and org changes,
 //! deletion.
 use super::db::{query, Builder};
+use super::keys;
 use super::owners::{self, Sims};
 use super::scope::{self, Owner};
 use super::*;
@@ -37,7 +38,7 @@ macro_rules! esim_columns {
          NULL AS model_manufacturer FROM sims s "
     };
     (endpoint) => {
-        "LEFT JOIN endpoints e ON e.id = s.endpoint_id"
+        "LEFT JOIN endpoints e ON e.tenant_org_id = s.tenant_org_id AND e.id = s.endpoint_id"
     };
 }
 
@@ -81,7 +82,7 @@ impl EmnifySimStore for SqlStore {
         // `counters`: the conditions go to `sim_owner_counts`, whose NULL ids are 0.
         let push = |qb: &mut Builder<'_>, counters: bool, walk: bool| {
             if !counters {
-                tenancy::push_tenant(qb, tenant, walk);
+                tenancy::push_tenant(qb, tenant, walk && !self.citus);
             }
             scope::push_scope(
                 qb,
@@ -192,6 +193,10 @@ impl EmnifySimStore for SqlStore {
     ) -> StoreResult<()> {
         use crate::domain::sim::SimStatus;
         let mut tx = self.pool.begin_write().await?;
+        let backend = self.pool.backend();
+        let tenant = keys::pin_sim(&mut tx, backend, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         // The transition is checked against the row as it is now, under its lock.
         type Locked = (
             i16,
@@ -207,9 +212,10 @@ impl EmnifySimStore for SqlStore {
                 s.mvno_account_id, \
              s.endpoint_id, s.version FROM sims s WHERE s.status <> 3 AND s.id = ",
         );
-        qb.push_bind(id);
+        qb.push_bind(id)
+            .push(" AND s.tenant_org_id = ")
+            .push_bind(tenant);
         scope::push_scope(&mut qb, scope, Owner::Sim { narrowed: false });
-        qb.push(self.pool.backend().lock_rows());
         let row: Option<Locked> = qb.build().fetch_optional(&mut tx).await?;
         let (status, issuer, reseller, customer, account, endpoint, version) =
             row.ok_or(StoreError::NotFound)?;
@@ -269,20 +275,23 @@ impl EmnifySimStore for SqlStore {
         }
         let new_status = next.unwrap_or(current);
         let activation = (next == Some(SimStatus::Activated)).then_some(actor.at);
-        let tenant = tenancy::shared_tenant_sql("$2", "$3", "$4", "in_storage_at");
-        let change = query(format!(
+        let change = query(
             "UPDATE sims SET status = $1, issuer_org_id = $2, reseller_org_id = $3, \
              customer_org_id = $4, activation_date = COALESCE(activation_date, $5), updated_at = $6, \
-             version = version + 1, tenant_org_id = {tenant} WHERE id = $7"
-        ))
+             version = version + 1 WHERE id = $7 AND tenant_org_id = $8",
+        )
         .bind(new_status.id())
         .bind(new_issuer)
         .bind(new_reseller)
         .bind(new_customer)
         .bind(activation)
         .bind(actor.at)
-        .bind(id);
-        owners::update(&mut tx, self.pool.backend(), Sims::One(id), change).await?;
+        .bind(id)
+        .bind(tenant);
+        owners::update(&mut tx, backend, Sims::One(id), change).await?;
+        if orgs_changed {
+            keys::relocate(&mut tx, backend, Sims::One(id)).await?;
+        }
         if let Some(to) = next {
             let status =
                 |s: SimStatus| serde_json::json!({"id": s.id(), "description": s.description()});
@@ -365,10 +374,14 @@ impl EmnifySimStore for SqlStore {
         use sims::SIM_SELECT;
         use SimRecord;
         let mut tx = self.pool.begin_write().await?;
+        let tenant = keys::pin_sim(&mut tx, self.pool.backend(), id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let mut qb = Builder::new(format!("{SIM_SELECT} WHERE s.status <> 3 AND s.id = "));
-        qb.push_bind(id);
+        qb.push_bind(id)
+            .push(" AND s.tenant_org_id = ")
+            .push_bind(tenant);
         scope::push_scope(&mut qb, scope, Owner::Sim { narrowed: false });
-        qb.push(self.pool.backend().lock_sim());
         let sim: SimRecord = qb
             .build()
             .fetch_optional(&mut tx)
@@ -392,10 +405,12 @@ impl EmnifySimStore for SqlStore {
             self.pool.backend(),
             Sims::One(id),
             query(
-                "UPDATE sims SET status = 3, updated_at = $1, version = version + 1 WHERE id = $2",
+                "UPDATE sims SET status = 3, updated_at = $1, version = version + 1 \
+                 WHERE id = $2 AND tenant_org_id = $3",
             )
             .bind(actor.at)
-            .bind(id),
+            .bind(id)
+            .bind(tenant),
         )
         .await?;
         let from = crate::domain::sim::SimStatus::from_id(sim.status as i64)

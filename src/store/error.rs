@@ -64,8 +64,8 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict {
                 constraint: db
                     .constraint()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| sqlite_constraint_name(db.message())),
+                    .map(shard_constraint_name)
+                    .unwrap_or_else(|| constraint_name(db.message())),
             },
             sqlx::Error::Database(db) if db.code().as_deref().is_some_and(contention_code) => {
                 StoreError::Contention(e.to_string())
@@ -100,6 +100,28 @@ fn contention_code(code: &str) -> bool {
 
 /// SQLite does not report constraint names ("UNIQUE constraint failed: users.email"); every unique
 /// constraint is named `<table>_<columns>_key`, so the name follows from the columns.
+/// The constraint a Citus shard reports: the table's constraint with the shard id appended
+/// (`users_email_key_102010`); no constraint of simgate's ends in `_<digits>`.
+fn shard_constraint_name(name: &str) -> String {
+    match name.rsplit_once('_') {
+        Some((base, shard)) if !shard.is_empty() && shard.bytes().all(|b| b.is_ascii_digit()) => {
+            base.to_string()
+        }
+        _ => name.to_string(),
+    }
+}
+
+/// The constraint named in an error's message, for errors without the constraint field: SQLite's,
+/// and Citus's (a worker's error relayed by the coordinator carries only its message).
+fn constraint_name(message: &str) -> String {
+    if let Some((_, rest)) = message.split_once("unique constraint \"") {
+        if let Some((name, _)) = rest.split_once('"') {
+            return shard_constraint_name(name);
+        }
+    }
+    sqlite_constraint_name(message)
+}
+
 fn sqlite_constraint_name(message: &str) -> String {
     let Some(cols) = message.strip_prefix("UNIQUE constraint failed: ") else {
         return message.to_string();
@@ -152,5 +174,21 @@ mod tests {
             sqlite_constraint_name("UNIQUE constraint failed: index 'mvno_accounts_number_key'"),
             "mvno_accounts_number_key"
         );
+    }
+
+    #[test]
+    fn citus_shard_constraints_are_the_tables_constraints() {
+        assert_eq!(
+            constraint_name(
+                "duplicate key value violates unique constraint \"users_email_key_102010\""
+            ),
+            "users_email_key"
+        );
+        assert_eq!(
+            shard_constraint_name("sims_iccid_key_102044"),
+            "sims_iccid_key"
+        );
+        assert_eq!(shard_constraint_name("sims_iccid_key"), "sims_iccid_key");
+        assert_eq!(shard_constraint_name("sims_pkey_"), "sims_pkey_");
     }
 }

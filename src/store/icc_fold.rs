@@ -58,12 +58,15 @@ pub fn refusal(problems: &[String]) -> anyhow::Error {
 /// Folds the stored ICCs of a database whose migrations stop before [`BEFORE_VERSION`]; a fresh
 /// database or one already past it is left alone.
 pub(crate) async fn fold_iccs(pool: &Pool) -> anyhow::Result<()> {
-    let applied: Option<i64> =
-        query("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
-            .scalar(pool)
-            .await
-            .ok(); // no migrations table: a fresh database
-    if applied.is_none_or(|v| v == 0 || v >= BEFORE_VERSION) {
+    // (migrations applied, whether BEFORE_VERSION is among them); no table: a fresh database.
+    let applied: Option<(i64, i64)> = query(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE version = $1) FROM _sqlx_migrations WHERE success",
+    )
+    .bind(BEFORE_VERSION)
+    .fetch_one(pool)
+    .await
+    .ok();
+    if applied.is_none_or(|(all, folded)| all == 0 || folded > 0) {
         return Ok(());
     }
     let rows: Vec<(i64, String)> = query(

@@ -1,5 +1,7 @@
-//! What every mutation writes beside its change, inside its transaction: the audit row and the event.
+//! What every mutation writes beside its change, inside its transaction: the audit row and the event,
+//! each under the tenant key of its org (the acting org for the audit row).
 use super::db::{query, Tx};
+use super::keys;
 use super::{Actor, StoreResult};
 use crate::domain::events::{SEVERITY_INFO, SOURCE_API};
 use serde::Serialize;
@@ -16,10 +18,11 @@ pub(crate) async fn audit<B: Serialize, A: Serialize>(
     after: Option<&A>,
 ) -> StoreResult<()> {
     let json = |v: Option<serde_json::Value>| v.map(Json);
+    let tenant = keys::of_org(tx, actor.org_id).await?;
     query(
         "INSERT INTO audit_log (ts, actor_user_id, actor_org_id, action, entity, entity_id, \
             before, after, \
-         request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         request_id, tenant_org_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(actor.at)
     .bind(actor.user_id)
@@ -34,6 +37,7 @@ pub(crate) async fn audit<B: Serialize, A: Serialize>(
         after.map(|a| serde_json::to_value(a).unwrap_or_default()),
     ))
     .bind(actor.request_id.as_deref())
+    .bind(tenant)
     .execute(tx)
     .await?;
     Ok(())
@@ -49,13 +53,15 @@ pub(crate) async fn event(
     description: impl Into<String>,
     detail: Option<&serde_json::Value>,
 ) -> StoreResult<()> {
+    let org_id = org_id.into();
+    let tenant = keys::of_org(tx, org_id).await?;
     query(
         "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, \
-            description, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            description, detail, tenant_org_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(actor.at)
-    .bind(org_id.into())
+    .bind(org_id)
     .bind(sim_id)
     .bind(actor.user_id)
     .bind(type_id)
@@ -64,6 +70,7 @@ pub(crate) async fn event(
     .bind(false)
     .bind(description.into())
     .bind(detail.cloned().map(Json))
+    .bind(tenant)
     .execute(tx)
     .await?;
     Ok(())

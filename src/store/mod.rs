@@ -5,10 +5,14 @@
 //! # Lock order
 //! Every write takes its row locks in this order, so that no two writers wait on each other in a
 //! circle (Postgres; SQLite has one writer at a time):
-//! 1. the parent rows it reads under lock (an MVNO account, a SIM batch, a user, an org);
-//! 2. existing `sims` rows, one at a time by the statement that names them; new `sims` rows are
-//!    inserted in ICC order (overlapping imports then meet on the same first ICC instead of
-//!    crossing);
+//! 1. the parent rows it reads under lock (an MVNO account, a SIM batch, a user, an org); an account is
+//!    locked under its distribution key (`keys::pin_account`), and a new account's number is taken in
+//!    the `mvno_numbers` registry with it;
+//! 2. existing `sims` rows in (tenant key, id) order, each key read first and the row locked under it
+//!    (`keys::pin_sims`: on Citus only a query routed to one shard locks); a SIM that changes tenant is
+//!    then inserted under its new key and deleted under the old (`keys::relocate`). New `sims` rows
+//!    are inserted in ICC order, each after its ICC in the `sim_iccids` registry (overlapping imports
+//!    then meet on the same first ICC instead of crossing);
 //! 3. `sim_inventory_counts` rows in key order (storage org, network, form factor, auto-assign);
 //!    an import takes its buckets before it inserts (an upsert of +0), as a move takes both of its
 //!    buckets, sorted, before it updates the SIM;
@@ -26,6 +30,7 @@ pub(crate) mod db;
 mod emnify_rows;
 mod error;
 mod journal;
+mod keys;
 mod owners;
 mod pool;
 mod rows;
@@ -45,6 +50,7 @@ pub use traits::*;
 mod activity;
 mod batches;
 mod bulk;
+mod citus;
 mod emnify;
 pub(crate) mod icc_fold;
 mod idempotency;

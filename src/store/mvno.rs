@@ -2,6 +2,7 @@
 //! purge. Each mutation is one transaction with its SIM counters, event and audit row.
 use super::db::{query, Builder, Tx};
 use super::journal;
+use super::keys;
 use super::owners::{self, Sims};
 use super::scope::{self, Owner};
 use super::sims::UNUSED;
@@ -20,26 +21,32 @@ pub(crate) const ACCOUNT_SELECT: &str = "SELECT m.id, m.oid, m.customer_org_id, 
      s.iccid AS sim_iccid, s.imsi AS sim_imsi, s.network AS sim_network, s.form_factor AS sim_form_factor \
      FROM mvno_accounts m JOIN organisations c ON c.id = m.customer_org_id \
      LEFT JOIN rate_plans rp ON rp.id = m.rate_plan_id LEFT JOIN users e ON e.id = m.employee_user_id \
-     LEFT JOIN sims s ON s.id = m.sim_id";
+     LEFT JOIN sims s ON s.tenant_org_id = m.tenant_org_id AND s.id = m.sim_id";
 
 pub(crate) const LIVE: &str = "m.deleted_at IS NULL AND m.purged_at IS NULL";
 
 pub(crate) const RATE_PLAN_COLUMNS: &str = "id, oid, name, owner_org_id, created_at";
 
-/// Picks an unused SIM from the storage chain, nearest holder first, lowest ICC first: one
-/// index-ordered `LIMIT 1` per holder (sims_unused_storage_idx), locked where the backend can, so
-/// that two concurrent picks never get the same SIM. Returns (id, storage, network, form factor,
-/// auto-assign).
+/// Picks an unused SIM of the account's tenant from the storage chain, nearest holder first, lowest
+/// ICC first: one index-ordered `LIMIT 1` per holder (sims_unused_storage_idx), locked where the
+/// backend can, so that two concurrent picks never get the same SIM. Returns (id, storage, network,
+/// form factor, auto-assign).
+///
+/// A SIM whose orgs lie under another tenant too (key [`keys::SHARED`]) is never picked: its issuer
+/// there could act on the subscriber (the rule `esim_patch` applies to SIMs in use), and an account
+/// and its SIM share one key, so that they are read and locked together (docs/scale-out.md).
 pub(crate) async fn pick_sim(
     tx: &mut Tx,
     backend: Backend,
+    tenant: i64,
     pick: &SimPick,
 ) -> StoreResult<(i64, Option<i64>, String, String, bool)> {
     for holder in &pick.chain {
         let mut qb = Builder::new(format!(
             "SELECT s.id, s.in_storage_at, s.network, s.form_factor, s.auto_assign FROM sims s \
-             WHERE {UNUSED} AND s.in_storage_at = "
+             WHERE {UNUSED} AND s.tenant_org_id = "
         ));
+        qb.push_bind(tenant).push(" AND s.in_storage_at = ");
         qb.push_bind(*holder);
         if let Some(icc) = &pick.iccid {
             qb.push(" AND s.iccid = ").push_bind(icc.as_str());
@@ -69,10 +76,15 @@ async fn lock_account(
     scope: &Scope,
     id: i64,
 ) -> StoreResult<MvnoRecord> {
+    let tenant = keys::pin_account(tx, backend, id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     let mut qb = Builder::new(format!(
         "{ACCOUNT_SELECT} WHERE m.purged_at IS NULL AND m.id = "
     ));
-    qb.push_bind(id);
+    qb.push_bind(id)
+        .push(" AND m.tenant_org_id = ")
+        .push_bind(tenant);
     scope::push_scope(&mut qb, scope, ACCOUNT);
     qb.push(backend.lock_account());
     qb.build()
@@ -86,6 +98,27 @@ const ACCOUNT: Owner = Owner::Org {
     id: "m.customer_org_id",
     path: "c.path",
 };
+
+/// The picked (locked) SIM joins the account: same key.
+async fn attach_sim(
+    tx: &mut Tx,
+    account: i64,
+    tenant: i64,
+    sim_id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
+    query(
+        "UPDATE sims SET mvno_account_id = $1, updated_at = $2, version = version + 1 \
+         WHERE id = $3 AND tenant_org_id = $4",
+    )
+    .bind(account)
+    .bind(at)
+    .bind(sim_id)
+    .bind(tenant)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
 
 async fn reload_account(tx: &mut Tx, id: i64) -> StoreResult<MvnoRecord> {
     query(format!("{ACCOUNT_SELECT} WHERE m.id = $1"))
@@ -224,13 +257,23 @@ impl MvnoStore for SqlStore {
         actor: &Actor,
     ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
+        let backend = self.pool.backend();
+        let tenant = keys::of_org(&mut tx, Some(new.customer_org_id)).await?;
         let (sim_id, storage, network, form_factor, auto) =
-            pick_sim(&mut tx, self.pool.backend(), pick).await?;
+            pick_sim(&mut tx, backend, tenant, pick).await?;
+        if backend == Backend::Postgres {
+            // The number registry keeps live numbers unique across tenants (docs/scale-out.md, rule 1).
+            query("INSERT INTO mvno_numbers (number) VALUES ($1)")
+                .bind(&new.number)
+                .execute(&mut tx)
+                .await?;
+        }
         let id: i64 = query(
                     "INSERT INTO mvno_accounts (oid, customer_org_id, state, number, sim_id, \
                         rate_plan_id, name, \
-                     employee_user_id, device_type, imei, notes, features, start_date, created_at, updated_at) \
-                     VALUES ($1, $2, 'ACTIVE', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+                     employee_user_id, device_type, imei, notes, features, start_date, created_at, updated_at, \
+                     tenant_org_id) \
+                     VALUES ($1, $2, 'ACTIVE', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) RETURNING id",
                 )
                 .bind(&new.oid)
                 .bind(new.customer_org_id)
@@ -245,17 +288,10 @@ impl MvnoStore for SqlStore {
                 .bind(sqlx::types::Json(&new.features))
                 .bind(new.start_date)
                 .bind(actor.at)
+                .bind(tenant)
                 .scalar(&mut tx)
                 .await?;
-        query(
-            "UPDATE sims SET mvno_account_id = $1, updated_at = $2, version = version + 1 \
-            WHERE id = $3",
-        )
-        .bind(id)
-        .bind(actor.at)
-        .bind(sim_id)
-        .execute(&mut tx)
-        .await?;
+        attach_sim(&mut tx, id, tenant, sim_id, actor.at).await?;
         sims::adjust_count(&mut tx, storage, &network, &form_factor, auto, -1i64).await?;
         let rec = reload_account(&mut tx, id).await?;
         journal::event(
@@ -351,10 +387,15 @@ impl MvnoStore for SqlStore {
             }
         };
         let mut count = Builder::new(
-            "SELECT COUNT(*) FROM mvno_accounts m LEFT JOIN sims s ON s.id = m.sim_id",
+            "SELECT COUNT(*) FROM mvno_accounts m \
+             LEFT JOIN sims s ON s.tenant_org_id = m.tenant_org_id AND s.id = m.sim_id",
         );
         filters(&mut count);
         let total: i64 = count.build().scalar(&self.reads).await?;
+        if page.offset >= total {
+            // Past the end (Citus would also add a huge offset to the limit it sends each shard).
+            return Ok((Vec::new(), total));
+        }
         let mut list = Builder::new(ACCOUNT_SELECT);
         filters(&mut list);
         list.push(if f.deleted_restorable_at.is_some() {
@@ -530,21 +571,14 @@ impl MvnoStore for SqlStore {
         {
             return Err(crate::domain::error::Rule::AccountState.into());
         }
+        let tenant = keys::of_org(&mut tx, Some(before.customer_org_id)).await?;
         let (sim_id, storage, network, form_factor, auto) =
-            pick_sim(&mut tx, self.pool.backend(), pick).await?;
+            pick_sim(&mut tx, self.pool.backend(), tenant, pick).await?;
         if let Some(old) = before.sim_id {
             // The old SIM is retired: deleted, never back in storage.
             retire_sim(&mut tx, self.pool.backend(), old, actor.at).await?;
         }
-        query(
-            "UPDATE sims SET mvno_account_id = $1, updated_at = $2, version = version + 1 \
-            WHERE id = $3",
-        )
-        .bind(id)
-        .bind(actor.at)
-        .bind(sim_id)
-        .execute(&mut tx)
-        .await?;
+        attach_sim(&mut tx, id, tenant, sim_id, actor.at).await?;
         sims::adjust_count(&mut tx, storage, &network, &form_factor, auto, -1i64).await?;
         query(
             "UPDATE mvno_accounts SET sim_id = $1, updated_at = $2, version = version + 1 \
@@ -588,17 +622,42 @@ impl MvnoStore for SqlStore {
 
     async fn mvno_purge_due(&self, actor: &Actor, limit: i64) -> StoreResult<usize> {
         let mut tx = self.pool.begin_write().await?;
-        let due: Vec<(i64, String, i64, Option<i64>)> = query(format!(
-                    "SELECT id, oid, customer_org_id, sim_id FROM mvno_accounts WHERE \
-                        deleted_at IS NOT NULL \
-                     AND purged_at IS NULL AND preterminate_until <= $1 ORDER BY preterminate_until LIMIT $2{}",
-                    self.pool.backend().skip_locked()
+        let backend = self.pool.backend();
+        // One tenant at a time: on Citus a row lock names one shard (docs/scale-out.md, rule 5).
+        let tenants: Vec<i64> = query(
+            "SELECT DISTINCT tenant_org_id FROM mvno_accounts WHERE deleted_at IS NOT NULL \
+             AND purged_at IS NULL AND preterminate_until <= $1 ORDER BY 1",
+        )
+        .bind(actor.at)
+        .scalars(&mut tx)
+        .await?;
+        let mut due: Vec<(i64, String, i64, Option<i64>, Option<String>)> = Vec::new();
+        for tenant in tenants {
+            let left = limit - due.len() as i64;
+            if left <= 0 {
+                break;
+            }
+            due.extend(
+                query(format!(
+                    "SELECT id, oid, customer_org_id, sim_id, number FROM mvno_accounts \
+                     WHERE tenant_org_id = $1 AND deleted_at IS NOT NULL AND purged_at IS NULL \
+                     AND preterminate_until <= $2 ORDER BY preterminate_until LIMIT $3{}",
+                    backend.skip_locked()
                 ))
+                .bind(tenant)
                 .bind(actor.at)
-                .bind(limit)
-                .fetch_all(&mut tx)
-                .await?;
-        for (id, oid, customer, sim) in &due {
+                .bind(left)
+                .fetch_all::<(i64, String, i64, Option<i64>, Option<String>)>(&mut tx)
+                .await?,
+            );
+        }
+        for (id, oid, customer, sim, number) in &due {
+            if let (Some(number), Backend::Postgres) = (number, backend) {
+                query("DELETE FROM mvno_numbers WHERE number = $1")
+                    .bind(number)
+                    .execute(&mut tx)
+                    .await?;
+            }
             // The number is released and personal fields erased; the row stays for history.
             query(
                         "UPDATE mvno_accounts SET state = 'PURGED', purged_at = $1, number = \

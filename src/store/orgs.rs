@@ -38,28 +38,27 @@ impl OrgStore for SqlStore {
             ),
             None => None,
         };
-        // The path needs the new id: insert with a placeholder, then set it.
-        let id: i64 = query(
-            "INSERT INTO organisations (oid, name, kind, parent_id, path, country, \
-                        created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, '', $5, $6, $6) RETURNING id",
-        )
+        // The path holds the new id, so the id is taken first and the row written once: on Citus an
+        // UPDATE of a reference table waits for every concurrent INSERT into it, so insert-then-update
+        // deadlocks two concurrent creates.
+        let id: i64 = query(self.pool.backend().next_id("organisations"))
+            .scalar(&mut tx)
+            .await?;
+        let path = crate::domain::org::child_path(parent_path.as_deref().unwrap_or("/"), id);
+        let org: Org = query(format!(
+            "INSERT INTO organisations (id, oid, name, kind, parent_id, path, country, \
+                        created_at, updated_at, tenant_org_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING {ORG_COLUMNS}"
+        ))
+        .bind(id)
         .bind(&new.oid)
         .bind(&new.name)
         .bind(new.kind.as_str())
         .bind(new.parent_id)
+        .bind(&path)
         .bind(&new.country)
         .bind(actor.at)
-        .scalar(&mut tx)
-        .await?;
-        let path = crate::domain::org::child_path(parent_path.as_deref().unwrap_or("/"), id);
-        let org: Org = query(format!(
-            "UPDATE organisations SET path = $1, tenant_org_id = $2 WHERE id = $3 \
-                        RETURNING {ORG_COLUMNS}"
-        ))
-        .bind(&path)
         .bind(crate::domain::org::tenant_of_path(&path))
-        .bind(id)
         .fetch_one(&mut tx)
         .await?;
         journal::audit(

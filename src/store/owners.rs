@@ -26,7 +26,7 @@ pub(crate) enum Sims {
 }
 
 impl Sims {
-    fn condition(self) -> (&'static str, i64) {
+    pub(crate) fn condition(self) -> (&'static str, i64) {
         match self {
             Sims::One(id) => ("s.id = $1", id),
             Sims::Batch(id) => ("s.batch_id = $1", id),
@@ -34,10 +34,10 @@ impl Sims {
     }
 }
 
-async fn keys(tx: &mut Tx, which: Sims, lock: &str) -> StoreResult<Vec<OwnerKey>> {
+async fn keys(tx: &mut Tx, which: Sims) -> StoreResult<Vec<OwnerKey>> {
     let (condition, id) = which.condition();
     query(format!(
-        "SELECT {KEY_COLUMNS} FROM sims s WHERE {condition} ORDER BY s.id{lock}"
+        "SELECT {KEY_COLUMNS} FROM sims s WHERE {condition}"
     ))
     .bind(id)
     .fetch_all(tx)
@@ -77,11 +77,12 @@ pub(crate) async fn update(
     update: Query<'_>,
 ) -> StoreResult<u64> {
     let mut deltas: BTreeMap<OwnerKey, i64> = BTreeMap::new();
-    for key in keys(tx, which, backend.lock_rows()).await? {
+    super::keys::pin_sims(tx, backend, which).await?;
+    for key in keys(tx, which).await? {
         *deltas.entry(key).or_default() -= 1;
     }
     let changed = update.execute(&mut *tx).await?;
-    for key in keys(tx, which, "").await? {
+    for key in keys(tx, which).await? {
         *deltas.entry(key).or_default() += 1;
     }
     apply(tx, deltas).await?;

@@ -134,7 +134,9 @@ async fn run_batch(fetch: &FetchMany, batch: Vec<(i64, Reply)>) {
 
 /// Fetches SIMs by id for [`PointReads`]: with their org and model labels joined, or without them when
 /// the label cache fills them.
-pub(crate) fn fetcher(pool: Pool, joined: bool, keep: usize) -> Fetcher {
+/// `routed` (Citus): each SIM's key is looked up in `sim_keys` first, so that the read names the shards
+/// that hold the SIMs instead of asking every shard.
+pub(crate) fn fetcher(pool: Pool, joined: bool, keep: usize, routed: bool) -> Fetcher {
     // Connections the point reads keep between batches: returning one to the pool after every batch
     // costs a spawned task and taking it back a pool round; at most IN_FLIGHT are kept (`keep`: none in
     // a small pool, which the other requests need), and `release` hands them back before the pool closes.
@@ -159,13 +161,19 @@ pub(crate) fn fetcher(pool: Pool, joined: bool, keep: usize) -> Fetcher {
                 },
                 None => pool.acquire().await?,
             };
-            let mut qb = Builder::new(if joined {
+            let select = if joined {
                 ESIM_SELECT
             } else {
                 ESIM_SELECT_UNLABELLED
-            });
-            qb.push(" WHERE s.id IN ").push_list(ids);
-            match qb.build().fetch_all(&mut conn).await {
+            };
+            let read = if routed {
+                routed_read(&mut conn, select, ids).await
+            } else {
+                let mut qb = Builder::new(select);
+                qb.push(" WHERE s.id IN ").push_list(ids);
+                qb.build().fetch_all(&mut conn).await
+            };
+            match read {
                 Ok(rows) => {
                     let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
                     if !held.0 && held.1.len() < keep {
@@ -187,4 +195,36 @@ pub(crate) fn fetcher(pool: Pool, joined: bool, keep: usize) -> Fetcher {
         kept.1.clear();
     });
     Fetcher { fetch, release }
+}
+
+/// Reads SIMs by id through their keys: a router query per shard on Citus. A SIM that moved between the
+/// lookup and the read is read again by id alone.
+async fn routed_read(conn: &mut Conn, select: &str, ids: Vec<i64>) -> StoreResult<Vec<EmnifySim>> {
+    let mut lookup = Builder::new("SELECT id, tenant_org_id FROM sim_keys WHERE id IN ");
+    lookup.push_list(ids);
+    let keys: Vec<(i64, i64)> = lookup.build().fetch_all(&mut *conn).await?;
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tenants: Vec<i64> = keys.iter().map(|k| k.1).collect();
+    tenants.sort_unstable();
+    tenants.dedup();
+    let mut qb = Builder::new(select);
+    qb.push(" WHERE s.tenant_org_id IN ")
+        .push_list(tenants)
+        .push(" AND s.id IN ")
+        .push_list(keys.iter().map(|k| k.0));
+    let mut rows: Vec<EmnifySim> = qb.build().fetch_all(&mut *conn).await?;
+    if rows.len() < keys.len() {
+        let found: std::collections::HashSet<i64> = rows.iter().map(|r| r.id).collect();
+        let moved: Vec<i64> = keys
+            .iter()
+            .map(|k| k.0)
+            .filter(|id| !found.contains(id))
+            .collect();
+        let mut qb = Builder::new(select);
+        qb.push(" WHERE s.id IN ").push_list(moved);
+        rows.extend(qb.build().fetch_all::<EmnifySim>(&mut *conn).await?);
+    }
+    Ok(rows)
 }

@@ -15,14 +15,18 @@ pub struct SqlStore {
     pub(crate) point_reads: PointReads,
     /// See [`super::MetaStore::access_epoch`]; bumped after the commit of such a write.
     pub(crate) access_epoch: std::sync::atomic::AtomicU64,
+    /// The database is a Citus coordinator: a tenant's list names its tenant with `=`, which routes
+    /// it to one shard (see [`super::tenancy::push_tenant`]), and reads by id go through `sim_keys`.
+    pub(crate) citus: bool,
 }
 
 impl SqlStore {
-    pub(crate) fn new(pool: Pool, reads: Pool, cfg: &PoolConfig) -> Self {
+    pub(crate) fn new(pool: Pool, reads: Pool, cfg: &PoolConfig, citus: bool) -> Self {
         let fetch = point_reads::fetcher(
             pool.clone(),
             cfg.label_cache.is_zero(),
             point_read_keep(cfg.max_connections),
+            citus,
         );
         SqlStore {
             pool,
@@ -30,6 +34,7 @@ impl SqlStore {
             labels: Labels::new(cfg.label_cache),
             point_reads: PointReads::new(fetch),
             access_epoch: Default::default(),
+            citus,
         }
     }
 

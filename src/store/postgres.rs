@@ -8,7 +8,8 @@ use sqlx::Postgres;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Opens the Postgres store: waits for the database, folds old ICCs, migrates.
+/// Opens the Postgres store: waits for the database, folds old ICCs, migrates, and on Citus
+/// distributes the tables.
 pub(crate) async fn connect(
     url: &str,
     read_url: Option<&str>,
@@ -33,13 +34,18 @@ pub(crate) async fn connect(
     let pool = pool_options().connect_with(primary).await?;
     icc_fold::fold_iccs(&Pool::Pg(pool.clone())).await?;
     sqlx::migrate!("migrations/postgres").run(&pool).await?;
+    let pool = Pool::Pg(pool);
+    super::citus::distribute(&pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("distributing the tables on Citus: {e}"))?;
+    let citus = super::citus::enabled(&pool).await?;
     // A replica follows the primary's schema and is never migrated from here; it connects on
     // first use, so a replica that is down does not keep the node from starting.
     let reads = match read_url {
-        Some(r) => pool_options().connect_lazy_with(options(r)?),
+        Some(r) => Pool::Pg(pool_options().connect_lazy_with(options(r)?)),
         None => pool.clone(),
     };
-    Ok(SqlStore::new(Pool::Pg(pool), Pool::Pg(reads), cfg))
+    Ok(SqlStore::new(pool, reads, cfg, citus))
 }
 
 /// Waits until the database accepts a connection, retrying with backoff for `retry` (containers

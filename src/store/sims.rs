@@ -2,6 +2,7 @@
 //! `sim_inventory_counts` in the same transaction, so `/sim/status` never scans `sims`.
 use super::bulk::{self, ImportEvents, InsertedSim, NewSimsShared};
 use super::db::{query, Builder, Tx};
+use super::keys;
 use super::owners::{self, Sims};
 use super::scope::{self, Owner};
 use super::*;
@@ -15,7 +16,7 @@ pub(crate) const SIM_SELECT: &str = "SELECT s.id, s.iccid, s.imsi, s.msisdn, s.e
      s.mvno_account_id, s.production_date, s.activation_date, s.created_at, s.updated_at, s.version, \
      so.oid AS storage_oid, so.path AS storage_path, ao.path AS account_path \
      FROM sims s LEFT JOIN organisations so ON so.id = s.in_storage_at \
-     LEFT JOIN mvno_accounts m ON m.id = s.mvno_account_id \
+     LEFT JOIN mvno_accounts m ON m.tenant_org_id = s.tenant_org_id AND m.id = s.mvno_account_id \
      LEFT JOIN organisations ao ON ao.id = m.customer_org_id";
 
 /// A SIM is unused (in storage) when it is not deleted and has neither an MVNO account nor an endpoint.
@@ -183,7 +184,7 @@ impl SimStore for SqlStore {
             })
             .await?;
         let filters = |qb: &mut Builder<'_>, walk: bool| {
-            tenancy::push_tenant(qb, tenant, walk);
+            tenancy::push_tenant(qb, tenant, walk && !self.citus);
             scope::push_storage(qb, &f.storage, "s.in_storage_at");
             if let Some(ff) = f.form_factor {
                 qb.push(" AND s.form_factor = ").push_bind(ff.as_str());
@@ -275,11 +276,15 @@ impl SimStore for SqlStore {
     ) -> StoreResult<SimRecord> {
         use {SimRecord, StoreError};
         let mut tx = self.pool.begin_write().await?;
-        // Lock the row (Postgres); SQLite's write transaction already excludes other writers.
+        let backend = self.pool.backend();
+        let tenant = keys::pin_sim(&mut tx, backend, sim_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let mut qb = Builder::new(format!("{SIM_SELECT} WHERE s.id = "));
-        qb.push_bind(sim_id);
+        qb.push_bind(sim_id)
+            .push(" AND s.tenant_org_id = ")
+            .push_bind(tenant);
         scope::push_scope(&mut qb, scope, Owner::Stock);
-        qb.push(self.pool.backend().lock_sim());
         let before: SimRecord = qb
             .build()
             .fetch_optional(&mut tx)
@@ -314,20 +319,21 @@ impl SimStore for SqlStore {
             &mut tx,
             self.pool.backend(),
             Sims::One(sim_id),
-            query(format!(
+            query(
                 "UPDATE sims SET in_storage_at = $1, reseller_org_id = $2, customer_org_id = $3, \
-                     auto_assign = $4, \
-                     updated_at = $5, version = version + 1, tenant_org_id = {} WHERE id = $6",
-                tenancy::shared_tenant_sql("issuer_org_id", "$2", "$3", "$1")
-            ))
+                     auto_assign = $4, updated_at = $5, version = version + 1 \
+                 WHERE id = $6 AND tenant_org_id = $7",
+            )
             .bind(storage)
             .bind(holder.as_ref().and_then(|h| h.reseller_org_id))
             .bind(holder.as_ref().and_then(|h| h.customer_org_id))
             .bind(auto)
             .bind(actor.at)
-            .bind(sim_id),
+            .bind(sim_id)
+            .bind(tenant),
         )
         .await?;
+        keys::relocate(&mut tx, backend, Sims::One(sim_id)).await?;
         let after: SimRecord = query(format!("{SIM_SELECT} WHERE s.id = $1"))
             .bind(sim_id)
             .fetch_one(&mut tx)

@@ -32,5 +32,6 @@ pub(crate) async fn connect(url: &str, cfg: &PoolConfig) -> anyhow::Result<SqlSt
         Pool::Lite(pool.clone()),
         Pool::Lite(pool),
         cfg,
+        false,
     ))
 }

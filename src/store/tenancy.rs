@@ -9,30 +9,10 @@
 use super::db::{query, Builder};
 use super::{SqlStore, StoreResult};
 
-/// SQL: the tenant the four org ids (columns or parameters, NULL allowed) share — their orgs' common
-/// `tenant_org_id`; NULL when none is below the platform; 0 ("shared") when they differ. See
-/// migrations/postgres/0004_sim_tenant.sql. One primary-key lookup per org: as `o.id IN (...)` the
-/// planner scanned the whole org table for every row of a batch (0.5 s per 10,000 SIMs) while its
-/// statistics were fresh from an empty table.
-pub(crate) fn shared_tenant_sql(
-    issuer: &str,
-    reseller: &str,
-    customer: &str,
-    storage: &str,
-) -> String {
-    let [a, b, c, d] = [issuer, reseller, customer, storage].map(|org| {
-        format!("SELECT (SELECT o.tenant_org_id FROM organisations o WHERE o.id = {org}) AS t")
-    });
-    format!(
-        "(SELECT CASE WHEN MIN(x.t) = MAX(x.t) OR MIN(x.t) IS NULL THEN MIN(x.t) ELSE 0 END \
-         FROM ({a} UNION ALL {b} UNION ALL {c} UNION ALL {d}) x)"
-    )
-}
-
 /// Whether any SIM's orgs lie under two top-level orgs. While none does, a reseller sees only SIMs of
 /// its own tenant, and its lists can be read as one range of the tenant indexes.
 pub(crate) const SHARED_SIMS_EXIST: &str =
-    "SELECT EXISTS (SELECT 1 FROM sims WHERE tenant_org_id = 0)";
+    "SELECT EXISTS (SELECT 1 FROM sims WHERE tenant_org_id = $1)";
 
 /// Up to this many matching rows, a page is read through the filters' indexes and sorted: at most
 /// ~10 ms at this size on the benchmark machine, whatever the order of the rows on disk.
@@ -95,7 +75,8 @@ pub(crate) fn page_select(select: &str) -> (&str, &str) {
 /// Postgres treats the tenant as a constant, drops it from an `ORDER BY s.tenant_org_id, ...` and is free
 /// to walk any index in the order of the rest (and picks the primary key, filtering); as a range, only the
 /// tenant indexes give that order. Otherwise `=`, which lets (tenant_org_id, status, id) find a
-/// tenant's SIMs of one status.
+/// tenant's SIMs of one status. On Citus always `=`: only an equality names the one shard that holds
+/// the tenant (on a shard, a tenant is a large part of the rows, and the walk stays cheap).
 pub(crate) fn push_tenant(qb: &mut Builder<'_>, tenant: Option<i64>, walk: bool) {
     if let Some(t) = tenant {
         if walk {
@@ -116,7 +97,10 @@ impl SqlStore {
         let Some(tenant) = subtree_path.and_then(crate::domain::org::tenant_of_path) else {
             return Ok(None);
         };
-        let shared: bool = query(SHARED_SIMS_EXIST).scalar(&self.reads).await?;
+        let shared: bool = query(SHARED_SIMS_EXIST)
+            .bind(super::keys::SHARED)
+            .scalar(&self.reads)
+            .await?;
         Ok((!shared).then_some(tenant))
     }
 }

@@ -21,6 +21,7 @@ mod idempotency;
 mod ops;
 mod replica;
 mod retention;
+mod scale_out;
 mod security;
 mod store_contract;
 mod store_scope;

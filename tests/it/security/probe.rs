@@ -147,7 +147,8 @@ async fn build(app: &TestApp) -> World {
     let paths: HashMap<i64, String> = orgs.into_iter().collect();
     let rows: Vec<(String, i64, String)> = app
         .sql(&format!(
-            "SELECT s.iccid, s.id, {} FROM sims s LEFT JOIN mvno_accounts m ON m.id = s.mvno_account_id",
+            "SELECT s.iccid, s.id, {} FROM sims s LEFT JOIN mvno_accounts m \
+             ON m.tenant_org_id = s.tenant_org_id AND m.id = s.mvno_account_id",
             owners_sql()
         ))
         .await;
@@ -270,7 +271,8 @@ async fn foreign_rows(db: &Db, who: &Who, w: &World) -> Vec<String> {
         ("sims", format!(
             "SELECT {}, s.iccid || '|' || CAST(s.status AS TEXT) || '|' || CAST(s.version AS TEXT) || '|' || \
              COALESCE(CAST(s.mvno_account_id AS TEXT), '') \
-             FROM sims s LEFT JOIN mvno_accounts m ON m.id = s.mvno_account_id",
+             FROM sims s LEFT JOIN mvno_accounts m \
+             ON m.tenant_org_id = s.tenant_org_id AND m.id = s.mvno_account_id",
             owners_sql()
         )),
         ("mvno", "SELECT CAST(customer_org_id AS TEXT), oid || '|' || state || '|' || CAST(version AS TEXT) || \
