@@ -397,7 +397,7 @@ pub async fn run(
                 store
                     .mvno_delete(
                         &SYSTEM,
-                        rec.id,
+                        rec.key(),
                         now + Duration::days(state.config.mvno.recovery_days),
                         &actor,
                     )
@@ -406,7 +406,7 @@ pub async fn run(
             2 => {
                 let long_ago = Actor::system(now - Duration::days(45));
                 store
-                    .mvno_delete(&SYSTEM, rec.id, now - Duration::days(15), &long_ago)
+                    .mvno_delete(&SYSTEM, rec.key(), now - Duration::days(15), &long_ago)
                     .await?;
             }
             _ => {}

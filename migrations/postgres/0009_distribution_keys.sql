@@ -40,11 +40,13 @@ $$;
 SELECT simgate_key_with_tenant('sims', 'sims_pkey', 'PRIMARY KEY (id, tenant_org_id)');
 ALTER TABLE sims DROP CONSTRAINT IF EXISTS sims_iccid_key;
 CREATE INDEX IF NOT EXISTS sims_iccid_idx ON sims (iccid);
+-- It also holds the SIM's key, so that a SIM found by its ICC is read on its shard.
 CREATE TABLE IF NOT EXISTS sim_iccids (
-    iccid TEXT NOT NULL,
+    iccid         TEXT NOT NULL,
+    tenant_org_id BIGINT,
     CONSTRAINT sims_iccid_key PRIMARY KEY (iccid)
 );
-INSERT INTO sim_iccids SELECT iccid FROM sims ON CONFLICT DO NOTHING;
+INSERT INTO sim_iccids SELECT iccid, tenant_org_id FROM sims ON CONFLICT DO NOTHING;
 
 -- A SIM's key by its id, for reads by id (the API's `/api/v1/sim/{id}`): on Citus the lookup and then
 -- the read are each routed to one shard, where a read by id alone would ask every shard. Written with
@@ -76,11 +78,14 @@ END
 $$;
 CREATE INDEX IF NOT EXISTS mvno_accounts_number_idx ON mvno_accounts (number) WHERE purged_at IS NULL;
 -- A number stays taken while its account exists, deleted-but-recoverable included; the purge frees it.
+-- It also holds the account's key, so that an account found by its number is read on its shard.
 CREATE TABLE IF NOT EXISTS mvno_numbers (
-    number TEXT NOT NULL,
+    number        TEXT NOT NULL,
+    tenant_org_id BIGINT,
     CONSTRAINT mvno_accounts_number_key PRIMARY KEY (number)
 );
-INSERT INTO mvno_numbers SELECT number FROM mvno_accounts WHERE purged_at IS NULL AND number IS NOT NULL
+INSERT INTO mvno_numbers SELECT number, tenant_org_id FROM mvno_accounts
+WHERE purged_at IS NULL AND number IS NOT NULL
 ON CONFLICT DO NOTHING;
 
 ALTER TABLE endpoints ADD COLUMN IF NOT EXISTS tenant_org_id BIGINT;

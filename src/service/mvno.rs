@@ -348,7 +348,7 @@ pub async fn update(
     };
     Ok(state
         .store
-        .mvno_update(&p.scope(), rec.id, patch, &state.actor_if(p, if_match))
+        .mvno_update(&p.scope(), rec.key(), patch, &state.actor_if(p, if_match))
         .await?)
 }
 
@@ -362,7 +362,7 @@ pub async fn delete(
     let until = mvno::preterminate_until(state.now(), state.config.mvno.recovery_days);
     Ok(state
         .store
-        .mvno_delete(&p.scope(), rec.id, until, &state.actor_if(p, if_match))
+        .mvno_delete(&p.scope(), rec.key(), until, &state.actor_if(p, if_match))
         .await?)
 }
 
@@ -382,7 +382,7 @@ pub async fn restore(
     };
     Ok(state
         .store
-        .mvno_restore(&p.scope(), rec.id, rate_plan_id, &state.actor(p))
+        .mvno_restore(&p.scope(), rec.key(), rate_plan_id, &state.actor(p))
         .await?)
 }
 
@@ -398,7 +398,12 @@ pub async fn change_sim(
     let chain = storage_chain(state, &customer).await?;
     Ok(state
         .store
-        .mvno_change_sim(&p.scope(), rec.id, &pick(&choice, chain), &state.actor(p))
+        .mvno_change_sim(
+            &p.scope(),
+            rec.key(),
+            &pick(&choice, chain),
+            &state.actor(p),
+        )
         .await?)
 }
 

@@ -152,7 +152,7 @@ async fn pg_insert_sims(
     // key goes to `sim_keys`.
     let iccids: Vec<&str> = rows.iter().map(|r| r.iccid).collect();
     let fresh: Vec<String> = sqlx::query_scalar(&format!(
-        "INSERT INTO sim_iccids (iccid) SELECT UNNEST($1::text[]){} RETURNING iccid",
+        "INSERT INTO sim_iccids (iccid, tenant_org_id) SELECT UNNEST($1::text[]), $2{} RETURNING iccid",
         if shared.skip_existing {
             " ON CONFLICT DO NOTHING"
         } else {
@@ -160,6 +160,7 @@ async fn pg_insert_sims(
         }
     ))
     .bind(&iccids)
+    .bind(tenant)
     .fetch_all(&mut *conn)
     .await?;
     let owned;

@@ -247,18 +247,22 @@ impl EmnifySimStore for SqlStore {
                 Some(account_id) => {
                     query(
                         "SELECT 'MVNO account ' || m.oid, o.path FROM mvno_accounts m \
-                             JOIN organisations o ON o.id = m.customer_org_id WHERE m.id = $1",
+                             JOIN organisations o ON o.id = m.customer_org_id \
+                             WHERE m.id = $1 AND m.tenant_org_id = $2",
                     )
                     .bind(account_id)
+                    .bind(tenant)
                     .fetch_one(&mut tx)
                     .await?
                 }
                 None => {
                     query(
                         "SELECT 'endpoint ' || CAST(e.id AS TEXT), o.path FROM endpoints e \
-                             JOIN organisations o ON o.id = e.org_id WHERE e.id = $1",
+                             JOIN organisations o ON o.id = e.org_id \
+                             WHERE e.id = $1 AND e.tenant_org_id = $2",
                     )
                     .bind(endpoint)
+                    .bind(tenant)
                     .fetch_one(&mut tx)
                     .await?
                 }

@@ -53,12 +53,7 @@ pub(crate) async fn of_many(
 pub(crate) async fn pin_sims(tx: &mut Tx, backend: Backend, which: Sims) -> StoreResult<Vec<i64>> {
     let (condition, id) = which.condition();
     for _ in 0..MOVE_RETRIES {
-        let seen: Vec<(i64, i64)> = query(format!(
-            "SELECT s.tenant_org_id, s.id FROM sims s WHERE {condition} ORDER BY 1, 2"
-        ))
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let seen = keys_of(tx, backend, which).await?;
         let mut tenants: Vec<i64> = seen.iter().map(|r| r.0).collect();
         tenants.dedup();
         let lock = backend.lock_rows();
@@ -87,35 +82,24 @@ pub(crate) async fn pin_sims(tx: &mut Tx, backend: Backend, which: Sims) -> Stor
     ))
 }
 
+/// The (key, id) of the SIMs `which` names, read without a lock, in that order: one SIM's from
+/// `sim_keys` on Postgres (a router query on Citus, where `sims` by id alone asks every shard).
+async fn keys_of(tx: &mut Tx, backend: Backend, which: Sims) -> StoreResult<Vec<(i64, i64)>> {
+    let sql = match (which, backend) {
+        (Sims::One(_), Backend::Postgres) => {
+            "SELECT tenant_org_id, id FROM sim_keys WHERE id = $1".into()
+        }
+        _ => {
+            let (condition, _) = which.condition();
+            format!("SELECT s.tenant_org_id, s.id FROM sims s WHERE {condition} ORDER BY 1, 2")
+        }
+    };
+    query(sql).bind(which.condition().1).fetch_all(tx).await
+}
+
 /// Locks one SIM; its key, or `None` when it does not exist.
 pub(crate) async fn pin_sim(tx: &mut Tx, backend: Backend, id: i64) -> StoreResult<Option<i64>> {
     Ok(pin_sims(tx, backend, Sims::One(id)).await?.first().copied())
-}
-
-/// Locks one MVNO account (lock order step 1); its key, or `None` when it does not exist.
-/// Accounts never change tenant, so no retry is needed.
-pub(crate) async fn pin_account(
-    tx: &mut Tx,
-    backend: Backend,
-    id: i64,
-) -> StoreResult<Option<i64>> {
-    let tenant: Option<i64> = query("SELECT tenant_org_id FROM mvno_accounts WHERE id = $1")
-        .bind(id)
-        .scalar_optional(&mut *tx)
-        .await?;
-    let (Some(t), lock) = (tenant, backend.lock_rows()) else {
-        return Ok(None);
-    };
-    if !lock.is_empty() {
-        query(format!(
-            "SELECT id FROM mvno_accounts WHERE id = $1 AND tenant_org_id = $2{lock}"
-        ))
-        .bind(id)
-        .bind(t)
-        .scalar_optional::<i64>(&mut *tx)
-        .await?;
-    }
-    Ok(Some(t))
 }
 
 /// The key of a SIM with these orgs, their tenants looked up in `orgs`.
@@ -128,75 +112,88 @@ pub(crate) fn sim_tenant(
     )
 }
 
-/// Every column of `sims`, in table order, for a move.
-const SIM_COLUMNS: &str = "id, iccid, imsi, msisdn, eid, puk1, puk2, pin1, pin2, form_factor, \
-    network, model_id, batch_id, status, issuer_org_id, reseller_org_id, customer_org_id, in_storage_at, \
-    auto_assign, activation_code, tag, endpoint_id, mvno_account_id, production_date, activation_date, \
-    created_at, updated_at, version";
+/// A move's INSERT: every column of `sims` but the key, copied under the new key.
+const MOVE_INSERT: &str = "INSERT INTO sims (id, iccid, imsi, msisdn, eid, puk1, puk2, pin1, pin2, \
+    form_factor, network, model_id, batch_id, status, issuer_org_id, reseller_org_id, customer_org_id, \
+    in_storage_at, auto_assign, activation_code, tag, endpoint_id, mvno_account_id, production_date, \
+    activation_date, created_at, updated_at, version, tenant_org_id) \
+    SELECT id, iccid, imsi, msisdn, eid, puk1, puk2, pin1, pin2, form_factor, network, model_id, batch_id, \
+    status, issuer_org_id, reseller_org_id, customer_org_id, in_storage_at, auto_assign, activation_code, \
+    tag, endpoint_id, mvno_account_id, production_date, activation_date, created_at, updated_at, version, \
+    CAST(";
 
 /// After a write that changed the orgs of the (locked) SIMs `which` names: each SIM whose orgs now
 /// share another tenant moves there. Postgres (and Citus) insert the row under its new key, delete the
 /// old one and update `sim_keys`, in this transaction; SQLite updates the column.
 pub(crate) async fn relocate(tx: &mut Tx, backend: Backend, which: Sims) -> StoreResult<()> {
-    let (condition, id) = which.condition();
-    type Row = (i64, i64, [Option<i64>; 4]);
-    type Read = (i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
-    let rows: Vec<Read> = query(format!(
-        "SELECT s.id, s.tenant_org_id, s.issuer_org_id, s.reseller_org_id, s.customer_org_id, \
-         s.in_storage_at FROM sims s WHERE {condition} ORDER BY s.id"
-    ))
-    .bind(id)
+    let mut tenants: Vec<i64> = keys_of(tx, backend, which)
+        .await?
+        .into_iter()
+        .map(|k| k.0)
+        .collect();
+    tenants.dedup();
+    if tenants.is_empty() {
+        return Ok(());
+    }
+    type Read = (
+        i64,
+        i64,
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let rows: Vec<Read> = super::owners::select(
+        "s.id, s.tenant_org_id, s.iccid, s.issuer_org_id, s.reseller_org_id, s.customer_org_id, \
+         s.in_storage_at",
+        which,
+        &tenants,
+    )
+    .build()
     .fetch_all(&mut *tx)
     .await?;
-    let rows: Vec<Row> = rows
-        .into_iter()
-        .map(|(id, t, a, b, c, d)| (id, t, [a, b, c, d]))
-        .collect();
     let orgs = of_many(
         tx,
         "organisations",
-        rows.iter().flat_map(|r| r.2.into_iter().flatten()),
+        rows.iter()
+            .flat_map(|r| [r.3, r.4, r.5, r.6].into_iter().flatten()),
     )
     .await?;
-    let mut moves: std::collections::BTreeMap<(i64, i64), Vec<i64>> = Default::default();
-    for (id, from, sim_orgs) in rows {
-        let to = sim_tenant(&orgs, sim_orgs);
+    let mut moves: std::collections::BTreeMap<(i64, i64), Vec<(i64, String)>> = Default::default();
+    for (id, from, iccid, a, b, c, d) in rows {
+        let to = sim_tenant(&orgs, [a, b, c, d]);
         if to != from {
-            moves.entry((from, to)).or_default().push(id);
+            moves.entry((from, to)).or_default().push((id, iccid));
         }
     }
-    for ((from, to), ids) in moves {
-        for chunk in ids.chunks(super::sims::INSERT_CHUNK) {
-            let mut statements = Vec::new();
-            let mut push = |head: String, set: bool| {
-                let mut qb = Builder::new(head.clone());
-                if set {
+    for ((from, to), sims) in moves {
+        for chunk in sims.chunks(super::sims::INSERT_CHUNK) {
+            // (head, whether it sets the new key first, the column the chunk is named by)
+            let statements: &[(&str, bool, &str)] = match backend {
+                Backend::Sqlite => &[("UPDATE sims SET tenant_org_id = ", true, "id")],
+                Backend::Postgres => &[
+                    (MOVE_INSERT, true, "id"),
+                    ("DELETE FROM sims WHERE tenant_org_id = ", false, "id"),
+                    ("UPDATE sim_keys SET tenant_org_id = ", true, "id"),
+                    ("UPDATE sim_iccids SET tenant_org_id = ", true, "iccid"),
+                ],
+            };
+            for (head, set, by) in statements {
+                let mut qb = Builder::new(*head);
+                if *set {
                     qb.push_bind(to).push(if head.starts_with("INSERT") {
                         " AS BIGINT) FROM sims WHERE tenant_org_id = "
                     } else {
                         " WHERE tenant_org_id = "
                     });
                 }
-                qb.push_bind(from)
-                    .push(" AND id IN ")
-                    .push_list(chunk.iter().copied());
-                statements.push(qb);
-            };
-            match backend {
-                Backend::Sqlite => push("UPDATE sims SET tenant_org_id = ".into(), true),
-                Backend::Postgres => {
-                    push(
-                        format!(
-                            "INSERT INTO sims ({SIM_COLUMNS}, tenant_org_id) \
-                             SELECT {SIM_COLUMNS}, CAST("
-                        ),
-                        true,
-                    );
-                    push("DELETE FROM sims WHERE tenant_org_id = ".into(), false);
-                    push("UPDATE sim_keys SET tenant_org_id = ".into(), true);
+                qb.push_bind(from).push(format!(" AND {by} IN "));
+                if *by == "id" {
+                    qb.push_list(chunk.iter().map(|c| c.0));
+                } else {
+                    qb.push_list(chunk.iter().map(|c| c.1.clone()));
                 }
-            }
-            for qb in statements {
                 qb.build().execute(&mut *tx).await?;
             }
         }

@@ -10,7 +10,7 @@ use super::*;
 use crate::domain::access::Scope;
 use crate::domain::error::Rule;
 
-pub(crate) const ACCOUNT_SELECT: &str = "SELECT m.id, m.oid, m.customer_org_id, m.state, \
+pub(crate) const ACCOUNT_SELECT: &str = "SELECT m.id, m.tenant_org_id, m.oid, m.customer_org_id, m.state, \
     m.number, m.sim_id, \
      m.rate_plan_id, m.name, m.employee_user_id, m.device_type, m.imei, m.notes, m.features, m.data_disabled, \
      m.usage_block, m.number_state, m.dnd, m.updating, m.pbx, m.extension, m.extension_number, m.porting, \
@@ -74,17 +74,14 @@ async fn lock_account(
     tx: &mut Tx,
     backend: Backend,
     scope: &Scope,
-    id: i64,
+    account: AccountKey,
 ) -> StoreResult<MvnoRecord> {
-    let tenant = keys::pin_account(tx, backend, id)
-        .await?
-        .ok_or(StoreError::NotFound)?;
     let mut qb = Builder::new(format!(
         "{ACCOUNT_SELECT} WHERE m.purged_at IS NULL AND m.id = "
     ));
-    qb.push_bind(id)
+    qb.push_bind(account.id)
         .push(" AND m.tenant_org_id = ")
-        .push_bind(tenant);
+        .push_bind(account.tenant);
     scope::push_scope(&mut qb, scope, ACCOUNT);
     qb.push(backend.lock_account());
     qb.build()
@@ -120,11 +117,14 @@ async fn attach_sim(
     Ok(())
 }
 
-async fn reload_account(tx: &mut Tx, id: i64) -> StoreResult<MvnoRecord> {
-    query(format!("{ACCOUNT_SELECT} WHERE m.id = $1"))
-        .bind(id)
-        .fetch_one(tx)
-        .await
+async fn reload_account(tx: &mut Tx, account: AccountKey) -> StoreResult<MvnoRecord> {
+    query(format!(
+        "{ACCOUNT_SELECT} WHERE m.id = $1 AND m.tenant_org_id = $2"
+    ))
+    .bind(account.id)
+    .bind(account.tenant)
+    .fetch_one(tx)
+    .await
 }
 
 /// Retires a SIM that leaves an account: deleted, never back in storage.
@@ -134,13 +134,17 @@ async fn retire_sim(
     sim_id: i64,
     at: chrono::DateTime<chrono::Utc>,
 ) -> StoreResult<()> {
+    let Some(tenant) = keys::pin_sim(tx, backend, sim_id).await? else {
+        return Ok(());
+    };
     let retire = query(
         "UPDATE sims SET status = 3, mvno_account_id = NULL, updated_at = $1, version = \
             version + 1 \
-         WHERE id = $2",
+         WHERE id = $2 AND tenant_org_id = $3",
     )
     .bind(at)
-    .bind(sim_id);
+    .bind(sim_id)
+    .bind(tenant);
     owners::update(tx, backend, Sims::One(sim_id), retire).await?;
     Ok(())
 }
@@ -149,13 +153,13 @@ async fn retire_sim(
 pub(crate) async fn account_changed(
     tx: &mut Tx,
     actor: &Actor,
-    id: i64,
+    account: AccountKey,
     before: &MvnoRecord,
     action: &str,
     type_id: i32,
     description: &str,
 ) -> StoreResult<MvnoRecord> {
-    let after = reload_account(tx, id).await?;
+    let after = reload_account(tx, account).await?;
     let detail =
         serde_json::json!({"account": after.oid, "preterminate_until": after.preterminate_until});
     journal::event(
@@ -263,8 +267,9 @@ impl MvnoStore for SqlStore {
             pick_sim(&mut tx, backend, tenant, pick).await?;
         if backend == Backend::Postgres {
             // The number registry keeps live numbers unique across tenants (docs/scale-out.md, rule 1).
-            query("INSERT INTO mvno_numbers (number) VALUES ($1)")
+            query("INSERT INTO mvno_numbers (number, tenant_org_id) VALUES ($1, $2)")
                 .bind(&new.number)
+                .bind(tenant)
                 .execute(&mut tx)
                 .await?;
         }
@@ -293,7 +298,7 @@ impl MvnoStore for SqlStore {
                 .await?;
         attach_sim(&mut tx, id, tenant, sim_id, actor.at).await?;
         sims::adjust_count(&mut tx, storage, &network, &form_factor, auto, -1i64).await?;
-        let rec = reload_account(&mut tx, id).await?;
+        let rec = reload_account(&mut tx, AccountKey { id, tenant }).await?;
         journal::event(
             &mut tx,
             actor,
@@ -333,8 +338,29 @@ impl MvnoStore for SqlStore {
             AccountRef::Oid(o) => ("m.oid", o.as_str()),
             AccountRef::Number(n) => ("m.number", n.as_str()),
         };
+        // The account's key, where it can be known without asking every shard: a caller below the
+        // platform sees only its own tenant's accounts; a number's key is in its registry.
+        let tenant = match (scope, r, self.pool.backend()) {
+            (Scope::Org { path, .. }, _, _) => crate::domain::org::tenant_of_path(path),
+            (_, AccountRef::Number(n), Backend::Postgres) => {
+                let key: Option<Option<i64>> =
+                    query("SELECT tenant_org_id FROM mvno_numbers WHERE number = $1")
+                        .bind(n.as_str())
+                        .scalar_optional(&self.pool)
+                        .await?;
+                match key {
+                    // Every number of an account not yet purged is in the registry.
+                    None => return Ok(None),
+                    Some(t) => t,
+                }
+            }
+            _ => None,
+        };
         let mut qb = Builder::new(format!("{ACCOUNT_SELECT} WHERE {which} AND {col} = "));
         qb.push_bind(value);
+        if let Some(t) = tenant {
+            qb.push(" AND m.tenant_org_id = ").push_bind(t);
+        }
         scope::push_scope(&mut qb, scope, ACCOUNT);
         qb.build().fetch_optional(&self.pool).await
     }
@@ -413,12 +439,13 @@ impl MvnoStore for SqlStore {
     async fn mvno_update(
         &self,
         scope: &Scope,
-        id: i64,
+        account: AccountKey,
         patch: MvnoPatch,
         actor: &Actor,
     ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
-        let before = lock_account(&mut tx, self.pool.backend(), scope, id).await?;
+        let before = lock_account(&mut tx, self.pool.backend(), scope, account).await?;
+        let id = account.id;
         if before.deleted_at.is_some() {
             return Err(crate::domain::error::Rule::AccountDeleted.into());
         }
@@ -433,7 +460,7 @@ impl MvnoStore for SqlStore {
                         employee_user_id = $4, \
                      device_type = $5, \
                      imei = $6, notes = $7, dnd = $8, data_disabled = $9, rate_plan_id = $10, socs_override = $11, \
-                     soc_limit = $12, updated_at = $13, version = version + 1 WHERE id = $14",
+                     soc_limit = $12, updated_at = $13, version = version + 1 WHERE id = $14 AND tenant_org_id = $15",
                 )
                 .bind(patch.state.unwrap_or(before.state).as_str())
                 .bind(sqlx::types::Json(&features))
@@ -449,12 +476,13 @@ impl MvnoStore for SqlStore {
                 .bind(patch.soc_limit.or_else(|| before.soc_limit.clone().map(|j| j.0)).map(sqlx::types::Json))
                 .bind(actor.at)
                 .bind(id)
+                .bind(account.tenant)
                 .execute(&mut tx)
                 .await?;
         let after = account_changed(
             &mut tx,
             actor,
-            id,
+            account,
             &before,
             "update",
             crate::domain::events::MVNO_ACCOUNT_UPDATED,
@@ -468,12 +496,13 @@ impl MvnoStore for SqlStore {
     async fn mvno_delete(
         &self,
         scope: &Scope,
-        id: i64,
+        account: AccountKey,
         preterminate_until: chrono::DateTime<chrono::Utc>,
         actor: &Actor,
     ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
-        let before = lock_account(&mut tx, self.pool.backend(), scope, id).await?;
+        let before = lock_account(&mut tx, self.pool.backend(), scope, account).await?;
+        let id = account.id;
         if before.deleted_at.is_some() {
             return Err(StoreError::NotFound);
         }
@@ -482,17 +511,18 @@ impl MvnoStore for SqlStore {
             "UPDATE mvno_accounts SET state = 'DELETED', deleted_at = $1, \
                         preterminate_until = $2, \
                      updated_at = $1, \
-                     version = version + 1 WHERE id = $3",
+                     version = version + 1 WHERE id = $3 AND tenant_org_id = $4",
         )
         .bind(actor.at)
         .bind(preterminate_until)
         .bind(id)
+        .bind(account.tenant)
         .execute(&mut tx)
         .await?;
         let after = account_changed(
             &mut tx,
             actor,
-            id,
+            account,
             &before,
             "delete",
             crate::domain::events::MVNO_ACCOUNT_DELETED,
@@ -506,12 +536,13 @@ impl MvnoStore for SqlStore {
     async fn mvno_restore(
         &self,
         scope: &Scope,
-        id: i64,
+        account: AccountKey,
         rate_plan_id: Option<i64>,
         actor: &Actor,
     ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
-        let before = lock_account(&mut tx, self.pool.backend(), scope, id).await?;
+        let before = lock_account(&mut tx, self.pool.backend(), scope, account).await?;
+        let id = account.id;
         let restorable = before.deleted_at.is_some()
             && before
                 .preterminate_until
@@ -535,17 +566,19 @@ impl MvnoStore for SqlStore {
         query(
                     "UPDATE mvno_accounts SET state = 'ACTIVE', deleted_at = NULL, \
                         preterminate_until = NULL, \
-                     rate_plan_id = COALESCE($1, rate_plan_id), updated_at = $2, version = version + 1 WHERE id = $3",
+                     rate_plan_id = COALESCE($1, rate_plan_id), updated_at = $2, version = version + 1 WHERE id = $3 \
+                     AND tenant_org_id = $4",
                 )
                 .bind(rate_plan_id)
                 .bind(actor.at)
                 .bind(id)
+                .bind(account.tenant)
                 .execute(&mut tx)
                 .await?;
         let after = account_changed(
             &mut tx,
             actor,
-            id,
+            account,
             &before,
             "restore",
             crate::domain::events::MVNO_ACCOUNT_RESTORED,
@@ -559,13 +592,14 @@ impl MvnoStore for SqlStore {
     async fn mvno_change_sim(
         &self,
         scope: &Scope,
-        id: i64,
+        account: AccountKey,
         pick: &SimPick,
         actor: &Actor,
     ) -> StoreResult<(MvnoRecord, SimRecord)> {
         use crate::domain::mvno::AccountState;
         let mut tx = self.pool.begin_write().await?;
-        let before = lock_account(&mut tx, self.pool.backend(), scope, id).await?;
+        let before = lock_account(&mut tx, self.pool.backend(), scope, account).await?;
+        let id = account.id;
         if before.deleted_at.is_some()
             || !matches!(before.state, AccountState::Active | AccountState::Blocked)
         {
@@ -582,14 +616,15 @@ impl MvnoStore for SqlStore {
         sims::adjust_count(&mut tx, storage, &network, &form_factor, auto, -1i64).await?;
         query(
             "UPDATE mvno_accounts SET sim_id = $1, updated_at = $2, version = version + 1 \
-            WHERE id = $3",
+            WHERE id = $3 AND tenant_org_id = $4",
         )
         .bind(sim_id)
         .bind(actor.at)
         .bind(id)
+        .bind(account.tenant)
         .execute(&mut tx)
         .await?;
-        let after = reload_account(&mut tx, id).await?;
+        let after = reload_account(&mut tx, account).await?;
         let detail = serde_json::json!({"account": after.oid, "from": before.sim_iccid, "to": after.sim_iccid});
         let changed = crate::domain::events::SIM_CHANGED;
         journal::event(
@@ -631,7 +666,8 @@ impl MvnoStore for SqlStore {
         .bind(actor.at)
         .scalars(&mut tx)
         .await?;
-        let mut due: Vec<(i64, String, i64, Option<i64>, Option<String>)> = Vec::new();
+        type Due = (i64, String, i64, Option<i64>, Option<String>, i64);
+        let mut due: Vec<Due> = Vec::new();
         for tenant in tenants {
             let left = limit - due.len() as i64;
             if left <= 0 {
@@ -639,7 +675,7 @@ impl MvnoStore for SqlStore {
             }
             due.extend(
                 query(format!(
-                    "SELECT id, oid, customer_org_id, sim_id, number FROM mvno_accounts \
+                    "SELECT id, oid, customer_org_id, sim_id, number, tenant_org_id FROM mvno_accounts \
                      WHERE tenant_org_id = $1 AND deleted_at IS NOT NULL AND purged_at IS NULL \
                      AND preterminate_until <= $2 ORDER BY preterminate_until LIMIT $3{}",
                     backend.skip_locked()
@@ -647,11 +683,11 @@ impl MvnoStore for SqlStore {
                 .bind(tenant)
                 .bind(actor.at)
                 .bind(left)
-                .fetch_all::<(i64, String, i64, Option<i64>, Option<String>)>(&mut tx)
+                .fetch_all::<Due>(&mut tx)
                 .await?,
             );
         }
-        for (id, oid, customer, sim, number) in &due {
+        for (id, oid, customer, sim, number, tenant) in &due {
             if let (Some(number), Backend::Postgres) = (number, backend) {
                 query("DELETE FROM mvno_numbers WHERE number = $1")
                     .bind(number)
@@ -663,10 +699,11 @@ impl MvnoStore for SqlStore {
                         "UPDATE mvno_accounts SET state = 'PURGED', purged_at = $1, number = \
                             NULL, name = NULL, \
                          employee_user_id = NULL, device_type = NULL, imei = NULL, notes = NULL, updated_at = $1, \
-                         version = version + 1 WHERE id = $2 AND purged_at IS NULL",
+                         version = version + 1 WHERE id = $2 AND tenant_org_id = $3 AND purged_at IS NULL",
                     )
                     .bind(actor.at)
                     .bind(*id)
+                    .bind(*tenant)
                     .execute(&mut tx)
                     .await?;
             if let Some(sim) = sim {

@@ -8,7 +8,7 @@
 //! and applies the difference in key order (lock order step 4). A write outside simgate (a DBA's
 //! UPDATE) must do the same or the totals drift; `tests/it/common.rs::assert_counters_match` checks them.
 use super::bulk::NewSimsShared;
-use super::db::{query, Query, Tx};
+use super::db::{query, Builder, Query, Tx};
 use super::{Backend, StoreResult};
 use std::collections::BTreeMap;
 
@@ -26,6 +26,7 @@ pub(crate) enum Sims {
 }
 
 impl Sims {
+    /// `s.<column> = $1` and the value.
     pub(crate) fn condition(self) -> (&'static str, i64) {
         match self {
             Sims::One(id) => ("s.id = $1", id),
@@ -34,14 +35,25 @@ impl Sims {
     }
 }
 
-async fn keys(tx: &mut Tx, which: Sims) -> StoreResult<Vec<OwnerKey>> {
+/// `SELECT {columns} FROM sims s` of the SIMs `which` names under these keys (routed on Citus).
+pub(crate) fn select<'q>(columns: &str, which: Sims, tenants: &[i64]) -> Builder<'q> {
     let (condition, id) = which.condition();
-    query(format!(
-        "SELECT {KEY_COLUMNS} FROM sims s WHERE {condition}"
-    ))
-    .bind(id)
-    .fetch_all(tx)
-    .await
+    let column = condition.trim_end_matches(" = $1");
+    let mut qb = Builder::new(format!("SELECT {columns} FROM sims s WHERE {column} = "));
+    qb.push_bind(id)
+        .push(" AND s.tenant_org_id IN ")
+        .push_list(tenants.to_vec());
+    qb
+}
+
+async fn keys(tx: &mut Tx, which: Sims, tenants: &[i64]) -> StoreResult<Vec<OwnerKey>> {
+    if tenants.is_empty() {
+        return Ok(Vec::new());
+    }
+    select(KEY_COLUMNS, which, tenants)
+        .build()
+        .fetch_all(tx)
+        .await
 }
 
 async fn apply(tx: &mut Tx, deltas: BTreeMap<OwnerKey, i64>) -> StoreResult<()> {
@@ -77,12 +89,12 @@ pub(crate) async fn update(
     update: Query<'_>,
 ) -> StoreResult<u64> {
     let mut deltas: BTreeMap<OwnerKey, i64> = BTreeMap::new();
-    super::keys::pin_sims(tx, backend, which).await?;
-    for key in keys(tx, which).await? {
+    let tenants = super::keys::pin_sims(tx, backend, which).await?;
+    for key in keys(tx, which, &tenants).await? {
         *deltas.entry(key).or_default() -= 1;
     }
     let changed = update.execute(&mut *tx).await?;
-    for key in keys(tx, which).await? {
+    for key in keys(tx, which, &tenants).await? {
         *deltas.entry(key).or_default() += 1;
     }
     apply(tx, deltas).await?;

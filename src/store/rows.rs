@@ -320,10 +320,21 @@ pub struct NewRatePlan {
     pub owner_org_id: Option<i64>,
 }
 
+/// Where an MVNO account lives: its id and its distribution key (accounts never change tenant, so a
+/// key read without a lock stays true). Writes name both, so that on Citus they reach one shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountKey {
+    pub id: i64,
+    pub tenant: i64,
+}
+
 /// An MVNO account with what its views need: customer, rate plan, employee and SIM.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct MvnoRecord {
     pub id: i64,
+    /// The account's distribution key (its customer's tenant).
+    #[serde(skip)]
+    pub tenant_org_id: i64,
     pub oid: String,
     pub customer_org_id: i64,
     #[sqlx(try_from = "String")]
@@ -368,6 +379,15 @@ pub struct MvnoRecord {
     pub sim_imsi: Option<String>,
     pub sim_network: Option<String>,
     pub sim_form_factor: Option<String>,
+}
+
+impl MvnoRecord {
+    pub fn key(&self) -> AccountKey {
+        AccountKey {
+            id: self.id,
+            tenant: self.tenant_org_id,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

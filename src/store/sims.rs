@@ -164,10 +164,33 @@ impl SimStore for SqlStore {
     }
 
     async fn sim_by_iccid(&self, scope: &Scope, iccid: &str) -> StoreResult<Option<SimRecord>> {
-        let mut qb = Builder::new(format!("{SIM_SELECT} WHERE s.iccid = "));
-        qb.push_bind(iccid);
-        scope::push_scope(&mut qb, scope, Owner::Stock);
-        qb.build().fetch_optional(&self.pool).await
+        let read = |tenant: Option<i64>| {
+            let mut qb = Builder::new(format!("{SIM_SELECT} WHERE s.iccid = "));
+            qb.push_bind(iccid.to_string());
+            if let Some(t) = tenant {
+                qb.push(" AND s.tenant_org_id = ").push_bind(t);
+            }
+            scope::push_scope(&mut qb, scope, Owner::Stock);
+            qb.build()
+        };
+        if self.pool.backend() == Backend::Sqlite {
+            return read(None).fetch_optional(&self.pool).await;
+        }
+        // The ICC registry holds the SIM's key: the read then asks one shard. A SIM that moved
+        // between the two reads is read again by its ICC alone.
+        let tenant: Option<Option<i64>> =
+            query("SELECT tenant_org_id FROM sim_iccids WHERE iccid = $1")
+                .bind(iccid.to_string())
+                .scalar_optional(&self.pool)
+                .await?;
+        let Some(tenant) = tenant else {
+            return Ok(None);
+        };
+        match read(tenant).fetch_optional(&self.pool).await? {
+            Some(sim) => Ok(Some(sim)),
+            None if tenant.is_some() => read(None).fetch_optional(&self.pool).await,
+            None => Ok(None),
+        }
     }
 
     async fn sim_list_unused(

@@ -194,7 +194,7 @@ pub trait MvnoStore: Send + Sync {
     async fn mvno_update(
         &self,
         scope: &Scope,
-        id: i64,
+        account: AccountKey,
         patch: MvnoPatch,
         actor: &Actor,
     ) -> StoreResult<MvnoRecord>;
@@ -202,7 +202,7 @@ pub trait MvnoStore: Send + Sync {
     async fn mvno_delete(
         &self,
         scope: &Scope,
-        id: i64,
+        account: AccountKey,
         preterminate_until: DateTime<Utc>,
         actor: &Actor,
     ) -> StoreResult<MvnoRecord>;
@@ -210,7 +210,7 @@ pub trait MvnoStore: Send + Sync {
     async fn mvno_restore(
         &self,
         scope: &Scope,
-        id: i64,
+        account: AccountKey,
         rate_plan_id: Option<i64>,
         actor: &Actor,
     ) -> StoreResult<MvnoRecord>;
@@ -218,7 +218,7 @@ pub trait MvnoStore: Send + Sync {
     async fn mvno_change_sim(
         &self,
         scope: &Scope,
-        id: i64,
+        account: AccountKey,
         pick: &SimPick,
         actor: &Actor,
     ) -> StoreResult<(MvnoRecord, SimRecord)>;

@@ -103,6 +103,23 @@ async fn sims_moving_between_tenants_under_load_stay_whole(app: TestApp) {
             keys,
             "sim_keys agree"
         );
+        let by_icc: Vec<(String, i64)> =
+            app.sql("SELECT iccid, tenant_org_id FROM sim_iccids").await;
+        let sims: Vec<(String, i64)> = app.sql("SELECT iccid, tenant_org_id FROM sims").await;
+        assert_eq!(
+            by_icc.into_iter().collect::<BTreeMap<_, _>>(),
+            sims.into_iter().collect::<BTreeMap<_, _>>(),
+            "the ICC registry's keys agree"
+        );
+        // A move copies every column by name (store::keys::MOVE_INSERT): a new column of `sims`
+        // must be added there, or a moved SIM loses it.
+        let columns: Vec<(i64,)> = app
+            .sql(
+                "SELECT COUNT(*) FROM information_schema.columns \
+                 WHERE table_name = 'sims' AND table_schema = current_schema()",
+            )
+            .await;
+        assert_eq!(columns[0].0, 29, "sims has the columns MOVE_INSERT copies");
     }
     assert_counters_match(&app).await;
 }

@@ -152,11 +152,11 @@ async fn telecomx_sims_and_accounts_outside_the_scope_are_not_found(app: TestApp
         ..Default::default()
     };
     let r = store
-        .mvno_update(&neighbour, account.id, patch.clone(), &actor)
+        .mvno_update(&neighbour, account.key(), patch.clone(), &actor)
         .await;
     assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
     let r = store
-        .mvno_delete(&other_tenant, account.id, actor.at, &actor)
+        .mvno_delete(&other_tenant, account.key(), actor.at, &actor)
         .await;
     assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
     let pick = SimPick {
@@ -166,7 +166,7 @@ async fn telecomx_sims_and_accounts_outside_the_scope_are_not_found(app: TestApp
         auto_only: false,
     };
     let r = store
-        .mvno_change_sim(&neighbour, account.id, &pick, &actor)
+        .mvno_change_sim(&neighbour, account.key(), &pick, &actor)
         .await;
     assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
     let still = store
@@ -180,12 +180,12 @@ async fn telecomx_sims_and_accounts_outside_the_scope_are_not_found(app: TestApp
     );
     // The same write from the owner's scope lands.
     let updated = store
-        .mvno_update(&owner, account.id, patch, &actor)
+        .mvno_update(&owner, account.key(), patch, &actor)
         .await
         .unwrap();
     assert_eq!(updated.name.as_deref(), Some("taken over"));
     let r = store
-        .mvno_restore(&neighbour, account.id, None, &actor)
+        .mvno_restore(&neighbour, account.key(), None, &actor)
         .await;
     assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
     assert_counters_match(&app).await;
