@@ -39,8 +39,9 @@ $$;
 
 SELECT simgate_key_with_tenant('sims', 'sims_pkey', 'PRIMARY KEY (id, tenant_org_id)');
 ALTER TABLE sims DROP CONSTRAINT IF EXISTS sims_iccid_key;
-CREATE INDEX IF NOT EXISTS sims_iccid_idx ON sims (iccid);
--- It also holds the SIM's key, so that a SIM found by its ICC is read on its shard.
+-- Reads by ICC use sims_iccid_pattern_idx (text_pattern_ops serves equality too).
+-- On Citus it also holds the SIM's key, so that a SIM found by its ICC is read on its shard (kept
+-- there only, like sim_keys).
 CREATE TABLE IF NOT EXISTS sim_iccids (
     iccid         TEXT NOT NULL,
     tenant_org_id BIGINT,
@@ -49,15 +50,14 @@ CREATE TABLE IF NOT EXISTS sim_iccids (
 INSERT INTO sim_iccids SELECT iccid, tenant_org_id FROM sims ON CONFLICT DO NOTHING;
 
 -- A SIM's key by its id, for reads by id (the API's `/api/v1/sim/{id}`): on Citus the lookup and then
--- the read are each routed to one shard, where a read by id alone would ask every shard. Written with
--- every new SIM and every move.
+-- the read are each routed to one shard, where a read by id alone would ask every shard. Kept on Citus
+-- only (filled when the store distributes the tables, then written with every new SIM and every move);
+-- on Postgres a read by id is one index probe and needs no aid.
 CREATE TABLE IF NOT EXISTS sim_keys (
     id            BIGINT NOT NULL,
     tenant_org_id BIGINT NOT NULL,
     CONSTRAINT sim_keys_pkey PRIMARY KEY (id)
 );
-INSERT INTO sim_keys SELECT id, tenant_org_id FROM sims
-ON CONFLICT (id) DO UPDATE SET tenant_org_id = excluded.tenant_org_id;
 
 -- An MVNO account lives with its customer's tenant, and so does its SIM (an account only takes SIMs of
 -- its own tenant).

@@ -45,7 +45,7 @@ impl ActivityStore for SqlStore {
                     EventCond::Description(text) => {
                         qb.push(" AND LOWER(ev.description) LIKE ")
                             .push_bind(format!("%{}%", like_literal(&text.to_lowercase())))
-                            .push(self.pool.backend().like_escape());
+                            .push(MetaStore::backend(self).like_escape());
                     }
                     EventCond::Between(from, until) => {
                         qb.push(" AND ev.ts >= ")

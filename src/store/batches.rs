@@ -105,7 +105,7 @@ impl BatchStore for SqlStore {
             at: actor.at,
             skip_existing: false,
         };
-        let ids = bulk::insert_sims(&mut tx, &rows, &shared).await?;
+        let ids = bulk::insert_sims(&mut tx, MetaStore::backend(self), &rows, &shared).await?;
         // New SIMs are unused and held by nobody: central stock.
         sims::record_new_sims(&mut tx, actor, &shared, new.issuer_org_id, &ids).await?;
         journal::audit(
@@ -161,7 +161,7 @@ impl BatchStore for SqlStore {
         ));
         qb.push_bind(batch_id);
         scope::push_scope(&mut qb, scope, ISSUED);
-        qb.push(self.pool.backend().lock_rows());
+        qb.push(MetaStore::backend(self).lock_rows());
         let batch: SimBatch = qb
             .build()
             .fetch_optional(&mut tx)
@@ -171,19 +171,29 @@ impl BatchStore for SqlStore {
             return Err(crate::domain::error::Rule::BatchRegistered.into());
         }
         let activation = (status == crate::domain::sim::SimStatus::Activated).then_some(actor.at);
+        let backend = MetaStore::backend(self);
+        // Where the batch's SIMs will live. Off Citus, when that is one tenant (the usual case), the
+        // registration writes the key in the same UPDATE: a move would write every SIM twice.
+        let in_place = match backend {
+            Backend::Citus => None,
+            _ => {
+                let after = (reseller_org_id, customer_org_id);
+                keys::batch_tenant(&mut tx, batch_id, after).await?
+            }
+        };
         let register = query(
             "UPDATE sims SET reseller_org_id = COALESCE($1, reseller_org_id), \
              customer_org_id = COALESCE($2, customer_org_id), status = $3, \
              activation_date = COALESCE(activation_date, $4), updated_at = $5, \
-             version = version + 1 WHERE batch_id = $6",
+             version = version + 1, tenant_org_id = COALESCE($7, tenant_org_id) WHERE batch_id = $6",
         )
         .bind(reseller_org_id)
         .bind(customer_org_id)
         .bind(status.id())
         .bind(activation)
         .bind(actor.at)
-        .bind(batch_id);
-        let backend = self.pool.backend();
+        .bind(batch_id)
+        .bind(in_place);
         // The batch row first: on Citus a reference table cannot be written after a statement that
         // wrote shards of `sims` in parallel in the same transaction.
         query("UPDATE sim_batches SET registered_at = $1, registered_by_org_id = $2 WHERE id = $3")
@@ -193,7 +203,9 @@ impl BatchStore for SqlStore {
             .execute(&mut tx)
             .await?;
         owners::update(&mut tx, backend, Sims::Batch(batch_id), register).await?;
-        keys::relocate(&mut tx, backend, Sims::Batch(batch_id)).await?;
+        if in_place.is_none() {
+            keys::relocate(&mut tx, backend, Sims::Batch(batch_id)).await?;
+        }
         let n = batch.quantity;
         let detail =
             serde_json::json!({"batch": {"id": batch.id, "bic": batch.bic}, "status": status.id()});

@@ -108,6 +108,7 @@ const EVENT_COLUMNS: &str =
 /// Inserts the SIMs (skipping ICCs that exist when `shared.skip_existing`); returns the inserted rows.
 pub(crate) async fn insert_sims(
     tx: &mut Tx,
+    backend: Backend,
     rows: &[NewSimRow<'_>],
     shared: &NewSimsShared,
 ) -> StoreResult<Vec<InsertedSim>> {
@@ -120,7 +121,7 @@ pub(crate) async fn insert_sims(
     let orgs = keys::of_many(tx, "organisations", sim_orgs.into_iter().flatten()).await?;
     let tenant = keys::sim_tenant(&orgs, sim_orgs);
     match tx {
-        Tx::Pg(t) => pg_insert_sims(t, rows, shared, tenant).await,
+        Tx::Pg(t) => pg_insert_sims(t, rows, shared, tenant, backend == Backend::Citus).await,
         Tx::Lite(t) => lite_insert_sims(t, rows, shared, tenant).await,
     }
 }
@@ -143,13 +144,14 @@ async fn pg_insert_sims(
     rows: &[NewSimRow<'_>],
     shared: &NewSimsShared,
     tenant: i64,
+    keyed: bool,
 ) -> StoreResult<Vec<InsertedSim>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     // The ICC registry keeps ICCs unique across tenants (docs/scale-out.md, rule 1): a taken ICC
-    // fails there under `sims_iccid_key`, or is skipped with the rows that carry it. Each new SIM's
-    // key goes to `sim_keys`.
+    // fails there under `sims_iccid_key`, or is skipped with the rows that carry it. On Citus each
+    // new SIM's key goes to `sim_keys`.
     let iccids: Vec<&str> = rows.iter().map(|r| r.iccid).collect();
     let fresh: Vec<String> = sqlx::query_scalar(&format!(
         "INSERT INTO sim_iccids (iccid, tenant_org_id) SELECT UNNEST($1::text[]), $2{} RETURNING iccid",
@@ -212,12 +214,14 @@ async fn pg_insert_sims(
         .bind(tenant)
         .fetch_all(&mut *conn)
         .await?;
-    let ids: Vec<i64> = inserted.iter().map(|r| r.0).collect();
-    sqlx::query("INSERT INTO sim_keys (id, tenant_org_id) SELECT UNNEST($1::bigint[]), $2")
-        .bind(&ids)
-        .bind(tenant)
-        .execute(conn)
-        .await?;
+    if keyed {
+        let ids: Vec<i64> = inserted.iter().map(|r| r.0).collect();
+        sqlx::query("INSERT INTO sim_keys (id, tenant_org_id) SELECT UNNEST($1::bigint[]), $2")
+            .bind(&ids)
+            .bind(tenant)
+            .execute(conn)
+            .await?;
+    }
     Ok(inserted)
 }
 

@@ -64,6 +64,19 @@ pub(crate) async fn distribute(pool: &Pool) -> StoreResult<()> {
             .execute(&mut tx)
             .await?;
     }
+    if missing("sims") {
+        // The routing aids are kept on Citus only: a database that ran on plain Postgres gets them
+        // now, while its tables are still local.
+        query(
+            "INSERT INTO sim_keys SELECT id, tenant_org_id FROM sims \
+             ON CONFLICT (id) DO UPDATE SET tenant_org_id = excluded.tenant_org_id",
+        )
+        .execute(&mut tx)
+        .await?;
+        query("UPDATE sim_iccids r SET tenant_org_id = s.tenant_org_id FROM sims s WHERE s.iccid = r.iccid")
+            .execute(&mut tx)
+            .await?;
+    }
     let mut colocate = "none";
     for table in BY_TENANT.iter() {
         if missing(table) {

@@ -45,7 +45,7 @@ impl Backend {
     /// The id the next row of `table` gets (under the write transaction, on SQLite).
     pub(crate) fn next_id(self, table: &str) -> String {
         match self {
-            Backend::Postgres => format!("SELECT nextval('{table}_id_seq')"),
+            Backend::Postgres | Backend::Citus => format!("SELECT nextval('{table}_id_seq')"),
             Backend::Sqlite => format!(
                 "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0) + 1"
             ),
@@ -55,7 +55,7 @@ impl Backend {
     /// Case-insensitive LIKE: SQLite's LIKE already is, for ASCII.
     pub(crate) fn ilike(self) -> &'static str {
         match self {
-            Backend::Postgres => "ILIKE",
+            Backend::Postgres | Backend::Citus => "ILIKE",
             Backend::Sqlite => "LIKE",
         }
     }
@@ -64,7 +64,7 @@ impl Backend {
     /// patterns through indexes only without an explicit clause); SQLite has no default.
     pub(crate) fn like_escape(self) -> &'static str {
         match self {
-            Backend::Postgres => "",
+            Backend::Postgres | Backend::Citus => "",
             Backend::Sqlite => " ESCAPE '\\'",
         }
     }
@@ -73,7 +73,7 @@ impl Backend {
     /// mvno_account_id index and sorts unless told (migration 0003).
     pub(crate) fn whole_stock_index(self) -> &'static str {
         match self {
-            Backend::Postgres => "",
+            Backend::Postgres | Backend::Citus => "",
             Backend::Sqlite => " INDEXED BY sims_unused_iccid_idx",
         }
     }
@@ -81,14 +81,14 @@ impl Backend {
     /// The index that gives one tenant's unused stock in ICC order (SQLite, as above).
     pub(crate) fn tenant_stock_index(self) -> &'static str {
         match self {
-            Backend::Postgres => "",
+            Backend::Postgres | Backend::Citus => "",
             Backend::Sqlite => " INDEXED BY sims_tenant_unused_idx",
         }
     }
 
     fn pg_only(self, clause: &'static str) -> &'static str {
         match self {
-            Backend::Postgres => clause,
+            Backend::Postgres | Backend::Citus => clause,
             Backend::Sqlite => "",
         }
     }

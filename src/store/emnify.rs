@@ -112,7 +112,7 @@ impl EmnifySimStore for SqlStore {
                     SimCond::Prefix(col, v) => {
                         qb.push(format!(" AND s.{} LIKE ", col.column()))
                             .push_bind(format!("{}%", like_literal(v)))
-                            .push(self.pool.backend().like_escape());
+                            .push(MetaStore::backend(self).like_escape());
                     }
                     SimCond::StatusIn(values) => {
                         qb.push(" AND s.status IN ");
@@ -193,7 +193,7 @@ impl EmnifySimStore for SqlStore {
     ) -> StoreResult<()> {
         use crate::domain::sim::SimStatus;
         let mut tx = self.pool.begin_write().await?;
-        let backend = self.pool.backend();
+        let backend = MetaStore::backend(self);
         let tenant = keys::pin_sim(&mut tx, backend, id)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -378,7 +378,7 @@ impl EmnifySimStore for SqlStore {
         use sims::SIM_SELECT;
         use SimRecord;
         let mut tx = self.pool.begin_write().await?;
-        let tenant = keys::pin_sim(&mut tx, self.pool.backend(), id)
+        let tenant = keys::pin_sim(&mut tx, MetaStore::backend(self), id)
             .await?
             .ok_or(StoreError::NotFound)?;
         let mut qb = Builder::new(format!("{SIM_SELECT} WHERE s.status <> 3 AND s.id = "));
@@ -406,7 +406,7 @@ impl EmnifySimStore for SqlStore {
         .await?;
         owners::update(
             &mut tx,
-            self.pool.backend(),
+            MetaStore::backend(self),
             Sims::One(id),
             query(
                 "UPDATE sims SET status = 3, updated_at = $1, version = version + 1 \

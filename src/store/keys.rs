@@ -83,10 +83,10 @@ pub(crate) async fn pin_sims(tx: &mut Tx, backend: Backend, which: Sims) -> Stor
 }
 
 /// The (key, id) of the SIMs `which` names, read without a lock, in that order: one SIM's from
-/// `sim_keys` on Postgres (a router query on Citus, where `sims` by id alone asks every shard).
-async fn keys_of(tx: &mut Tx, backend: Backend, which: Sims) -> StoreResult<Vec<(i64, i64)>> {
+/// `sim_keys` on Citus (a router query, where `sims` by id alone asks every shard).
+pub(crate) async fn keys_of(tx: &mut Tx, backend: Backend, which: Sims) -> StoreResult<Vec<(i64, i64)>> {
     let sql = match (which, backend) {
-        (Sims::One(_), Backend::Postgres) => {
+        (Sims::One(_), Backend::Citus) => {
             "SELECT tenant_org_id, id FROM sim_keys WHERE id = $1".into()
         }
         _ => {
@@ -100,6 +100,43 @@ async fn keys_of(tx: &mut Tx, backend: Backend, which: Sims) -> StoreResult<Vec<
 /// Locks one SIM; its key, or `None` when it does not exist.
 pub(crate) async fn pin_sim(tx: &mut Tx, backend: Backend, id: i64) -> StoreResult<Option<i64>> {
     Ok(pin_sims(tx, backend, Sims::One(id)).await?.first().copied())
+}
+
+/// The one key all SIMs of a batch will have once registered to (reseller, customer) (`None` keeps
+/// an org), or `None` when they will not share one.
+pub(crate) async fn batch_tenant(
+    tx: &mut Tx,
+    batch_id: i64,
+    (reseller, customer): (Option<i64>, Option<i64>),
+) -> StoreResult<Option<i64>> {
+    type Orgs = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    let combos: Vec<Orgs> = query(
+        "SELECT DISTINCT issuer_org_id, COALESCE($1, reseller_org_id), COALESCE($2, customer_org_id), \
+         in_storage_at FROM sims WHERE batch_id = $3",
+    )
+    .bind(reseller)
+    .bind(customer)
+    .bind(batch_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let orgs = of_many(
+        tx,
+        "organisations",
+        combos
+            .iter()
+            .flat_map(|c| [c.0, c.1, c.2, c.3].into_iter().flatten()),
+    )
+    .await?;
+    let mut tenants: Vec<i64> = combos
+        .iter()
+        .map(|c| sim_tenant(&orgs, [c.0, c.1, c.2, c.3]))
+        .collect();
+    tenants.sort_unstable();
+    tenants.dedup();
+    Ok(match tenants[..] {
+        [one] => Some(one),
+        _ => None,
+    })
 }
 
 /// The key of a SIM with these orgs, their tenants looked up in `orgs`.
@@ -123,8 +160,9 @@ const MOVE_INSERT: &str = "INSERT INTO sims (id, iccid, imsi, msisdn, eid, puk1,
     CAST(";
 
 /// After a write that changed the orgs of the (locked) SIMs `which` names: each SIM whose orgs now
-/// share another tenant moves there. Postgres (and Citus) insert the row under its new key, delete the
-/// old one and update `sim_keys`, in this transaction; SQLite updates the column.
+/// share another tenant moves there. On Citus the row is inserted under its new key and deleted under
+/// the old one, and `sim_keys` and the ICC registry follow, in this transaction; elsewhere the column
+/// is updated.
 pub(crate) async fn relocate(tx: &mut Tx, backend: Backend, which: Sims) -> StoreResult<()> {
     let mut tenants: Vec<i64> = keys_of(tx, backend, which)
         .await?
@@ -171,8 +209,11 @@ pub(crate) async fn relocate(tx: &mut Tx, backend: Backend, which: Sims) -> Stor
         for chunk in sims.chunks(super::sims::INSERT_CHUNK) {
             // (head, whether it sets the new key first, the column the chunk is named by)
             let statements: &[(&str, bool, &str)] = match backend {
-                Backend::Sqlite => &[("UPDATE sims SET tenant_org_id = ", true, "id")],
-                Backend::Postgres => &[
+                // Off Citus the key is an ordinary column.
+                Backend::Sqlite | Backend::Postgres => {
+                    &[("UPDATE sims SET tenant_org_id = ", true, "id")]
+                }
+                Backend::Citus => &[
                     (MOVE_INSERT, true, "id"),
                     ("DELETE FROM sims WHERE tenant_org_id = ", false, "id"),
                     ("UPDATE sim_keys SET tenant_org_id = ", true, "id"),

@@ -5,6 +5,9 @@ use super::*;
 #[async_trait::async_trait]
 impl MetaStore for SqlStore {
     fn backend(&self) -> Backend {
+        if self.citus {
+            return Backend::Citus;
+        }
         self.pool.backend()
     }
 
@@ -40,7 +43,7 @@ impl MetaStore for SqlStore {
     }
 
     async fn ensure_partitions(&self, months: &[chrono::NaiveDate]) -> StoreResult<u32> {
-        if self.backend() != Backend::Postgres {
+        if self.backend() == Backend::Sqlite {
             return Ok(0);
         }
         let mut created = 0;
@@ -58,7 +61,7 @@ impl MetaStore for SqlStore {
     }
 
     async fn drop_before(&self, table: TimeTable, before: chrono::NaiveDate) -> StoreResult<u64> {
-        if self.backend() == Backend::Postgres {
+        if self.backend() != Backend::Sqlite {
             let dropped: i32 = query("SELECT simgate_drop_partitions($1, $2)")
                 .bind(table.name())
                 .bind(before)

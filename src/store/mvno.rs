@@ -261,11 +261,11 @@ impl MvnoStore for SqlStore {
         actor: &Actor,
     ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
-        let backend = self.pool.backend();
+        let backend = MetaStore::backend(self);
         let tenant = keys::of_org(&mut tx, Some(new.customer_org_id)).await?;
         let (sim_id, storage, network, form_factor, auto) =
             pick_sim(&mut tx, backend, tenant, pick).await?;
-        if backend == Backend::Postgres {
+        if backend != Backend::Sqlite {
             // The number registry keeps live numbers unique across tenants (docs/scale-out.md, rule 1).
             query("INSERT INTO mvno_numbers (number, tenant_org_id) VALUES ($1, $2)")
                 .bind(&new.number)
@@ -340,9 +340,9 @@ impl MvnoStore for SqlStore {
         };
         // The account's key, where it can be known without asking every shard: a caller below the
         // platform sees only its own tenant's accounts; a number's key is in its registry.
-        let tenant = match (scope, r, self.pool.backend()) {
+        let tenant = match (scope, r, MetaStore::backend(self)) {
             (Scope::Org { path, .. }, _, _) => crate::domain::org::tenant_of_path(path),
-            (_, AccountRef::Number(n), Backend::Postgres) => {
+            (_, AccountRef::Number(n), Backend::Postgres | Backend::Citus) => {
                 let key: Option<Option<i64>> =
                     query("SELECT tenant_org_id FROM mvno_numbers WHERE number = $1")
                         .bind(n.as_str())
@@ -392,8 +392,8 @@ impl MvnoStore for SqlStore {
             }
             if let Some(text) = &f.text {
                 let like = format!("%{}%", like_literal(text));
-                let ilike = self.pool.backend().ilike();
-                let esc = self.pool.backend().like_escape();
+                let ilike = MetaStore::backend(self).ilike();
+                let esc = MetaStore::backend(self).like_escape();
                 qb.push(format!(" AND (m.number {ilike} "))
                     .push_bind(like.clone())
                     .push(esc);
@@ -444,7 +444,7 @@ impl MvnoStore for SqlStore {
         actor: &Actor,
     ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
-        let before = lock_account(&mut tx, self.pool.backend(), scope, account).await?;
+        let before = lock_account(&mut tx, MetaStore::backend(self), scope, account).await?;
         let id = account.id;
         if before.deleted_at.is_some() {
             return Err(crate::domain::error::Rule::AccountDeleted.into());
@@ -501,7 +501,7 @@ impl MvnoStore for SqlStore {
         actor: &Actor,
     ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
-        let before = lock_account(&mut tx, self.pool.backend(), scope, account).await?;
+        let before = lock_account(&mut tx, MetaStore::backend(self), scope, account).await?;
         let id = account.id;
         if before.deleted_at.is_some() {
             return Err(StoreError::NotFound);
@@ -541,7 +541,7 @@ impl MvnoStore for SqlStore {
         actor: &Actor,
     ) -> StoreResult<MvnoRecord> {
         let mut tx = self.pool.begin_write().await?;
-        let before = lock_account(&mut tx, self.pool.backend(), scope, account).await?;
+        let before = lock_account(&mut tx, MetaStore::backend(self), scope, account).await?;
         let id = account.id;
         let restorable = before.deleted_at.is_some()
             && before
@@ -598,7 +598,7 @@ impl MvnoStore for SqlStore {
     ) -> StoreResult<(MvnoRecord, SimRecord)> {
         use crate::domain::mvno::AccountState;
         let mut tx = self.pool.begin_write().await?;
-        let before = lock_account(&mut tx, self.pool.backend(), scope, account).await?;
+        let before = lock_account(&mut tx, MetaStore::backend(self), scope, account).await?;
         let id = account.id;
         if before.deleted_at.is_some()
             || !matches!(before.state, AccountState::Active | AccountState::Blocked)
@@ -607,10 +607,10 @@ impl MvnoStore for SqlStore {
         }
         let tenant = keys::of_org(&mut tx, Some(before.customer_org_id)).await?;
         let (sim_id, storage, network, form_factor, auto) =
-            pick_sim(&mut tx, self.pool.backend(), tenant, pick).await?;
+            pick_sim(&mut tx, MetaStore::backend(self), tenant, pick).await?;
         if let Some(old) = before.sim_id {
             // The old SIM is retired: deleted, never back in storage.
-            retire_sim(&mut tx, self.pool.backend(), old, actor.at).await?;
+            retire_sim(&mut tx, MetaStore::backend(self), old, actor.at).await?;
         }
         attach_sim(&mut tx, id, tenant, sim_id, actor.at).await?;
         sims::adjust_count(&mut tx, storage, &network, &form_factor, auto, -1i64).await?;
@@ -657,7 +657,7 @@ impl MvnoStore for SqlStore {
 
     async fn mvno_purge_due(&self, actor: &Actor, limit: i64) -> StoreResult<usize> {
         let mut tx = self.pool.begin_write().await?;
-        let backend = self.pool.backend();
+        let backend = MetaStore::backend(self);
         // One tenant at a time: on Citus a row lock names one shard (docs/scale-out.md, rule 5).
         let tenants: Vec<i64> = query(
             "SELECT DISTINCT tenant_org_id FROM mvno_accounts WHERE deleted_at IS NOT NULL \
@@ -688,7 +688,7 @@ impl MvnoStore for SqlStore {
             );
         }
         for (id, oid, customer, sim, number, tenant) in &due {
-            if let (Some(number), Backend::Postgres) = (number, backend) {
+            if let (Some(number), false) = (number, backend == Backend::Sqlite) {
                 query("DELETE FROM mvno_numbers WHERE number = $1")
                     .bind(number)
                     .execute(&mut tx)
@@ -707,7 +707,7 @@ impl MvnoStore for SqlStore {
                     .execute(&mut tx)
                     .await?;
             if let Some(sim) = sim {
-                retire_sim(&mut tx, self.pool.backend(), *sim, actor.at).await?;
+                retire_sim(&mut tx, MetaStore::backend(self), *sim, actor.at).await?;
             }
             journal::event(
                 &mut tx,

@@ -41,7 +41,7 @@ impl OrgStore for SqlStore {
         // The path holds the new id, so the id is taken first and the row written once: on Citus an
         // UPDATE of a reference table waits for every concurrent INSERT into it, so insert-then-update
         // deadlocks two concurrent creates.
-        let id: i64 = query(self.pool.backend().next_id("organisations"))
+        let id: i64 = query(MetaStore::backend(self).next_id("organisations"))
             .scalar(&mut tx)
             .await?;
         let path = crate::domain::org::child_path(parent_path.as_deref().unwrap_or("/"), id);
@@ -120,7 +120,7 @@ impl OrgStore for SqlStore {
         ));
         qb.push_bind(id);
         scope::push_scope(&mut qb, scope, ORG);
-        qb.push(self.pool.backend().lock_rows());
+        qb.push(MetaStore::backend(self).lock_rows());
         let before: Org = qb
             .build()
             .fetch_optional(&mut tx)

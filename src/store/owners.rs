@@ -94,6 +94,13 @@ pub(crate) async fn update(
         *deltas.entry(key).or_default() -= 1;
     }
     let changed = update.execute(&mut *tx).await?;
+    // Off Citus an update may set the key itself (a batch registration): read the keys again.
+    let mut tenants: Vec<i64> = super::keys::keys_of(tx, backend, which)
+        .await?
+        .into_iter()
+        .map(|k| k.0)
+        .collect();
+    tenants.dedup();
     for key in keys(tx, which, &tenants).await? {
         *deltas.entry(key).or_default() += 1;
     }

@@ -11,6 +11,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Postgres,
+    /// Postgres with the tables distributed by Citus (docs/scale-out.md): the same SQL, and the
+    /// routing aids (`sim_keys`, the registries' keys, moves instead of key updates) kept.
+    Citus,
     Sqlite,
 }
 

@@ -134,7 +134,7 @@ impl SimStore for SqlStore {
             at: actor.at,
             skip_existing: true,
         };
-        let inserted = bulk::insert_sims(&mut tx, &rows, &shared).await?;
+        let inserted = bulk::insert_sims(&mut tx, MetaStore::backend(self), &rows, &shared).await?;
         record_new_sims(
             &mut tx,
             actor,
@@ -173,7 +173,7 @@ impl SimStore for SqlStore {
             scope::push_scope(&mut qb, scope, Owner::Stock);
             qb.build()
         };
-        if self.pool.backend() == Backend::Sqlite {
+        if MetaStore::backend(self) != Backend::Citus {
             return read(None).fetch_optional(&self.pool).await;
         }
         // The ICC registry holds the SIM's key: the read then asks one shard. A SIM that moved
@@ -221,7 +221,7 @@ impl SimStore for SqlStore {
             if let Some(sub) = &f.iccid_contains {
                 qb.push(" AND s.iccid LIKE ")
                     .push_bind(format!("%{}%", like_literal(sub)))
-                    .push(self.pool.backend().like_escape());
+                    .push(MetaStore::backend(self).like_escape());
             }
         };
         // The counters hold exactly the unused SIMs per holder, network, form factor and
@@ -268,8 +268,8 @@ impl SimStore for SqlStore {
         // The whole stock in ICC order: the backend may need to be told which index gives that order.
         let hint = match f.storage {
             _ if read == PageRead::FilterFirst => "",
-            StorageFilter::Any => self.pool.backend().whole_stock_index(),
-            _ if tenant.is_some() => self.pool.backend().tenant_stock_index(),
+            StorageFilter::Any => MetaStore::backend(self).whole_stock_index(),
+            _ if tenant.is_some() => MetaStore::backend(self).tenant_stock_index(),
             _ => "",
         };
         let (head, tail) = tenancy::page_select(SIM_SELECT);
@@ -299,7 +299,7 @@ impl SimStore for SqlStore {
     ) -> StoreResult<SimRecord> {
         use {SimRecord, StoreError};
         let mut tx = self.pool.begin_write().await?;
-        let backend = self.pool.backend();
+        let backend = MetaStore::backend(self);
         let tenant = keys::pin_sim(&mut tx, backend, sim_id)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -340,7 +340,7 @@ impl SimStore for SqlStore {
         }
         owners::update(
             &mut tx,
-            self.pool.backend(),
+            MetaStore::backend(self),
             Sims::One(sim_id),
             query(
                 "UPDATE sims SET in_storage_at = $1, reseller_org_id = $2, customer_org_id = $3, \

@@ -112,7 +112,7 @@ impl UserStore for SqlStore {
         ));
         qb.push_bind(id);
         scope::push_scope(&mut qb, scope, USER);
-        qb.push(self.pool.backend().lock_user());
+        qb.push(MetaStore::backend(self).lock_user());
         let before: User = qb
             .build()
             .fetch_optional(&mut tx)
