@@ -181,19 +181,28 @@ impl BatchStore for SqlStore {
                 keys::batch_tenant(&mut tx, batch_id, after).await?
             }
         };
-        let register = query(
+        // Citus refuses any assignment to the key, even of its own value: the column is named only
+        // when it changes here.
+        let set_key = if in_place.is_some() {
+            ", tenant_org_id = $7"
+        } else {
+            ""
+        };
+        let mut register = query(format!(
             "UPDATE sims SET reseller_org_id = COALESCE($1, reseller_org_id), \
              customer_org_id = COALESCE($2, customer_org_id), status = $3, \
              activation_date = COALESCE(activation_date, $4), updated_at = $5, \
-             version = version + 1, tenant_org_id = COALESCE($7, tenant_org_id) WHERE batch_id = $6",
-        )
+             version = version + 1{set_key} WHERE batch_id = $6"
+        ))
         .bind(reseller_org_id)
         .bind(customer_org_id)
         .bind(status.id())
         .bind(activation)
         .bind(actor.at)
-        .bind(batch_id)
-        .bind(in_place);
+        .bind(batch_id);
+        if let Some(tenant) = in_place {
+            register = register.bind(tenant);
+        }
         // The batch row first: on Citus a reference table cannot be written after a statement that
         // wrote shards of `sims` in parallel in the same transaction.
         query("UPDATE sim_batches SET registered_at = $1, registered_by_org_id = $2 WHERE id = $3")

@@ -3,8 +3,10 @@
 //!
 //! On Citus a row lock is taken only by a query that names one shard, so every locked read of a SIM
 //! or an account names its key. The key is read first without a lock; a row that moved in between
-//! is not found under the old key and is looked up again. On Postgres and SQLite the same statements
-//! run, so there is one mechanism to test.
+//! is not found under the old key and is looked up again. On Postgres and SQLite the same locking
+//! statements run, so there is one mechanism to test; only the aids that route by id (`sim_keys`, the
+//! ICC registry's keys) and the move itself (a key update elsewhere) are Citus's own
+//! ([`Backend::Citus`]).
 use super::db::{query, Builder, Tx};
 use super::owners::Sims;
 use super::{Backend, StoreError, StoreResult};
@@ -84,7 +86,11 @@ pub(crate) async fn pin_sims(tx: &mut Tx, backend: Backend, which: Sims) -> Stor
 
 /// The (key, id) of the SIMs `which` names, read without a lock, in that order: one SIM's from
 /// `sim_keys` on Citus (a router query, where `sims` by id alone asks every shard).
-pub(crate) async fn keys_of(tx: &mut Tx, backend: Backend, which: Sims) -> StoreResult<Vec<(i64, i64)>> {
+pub(crate) async fn keys_of(
+    tx: &mut Tx,
+    backend: Backend,
+    which: Sims,
+) -> StoreResult<Vec<(i64, i64)>> {
     let sql = match (which, backend) {
         (Sims::One(_), Backend::Citus) => {
             "SELECT tenant_org_id, id FROM sim_keys WHERE id = $1".into()

@@ -197,6 +197,9 @@ pub(crate) fn fetcher(pool: Pool, joined: bool, keep: usize, routed: bool) -> Fe
     Fetcher { fetch, release }
 }
 
+/// How often a SIM that is moving between shards is read again before it is taken as gone.
+const MOVE_READS: usize = 4;
+
 /// Reads SIMs by id through their keys: a router query per shard on Citus. A SIM that moved between the
 /// lookup and the read is read again by id alone.
 async fn routed_read(conn: &mut Conn, select: &str, ids: Vec<i64>) -> StoreResult<Vec<EmnifySim>> {
@@ -215,7 +218,16 @@ async fn routed_read(conn: &mut Conn, select: &str, ids: Vec<i64>) -> StoreResul
         .push(" AND s.id IN ")
         .push_list(keys.iter().map(|k| k.0));
     let mut rows: Vec<EmnifySim> = qb.build().fetch_all(&mut *conn).await?;
-    if rows.len() < keys.len() {
+    // A SIM in `sim_keys` that is not found moved between the two reads. A move commits on its two
+    // workers one after the other, and a read across shards has no snapshot common to both: for a
+    // moment the SIM may be on neither. It is read again by id alone, briefly, until it shows.
+    for attempt in 0..MOVE_READS {
+        if rows.len() >= keys.len() {
+            break;
+        }
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
         let found: std::collections::HashSet<i64> = rows.iter().map(|r| r.id).collect();
         let moved: Vec<i64> = keys
             .iter()
