@@ -3,10 +3,10 @@
 //!
 //! On Citus a row lock is taken only by a query that names one shard, so every locked read of a SIM
 //! or an account names its key. The key is read first without a lock; a row that moved in between
-//! is not found under the old key and is looked up again. On Postgres and SQLite the same locking
-//! statements run, so there is one mechanism to test; only the aids that route by id (`sim_keys`, the
-//! ICC registry's keys) and the move itself (a key update elsewhere) are Citus's own
-//! ([`Backend::Citus`]).
+//! is not found under the old key and is looked up again. Off Citus a key changes in place, so a
+//! SIM's rows are locked by one read (Postgres) or not at all (SQLite's write transaction excludes
+//! every other writer). The aids that route by id (`sim_keys`, the ICC registry's keys) and the move
+//! itself are Citus's own ([`Backend::Citus`]).
 use super::db::{query, Builder, Tx};
 use super::owners::Sims;
 use super::{Backend, StoreError, StoreResult};
