@@ -8,9 +8,9 @@
 //! 1. the parent rows it reads under lock (an MVNO account, a SIM batch, a user, an org); an account is
 //!    locked under its distribution key (`keys::pin_account`), and a new account's number is taken in
 //!    the `mvno_numbers` registry with it;
-//! 2. existing `sims` rows in (tenant key, id) order, each key read first and the row locked under it
-//!    (`keys::pin_sims`: on Citus only a query routed to one shard locks); a SIM that changes tenant is
-//!    then inserted under its new key and deleted under the old (`keys::relocate`). New `sims` rows
+//! 2. existing `sims` rows in (tenant key, id) order (`keys::pin_sims`: on Citus each key is read
+//!    first and the row locked under it, as only a query routed to one shard locks there); a SIM that
+//!    changes tenant then moves (`keys::relocate`). New `sims` rows
 //!    are inserted in ICC order, each after its ICC in the `sim_iccids` registry (overlapping imports
 //!    then meet on the same first ICC instead of crossing);
 //! 3. `sim_inventory_counts` rows in key order (storage org, network, form factor, auto-assign);
