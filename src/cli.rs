@@ -14,15 +14,34 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Printed after `--help`: what the environment sets and which access levels exist.
+pub const ENV_HELP: &str = "\
+Environment (overrides the config file; `simgate default-config` prints every setting):
+  SIMGATE_LISTEN            address to listen on [127.0.0.1:8080]; a bare port keeps the host
+  SIMGATE_DATABASE_URL      sqlite://PATH or postgres://USER:PASS@HOST:PORT/DB [sqlite://data/simgate.db]
+  SIMGATE_ADMIN_EMAIL       the ADMIN user created on first start [admin@localhost]
+  SIMGATE_ADMIN_PASSWORD    its password; empty: generated and printed once on first start
+  SIMGATE_JWT_SECRET        signs emnify JWTs; empty: generated once and kept in the database
+  SIMGATE_LOG_FORMAT        text | json [text]
+  SIMGATE_CONFIG            a TOML file, as --config
+  SIMGATE_<SECTION>__<KEY>  any other setting, e.g. SIMGATE_HTTP__REQUEST_TIMEOUT_SECS=10
+  A SIMGATE_ variable that sets nothing is named in a warning at start.
+
+Access levels, lowest first:
+  NO_LOGIN, PERSONAL, VIEWER, MANAGER, OWNER  in any organisation
+  RESELLER, RESELLER_ADMIN                    in reseller organisations (SERVICE_PROVIDER, RESELLER)
+  ADMIN                                       in the PLATFORM organisation only";
+
 #[derive(Parser)]
 #[command(
     name = "simgate",
     version,
-    about = "SIM inventory and MVNO subscription API server"
+    about = "SIM inventory and MVNO subscription API server",
+    after_help = ENV_HELP
 )]
 pub struct Cli {
     /// A TOML file overriding config/default.toml (environment variables override both).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", env = "SIMGATE_CONFIG")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -31,7 +50,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Run the HTTP server (the default).
-    Serve,
+    Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
     /// Manage organisations, users and tokens directly in the database.
@@ -51,14 +70,28 @@ pub enum Command {
         #[arg(long)]
         customers: Option<usize>,
     },
-    /// Exit 0 when the server on `listen` answers /healthz (for container health checks).
+    /// Exit 0 when the server on `listen` is live (/healthz) or, with --ready, ready (/readyz: its
+    /// database answers), for container health checks.
     Healthcheck {
         /// host:port to check (default: the configured listen address).
         #[arg(long)]
         addr: Option<String>,
+        /// Check readiness rather than liveness.
+        #[arg(long)]
+        ready: bool,
     },
     /// Print the default configuration file.
     DefaultConfig,
+}
+
+#[derive(clap::Args, Default)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 0.0.0.0:8080 or a bare port (overrides SIMGATE_LISTEN).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// sqlite://PATH or postgres://... (overrides SIMGATE_DATABASE_URL).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -101,6 +134,35 @@ pub enum AdminCommand {
         /// Lines per transaction.
         #[arg(long, default_value_t = 10_000)]
         batch: usize,
+        /// Exit 0 even when lines were skipped (by default skipped lines make the exit status 1).
+        #[arg(long)]
+        allow_skips: bool,
+        /// Write every skipped line's number and reason to FILE (`LINE<TAB>REASON` per line).
+        #[arg(long, value_name = "FILE")]
+        rejects: Option<PathBuf>,
+    },
+    /// Set a user's password (a lost admin password, say); without --password one is generated and
+    /// printed. The user's sessions are ended.
+    SetPassword {
+        /// User id, oid or email.
+        #[arg(long)]
+        user: String,
+        #[arg(long, env = "SIMGATE_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// List organisations, one JSON object per line.
+    ListOrgs,
+    /// List users (optionally of one organisation), one JSON object per line.
+    ListUsers {
+        /// Organisation id or oid.
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Copy the SQLite database to FILE, consistently, while the server runs (VACUUM INTO). On
+    /// Postgres use pg_dump (README, "Backups").
+    Backup {
+        /// The copy to write (must not exist).
+        file: PathBuf,
     },
     /// Create an API token for a user; it is printed once.
     CreateToken {
@@ -119,10 +181,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{DEFAULT_TOML}");
         return Ok(());
     }
-    let config = Config::load(cli.config.as_deref())?;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
+    let mut config = Config::load(cli.config.as_deref())?;
+    match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::default()))
+    {
+        Command::Serve(args) => {
+            if let Some(listen) = args.listen {
+                config.listen = crate::config::listen_address(&listen, &config.listen);
+            }
+            if let Some(url) = args.database_url {
+                config.database.url = url;
+            }
             crate::init_tracing(&config);
+            for var in crate::config::unknown_env(
+                std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()),
+            ) {
+                tracing::warn!(
+                    variable = %var,
+                    "{var} is set but is no simgate setting (see `simgate default-config`); it is ignored"
+                );
+            }
             let shutdown = tokio_util::sync::CancellationToken::new();
             crate::cancel_on_signal(shutdown.clone());
             crate::serve(config, shutdown).await
@@ -140,7 +219,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Healthcheck { addr } => healthcheck(&addr.unwrap_or(config.listen)),
+        Command::Healthcheck { addr, ready } => healthcheck(&addr.unwrap_or(config.listen), ready),
         Command::Admin(cmd) => admin_command(config, cmd).await,
         Command::Demo {
             sims,
@@ -181,27 +260,13 @@ fn system_principal(platform_id: i64, platform_oid: String, platform_path: Strin
 }
 
 async fn admin_command(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
-    let (state, boot) = crate::build(config, Arc::new(SystemClock)).await?;
-    if let Some(b) = boot {
-        println!("created the ADMIN user {}", b.email);
-        if let Some(pw) = b.generated_password {
-            println!("generated admin password (shown only now): {pw}");
-        }
+    if let AdminCommand::Backup { file } = &cmd {
+        return backup(&config, file).await;
     }
-    let (platforms, _) = state
-        .store
-        .org_list(
-            &crate::domain::access::Scope::All,
-            None,
-            crate::domain::paging::Page {
-                offset: 0,
-                limit: 1,
-            },
-        )
-        .await?;
-    let platform = platforms
-        .into_iter()
-        .next()
+    let (state, _) =
+        crate::build_announcing(config, Arc::new(SystemClock), crate::banner::first_start).await?;
+    let platform = crate::platform(&state.store)
+        .await?
         .ok_or_else(|| anyhow::anyhow!("no PLATFORM organisation"))?;
     let p = system_principal(platform.id, platform.oid.clone(), platform.path.clone());
     let result = admin_action(&state, &p, cmd, platform.id).await;
@@ -244,9 +309,7 @@ async fn admin_action(
             access_level,
             password,
         } => {
-            let generated = password
-                .is_none()
-                .then(|| crate::auth::token::generate()[3..23].to_string());
+            let generated = password.is_none().then(generate_password);
             let password = password.or_else(|| generated.clone()).unwrap_or_default();
             let user = users::create_user(
                 state,
@@ -276,27 +339,90 @@ async fn admin_action(
             file,
             in_storage_at,
             batch,
-        } => import_sims(state, p, &file, in_storage_at.as_deref(), batch).await?,
+            allow_skips,
+            rejects,
+        } => {
+            let skipped = import_sims(
+                state,
+                p,
+                &file,
+                in_storage_at.as_deref(),
+                batch,
+                rejects.as_deref(),
+            )
+            .await?;
+            if skipped > 0 && !allow_skips {
+                anyhow::bail!(
+                    "{skipped} line(s) skipped{} (--allow-skips to exit 0 anyway)",
+                    rejects
+                        .map(|f| format!(", reasons in {}", f.display()))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        AdminCommand::SetPassword { user, password } => {
+            let user = find_user(state, p, &user).await?;
+            let generated = password.is_none().then(generate_password);
+            let password = password.or_else(|| generated.clone()).unwrap_or_default();
+            users::set_password(state, p, &user, password)
+                .await
+                .map_err(fail)?;
+            println!(
+                "{}",
+                serde_json::json!({"id": user.id, "email": user.email, "password_set": true})
+            );
+            if let Some(pw) = generated {
+                println!("generated password (shown only now): {pw}");
+            }
+        }
+        AdminCommand::ListOrgs => {
+            for_each_page(|page| async move {
+                let (orgs, total) = state.store.org_list(&p.scope(), None, page).await?;
+                let lines = orgs
+                    .iter()
+                    .map(|o| {
+                        serde_json::json!({
+                            "id": o.id, "oid": o.oid, "name": o.name, "kind": o.kind,
+                            "parent_id": o.parent_id, "country": o.country
+                        })
+                    })
+                    .collect();
+                Ok((lines, total))
+            })
+            .await?
+        }
+        AdminCommand::ListUsers { org } => {
+            let org = match org {
+                Some(raw) => Some(
+                    crate::service::orgs::org_filter(state, p, "org", &raw)
+                        .await
+                        .map_err(fail)?
+                        .id,
+                ),
+                None => None,
+            };
+            for_each_page(|page| async move {
+                let (users, total) = state.store.user_list(&p.scope(), org, page).await?;
+                let lines = users
+                    .iter()
+                    .map(|u| {
+                        serde_json::json!({
+                            "id": u.id, "oid": u.oid, "org_id": u.org_id, "email": u.email,
+                            "name": u.name, "access_level": u.access_level, "state": u.state
+                        })
+                    })
+                    .collect();
+                Ok((lines, total))
+            })
+            .await?
+        }
+        AdminCommand::Backup { .. } => unreachable!("handled before the store opens"),
         AdminCommand::CreateToken {
             user,
             label,
             expires_in_days,
         } => {
-            let found = match EntityRef::parse(&user) {
-                Some(r) => state.store.user_find(&p.scope(), &r).await?,
-                None => match state
-                    .store
-                    .identity_by_email(&user.to_ascii_lowercase())
-                    .await?
-                {
-                    Some(i) => {
-                        let r = EntityRef::Id(i.user_id);
-                        state.store.user_find(&p.scope(), &r).await?
-                    }
-                    None => None,
-                },
-            };
-            let user = found.ok_or_else(|| anyhow::anyhow!("user {user} not found"))?;
+            let user = find_user(state, p, &user).await?;
             let (t, secret) = tokens::issue_token(state, p, &user, label, expires_in_days)
                 .await
                 .map_err(fail)?;
@@ -309,33 +435,123 @@ async fn admin_action(
     Ok(())
 }
 
-/// A plain HTTP/1.0 GET of /healthz: no HTTP client in the binary for one request.
-fn healthcheck(listen: &str) -> anyhow::Result<()> {
+fn generate_password() -> String {
+    crate::auth::token::generate()[3..23].to_string()
+}
+
+/// A user by id, oid or email.
+async fn find_user(
+    state: &AppState,
+    p: &Principal,
+    raw: &str,
+) -> anyhow::Result<crate::store::User> {
+    let found = match EntityRef::parse(raw) {
+        Some(r) => state.store.user_find(&p.scope(), &r).await?,
+        None => match state
+            .store
+            .identity_by_email(&raw.trim().to_ascii_lowercase())
+            .await?
+        {
+            Some(i) => {
+                let r = EntityRef::Id(i.user_id);
+                state.store.user_find(&p.scope(), &r).await?
+            }
+            None => None,
+        },
+    };
+    found.ok_or_else(|| anyhow::anyhow!("user {raw} not found"))
+}
+
+/// Prints every page a list gives, one JSON object per line.
+async fn for_each_page<F, Fut>(mut list: F) -> anyhow::Result<()>
+where
+    F: FnMut(crate::domain::paging::Page) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<(Vec<serde_json::Value>, i64)>>,
+{
+    let mut offset = 0;
+    loop {
+        let page = crate::domain::paging::Page { offset, limit: 500 };
+        let (lines, total) = list(page).await?;
+        for line in &lines {
+            println!("{line}");
+        }
+        offset += lines.len() as i64;
+        if lines.is_empty() || offset >= total {
+            return Ok(());
+        }
+    }
+}
+
+/// `VACUUM INTO`: a consistent copy of a live SQLite database, readers and writers unblocked.
+async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    if !config.database.url.starts_with("sqlite:") {
+        anyhow::bail!(
+            "simgate admin backup copies an embedded SQLite database; on Postgres use pg_dump \
+             (README, \"Backups\")"
+        );
+    }
+    if file.exists() {
+        anyhow::bail!(
+            "{} exists already; the backup goes to a new file",
+            file.display()
+        );
+    }
+    let store = crate::store::connect(
+        &config.database.url,
+        None,
+        &crate::store::PoolConfig::single(),
+    )
+    .await?;
+    let result = store.backup_into(&file.to_string_lossy()).await;
+    store.close().await;
+    result?;
+    crate::store::restrict_file(file)?;
+    println!(
+        "{}",
+        serde_json::json!({"backup": file.display().to_string(), "bytes": std::fs::metadata(file)?.len()})
+    );
+    Ok(())
+}
+
+/// A plain HTTP/1.0 GET of /healthz (or /readyz): no HTTP client in the binary for one request.
+fn healthcheck(listen: &str, ready: bool) -> anyhow::Result<()> {
     let addr = listen
         .replace("0.0.0.0", "127.0.0.1")
         .replace("[::]", "[::1]");
-    let mut stream = std::net::TcpStream::connect(&addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    stream.write_all(format!("GET /healthz HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())?;
+    let path = if ready { "/readyz" } else { "/healthz" };
+    let fail = |e: std::io::Error| anyhow::anyhow!("cannot reach simgate at {addr}: {e}");
+    let mut stream = std::net::TcpStream::connect(&addr).map_err(fail)?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(fail)?;
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .map_err(fail)?;
     let mut response = String::new();
-    stream.read_to_string(&mut response)?;
+    stream.read_to_string(&mut response).map_err(fail)?;
     let status_line = response.lines().next().unwrap_or_default();
     if status_line.split_whitespace().nth(1) == Some("200") {
         println!("ok");
         Ok(())
     } else {
-        anyhow::bail!("unhealthy: {status_line}")
+        anyhow::bail!(
+            "simgate at {addr} is not {}: {status_line}",
+            if ready { "ready" } else { "live" }
+        )
     }
 }
 
-/// Streams a SIM file into the database in transactions of `batch` lines, with a progress bar.
+/// Streams a SIM file into the database in transactions of `batch` lines, with a progress bar; a
+/// first line that is a header (`ICC;PUK1;...`) is passed over. Returns how many lines were skipped
+/// (their numbers and reasons go to `rejects`, the first 20 to stderr).
 async fn import_sims(
     state: &AppState,
     p: &Principal,
     file: &std::path::Path,
     in_storage_at: Option<&str>,
     batch: usize,
-) -> anyhow::Result<()> {
+    rejects: Option<&std::path::Path>,
+) -> anyhow::Result<usize> {
     use std::io::BufRead;
     let fail = |e: crate::error::AppError| anyhow::anyhow!("{} ({})", e.public_message(), e.code());
     let holder = match in_storage_at {
@@ -369,7 +585,10 @@ async fn import_sims(
         if n > 0 {
             line_no += 1;
             bar.inc(n as u64);
-            chunk.push((line_no, line.trim_end_matches(['\n', '\r']).to_string()));
+            let line = line.trim_end_matches(['\n', '\r']);
+            if !(line_no == 1 && crate::domain::sim::is_import_header(line)) {
+                chunk.push((line_no, line.to_string()));
+            }
         }
         if chunk.len() == batch || (n == 0 && !chunk.is_empty()) {
             let plan = crate::domain::sim::plan_lines(
@@ -389,24 +608,35 @@ async fn import_sims(
         }
     }
     bar.finish();
+    if let Some(path) = rejects {
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| anyhow::anyhow!("--rejects {}: {e}", path.display()))?,
+        );
+        for s in &skipped {
+            writeln!(out, "{}\t{}", s.line, s.reason)?;
+        }
+        out.flush()?;
+    }
     for s in skipped.iter().take(20) {
         eprintln!("line {}: {}", s.line, s.reason);
+    }
+    if skipped.len() > 20 && rejects.is_none() {
+        eprintln!(
+            "... and {} more (--rejects FILE lists them all)",
+            skipped.len() - 20
+        );
     }
     println!(
         "{}",
         serde_json::json!({"imported": imported, "skipped": skipped.len()})
     );
-    Ok(())
+    Ok(skipped.len())
 }
 
 async fn demo(config: Config, opts: crate::demo::Options) -> anyhow::Result<()> {
-    let (state, boot) = crate::build(config, Arc::new(SystemClock)).await?;
-    if let Some(b) = &boot {
-        println!("created the ADMIN user {}", b.email);
-        if let Some(pw) = &b.generated_password {
-            println!("generated admin password (shown only now): {pw}");
-        }
-    }
+    let (state, _) =
+        crate::build_announcing(config, Arc::new(SystemClock), crate::banner::first_start).await?;
     let bar = indicatif::ProgressBar::new(100);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}% {msg} ({elapsed})")

@@ -8,6 +8,8 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
+    /// An address, or a bare port (which the environment hands over as a number).
+    #[serde(deserialize_with = "string_or_number")]
     pub listen: String,
     pub database: DatabaseConfig,
     pub admin: AdminConfig,
@@ -168,7 +170,7 @@ pub struct MvnoConfig {
 }
 
 /// The documented short environment names and the keys they set.
-const SHORT_ENV: [(&str, &str); 6] = [
+pub const SHORT_ENV: [(&str, &str); 6] = [
     ("SIMGATE_LISTEN", "listen"),
     ("SIMGATE_DATABASE_URL", "database.url"),
     ("SIMGATE_ADMIN_EMAIL", "admin.email"),
@@ -176,6 +178,99 @@ const SHORT_ENV: [(&str, &str); 6] = [
     ("SIMGATE_JWT_SECRET", "auth.jwt_secret"),
     ("SIMGATE_LOG_FORMAT", "log.format"),
 ];
+
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        S(String),
+        N(u64),
+    }
+    Ok(match Text::deserialize(d)? {
+        Text::S(s) => s,
+        Text::N(n) => n.to_string(),
+    })
+}
+
+/// `SIMGATE_*` variables that are not settings but are read by the binary itself.
+pub const OTHER_ENV: [&str; 2] = ["SIMGATE_CONFIG", "SIMGATE_NEW_USER_PASSWORD"];
+
+/// `SIMGATE_*` prefixes of variables read by the test suite and the scripts, never by the server.
+const TOOL_ENV_PREFIXES: [&str; 4] = [
+    "SIMGATE_TEST_",
+    "SIMGATE_UPDATE_",
+    "SIMGATE_CITUS_",
+    "SIMGATE_BENCH_",
+];
+
+/// The environment variable that sets a dotted key (`http.request_timeout_secs` →
+/// `SIMGATE_HTTP__REQUEST_TIMEOUT_SECS`).
+pub fn env_name(key: &str) -> String {
+    format!("SIMGATE_{}", key.replace('.', "__").to_ascii_uppercase())
+}
+
+/// Every setting's dotted key, in the order of the default file.
+pub fn setting_keys() -> Vec<String> {
+    fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+        if let serde_json::Value::Object(map) = v {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                if v.is_object() {
+                    walk(&key, v, out);
+                } else {
+                    out.push(key);
+                }
+            }
+        }
+    }
+    let mut keys = Vec::new();
+    let defaults = serde_json::to_value(Config::defaults()).expect("the config serializes");
+    walk("", &defaults, &mut keys);
+    keys
+}
+
+/// The `SIMGATE_*` variables among `vars` that set nothing (a typo such as
+/// `SIMGATE_HTTP__REQUEST_TIMEOUT`), so that the server can name them at start.
+pub fn unknown_env<I: IntoIterator<Item = String>>(vars: I) -> Vec<String> {
+    let known: std::collections::HashSet<String> = setting_keys()
+        .iter()
+        .map(|k| env_name(k))
+        .chain(SHORT_ENV.iter().map(|(env, _)| env.to_string()))
+        .chain(OTHER_ENV.iter().map(|e| e.to_string()))
+        .collect();
+    let mut unknown: Vec<String> = vars
+        .into_iter()
+        .filter(|v| v.to_ascii_uppercase().starts_with("SIMGATE_"))
+        .filter(|v| {
+            !TOOL_ENV_PREFIXES
+                .iter()
+                .any(|p| v.to_ascii_uppercase().starts_with(p))
+        })
+        .filter(|v| !known.contains(&v.to_ascii_uppercase()))
+        .collect();
+    unknown.sort();
+    unknown
+}
+
+/// A bare port (`8080`) keeps the host of `base`, the address the config files set (127.0.0.1 by
+/// default, 0.0.0.0 in the container image's file); anything else is an address as given.
+pub fn listen_address(listen: &str, base: &str) -> String {
+    let listen = listen.trim();
+    if listen.parse::<u16>().is_ok() {
+        let host = base
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .filter(|h| !h.is_empty())
+            .unwrap_or("127.0.0.1");
+        format!("{host}:{listen}")
+    } else {
+        listen.to_string()
+    }
+}
 
 impl Config {
     /// Defaults only: what tests start from.
@@ -185,6 +280,7 @@ impl Config {
             .expect("config/default.toml is valid")
     }
 
+    /// Defaults < `file` < environment; a bare port in `listen` keeps the files' host.
     pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
         let mut fig = Figment::from(Toml::string(DEFAULT_TOML));
         if let Some(file) = file {
@@ -196,6 +292,7 @@ impl Config {
             }
             fig = fig.merge(Toml::file(file));
         }
+        let base_listen: String = fig.extract_inner("listen").map_err(Box::new)?;
         let short: Vec<&str> = SHORT_ENV.iter().map(|(env, _)| *env).collect();
         fig = fig
             .merge(
@@ -210,7 +307,9 @@ impl Config {
                     .map(|(_, key)| (*key).into())
                     .unwrap_or_else(|| k.into())
             }));
-        fig.extract().map_err(Box::new)
+        let mut config: Config = fig.extract().map_err(Box::new)?;
+        config.listen = listen_address(&config.listen, &base_listen);
+        Ok(config)
     }
 
     /// Figment's view of this config, for tests that override a few keys.
@@ -252,6 +351,49 @@ mod tests {
             assert_eq!(c.log.format, "json");
             Ok(())
         });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature
+    fn a_bare_port_keeps_the_host_of_the_configured_address() {
+        assert_eq!(listen_address("8080", "127.0.0.1:8080"), "127.0.0.1:8080");
+        assert_eq!(listen_address(" 9000 ", "0.0.0.0:8080"), "0.0.0.0:9000");
+        assert_eq!(listen_address("9000", "[::]:8080"), "[::]:9000");
+        assert_eq!(listen_address("10.0.0.1:81", "0.0.0.0:8080"), "10.0.0.1:81");
+        assert_eq!(listen_address("70000", "0.0.0.0:8080"), "70000");
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("SIMGATE_LISTEN", "9090");
+            assert_eq!(Config::load(None).map_err(|e| *e)?.listen, "127.0.0.1:9090");
+            jail.create_file("container.toml", "listen = \"0.0.0.0:8080\"\n")?;
+            let c = Config::load(Some(Path::new("container.toml"))).map_err(|e| *e)?;
+            assert_eq!(c.listen, "0.0.0.0:9090");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_simgate_variables_are_named_and_settings_are_not() {
+        let vars = [
+            "SIMGATE_HTTP__REQUEST_TIMEOUT",
+            "SIMGATE_HTTP__REQUEST_TIMEOUT_SECS",
+            "SIMGATE_LISTEN",
+            "SIMGATE_DATABASE__URL",
+            "SIMGATE_DATABSE_URL",
+            "SIMGATE_CONFIG",
+            "SIMGATE_TEST_DATABASE_URL",
+            "SIMGATE_INVENTORY__NETWORKS",
+            "PATH",
+        ]
+        .map(String::from);
+        assert_eq!(
+            unknown_env(vars),
+            ["SIMGATE_DATABSE_URL", "SIMGATE_HTTP__REQUEST_TIMEOUT"]
+        );
+        let keys = setting_keys();
+        assert!(keys.contains(&"retention.partition_months_ahead".to_string()));
+        assert!(keys
+            .iter()
+            .all(|k| DEFAULT_TOML.contains(k.rsplit('.').next().unwrap())));
     }
 
     #[test]

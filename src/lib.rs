@@ -2,6 +2,7 @@
 //! emnify dialects over one data model, on Postgres or embedded SQLite.
 pub mod api;
 pub mod auth;
+pub mod banner;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -16,7 +17,7 @@ pub mod store;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::domain::access::AccessLevel;
+use crate::domain::access::{AccessLevel, Scope};
 use crate::domain::ids::ObjectId;
 use crate::domain::org::OrgKind;
 use crate::state::AppState;
@@ -37,22 +38,27 @@ pub async fn bootstrap(
     config: &Config,
     clock: &dyn Clock,
 ) -> anyhow::Result<Option<Bootstrap>> {
-    if store.org_count().await? > 0 {
-        return Ok(None);
-    }
     let actor = Actor::system(clock.now());
-    let platform = store
-        .org_create(
-            NewOrg {
-                oid: ObjectId::generate(actor.at).into_string(),
-                name: config.admin.platform_name.clone(),
-                kind: OrgKind::Platform,
-                parent_id: None,
-                country: None,
-            },
-            &actor,
-        )
-        .await?;
+    let platform = match platform(store).await? {
+        // A start that stopped between the org and its admin (a crash, a full disk) left a
+        // platform with no user: the admin is created now, so that it cannot be lost.
+        Some(p) if store.user_list(&Scope::All, Some(p.id), one()).await?.1 > 0 => return Ok(None),
+        Some(p) => p,
+        None => {
+            store
+                .org_create(
+                    NewOrg {
+                        oid: ObjectId::generate(actor.at).into_string(),
+                        name: config.admin.platform_name.clone(),
+                        kind: OrgKind::Platform,
+                        parent_id: None,
+                        country: None,
+                    },
+                    &actor,
+                )
+                .await?
+        }
+    };
     let generated = config
         .admin
         .password
@@ -86,6 +92,25 @@ pub async fn bootstrap(
     }))
 }
 
+fn one() -> domain::paging::Page {
+    domain::paging::Page {
+        offset: 0,
+        limit: 1,
+    }
+}
+
+/// The PLATFORM organisation (the root, the first org ever created), if there is one.
+pub async fn platform(store: &DynStore) -> anyhow::Result<Option<store::Org>> {
+    if store.org_count().await? == 0 {
+        return Ok(None);
+    }
+    let (orgs, _) = store.org_list(&Scope::All, None, one()).await?;
+    Ok(orgs
+        .into_iter()
+        .next()
+        .filter(|o| o.kind == OrgKind::Platform))
+}
+
 /// The JWT secret: configured, or generated once and kept in the database for every node.
 pub async fn jwt_secret(store: &DynStore, config: &Config) -> anyhow::Result<String> {
     if !config.auth.jwt_secret.is_empty() {
@@ -96,14 +121,34 @@ pub async fn jwt_secret(store: &DynStore, config: &Config) -> anyhow::Result<Str
         .await?)
 }
 
-/// Store, bootstrap and state: everything but the listener.
+/// Store, bootstrap and state: everything but the listener. Says nothing (tests, embedding).
 pub async fn build(
     config: Config,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<(AppState, Option<Bootstrap>)> {
+    build_announcing(config, clock, |_, _| {}).await
+}
+
+/// As [`build`], handing a first start's bootstrap to `announce` the moment it is made: whatever
+/// fails after that point, the generated password has been shown.
+pub async fn build_announcing(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    announce: impl FnOnce(&Bootstrap, &Config),
+) -> anyhow::Result<(AppState, Option<Bootstrap>)> {
     let read_url = Some(config.database.read_url.as_str()).filter(|u| !u.is_empty());
-    let store = store::connect(&config.database.url, read_url, &config.database.pool()).await?;
+    let store = store::connect(&config.database.url, read_url, &config.database.pool())
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "opening the database {}: {e:#}",
+                store::redacted_url(&config.database.url)
+            )
+        })?;
     let boot = bootstrap(&store, &config, clock.as_ref()).await?;
+    if let Some(b) = &boot {
+        announce(b, &config);
+    }
     let secret = jwt_secret(&store, &config).await?;
     let state = AppState::new(store, config, clock, &secret);
     // The current month's partitions exist before the first write (and before `demo` fills them).
@@ -113,17 +158,19 @@ pub async fn build(
 
 /// Runs the server until `shutdown` is cancelled; in-flight requests finish first.
 pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let mut config = config;
     config.database.validate()?;
-    let listen = config.listen.clone();
-    let grace = std::time::Duration::from_secs(config.http.shutdown_grace_secs);
-    let (state, boot) = build(config, Arc::new(SystemClock)).await?;
-    let listener = tokio::net::TcpListener::bind(&listen).await?;
+    // The listener first: a busy port must fail before first start creates the admin (whose
+    // generated password would otherwise be printed by no one).
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr()?;
+    config.listen = addr.to_string();
+    let grace = std::time::Duration::from_secs(config.http.shutdown_grace_secs);
+    let (state, _) = build_announcing(config, Arc::new(SystemClock), banner::first_start).await?;
     let limits = server::Limits::from_config(&state.config);
-    if let Some(boot) = boot {
-        print_bootstrap(&boot, &addr.to_string());
-    }
-    tracing::info!(%addr, backend = ?state.store.backend(), "simgate listening");
+    banner::started(&state.config, state.store.backend());
     let store = state.store.clone();
     let jobs = jobs::spawn_all(&state, &shutdown);
     let app = api::router(state);
@@ -156,24 +203,6 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     }
     tracing::info!("simgate stopped");
     Ok(())
-}
-
-/// Printed with errors ignored: a closed stdout must not stop the server (`println!` would panic).
-fn print_bootstrap(boot: &Bootstrap, addr: &str) {
-    use std::io::Write;
-    let password = match &boot.generated_password {
-        Some(pw) => format!("simgate: generated admin password (shown only now): {pw}"),
-        None => "simgate: admin password from SIMGATE_ADMIN_PASSWORD".to_string(),
-    };
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "simgate: first start, created the PLATFORM organisation and the ADMIN user {}\n{password}\n\
-         simgate: log in with\n  curl -s -X POST http://{addr}/auth/login -H 'content-type: application/json' \\\n    \
-         -d '{{\"username\":\"{}\",\"password\":\"<password>\"}}'",
-        boot.email, boot.email
-    );
-    let _ = out.flush();
 }
 
 /// Cancels `token` on ctrl-c or SIGTERM.

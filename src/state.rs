@@ -15,6 +15,8 @@ pub struct Inner {
     pub config: Config,
     pub clock: Arc<dyn Clock>,
     pub auth: Authenticator,
+    /// When `/metrics` last read the business gauges from this database (see `api::metrics`).
+    pub business_read_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Deref for AppState {
@@ -37,6 +39,7 @@ impl AppState {
             config,
             clock,
             auth,
+            business_read_at: std::sync::Mutex::new(None),
         }))
     }
 

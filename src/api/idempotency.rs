@@ -156,6 +156,7 @@ async fn release(state: &AppState, user_id: i64, key_hash: &str) {
 }
 
 fn replay(answer: StoredAnswer) -> Response {
+    metrics::counter!("simgate_idempotent_replays_total").increment(1);
     let status = u16::try_from(answer.status)
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())

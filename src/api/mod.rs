@@ -2,6 +2,7 @@
 pub mod admin;
 pub mod body;
 pub mod conditional;
+pub mod contract;
 pub mod emnify;
 pub mod envelope;
 pub mod hostile;
@@ -58,8 +59,22 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The OpenAPI document as served: generated from the routes, then completed by `contract`. Kept as
+/// JSON: utoipa's types cannot read back every schema they write (an "any value" schema, `{}`).
+pub struct Document(pub serde_json::Value);
+
+impl Document {
+    pub fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&self.0)
+    }
+
+    pub fn to_pretty_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(&self.0)
+    }
+}
+
 /// Every documented route, and the OpenAPI document describing exactly them.
-pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+pub fn routes() -> (Router<AppState>, Document) {
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(telecomx::routes())
         .merge(emnify::routes())
@@ -67,7 +82,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(ops::routes())
         .split_for_parts();
     idempotency::document(&mut openapi);
-    (router, openapi)
+    let mut doc = serde_json::to_value(&openapi).expect("the OpenAPI document serializes");
+    contract::complete(&mut doc);
+    (router, Document(doc))
 }
 
 #[derive(Clone, Default)]

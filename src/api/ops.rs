@@ -16,6 +16,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))
+        .routes(routes!(version))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -63,6 +64,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// The running version (no authentication: it is in the banner and the metrics too).
+#[utoipa::path(get, path = "/version", tag = "ops", responses((status = 200, body = crate::banner::Version)))]
+async fn version() -> Json<crate::banner::Version> {
+    Json(crate::banner::Version::current())
+}
+
 /// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", tag = "ops",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
@@ -71,12 +78,14 @@ async fn metrics(State(state): State<AppState>) -> Response {
     metrics::gauge!("simgate_db_pool_connections", "state" => "idle").set(pool.idle as f64);
     metrics::gauge!("simgate_db_pool_connections", "state" => "busy")
         .set(pool.size.saturating_sub(pool.idle) as f64);
+    super::metrics::record_process();
+    super::metrics::record_business(&state).await;
     let body = super::metrics::handle().render();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
 /// `/openapi.json` and the Swagger UI at `/docs`, from assets compiled into the binary.
-pub fn docs(openapi: utoipa::openapi::OpenApi) -> Router {
+pub fn docs(openapi: super::Document) -> Router {
     let spec = std::sync::Arc::new(openapi.to_json().expect("OpenAPI serializes"));
     let ui = swagger_ui_dist::ApiDefinition {
         uri_prefix: "/docs",
@@ -84,6 +93,10 @@ pub fn docs(openapi: utoipa::openapi::OpenApi) -> Router {
         title: Some("simgate API"),
     };
     Router::new()
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::temporary("/docs") }),
+        )
         .route(
             "/openapi.json",
             get(move || {

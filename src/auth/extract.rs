@@ -45,6 +45,17 @@ pub fn request_id(parts: &Parts) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Where the request log line finds who made the request: the middleware that writes the line puts
+/// an empty slot in the request, the first successful authentication fills it with the user id.
+#[derive(Clone, Default)]
+pub struct RequestUser(std::sync::Arc<std::sync::OnceLock<i64>>);
+
+impl RequestUser {
+    pub fn get(&self) -> Option<i64> {
+        self.0.get().copied()
+    }
+}
+
 impl FromRequestParts<AppState> for Principal {
     type Rejection = AppError;
 
@@ -57,6 +68,9 @@ impl FromRequestParts<AppState> for Principal {
         }
         let token = bearer(parts)?;
         let principal = state.auth.authenticate(&token, request_id(parts)).await?;
+        if let Some(slot) = parts.extensions.get::<RequestUser>() {
+            let _ = slot.0.set(principal.user_id);
+        }
         parts.extensions.insert(principal.clone());
         Ok(principal)
     }

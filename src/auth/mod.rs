@@ -121,6 +121,7 @@ impl Authenticator {
         }
         let result = self.verify_login(&email, sha1_hex).await;
         if matches!(result, Err(AppError::Unauthenticated(_))) {
+            metrics::counter!("simgate_login_failures_total").increment(1);
             self.store.login_failed(&keys, now, since).await?;
         }
         result

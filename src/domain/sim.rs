@@ -271,6 +271,23 @@ pub fn plan_lines<'a>(
     plan
 }
 
+/// A file's header row (`ICC;PUK1;PUK2;...`): its first field is a word, where an import line has
+/// an ICC's digits.
+pub fn is_import_header(line: &str) -> bool {
+    let first = line
+        .trim_start_matches('\u{feff}')
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .trim_matches('"');
+    line.contains(';')
+        && !first.is_empty()
+        && first
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || c == '_' || c == ' ')
+}
+
 /// Lines that count against the import limit: all but blank ones.
 pub fn count_lines(data: &str) -> usize {
     data.lines().filter(|l| !l.trim().is_empty()).count()
@@ -279,6 +296,19 @@ pub fn count_lines(data: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_row_is_told_from_an_import_line() {
+        assert!(is_import_header(
+            "ICC;PUK1;PUK2;PIN1;PIN2;FORM_FACTOR;NETWORK"
+        ));
+        assert!(is_import_header("\u{feff}\"iccid\";puk1;puk2"));
+        assert!(!is_import_header(
+            "8945000000000000001;12345678;87654321;1234;4321;NANO;TDC"
+        ));
+        assert!(!is_import_header("ICC without separators"));
+        assert!(!is_import_header(";PUK1"));
+    }
 
     fn nets() -> Vec<String> {
         vec!["TDC".into(), "TELENOR".into(), "TELIA".into()]

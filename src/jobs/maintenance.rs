@@ -48,7 +48,10 @@ pub async fn run_once(state: &AppState) -> Result<Report, StoreError> {
 pub async fn run(state: AppState, shutdown: CancellationToken) {
     let interval = Duration::from_secs(state.config.retention.interval_secs.max(1));
     super::every(interval, shutdown, || async {
-        match run_once(&state).await {
+        let started = std::time::Instant::now();
+        let result = run_once(&state).await;
+        crate::api::metrics::job_pass("maintenance", started, result.is_ok());
+        match result {
             Ok(r) if r == Report::default() => {}
             Ok(r) => tracing::info!(created = r.partitions_created, removed = ?r.removed, "maintenance pass"),
             Err(e) => tracing::warn!(error = %e, "maintenance failed; retrying next interval"),

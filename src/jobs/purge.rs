@@ -26,7 +26,10 @@ pub async fn run_once(state: &AppState) -> Result<usize, crate::store::StoreErro
 pub async fn run(state: AppState, shutdown: CancellationToken) {
     let interval = Duration::from_secs(state.config.mvno.purge_interval_secs.max(1));
     super::every(interval, shutdown, || async {
-        match run_once(&state).await {
+        let started = std::time::Instant::now();
+        let result = run_once(&state).await;
+        crate::api::metrics::job_pass("mvno_purge", started, result.is_ok());
+        match result {
             Ok(0) => {}
             Ok(n) => tracing::info!(
                 purged = n,

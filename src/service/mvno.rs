@@ -66,12 +66,8 @@ async fn storage_chain(state: &AppState, customer: &Org) -> AppResult<Vec<i64>> 
 /// A rate plan the customer may use: offered to all, or owned by the customer or an ancestor.
 async fn rate_plan_for(state: &AppState, customer: &Org, raw: &str) -> AppResult<RatePlan> {
     let missing = || AppError::not_found("ratePlan", "Rate plan not found");
-    let oid = ObjectId::parse(raw).ok_or_else(missing)?;
-    let plan = state
-        .store
-        .rate_plan_find(oid.as_str())
-        .await?
-        .ok_or_else(missing)?;
+    let r = EntityRef::parse(raw).ok_or_else(missing)?;
+    let plan = state.store.rate_plan_find(&r).await?.ok_or_else(missing)?;
     match plan.owner_org_id {
         Some(owner) if !path_ids(&customer.path).contains(&owner) => Err(missing()),
         _ => Ok(plan),
@@ -229,15 +225,9 @@ pub async fn list(
     let storage = super::inventory::storage_filter(state, p, q.customer).await?;
     let rate_plan_id = match q.rate_plan.map(str::trim).filter(|r| !r.is_empty()) {
         Some(raw) => {
-            let oid = ObjectId::parse(raw)
+            let r = EntityRef::parse(raw)
                 .ok_or_else(|| AppError::invalid("ratePlan", "ratePlan must be a rate plan id"))?;
-            Some(
-                state
-                    .store
-                    .rate_plan_find(oid.as_str())
-                    .await?
-                    .map_or(-1, |rp| rp.id),
-            )
+            Some(state.store.rate_plan_find(&r).await?.map_or(-1, |rp| rp.id))
         }
         None => None,
     };

@@ -166,6 +166,30 @@ pub async fn update_user(
     Ok(updated)
 }
 
+/// Sets a user's password on the operator's word (`simgate admin set-password`, which holds the
+/// database and so every right): no level check, the password rules still apply, and the user's
+/// sessions end (a reset usually follows a loss or a leak). API tokens are left alone.
+pub async fn set_password(
+    state: &AppState,
+    by: &Principal,
+    user: &User,
+    password: String,
+) -> AppResult<()> {
+    validate_password(&password)?;
+    let password_hash = state.auth.passwords.hash_plain_async(password).await;
+    let actor = state.actor(by);
+    let patch = UserPatch {
+        password_hash: Some(password_hash),
+        ..UserPatch::default()
+    };
+    state
+        .store
+        .user_update(&by.scope(), user.id, patch, &actor)
+        .await?;
+    state.store.token_revoke_sessions(user.id, &actor).await?;
+    Ok(())
+}
+
 /// The users the caller sees, optionally those of `org` (a reference in scope).
 pub async fn list(
     state: &AppState,

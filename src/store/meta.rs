@@ -81,6 +81,34 @@ impl MetaStore for SqlStore {
         Ok(done)
     }
 
+    async fn business_counts(&self) -> StoreResult<BusinessCounts> {
+        let in_storage = query(
+            "SELECT network, CAST(SUM(count) AS BIGINT) FROM sim_inventory_counts GROUP BY network",
+        )
+        .fetch_all::<(String, i64)>(&self.reads)
+        .await?;
+        let mvno_accounts = query("SELECT state, COUNT(*) FROM mvno_accounts GROUP BY state")
+            .fetch_all::<(String, i64)>(&self.reads)
+            .await?;
+        Ok(BusinessCounts {
+            in_storage,
+            mvno_accounts,
+        })
+    }
+
+    async fn backup_into(&self, file: &str) -> StoreResult<()> {
+        if self.backend() != Backend::Sqlite {
+            return Err(StoreError::Database(
+                "a backup copy is made by the database's own tools on Postgres".into(),
+            ));
+        }
+        query("VACUUM INTO $1")
+            .bind(file)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn close(&self) {
         self.point_reads.release();
         self.pool.close().await;

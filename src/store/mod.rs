@@ -42,9 +42,10 @@ pub use emnify_rows::*;
 pub(crate) use error::distrust_connections;
 pub use error::{StoreError, StoreResult};
 pub(crate) use pool::pool_options;
-pub use pool::{connect, PoolConfig, SqlStore};
+pub use pool::{connect, redacted_url, PoolConfig, SqlStore};
 pub use rows::*;
 pub(crate) use sql::like_literal;
+pub use sqlite::restrict_file;
 pub use traits::*;
 
 mod activity;

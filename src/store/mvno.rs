@@ -9,6 +9,7 @@ use super::sims::UNUSED;
 use super::*;
 use crate::domain::access::Scope;
 use crate::domain::error::Rule;
+use crate::domain::ids::EntityRef;
 
 pub(crate) const ACCOUNT_SELECT: &str = "SELECT m.id, m.tenant_org_id, m.oid, m.customer_org_id, m.state, \
     m.number, m.sim_id, \
@@ -245,13 +246,18 @@ impl MvnoStore for SqlStore {
         Ok((list.build().fetch_all(&self.pool).await?, total))
     }
 
-    async fn rate_plan_find(&self, oid: &str) -> StoreResult<Option<RatePlan>> {
-        Ok(query(format!(
-            "SELECT {RATE_PLAN_COLUMNS} FROM rate_plans WHERE oid = $1"
-        ))
-        .bind(oid)
-        .fetch_optional(&self.pool)
-        .await?)
+    async fn rate_plan_find(&self, r: &EntityRef) -> StoreResult<Option<RatePlan>> {
+        let q = match r {
+            EntityRef::Id(id) => query(format!(
+                "SELECT {RATE_PLAN_COLUMNS} FROM rate_plans WHERE id = $1"
+            ))
+            .bind(*id),
+            EntityRef::Oid(oid) => query(format!(
+                "SELECT {RATE_PLAN_COLUMNS} FROM rate_plans WHERE oid = $1"
+            ))
+            .bind(oid.as_str().to_string()),
+        };
+        Ok(q.fetch_optional(&self.pool).await?)
     }
 
     async fn mvno_create(

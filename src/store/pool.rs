@@ -113,6 +113,32 @@ pub async fn connect(
     }
 }
 
+/// Where the database is, for a banner or an error: a Postgres URL without user, password and
+/// parameters (which may hold a password too); a SQLite file as an absolute path.
+pub fn redacted_url(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let path = rest.trim_start_matches("//");
+        let path = path.split('?').next().unwrap_or_default();
+        if path.is_empty() || path.starts_with(':') {
+            return format!("sqlite:{path}");
+        }
+        let abs = std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.into());
+        return abs.display().to_string();
+    }
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_password(None);
+            let _ = u.set_username("");
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => "(an unreadable database URL)".into(),
+    }
+}
+
 /// Connections the single-SIM reads keep between batches: none in a small pool, where every
 /// connection must stay free for the other requests (a pool of 2 would otherwise be theirs alone).
 pub(crate) fn point_read_keep(max_connections: u32) -> usize {
@@ -122,6 +148,23 @@ pub(crate) fn point_read_keep(max_connections: u32) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_locations_leave_credentials_out() {
+        assert_eq!(
+            redacted_url("postgres://simgate:s3cret@db:5432/simgate?password=x&sslmode=require"),
+            "postgres://db:5432/simgate"
+        );
+        assert_eq!(redacted_url("postgresql://u@h/d"), "postgresql://h/d");
+        let here = std::env::current_dir().unwrap();
+        assert_eq!(
+            redacted_url("sqlite://data/simgate.db?mode=rwc"),
+            here.join("data/simgate.db").display().to_string()
+        );
+        assert_eq!(redacted_url("sqlite:///var/lib/s.db"), "/var/lib/s.db");
+        assert_eq!(redacted_url("sqlite::memory:"), "sqlite::memory:");
+        assert!(!redacted_url("postgres://a:pw@[bad").contains("pw"));
+    }
 
     #[test]
     fn small_pools_keep_no_connection_for_point_reads() {

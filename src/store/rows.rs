@@ -17,6 +17,15 @@ pub enum Backend {
     Sqlite,
 }
 
+/// What the business gauges of `/metrics` show.
+#[derive(Debug, Clone, Default)]
+pub struct BusinessCounts {
+    /// (network, SIMs in storage anywhere, central stock included).
+    pub in_storage: Vec<(String, i64)>,
+    /// (state, accounts), purged ones included.
+    pub mvno_accounts: Vec<(String, i64)>,
+}
+
 /// Who performs a mutation and when; written to the audit row of that mutation.
 #[derive(Debug, Clone)]
 pub struct Actor {

@@ -27,6 +27,10 @@ pub trait MetaStore: Send + Sync {
     /// Removes what `table` holds from before `before` (a month start): whole partitions on
     /// Postgres, rows on SQLite. Returns partitions dropped (Postgres) or rows deleted (SQLite).
     async fn drop_before(&self, table: TimeTable, before: chrono::NaiveDate) -> StoreResult<u64>;
+    /// For the metrics: SIMs in storage per network (from the counters) and MVNO accounts per state.
+    async fn business_counts(&self) -> StoreResult<BusinessCounts>;
+    /// SQLite: a consistent copy of the live database in a new file (`VACUUM INTO`).
+    async fn backup_into(&self, file: &str) -> StoreResult<()>;
     async fn close(&self);
 }
 
@@ -170,7 +174,8 @@ pub trait MvnoStore: Send + Sync {
         visible_to: Option<&str>,
         page: Page,
     ) -> StoreResult<(Vec<RatePlan>, i64)>;
-    async fn rate_plan_find(&self, oid: &str) -> StoreResult<Option<RatePlan>>;
+    /// A rate plan by id or oid.
+    async fn rate_plan_find(&self, r: &EntityRef) -> StoreResult<Option<RatePlan>>;
     /// `Rule::NoSim` when no SIM satisfies the pick.
     async fn mvno_create(
         &self,

@@ -364,6 +364,16 @@ async fn emnify_authenticate_with_application_token_password_and_refresh(app: Te
     auth(json!({"application_token": session}))
         .await
         .assert_emnify_error(401, 1101);
+    // A plain password is told that the dialect takes its SHA-1 hex (and is not counted as a
+    // failed login).
+    let plain =
+        auth(json!({"username": "c1a.owner@fixture.test", "password": USER_PASSWORD})).await;
+    plain.assert_emnify_error(422, 1400);
+    assert!(
+        plain.text.contains("SHA-1 hex digest of the password"),
+        "{}",
+        plain.text
+    );
     // No credentials: 422; junk: 400.
     auth(json!({})).await.assert_emnify_error(422, 1400);
     let req = Request::post("/api/v1/authenticate")

@@ -310,8 +310,37 @@ pub fn postgres_url() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
+/// Says once, as the first app starts, which backends this run covers. Written to the process's
+/// stderr itself (the test harness captures only `print!`-style output), so it shows in every run.
+pub fn announce_backends() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use std::io::Write;
+        let line = match postgres_url() {
+            Some(url) => {
+                let citus = std::env::var("SIMGATE_TEST_CITUS_WORKERS")
+                    .ok()
+                    .filter(|w| !w.is_empty())
+                    .map(|w| format!(" (a Citus coordinator; workers {w})"))
+                    .unwrap_or_default();
+                format!(
+                    "simgate tests: backends SQLite and Postgres at {}{citus}",
+                    simgate::store::redacted_url(&url)
+                )
+            }
+            None => {
+                "simgate tests: backend SQLite only; set SIMGATE_TEST_DATABASE_URL=postgres://... \
+                     to run the ::postgres half (reported as ignored until then)"
+                    .to_string()
+            }
+        };
+        let _ = writeln!(std::io::stderr(), "{line}");
+    });
+}
+
 impl TestApp {
     pub async fn new(backend: &'static str, tweak: impl Fn(&mut Config)) -> TestApp {
+        announce_backends();
         let (url, db) = match backend {
             "sqlite" => sqlite_db().await,
             "postgres" => {

@@ -276,3 +276,187 @@ fn openapi_matches_its_snapshot() {
         );
     }
 }
+
+backends!(version_root_redirect_and_metrics_help);
+async fn version_root_redirect_and_metrics_help(app: TestApp) {
+    let v = app.request(Method::GET, "/version", None, None).await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.text);
+    assert_eq!(v.body["version"], env!("CARGO_PKG_VERSION"));
+    assert!(v.body.get("git_sha").is_none_or(|s| s.is_string()));
+    let root = app.request(Method::GET, "/", None, None).await;
+    assert!(root.status.is_redirection(), "{}", root.status);
+    assert_eq!(root.headers["location"], "/docs");
+
+    // A replayed write and a failed login are counted; the business gauges read the counters.
+    let admin = app.admin_token().await;
+    let imported = app
+        .post(
+            "/sim",
+            &admin,
+            serde_json::json!({"data": sim_lines(0, 3, "NANO", "TDC", false)}),
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.text);
+    app.request(
+        Method::POST,
+        "/auth/login",
+        None,
+        Some(serde_json::json!({"username": "admin@localhost", "password": "wrong-password"})),
+    )
+    .await;
+    let plan = serde_json::json!({"name": "metrics plan"});
+    for _ in 0..2 {
+        let req = axum::http::Request::post("/admin/v1/rate-plans")
+            .header("authorization", format!("Bearer {admin}"))
+            .header("content-type", "application/json")
+            .header("idempotency-key", "metrics-replay-1")
+            .body(axum::body::Body::from(plan.to_string()))
+            .unwrap();
+        app.send(req).await;
+    }
+    let m = app.request(Method::GET, "/metrics", None, None).await;
+    assert_eq!(m.status, StatusCode::OK);
+    let text = &m.text;
+    // Every metric family has its HELP line.
+    let families: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| l.split(['{', ' ']).next().unwrap())
+        .map(|n| {
+            ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| n.strip_suffix(s))
+                .unwrap_or(n)
+        })
+        .collect();
+    for f in &families {
+        assert!(
+            text.contains(&format!("# HELP {f} ")),
+            "no HELP line for {f}"
+        );
+    }
+    let build_info = format!(
+        r#"simgate_build_info{{version="{}""#,
+        env!("CARGO_PKG_VERSION")
+    );
+    for needle in [
+        build_info.as_str(),
+        "process_resident_memory_bytes ",
+        "process_open_fds ",
+        "process_cpu_seconds_total ",
+        "simgate_login_failures_total ",
+        "simgate_idempotent_replays_total ",
+        r#"simgate_sims_in_storage{network="TDC"}"#,
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+}
+
+backends!(background_jobs_report_their_passes_in_the_metrics);
+async fn background_jobs_report_their_passes_in_the_metrics(app: TestApp) {
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let jobs = simgate::jobs::spawn_all(&app.state, &shutdown);
+    // Each job makes its first pass at once.
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = app.request(Method::GET, "/metrics", None, None).await.text;
+        if text.contains(r#"simgate_job_runs_total{job="maintenance""#)
+            && text.contains(r#"simgate_job_runs_total{job="mvno_purge""#)
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    shutdown.cancel();
+    for j in jobs {
+        j.await.unwrap();
+    }
+    for job in ["maintenance", "mvno_purge"] {
+        for family in [
+            "simgate_job_runs_total",
+            "simgate_job_last_run_timestamp_seconds",
+            "simgate_job_last_duration_seconds",
+        ] {
+            let needle = format!(r#"{family}{{job="{job}""#);
+            assert!(text.contains(&needle), "{needle} missing:\n{text}");
+        }
+    }
+}
+
+/// The document is a contract clients generate code from: unique operation ids, 401 with the
+/// dialect's error schema on every secured operation, an error schema on every error answer,
+/// integer paging, the fields a create needs marked required.
+#[test]
+fn openapi_operations_are_unique_and_every_error_answer_has_its_schema() {
+    let (_, doc) = simgate::api::routes();
+    let doc: serde_json::Value = serde_json::from_str(&doc.to_json().unwrap()).unwrap();
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            assert!(ids.insert(id.to_string()), "operationId {id} twice");
+            let secured = op["security"].as_array().is_some_and(|s| {
+                s.iter()
+                    .all(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+            });
+            let responses = op["responses"].as_object().unwrap();
+            if secured {
+                assert!(responses.contains_key("401"), "{method} {path}: no 401");
+            }
+            let error_schema = if path.starts_with("/api/") {
+                "#/components/schemas/EmnifyError"
+            } else {
+                "#/components/schemas/TelecomXError"
+            };
+            for (status, answer) in responses {
+                if status.starts_with('4') || (status.starts_with('5') && path != "/readyz") {
+                    assert_eq!(
+                        answer["content"]["application/json"]["schema"]["$ref"], error_schema,
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                if ["offset", "limit", "page", "per_page"].contains(&name) {
+                    let t = &p["schema"]["type"];
+                    assert!(
+                        t == "integer"
+                            || t.as_array().is_some_and(|a| a.contains(&"integer".into())),
+                        "{method} {path} {name}: {t}"
+                    );
+                }
+                assert!(
+                    !(path == "/auth/validateToken" && p["in"] == "path"),
+                    "validateToken's token is a query parameter"
+                );
+            }
+        }
+    }
+    let schemas = &doc["components"]["schemas"];
+    let required = |s: &str| {
+        schemas[s]["required"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    for (schema, field) in [
+        ("CreateAccountRequest", "customer"),
+        ("CreateAccountRequest", "number"),
+        ("CreateAccountRequest", "ratePlan"),
+        ("ImportRequest", "data"),
+        ("LoginRequest", "username"),
+        ("LoginRequest", "password"),
+    ] {
+        assert!(
+            required(schema).contains(&field.into()),
+            "{schema}.{field} is not required"
+        );
+    }
+    assert_eq!(
+        schemas["UpdateAccountRequest"]["properties"]["socLimit"]["oneOf"][1]["$ref"],
+        "#/components/schemas/SocLimit",
+        "{}",
+        schemas["UpdateAccountRequest"]["properties"]["socLimit"]
+    );
+}

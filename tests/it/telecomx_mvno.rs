@@ -532,6 +532,29 @@ async fn every_route_by_access_level(app: TestApp) {
         app.get(&format!("/mvno/{acc}"), admin).await.body["socLimit"],
         json!({"data": 1000, "minutes": 60})
     );
+    // Their shapes are checked, not stored as any JSON.
+    for (body, field) in [
+        (json!({"socLimit": {"data": -1}}), "socLimit"),
+        (json!({"socLimit": {"gigabytes": 5}}), "gigabytes"),
+        (json!({"socLimit": "lots"}), "socLimit"),
+        (
+            json!({"socsOverride": [{"soc": "", "newSoc": "B"}]}),
+            "socsOverride",
+        ),
+        (json!({"socsOverride": [{"soc": "A"}]}), "newSoc"),
+        (
+            json!({"socsOverride": {"soc": "A", "newSoc": "B"}}),
+            "socsOverride",
+        ),
+    ] {
+        app.post(&format!("/mvno/{acc}"), admin, body.clone())
+            .await
+            .assert_telecomx_error(422, field);
+    }
+    assert_eq!(
+        app.get(&format!("/mvno/{acc}"), admin).await.body["socsOverride"],
+        json!([{"soc": "A", "newSoc": "B", "expireEOM": true, "startEOM": false}])
+    );
     assert!(app
         .get(&format!("/mvno/{acc}"), w.fx.token("R1", ResellerAdmin))
         .await

@@ -123,7 +123,7 @@ pub struct EventLine {
 }
 
 /// Usage records (data volumes in MB, SMS as counts) added into hourly buckets.
-#[utoipa::path(post, path = "/admin/v1/usage", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(operation_id = "ingest_usage", post, path = "/admin/v1/usage", tag = "admin", security(("bearer" = [])),
     request_body(content = [UsageLine], description = "A JSON array of records, or NDJSON (one per line)"),
     responses((status = 200, body = IngestResult), (status = 400, description = "bad_request"),
               (status = 403, description = "access_denied")))]
@@ -149,7 +149,7 @@ async fn usage(
 }
 
 /// Network events for SIMs.
-#[utoipa::path(post, path = "/admin/v1/events", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(operation_id = "ingest_events", post, path = "/admin/v1/events", tag = "admin", security(("bearer" = [])),
     request_body(content = [EventLine], description = "A JSON array of records, or NDJSON (one per line)"),
     responses((status = 200, body = IngestResult), (status = 400, description = "bad_request"),
               (status = 403, description = "access_denied")))]

@@ -29,8 +29,10 @@ pub fn path_ref(raw: &str) -> Result<EntityRef, AppError> {
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
     /// Index of the first item (default 0).
+    #[param(value_type = Option<i64>, minimum = 0)]
     pub offset: Option<String>,
     /// Items per page, 1..500 (default 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     pub limit: Option<String>,
     /// Filter by parent organisation (organisations) or organisation (users): id or oid.
     #[serde(alias = "org")]

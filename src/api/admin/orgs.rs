@@ -52,12 +52,16 @@ impl From<Org> for OrgDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrgRequest {
+    #[schema(example = "Mobile Reseller ApS")]
     name: String,
     /// MNO, SERVICE_PROVIDER, RESELLER or ENTERPRISE.
+    #[schema(example = "RESELLER")]
     kind: String,
     /// Parent organisation: integer id or 24-hex oid.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, example = "1")]
     parent: Option<serde_json::Value>,
+    /// ISO 3166-1 alpha-2.
+    #[schema(example = "DK")]
     country: Option<String>,
 }
 
@@ -71,7 +75,7 @@ pub fn ref_text(v: Option<serde_json::Value>) -> Option<String> {
 }
 
 /// Create an organisation under a parent the caller can see.
-#[utoipa::path(post, path = "/admin/v1/organisations", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(operation_id = "create_organisation", post, path = "/admin/v1/organisations", tag = "admin", security(("bearer" = [])),
     request_body = CreateOrgRequest,
     responses(
         (status = 201, body = OrgDto),
@@ -94,7 +98,7 @@ async fn create(
 }
 
 /// Organisations in the caller's scope, optionally the children of `parent`.
-#[utoipa::path(get, path = "/admin/v1/organisations", tag = "admin", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(operation_id = "list_organisations", get, path = "/admin/v1/organisations", tag = "admin", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, body = Listing<OrgDto>), (status = 403, description = "access_denied")))]
 async fn list(
     State(state): State<AppState>,
@@ -112,7 +116,7 @@ async fn list(
 }
 
 /// One organisation (404 outside the caller's scope).
-#[utoipa::path(get, path = "/admin/v1/organisations/{ref}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(operation_id = "get_organisation", get, path = "/admin/v1/organisations/{ref}", tag = "admin", security(("bearer" = [])),
     params(("ref" = String, Path, description = "id or oid")),
     responses((status = 200, body = OrgDto), (status = 404, description = "not_found")))]
 async fn get(
@@ -136,7 +140,7 @@ pub struct UpdateOrgRequest {
 }
 
 /// Rename an organisation or change its country.
-#[utoipa::path(patch, path = "/admin/v1/organisations/{ref}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(operation_id = "update_organisation", patch, path = "/admin/v1/organisations/{ref}", tag = "admin", security(("bearer" = [])),
     request_body = UpdateOrgRequest,
     params(("ref" = String, Path, description = "id or oid")),
     responses(

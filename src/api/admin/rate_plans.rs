@@ -46,6 +46,7 @@ impl From<RatePlan> for RatePlanDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRatePlanRequest {
+    #[schema(example = "Free speech, 5Gb data")]
     name: String,
     /// Owning org (id or oid): the plan is offered to it and its subtree only. Absent: offered to all.
     #[schema(value_type = Option<String>)]
@@ -53,7 +54,7 @@ pub struct CreateRatePlanRequest {
 }
 
 /// Create a rate plan (ADMIN).
-#[utoipa::path(post, path = "/admin/v1/rate-plans", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(operation_id = "create_rate_plan", post, path = "/admin/v1/rate-plans", tag = "admin", security(("bearer" = [])),
     request_body = CreateRatePlanRequest,
     responses(
         (status = 201, body = RatePlanDto),
@@ -74,7 +75,7 @@ async fn create(
 }
 
 /// Rate plans: all for ADMIN; for a RESELLER_ADMIN those its subtree can use or owns.
-#[utoipa::path(get, path = "/admin/v1/rate-plans", tag = "admin", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(operation_id = "list_rate_plans", get, path = "/admin/v1/rate-plans", tag = "admin", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, body = Listing<RatePlanDto>), (status = 403, description = "access_denied")))]
 async fn list(
     State(state): State<AppState>,

@@ -24,7 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct SimModelDto {
+pub struct ModelDto {
     id: i64,
     description: String,
     memory_size: Option<i32>,
@@ -33,9 +33,9 @@ pub struct SimModelDto {
     created_at: String,
 }
 
-impl From<SimModel> for SimModelDto {
+impl From<SimModel> for ModelDto {
     fn from(m: SimModel) -> Self {
-        SimModelDto {
+        ModelDto {
             id: m.id,
             description: m.description,
             memory_size: m.memory_size,
@@ -57,10 +57,10 @@ pub struct CreateSimModel {
 }
 
 /// Create a SIM model.
-#[utoipa::path(post, path = "/admin/v1/sim-models", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(operation_id = "create_sim_model", post, path = "/admin/v1/sim-models", tag = "admin", security(("bearer" = [])),
     request_body = CreateSimModel,
     responses(
-        (status = 201, body = SimModelDto),
+        (status = 201, body = ModelDto),
         (status = 403, description = "access_denied"),
         (status = 422, description = "description / form_factor / memory_size"),
     ))]
@@ -68,7 +68,7 @@ async fn create_model(
     State(state): State<AppState>,
     Require(p, ..): Require<Admin>,
     Body(req): Body<CreateSimModel>,
-) -> AppResult<(StatusCode, Json<SimModelDto>)> {
+) -> AppResult<(StatusCode, Json<ModelDto>)> {
     let description = req.description.trim().to_string();
     if description.is_empty() {
         return Err(AppError::invalid("description", "description is required"));
@@ -105,18 +105,20 @@ async fn create_model(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct PageQuery {
+    #[param(value_type = Option<i64>, minimum = 0)]
     offset: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     limit: Option<String>,
 }
 
 /// SIM models.
-#[utoipa::path(get, path = "/admin/v1/sim-models", tag = "admin", security(("bearer" = [])), params(PageQuery),
-    responses((status = 200, body = Listing<SimModelDto>), (status = 403, description = "access_denied")))]
+#[utoipa::path(operation_id = "list_sim_models", get, path = "/admin/v1/sim-models", tag = "admin", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Listing<ModelDto>), (status = 403, description = "access_denied")))]
 async fn list_models(
     State(state): State<AppState>,
     _caller: Require<AdminApi>,
     Query(q): Query<PageQuery>,
-) -> AppResult<Json<Listing<SimModelDto>>> {
+) -> AppResult<Json<Listing<ModelDto>>> {
     let page = Page::parse(q.offset.as_deref(), q.limit.as_deref())?;
     let (items, total) = batches::models(&state, page).await?;
     Ok(Json(Listing {
@@ -165,7 +167,7 @@ pub struct BatchCreated {
 }
 
 /// Create a SIM batch with its SIMs (status Issued, issuer set, central stock).
-#[utoipa::path(post, path = "/admin/v1/sim-batches", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(operation_id = "create_sim_batch", post, path = "/admin/v1/sim-batches", tag = "admin", security(("bearer" = [])),
     request_body = CreateBatch,
     responses(
         (status = 201, body = BatchCreated),

@@ -63,7 +63,7 @@ impl From<Token> for TokenDto {
 }
 
 /// Create an API token acting as the user. The token is in this answer only.
-#[utoipa::path(post, path = "/admin/v1/users/{ref}/tokens", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(operation_id = "create_token", post, path = "/admin/v1/users/{ref}/tokens", tag = "admin", security(("bearer" = [])),
     request_body = CreateTokenRequest,
     params(("ref" = String, Path, description = "user id or oid")),
     responses(
@@ -94,12 +94,14 @@ async fn create(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct PageQuery {
+    #[param(value_type = Option<i64>, minimum = 0)]
     offset: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     limit: Option<String>,
 }
 
 /// The user's API tokens (never their values).
-#[utoipa::path(get, path = "/admin/v1/users/{ref}/tokens", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_tokens", get, path = "/admin/v1/users/{ref}/tokens", tag = "admin", security(("bearer" = [])),
     params(("ref" = String, Path, description = "user id or oid"), PageQuery),
     responses((status = 200, body = Listing<TokenDto>), (status = 404, description = "not_found")))]
 async fn list(
@@ -119,7 +121,7 @@ async fn list(
 }
 
 /// Revoke a token.
-#[utoipa::path(delete, path = "/admin/v1/tokens/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(operation_id = "revoke_token", delete, path = "/admin/v1/tokens/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path, description = "token id")),
     responses((status = 204, description = "revoked"), (status = 404, description = "not_found")))]
 async fn revoke(

@@ -56,18 +56,23 @@ impl From<User> for UserDto {
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// Organisation: integer id or 24-hex oid.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, example = "2")]
     org: serde_json::Value,
     /// Login name.
+    #[schema(example = "ra@reseller.example")]
     email: String,
+    #[schema(example = "Reseller Admin")]
     name: String,
     /// At least 8 characters.
+    #[schema(example = "change-me-now")]
     password: String,
+    /// NO_LOGIN, PERSONAL, VIEWER, MANAGER, OWNER, RESELLER, RESELLER_ADMIN or ADMIN (see `simgate --help`).
+    #[schema(example = "RESELLER_ADMIN")]
     access_level: String,
 }
 
 /// Create a user in an organisation the caller can see, at a level the caller holds or below.
-#[utoipa::path(post, path = "/admin/v1/users", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(operation_id = "create_user", post, path = "/admin/v1/users", tag = "admin", security(("bearer" = [])),
     request_body = CreateUserRequest,
     responses(
         (status = 201, body = UserDto),
@@ -92,7 +97,7 @@ async fn create(
 }
 
 /// Users in the caller's scope, optionally of one organisation (`org`).
-#[utoipa::path(get, path = "/admin/v1/users", tag = "admin", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(operation_id = "list_users", get, path = "/admin/v1/users", tag = "admin", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, body = Listing<UserDto>), (status = 403, description = "access_denied")))]
 async fn list(
     State(state): State<AppState>,
@@ -110,7 +115,7 @@ async fn list(
 }
 
 /// One user (404 outside the caller's scope).
-#[utoipa::path(get, path = "/admin/v1/users/{ref}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(operation_id = "get_user", get, path = "/admin/v1/users/{ref}", tag = "admin", security(("bearer" = [])),
     params(("ref" = String, Path, description = "id or oid")),
     responses((status = 200, body = UserDto), (status = 404, description = "not_found")))]
 async fn get(
@@ -137,7 +142,7 @@ pub struct UpdateUserRequest {
 }
 
 /// Change a user's name, level, state or password.
-#[utoipa::path(patch, path = "/admin/v1/users/{ref}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(operation_id = "update_user", patch, path = "/admin/v1/users/{ref}", tag = "admin", security(("bearer" = [])),
     request_body = UpdateUserRequest,
     params(("ref" = String, Path, description = "id or oid")),
     responses(

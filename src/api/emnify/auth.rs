@@ -2,7 +2,7 @@
 use crate::api::body::Lenient;
 use crate::api::json::{NoStore, NO_STORE};
 use crate::auth::jwt::TokenUse;
-use crate::auth::password::{is_sha1_hex, sha1_hex};
+use crate::auth::password::is_sha1_hex;
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::state::AppState;
 use axum::extract::State;
@@ -73,13 +73,16 @@ async fn credentials(
     }
     match (req.username, req.password) {
         (Some(username), Some(password)) => {
-            // The contract sends the SHA-1 hex; a client sending the plain password still works.
-            let digest = if is_sha1_hex(&password) {
-                password
-            } else {
-                sha1_hex(&password)
-            };
-            let identity = auth.login(&username, &digest, client.0).await?;
+            // The dialect sends the SHA-1 hex (emnify's SDK hashes before it sends); a plain
+            // password is told so rather than guessed at.
+            if !is_sha1_hex(&password) {
+                return Err(AppError::invalid(
+                    "password",
+                    "the emnify dialect expects the SHA-1 hex digest of the password (40 hex \
+                     characters, e.g. from: printf %s 'PASSWORD' | sha1sum), not the password itself",
+                ));
+            }
+            let identity = auth.login(&username, &password, client.0).await?;
             Ok(Json(AuthenticateResponse {
                 auth_token: auth.issue_jwt(&identity, None, TokenUse::Auth),
                 refresh_token: Some(auth.issue_jwt(&identity, None, TokenUse::Refresh)),

@@ -215,7 +215,9 @@ pub fn sim_entry(s: EmnifySim) -> SimEntry {
 #[derive(Deserialize, IntoParams)]
 pub struct CollectionQuery {
     /// 1-based page.
+    #[param(value_type = Option<i64>, minimum = 1)]
     page: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1)]
     per_page: Option<String>,
     /// `field:value,...`
     q: Option<String>,
@@ -271,7 +273,7 @@ fn paged<T: Serialize>(
 }
 
 /// SIMs the caller sees (issuer, reseller or customer side), paged.
-#[utoipa::path(get, path = "/api/v1/sim", tag = "emnify", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_sims", get, path = "/api/v1/sim", tag = "emnify", security(("bearer" = [])),
     params(CollectionQuery),
     responses(
         (status = 200, body = [SimEntry], description = "With X-Total-Count, X-Total-Pages, X-Current-Page, \
@@ -295,7 +297,7 @@ async fn list(
 }
 
 /// The five SIM statuses.
-#[utoipa::path(get, path = "/api/v1/sim/status", tag = "emnify", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_sim_statuses", get, path = "/api/v1/sim/status", tag = "emnify", security(("bearer" = [])),
     responses((status = 200, body = [IdDescription])))]
 async fn statuses(_caller: Require<Readers>) -> Json<Vec<IdDescription>> {
     Json(
@@ -508,7 +510,7 @@ fn event(e: EventRow) -> Event {
 }
 
 /// Events of a SIM, newest first. An unknown or invisible numeric id answers `[]`.
-#[utoipa::path(get, path = "/api/v1/sim/{sim_id}/event", tag = "emnify", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_sim_events", get, path = "/api/v1/sim/{sim_id}/event", tag = "emnify", security(("bearer" = [])),
     params(("sim_id" = i64, Path, description = "SIM id"), CollectionQuery),
     description = "Every event of the SIM, newest first; an unknown or invisible SIM has none (200 []). The \
          history stays with the SIM when it changes hands, but names no one the caller may not know: a user \
@@ -539,7 +541,7 @@ async fn events(
 }
 
 /// Usage and cost: current month, last month, last hour.
-#[utoipa::path(get, path = "/api/v1/sim/{sim_id}/stats", tag = "emnify", security(("bearer" = [])),
+#[utoipa::path(operation_id = "sim_stats", get, path = "/api/v1/sim/{sim_id}/stats", tag = "emnify", security(("bearer" = [])),
     params(("sim_id" = i64, Path, description = "SIM id")),
     responses(
         (status = 200, body = Object, description = "{current_month, last_month, last_hour}"),
@@ -562,7 +564,7 @@ pub struct DailyQuery {
 }
 
 /// Usage and cost per day with traffic.
-#[utoipa::path(get, path = "/api/v1/sim/{sim_id}/stats/daily", tag = "emnify", security(("bearer" = [])),
+#[utoipa::path(operation_id = "sim_daily_stats", get, path = "/api/v1/sim/{sim_id}/stats/daily", tag = "emnify", security(("bearer" = [])),
     params(("sim_id" = i64, Path, description = "SIM id"), DailyQuery),
     responses(
         (status = 200, body = [Object]),
@@ -637,7 +639,7 @@ async fn batch_dto(state: &AppState, b: SimBatch) -> AppResult<BatchDto> {
 }
 
 /// Can the caller register this batch? 404 unknown, 409 registered, 422 another org's SIMs.
-#[utoipa::path(get, path = "/api/v1/sim_batch/bic/{bic}", tag = "emnify", security(("bearer" = [])),
+#[utoipa::path(operation_id = "validate_sim_batch", get, path = "/api/v1/sim_batch/bic/{bic}", tag = "emnify", security(("bearer" = [])),
     params(("bic" = String, Path, description = "BIC (a leading # is ignored)")),
     description = "A batch exists only inside the subtree of the organisation that issued it (ADMIN: \
          everywhere); elsewhere it is 404 as an unknown BIC.",
@@ -670,7 +672,7 @@ pub struct Registered {
 }
 
 /// Register the batch to the caller's organisation with status 1 (default) or 4.
-#[utoipa::path(patch, path = "/api/v1/sim_batch/bic/{bic}", tag = "emnify", security(("bearer" = [])),
+#[utoipa::path(operation_id = "register_sim_batch", patch, path = "/api/v1/sim_batch/bic/{bic}", tag = "emnify", security(("bearer" = [])),
     params(("bic" = String, Path, description = "BIC")),
     request_body(content = RegisterRequest, description = "{\"sim_status\": {\"id\": 1}}, a bare status \
          {\"id\": 1}, {}, null or nothing"),

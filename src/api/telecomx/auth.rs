@@ -27,8 +27,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema, IntoParams)]
 pub struct LoginRequest {
     /// The user's email address.
+    #[schema(required = true, example = "admin@localhost")]
+    #[param(required = true)]
     username: Option<String>,
     /// The password in plain text.
+    #[schema(required = true, example = "change-me-admin-1")]
+    #[param(required = true)]
     password: Option<String>,
     /// `true`: the token stays valid until logout.
     #[serde(default, deserialize_with = "lenient_bool")]
@@ -154,6 +158,7 @@ async fn logout(State(state): State<AppState>, p: Principal) -> AppResult<Json<S
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TokenQuery {
     /// The token to check (else the Authorization header's).
     token: Option<String>,
@@ -170,6 +175,7 @@ pub struct TokenInfo {
 
 /// Check a token and tell whom it belongs to.
 #[utoipa::path(get, path = "/auth/validateToken", tag = "telecomx", params(TokenQuery),
+    security((), ("bearer" = [])),
     responses((status = 200, body = TokenInfo), (status = 401, description = "invalid_token / expired")))]
 async fn validate_token(
     State(state): State<AppState>,

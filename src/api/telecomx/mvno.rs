@@ -6,7 +6,7 @@ use crate::auth::extract::{ManagersUp, OwnersUp, Readers, Require, ResellerAdmin
 use crate::domain::access::{AccessLevel, Principal};
 use crate::domain::mvno::{AccountState, Features};
 use crate::domain::paging::Page;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::service::mvno::{self, CreateInput, ListQuery, UpdateInput};
 use crate::state::AppState;
 use crate::store::MvnoRecord;
@@ -108,10 +108,10 @@ pub struct MvnoAccount {
     #[schema(value_type = Option<Object>)]
     socs: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Vec<SocOverride>>)]
     socs_override: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<SocLimit>)]
     soc_limit: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     deleted: Option<String>,
@@ -207,8 +207,10 @@ pub struct AccountListQuery {
     rate_plan: Option<String>,
     /// SIM network.
     network: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 0)]
     offset: Option<String>,
     /// 1..500, default 100.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     limit: Option<String>,
 }
 
@@ -245,7 +247,7 @@ async fn listing(
 }
 
 /// Live MVNO accounts in the caller's scope, by id.
-#[utoipa::path(get, path = "/mvno", tag = "telecomx", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_accounts", get, path = "/mvno", tag = "telecomx", security(("bearer" = [])),
     params(AccountListQuery),
     responses(
         (status = 200, body = AccountList),
@@ -261,7 +263,7 @@ async fn list(
 }
 
 /// Deleted accounts that can still be recovered, newest deletion first.
-#[utoipa::path(get, path = "/mvno/deleted", tag = "telecomx", security(("bearer" = [])), params(AccountListQuery),
+#[utoipa::path(operation_id = "list_deleted_accounts", get, path = "/mvno/deleted", tag = "telecomx", security(("bearer" = [])), params(AccountListQuery),
     responses((status = 200, body = AccountList), (status = 403, description = "access_denied")))]
 async fn list_deleted(
     State(state): State<AppState>,
@@ -272,7 +274,7 @@ async fn list_deleted(
 }
 
 /// One deleted, still recoverable account, by id or number.
-#[utoipa::path(get, path = "/mvno/deleted/{id}", tag = "telecomx", security(("bearer" = [])),
+#[utoipa::path(operation_id = "get_deleted_account", get, path = "/mvno/deleted/{id}", tag = "telecomx", security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id or E.164 number")),
     responses(
         (status = 200, body = MvnoAccount),
@@ -298,7 +300,7 @@ pub struct RestoreRequest {
 }
 
 /// Restore a deleted account inside its recovery window: same number, same SIM.
-#[utoipa::path(post, path = "/mvno/deleted/{id}/restore", tag = "telecomx", security(("bearer" = [])),
+#[utoipa::path(operation_id = "restore_account", post, path = "/mvno/deleted/{id}/restore", tag = "telecomx", security(("bearer" = [])),
     request_body = RestoreRequest,
     params(("id" = String, Path, description = "Account id or E.164 number")),
     responses(
@@ -346,11 +348,14 @@ async fn get_account(
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateAccountRequest {
-    /// Customer org id.
+    /// Customer org id or oid.
+    #[schema(required = true, example = "3")]
     customer: Option<String>,
     /// E.164, e.g. +4512345678.
+    #[schema(required = true, example = "+4512345678")]
     number: Option<String>,
-    /// Rate plan id.
+    /// Rate plan id or oid.
+    #[schema(required = true, example = "1")]
     rate_plan: Option<String>,
     /// An unused SIM at the customer or one of its reseller ancestors...
     sim_number: Option<String>,
@@ -379,7 +384,7 @@ pub struct Created {
 }
 
 /// Create an account; its SIM leaves storage in the same transaction.
-#[utoipa::path(post, path = "/mvno", tag = "telecomx", security(("bearer" = [])), request_body = CreateAccountRequest,
+#[utoipa::path(operation_id = "create_account", post, path = "/mvno", tag = "telecomx", security(("bearer" = [])), request_body = CreateAccountRequest,
     responses((status = 200, body = Created), (status = 403, description = "access_denied"),
               (status = 404, description = "sim / esim / ratePlan"), (status = 409, description = "number"),
               (status = 422, description = "customer / number / sim / feature / ...")))]
@@ -435,16 +440,77 @@ pub struct UpdateAccountRequest {
     dnd: Option<bool>,
     data_disabled: Option<bool>,
     rate_plan: Option<String>,
-    /// ADMIN only.
-    #[schema(value_type = Option<Object>)]
-    socs_override: Option<Value>,
-    /// ADMIN only.
-    #[schema(value_type = Option<Object>)]
-    soc_limit: Option<Value>,
+    /// ADMIN only: replaces the account's SOC overrides.
+    socs_override: Option<Vec<SocOverride>>,
+    /// ADMIN only: replaces the account's SOC limit.
+    soc_limit: Option<SocLimit>,
+}
+
+/// One SOC (service option code) replaced by another on this account (ADMIN only).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SocOverride {
+    /// The SOC replaced.
+    #[schema(example = "DATA5GB")]
+    soc: String,
+    /// The SOC in its place.
+    #[schema(example = "DATA20GB")]
+    new_soc: String,
+    /// The override ends at the end of the month.
+    #[serde(rename = "expireEOM", default, skip_serializing_if = "Option::is_none")]
+    expire_eom: Option<bool>,
+    /// The override starts at the end of the month.
+    #[serde(rename = "startEOM", default, skip_serializing_if = "Option::is_none")]
+    start_eom: Option<bool>,
+}
+
+/// Usage limits of the account's SOCs (ADMIN only); absent: no limit.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SocLimit {
+    /// Data volume limit, 0 or more (kept as given: 1000 stays an integer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, example = 10)]
+    data: Option<serde_json::Number>,
+    /// Voice minutes limit, 0 or more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, example = 600)]
+    minutes: Option<serde_json::Number>,
+}
+
+/// The SOC fields, checked, as the service keeps them.
+fn soc_values(
+    overrides: Option<Vec<SocOverride>>,
+    limit: Option<SocLimit>,
+) -> AppResult<(Option<Value>, Option<Value>)> {
+    for o in overrides.iter().flatten() {
+        for (field, v) in [("soc", &o.soc), ("newSoc", &o.new_soc)] {
+            if v.trim().is_empty() || v.len() > 64 {
+                return Err(AppError::invalid(
+                    "socsOverride",
+                    format!("{field} must be a SOC of 1 to 64 characters"),
+                ));
+            }
+        }
+    }
+    if let Some(l) = &limit {
+        for (field, v) in [("data", &l.data), ("minutes", &l.minutes)] {
+            if v.as_ref().and_then(|n| n.as_f64()).is_some_and(|v| v < 0.0) {
+                return Err(AppError::invalid(
+                    "socLimit",
+                    format!("{field} must be a number of 0 or more"),
+                ));
+            }
+        }
+    }
+    Ok((
+        overrides.map(|o| serde_json::to_value(o).expect("SOC overrides serialize")),
+        limit.map(|l| serde_json::to_value(l).expect("a SOC limit serializes")),
+    ))
 }
 
 /// Change an account (number and SIM are not changed here).
-#[utoipa::path(post, path = "/mvno/{id}", tag = "telecomx", security(("bearer" = [])),
+#[utoipa::path(operation_id = "update_account", post, path = "/mvno/{id}", tag = "telecomx", security(("bearer" = [])),
     request_body = UpdateAccountRequest,
     params(("id" = String, Path, description = "Account id or E.164 number")),
     responses(
@@ -462,6 +528,7 @@ async fn update(
     IfMatchHeader(if_match): IfMatchHeader,
     Body(req): Body<UpdateAccountRequest>,
 ) -> AppResult<Json<Success>> {
+    let (socs_override, soc_limit) = soc_values(req.socs_override, req.soc_limit)?;
     let input = UpdateInput {
         state: req.state,
         feature: req.feature,
@@ -473,15 +540,15 @@ async fn update(
         dnd: req.dnd,
         data_disabled: req.data_disabled,
         rate_plan: req.rate_plan,
-        socs_override: req.socs_override,
-        soc_limit: req.soc_limit,
+        socs_override,
+        soc_limit,
     };
     mvno::update(&state, &p, &id, input, if_match).await?;
     Ok(Success::ok())
 }
 
 /// Soft delete: recoverable for `mvno.recovery_days` (30), keeping its number and SIM.
-#[utoipa::path(delete, path = "/mvno/{id}", tag = "telecomx", security(("bearer" = [])),
+#[utoipa::path(operation_id = "delete_account", delete, path = "/mvno/{id}", tag = "telecomx", security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id or E.164 number")),
     responses(
         (status = 200, body = Success),
@@ -509,7 +576,7 @@ pub struct ChangedSim {
 /// Replace the account's SIM; the old SIM is retired.
 ///
 /// The new SIM: an ICC, any eSIM (`eSim`) or any autoAssign SIM (`autoAssign`).
-#[utoipa::path(get, path = "/mvno/{id}/changesim/{new}", tag = "telecomx", security(("bearer" = [])),
+#[utoipa::path(operation_id = "change_account_sim", get, path = "/mvno/{id}/changesim/{new}", tag = "telecomx", security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Account id or E.164 number"),
         ("new" = String, Path, description = "ICC, eSim or autoAssign"),

@@ -79,10 +79,13 @@ pub struct SimListQuery {
     /// Substring of the ICC.
     filter: Option<String>,
     /// true / false; absent = both.
+    #[param(value_type = Option<bool>)]
     auto_assign: Option<String>,
     /// Default 0.
+    #[param(value_type = Option<i64>, minimum = 0)]
     offset: Option<String>,
     /// 1..500, default 100.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     limit: Option<String>,
 }
 
@@ -95,7 +98,7 @@ pub struct SimList {
 }
 
 /// Unused SIMs in the caller's storage scope, ordered by ICC.
-#[utoipa::path(get, path = "/sim", tag = "telecomx", security(("bearer" = [])), params(SimListQuery),
+#[utoipa::path(operation_id = "list_sims", get, path = "/sim", tag = "telecomx", security(("bearer" = [])), params(SimListQuery),
     responses((status = 200, body = SimList), (status = 403, description = "access_denied"),
               (status = 422, description = "customer / formFactor / network / filter / autoAssign / offset / \
                    limit")))]
@@ -211,7 +214,7 @@ async fn status_of(
 }
 
 /// Inventory statistics: unused SIMs per holder and network, read from counters.
-#[utoipa::path(get, path = "/sim/status", tag = "telecomx", security(("bearer" = [])), params(StatusQuery),
+#[utoipa::path(operation_id = "sim_status", get, path = "/sim/status", tag = "telecomx", security(("bearer" = [])), params(StatusQuery),
     responses((status = 200, body = [HolderStatus]), (status = 403, description = "access_denied")))]
 async fn status(
     State(state): State<AppState>,
@@ -222,7 +225,7 @@ async fn status(
 }
 
 /// The same as `/sim/status` (the vendor's example path).
-#[utoipa::path(get, path = "/sim/simstatus", tag = "telecomx", security(("bearer" = [])), params(StatusQuery),
+#[utoipa::path(operation_id = "sim_status_alias", get, path = "/sim/simstatus", tag = "telecomx", security(("bearer" = [])), params(StatusQuery),
     responses((status = 200, body = [HolderStatus]), (status = 403, description = "access_denied")))]
 async fn simstatus(
     State(state): State<AppState>,
@@ -236,6 +239,10 @@ async fn simstatus(
 #[serde(rename_all = "camelCase")]
 pub struct ImportRequest {
     /// One SIM per line: `SIM_CARD_NUMBER;PUK1;PUK2;PIN1;PIN2;FORM_FACTOR;NETWORK[;ACTIVATION_CODE;TAG;AUTO_ASSIGN]`.
+    #[schema(
+        required = true,
+        example = "8945000000000000001;12345678;87654321;1234;4321;NANO;TDC"
+    )]
     data: Option<String>,
     /// Org to store the SIMs at; default central stock.
     in_storage_at: Option<String>,
@@ -250,7 +257,7 @@ pub struct ImportResponse {
 }
 
 /// Import SIMs (ADMIN): up to 10,000 lines in one transaction; bad lines and existing ICCs are skipped.
-#[utoipa::path(post, path = "/sim", tag = "telecomx", security(("bearer" = [])), request_body = ImportRequest,
+#[utoipa::path(operation_id = "import_sims", post, path = "/sim", tag = "telecomx", security(("bearer" = [])), request_body = ImportRequest,
     responses((status = 200, body = ImportResponse), (status = 400, description = "bad_request: no data"),
               (status = 403, description = "access_denied"), (status = 409, description = "data: over 10,000 lines"),
               (status = 422, description = "data: no valid line / inStorageAt: unknown org")))]
@@ -277,11 +284,12 @@ pub struct AssignQuery {
     /// The org to store the SIM at (`central`: central stock, ADMIN only).
     customer: Option<String>,
     /// Set autoAssign; unchanged when absent.
+    #[param(value_type = Option<bool>)]
     auto_assign: Option<String>,
 }
 
 /// Put a SIM in storage at an org (GET and POST alike).
-#[utoipa::path(method(get, post), path = "/sim/{icc}/assign", tag = "telecomx", security(("bearer" = [])),
+#[utoipa::path(operation_id = "assign_sim", method(get, post), path = "/sim/{icc}/assign", tag = "telecomx", security(("bearer" = [])),
     params(("icc" = String, Path, description = "ICC number"), AssignQuery),
     responses(
         (status = 200, body = crate::api::json::Success),
