@@ -14,7 +14,7 @@ use super::{Backend, StoreError, StoreResult};
 pub(crate) use crate::domain::org::{CENTRAL_TENANT as CENTRAL, SHARED_TENANT as SHARED};
 
 /// How often a lock is retried when its rows keep moving to another tenant.
-const MOVE_RETRIES: usize = 5;
+const MOVE_RETRIES: usize = 10;
 
 /// The key of rows owned by `org`: its top-level org, [`CENTRAL`] for the platform and for none.
 /// Orgs never move, so the answer never changes.
@@ -66,7 +66,12 @@ pub(crate) async fn pin_sims(tx: &mut Tx, backend: Backend, which: Sims) -> Stor
         tenants.dedup();
         return Ok(tenants);
     }
-    for _ in 0..MOVE_RETRIES {
+    for attempt in 0..MOVE_RETRIES {
+        if attempt > 0 {
+            // A move commits on two workers one after the other (Citus's two-phase commit): give
+            // the second a moment rather than reading the half-done move again at once.
+            tokio::time::sleep(std::time::Duration::from_millis(2 << attempt.min(6))).await;
+        }
         let seen = keys_of(tx, backend, which).await?;
         let mut tenants: Vec<i64> = seen.iter().map(|r| r.0).collect();
         tenants.dedup();
@@ -91,7 +96,8 @@ pub(crate) async fn pin_sims(tx: &mut Tx, backend: Backend, which: Sims) -> Stor
             return Ok(tenants);
         }
     }
-    Err(StoreError::Database(
+    // Lost to other movers: the request runs again (api::retry), or answers 503, never 500.
+    Err(StoreError::Contention(
         "SIMs kept moving between tenants while being locked".into(),
     ))
 }
