@@ -161,19 +161,15 @@ lists() {
   local path p99
   for path in "${ADMIN_LISTS[@]}"; do
     read -r _ p99 _ <<<"$(load "$2$path" "$3")"
-    row "${1}GET $path p99 (ms)" "$p99" "-" "-" "$([ "$5" = yes ] && echo "< 50 ms" || echo -)" "$([ "$5" = yes ] && cmp "$p99 < 50" || echo -)"
+    row "${1}GET $path p99 (ms)" "$p99" "-" "-" "$([ "$5" = yes ] && scaled "< 50 ms" || echo -)" "$([ "$5" = yes ] && cmp "$p99 < 50 * $SLOW" || echo -)"
   done
   for path in "${RESELLER_LISTS[@]}"; do
     read -r _ p99 _ <<<"$(load "$2$path" "$4")"
-    row "${1}reseller: GET $path p99 (ms)" "$p99" "-" "-" "$([ "$5" = yes ] && echo "< 50 ms" || echo -)" "$([ "$5" = yes ] && cmp "$p99 < 50" || echo -)"
+    row "${1}reseller: GET $path p99 (ms)" "$p99" "-" "-" "$([ "$5" = yes ] && scaled "< 50 ms" || echo -)" "$([ "$5" = yes ] && cmp "$p99 < 50 * $SLOW" || echo -)"
   done
 }
 echo "== /sim/status"
 status "" "$L" "$ADMIN_L" "$S" "$ADMIN_S" "$LARGE_URL"
-
-echo "== list page 1 (limit 100, with total), as the ADMIN and as a reseller"
-RESELLER_L=$(reseller_login "$L")
-lists "" "$L" "$ADMIN_L" "$RESELLER_L" yes
 
 echo "== GET /api/v1/sim/{id} with a JWT vs pgbench, random SIMs on both sides"
 median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
@@ -208,6 +204,12 @@ REF_TPS=28000
 SLOW=1
 if [ "$SMOKE" = 1 ]; then SLOW=$(python3 -c "print(round(max(1.0, $REF_TPS / $TPS), 2))"); fi
 scaled() { if [ "$SLOW" = 1 ]; then echo "$1"; else echo "$1 (x$SLOW)"; fi; }
+# The list latency targets likewise: a p99 over a few seconds on a database five times slower than the
+# reference is not the figure the target was set for (the full run enforces < 50 ms as it is).
+echo "== list page 1 (limit 100, with total), as the ADMIN and as a reseller (targets x$SLOW)"
+RESELLER_L=$(reseller_login "$L")
+lists "" "$L" "$ADMIN_L" "$RESELLER_L" yes
+
 echo "== bulk (time targets x$SLOW on this machine)"
 python3 -c "
 import json

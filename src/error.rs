@@ -231,10 +231,14 @@ impl From<Rule> for AppError {
             Rule::NotRestorable => {
                 "No deleted account to restore (unknown, or its recovery window has ended)".into()
             }
-            Rule::Transition { .. } | Rule::InUseElsewhere { .. } => rule.to_string().into(),
+            Rule::Transition { .. }
+            | Rule::InUseElsewhere { .. }
+            | Rule::Unusable { .. }
+            | Rule::Held(_) => rule.to_string().into(),
         };
         match rule {
             Rule::NoSim { .. } | Rule::NotRestorable => AppError::not_found(code, message),
+            Rule::Unusable { .. } => AppError::invalid_as(Invalid::Reference, code, message),
             Rule::AccountState => AppError::forbidden(code, message),
             Rule::Stale => AppError::Http {
                 status: StatusCode::PRECONDITION_FAILED,
@@ -245,7 +249,8 @@ impl From<Rule> for AppError {
             | Rule::SimAttached
             | Rule::BatchRegistered
             | Rule::Transition { .. }
-            | Rule::InUseElsewhere { .. } => AppError::conflict(code, message),
+            | Rule::InUseElsewhere { .. }
+            | Rule::Held(_) => AppError::conflict(code, message),
         }
     }
 }

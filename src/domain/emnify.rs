@@ -45,6 +45,16 @@ pub fn transition(from: SimStatus, to: SimStatus) -> Result<Option<SimStatus>, R
     }
 }
 
+/// A transition of a SIM in an endpoint: also 0→2 and 4→2, as the emnify SDK suspends every SIM of
+/// a device it disables or releases (spec/emnify-endpoints.md §1.1, decision 1).
+pub fn transition_in_endpoint(from: SimStatus, to: SimStatus) -> Result<Option<SimStatus>, Rule> {
+    use SimStatus::*;
+    match (from, to) {
+        (Issued | FactoryTest, Suspended) => Ok(Some(to)),
+        _ => transition(from, to),
+    }
+}
+
 /// The event of a status change.
 pub fn status_event(to: SimStatus) -> i32 {
     match to {
@@ -62,8 +72,9 @@ pub enum Relation {
     None,
     Customer,
     Reseller,
-    /// The reseller of a SIM it has not sold on (no customer org): it runs the SIM as its
-    /// customer would, so a reseller can activate and suspend the batches it registered.
+    /// The reseller of a SIM it has not sold on (no customer org, or its own org): it runs the SIM
+    /// as its customer would, so a reseller can activate and suspend the batches it registered and
+    /// the SIMs in its own devices.
     ResellerUnsold,
     Issuer,
 }
@@ -88,7 +99,8 @@ pub fn relation(
     };
     if p.level == AccessLevel::Admin || at_or_above(&issuer) {
         Relation::Issuer
-    } else if at_or_above(&reseller) && customer.is_none() {
+    } else if at_or_above(&reseller) && customer.as_ref().is_none_or(|c| c.id == p.org_id) {
+        // Not sold on, or sold to itself (a device of its own took the SIM): it runs the SIM.
         Relation::ResellerUnsold
     } else if at_or_above(&reseller) {
         Relation::Reseller
@@ -317,6 +329,58 @@ mod tests {
         assert!(transition(Activated, FactoryTest).is_err());
         assert!(transition(Issued, Suspended).is_err());
         assert!(transition(Activated, Deleted).is_err());
+    }
+
+    #[test]
+    fn a_sim_in_an_endpoint_may_also_be_suspended_from_issued_or_factory_test() {
+        use SimStatus::*;
+        assert_eq!(
+            transition_in_endpoint(Issued, Suspended),
+            Ok(Some(Suspended))
+        );
+        assert_eq!(
+            transition_in_endpoint(FactoryTest, Suspended),
+            Ok(Some(Suspended))
+        );
+        assert_eq!(
+            transition_in_endpoint(Activated, Suspended),
+            Ok(Some(Suspended))
+        );
+        assert_eq!(transition_in_endpoint(Suspended, Suspended), Ok(None));
+        assert!(transition_in_endpoint(Suspended, Issued).is_err());
+        assert!(transition_in_endpoint(Activated, Deleted).is_err());
+    }
+
+    #[test]
+    fn a_reseller_runs_the_sims_it_kept() {
+        let p = Principal {
+            user_id: 1,
+            user_oid: "0".repeat(24),
+            email: "r@example.com".into(),
+            name: "r".into(),
+            level: AccessLevel::ResellerAdmin,
+            org_id: 2,
+            org_oid: "1".repeat(24),
+            org_kind: OrgKind::Reseller,
+            org_path: "/1/2/".into(),
+            token_id: None,
+            request_id: None,
+        };
+        let at = |id, path| Some(OrgAt { id, path });
+        let issuer = || at(1, "/1/");
+        let reseller = || at(2, "/1/2/");
+        assert_eq!(
+            relation(&p, issuer(), reseller(), None),
+            Relation::ResellerUnsold
+        );
+        assert_eq!(
+            relation(&p, issuer(), reseller(), at(2, "/1/2/")),
+            Relation::ResellerUnsold
+        );
+        assert_eq!(
+            relation(&p, issuer(), reseller(), at(5, "/1/2/5/")),
+            Relation::Reseller
+        );
     }
 
     #[test]

@@ -44,6 +44,16 @@ pub enum Rule {
     Stale,
     #[error("Status of SIM cannot be changed from '{}' to '{}'", .from.description(), .to.description())]
     Transition { from: SimStatus, to: SimStatus },
+    /// An object the body names cannot be used here (unknown, outside the caller's scope, not usable
+    /// by the org): emnify 1401, `message` in emnify's words (`Service profile with Id '9' not found.`).
+    #[error("{message}")]
+    Unusable {
+        field: &'static str,
+        message: String,
+    },
+    /// The object is held by another (a SIM in an endpoint, an endpoint holding a SIM).
+    #[error("{0}")]
+    Held(String),
     /// A SIM in use changes hands only within the tenant of the account or device holding it.
     #[error("SIM {sim} is in use by {holder}: its organisations cannot move outside that holder's tenant")]
     InUseElsewhere { sim: i64, holder: String },
@@ -54,7 +64,8 @@ impl Rule {
     pub fn code(&self) -> &'static str {
         match self {
             Rule::NoSim { esim: true } => "esim",
-            Rule::NoSim { esim: false } | Rule::SimAttached => "sim",
+            Rule::NoSim { esim: false } | Rule::SimAttached | Rule::Held(_) => "sim",
+            Rule::Unusable { field, .. } => field,
             Rule::AccountDeleted | Rule::AccountState => "state",
             Rule::NotRestorable => "id",
             Rule::BatchRegistered => "bic",

@@ -7,6 +7,8 @@ pub const SIM_FACTORY_TEST: i32 = 45;
 pub const SIM_REGISTRATION: i32 = 48;
 pub const SIM_RELEASED: i32 = 50;
 pub const SIM_ASSIGNED: i32 = 51;
+pub const ENDPOINT_ENABLED: i32 = 42;
+pub const ENDPOINT_DISABLED: i32 = 43;
 
 pub const SIM_IMPORTED: i32 = 1000;
 pub const SIM_MOVED_TO_STORAGE: i32 = 1001;
@@ -16,6 +18,9 @@ pub const MVNO_ACCOUNT_DELETED: i32 = 1004;
 pub const MVNO_ACCOUNT_RESTORED: i32 = 1005;
 pub const MVNO_ACCOUNT_PURGED: i32 = 1006;
 pub const SIM_CHANGED: i32 = 1007;
+pub const ENDPOINT_CREATED: i32 = 1008;
+pub const ENDPOINT_UPDATED: i32 = 1009;
+pub const ENDPOINT_DELETED: i32 = 1010;
 
 pub const SOURCE_NETWORK: i16 = 0;
 pub const SOURCE_POLICY: i16 = 1;
@@ -43,6 +48,11 @@ pub fn type_description(type_id: i32) -> &'static str {
         MVNO_ACCOUNT_RESTORED => "MVNO account restored",
         MVNO_ACCOUNT_PURGED => "MVNO account purged",
         SIM_CHANGED => "SIM changed",
+        ENDPOINT_ENABLED => "Endpoint enabled",
+        ENDPOINT_DISABLED => "Endpoint disabled",
+        ENDPOINT_CREATED => "Endpoint created",
+        ENDPOINT_UPDATED => "Endpoint updated",
+        ENDPOINT_DELETED => "Endpoint deleted",
         _ => "Network event",
     }
 }

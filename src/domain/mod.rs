@@ -3,6 +3,7 @@ pub mod access;
 pub mod batch;
 pub mod dates;
 pub mod emnify;
+pub mod endpoint;
 pub mod error;
 pub mod etag;
 pub mod events;

@@ -137,6 +137,17 @@ pub struct Listed<T> {
     pub page: EmnifyPage,
 }
 
+impl<T> Listed<T> {
+    /// The same page with each item rendered by `f`.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listed<U> {
+        Listed {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            page: self.page,
+        }
+    }
+}
+
 pub async fn list(
     state: &AppState,
     p: &Principal,

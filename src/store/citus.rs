@@ -6,9 +6,11 @@ use super::db::{query, Pool};
 use super::StoreResult;
 
 /// Small tables every query joins (labels, scope paths): a copy on every worker.
-pub(crate) const REFERENCE: [&str; 7] = [
+pub(crate) const REFERENCE: [&str; 9] = [
     "settings",
     "organisations",
+    "service_profiles",
+    "tariff_profiles",
     "users",
     "api_tokens",
     "sim_models",
@@ -17,10 +19,11 @@ pub(crate) const REFERENCE: [&str; 7] = [
 ];
 
 /// Tenant-owned tables, by their key, co-located with `sims`.
-pub(crate) const BY_TENANT: [&str; 6] = [
+pub(crate) const BY_TENANT: [&str; 7] = [
     "sims",
     "mvno_accounts",
     "endpoints",
+    "endpoint_sims",
     "events",
     "usage_hourly",
     "audit_log",

@@ -32,6 +32,11 @@ impl Backend {
         self.pg_only(" FOR UPDATE OF m")
     }
 
+    /// Locks the `endpoints e` row of a joined read.
+    pub(crate) fn lock_endpoint(self) -> &'static str {
+        self.pg_only(" FOR UPDATE OF e")
+    }
+
     /// Takes the first `sims s` row no other writer holds (concurrent picks of stock never queue).
     pub(crate) fn pick_sim(self) -> &'static str {
         self.pg_only(" FOR UPDATE OF s SKIP LOCKED")

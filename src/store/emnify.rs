@@ -223,6 +223,9 @@ impl EmnifySimStore for SqlStore {
         let current = SimStatus::from_id(status as i64)
             .ok_or_else(|| StoreError::Database("bad status".into()))?;
         let next = match patch.status {
+            Some(to) if endpoint.is_some() => {
+                crate::domain::emnify::transition_in_endpoint(current, to)?
+            }
             Some(to) => crate::domain::emnify::transition(current, to)?,
             None => None,
         };
@@ -308,10 +311,11 @@ impl EmnifySimStore for SqlStore {
                 current.description(),
                 to.description()
             );
-            journal::event(
+            journal::insert_event(
                 &mut tx,
                 actor,
                 actor.org_id,
+                endpoint,
                 Some(id),
                 crate::domain::emnify::status_event(to),
                 description,
@@ -337,13 +341,14 @@ impl EmnifySimStore for SqlStore {
                     "SIM assigned to organisation",
                 )
             };
-            journal::event(
+            journal::insert_event(
                 &mut tx,
                 actor,
                 actor.org_id,
+                endpoint,
                 Some(id),
                 type_id,
-                text,
+                text.into(),
                 Some(&detail),
             )
             .await?;

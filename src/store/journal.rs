@@ -53,22 +53,73 @@ pub(crate) async fn event(
     description: impl Into<String>,
     detail: Option<&serde_json::Value>,
 ) -> StoreResult<()> {
-    let org_id = org_id.into();
+    insert_event(
+        tx,
+        actor,
+        org_id.into(),
+        None,
+        sim_id,
+        type_id,
+        description.into(),
+        detail,
+    )
+    .await
+}
+
+/// An event about an endpoint (and the SIM in it, if any), under its org.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn endpoint_event(
+    tx: &mut Tx,
+    actor: &Actor,
+    org_id: i64,
+    endpoint_id: i64,
+    sim_id: Option<i64>,
+    type_id: i32,
+    description: String,
+    detail: Option<&serde_json::Value>,
+) -> StoreResult<()> {
+    insert_event(
+        tx,
+        actor,
+        Some(org_id),
+        Some(endpoint_id),
+        sim_id,
+        type_id,
+        description,
+        detail,
+    )
+    .await
+}
+
+/// An event of a SIM in an endpoint or not (`endpoint_id`): every event about a SIM in an endpoint
+/// names it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_event(
+    tx: &mut Tx,
+    actor: &Actor,
+    org_id: Option<i64>,
+    endpoint_id: Option<i64>,
+    sim_id: Option<i64>,
+    type_id: i32,
+    description: String,
+    detail: Option<&serde_json::Value>,
+) -> StoreResult<()> {
     let tenant = keys::of_org(tx, org_id).await?;
     query(
-        "INSERT INTO events (ts, org_id, sim_id, user_id, type_id, source, severity, alert, \
-            description, detail, tenant_org_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO events (ts, org_id, sim_id, endpoint_id, user_id, type_id, source, severity, \
+            alert, description, detail, tenant_org_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(actor.at)
     .bind(org_id)
     .bind(sim_id)
+    .bind(endpoint_id)
     .bind(actor.user_id)
     .bind(type_id)
     .bind(SOURCE_API)
     .bind(SEVERITY_INFO)
     .bind(false)
-    .bind(description.into())
+    .bind(description)
     .bind(detail.cloned().map(Json))
     .bind(tenant)
     .execute(tx)

@@ -28,6 +28,7 @@
 
 pub(crate) mod db;
 mod emnify_rows;
+mod endpoint_rows;
 mod error;
 mod journal;
 mod keys;
@@ -39,6 +40,7 @@ mod sql;
 mod traits;
 
 pub use emnify_rows::*;
+pub use endpoint_rows::*;
 pub(crate) use error::distrust_connections;
 pub use error::{StoreError, StoreResult};
 pub(crate) use pool::pool_options;
@@ -53,6 +55,7 @@ mod batches;
 mod bulk;
 mod citus;
 mod emnify;
+mod endpoints;
 pub(crate) mod icc_fold;
 mod idempotency;
 pub(crate) mod labels;

@@ -1,5 +1,6 @@
 //! The store's interface, one trait per area; `Store` is all of them.
 use super::emnify_rows::*;
+use super::endpoint_rows::*;
 use super::rows::*;
 use super::StoreResult;
 use crate::domain::access::Scope;
@@ -278,6 +279,50 @@ pub trait EmnifySimStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait EndpointStore: Send + Sync {
+    /// A live endpoint the scope holds.
+    async fn endpoint_get(&self, scope: &Scope, id: i64) -> StoreResult<Option<EndpointRow>>;
+    async fn endpoint_list(
+        &self,
+        scope: &Scope,
+        filters: &[EndpointCond],
+        sort: &[(EndpointCol, bool)],
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<EndpointRow>, i64)>;
+    /// The endpoint in `new.org_id` (which the service checked is in the caller's scope), its SIM
+    /// put in if one is named (a SIM the scope holds). `Rule::Unusable` for a profile or SIM the org
+    /// may not use, `Rule::Held` for a SIM in use.
+    async fn endpoint_create(
+        &self,
+        new: NewEndpoint,
+        scope: &Scope,
+        actor: &Actor,
+    ) -> StoreResult<EndpointRow>;
+    /// All of the patch or nothing, under the endpoint's lock.
+    async fn endpoint_update(
+        &self,
+        scope: &Scope,
+        id: i64,
+        patch: EndpointPatch,
+        actor: &Actor,
+    ) -> StoreResult<EndpointRow>;
+    /// Status 2, kept for history. `Rule::Held` while it holds a SIM.
+    async fn endpoint_delete(&self, scope: &Scope, id: i64, actor: &Actor) -> StoreResult<()>;
+    /// The service profiles the scope sees (one with `id`), by id, with their use in the scope.
+    async fn service_profiles(
+        &self,
+        scope: &Scope,
+        id: Option<i64>,
+    ) -> StoreResult<Vec<ServiceProfile>>;
+    async fn tariff_profiles(
+        &self,
+        scope: &Scope,
+        id: Option<i64>,
+    ) -> StoreResult<Vec<TariffProfile>>;
+}
+
+#[async_trait]
 pub trait ActivityStore: Send + Sync {
     async fn events_list(
         &self,
@@ -313,6 +358,7 @@ pub trait Store:
     + MvnoStore
     + BatchStore
     + EmnifySimStore
+    + EndpointStore
     + ActivityStore
     + IdempotencyStore
 {
@@ -326,6 +372,7 @@ impl<
             + MvnoStore
             + BatchStore
             + EmnifySimStore
+            + EndpointStore
             + ActivityStore
             + IdempotencyStore,
     > Store for T

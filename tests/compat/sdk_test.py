@@ -85,6 +85,65 @@ update = client.sim.get_sim_update_model(customer_organisation={"id": customer["
 check("update_sim with an organisation change", client.sim.update_sim(sim_id, update) is True)
 check("the SIM has its customer", client.sim.retrieve_sim(sim_id).dict()["customer_org"]["id"] == customer["id"])
 
+# Devices (endpoints): create with a SIM, read, list with the SDK's filter and sort, update, disable and
+# enable with the SIM, replace the SIM, release it, delete.
+from emnify.constants import DeviceSort  # noqa: E402
+
+devices = client.devices
+device_sim, spare_sim = all_sims[1].id, all_sims[2].id
+new_device = devices.device_model(
+    name="sdk device", tags="compat",
+    service_profile=devices.service_profile_model(id=1), tariff_profile=devices.tariff_profile_model(id=1),
+    status=devices.status_model(id=0, description="Enabled"), sim={"id": device_sim},
+)
+device_id = devices.create_device(device=new_device)
+check("create_device returns the new id from Location", isinstance(device_id, int) and device_id > 0, device_id)
+dev = devices.retrieve_device(device_id)
+check("retrieve_device", dev.id == device_id and dev.name == "sdk device" and dev.sim.id == device_sim, dev)
+check("the device's profiles", dev.service_profile.id == 1 and dev.tariff_profile.id == 1)
+check("the device's SIM is Activated", dev.sim.status.id == 1, dev.sim)
+listed = list(devices.get_devices_list())
+check("get_devices_list", [d.id for d in listed] == [device_id], [d.id for d in listed])
+flt = devices.get_device_filter_model(status=0, sim_status=1, name="sdk")
+by_filter = list(devices.get_devices_list(filter_model=flt, sort_enum=DeviceSort.NAME))
+check("get_devices_list with the SDK's filter and sort", [d.id for d in by_filter] == [device_id], [d.id for d in by_filter])
+none = list(devices.get_devices_list(filter_model=devices.get_device_filter_model(status=1)))
+check("a filter that matches nothing", none == [], none)
+devices.update_device(device_id=device_id, device=devices.device_update_model(name="sdk device 2", tags="renamed"))
+check("update_device", devices.retrieve_device(device_id).name == "sdk device 2")
+devices.disable_device(device_id)
+check("disable_device", devices.retrieve_device(device_id).status.id == 1)
+check("change_status enable", devices.change_status(device_id, enable=True) is True)
+dev = devices.retrieve_device(device_id)
+check("enabled with its SIM Activated", dev.status.id == 0 and dev.sim.status.id == 1, dev)
+check("change_status disable", devices.change_status(device_id, disable=True) is True)
+dev = devices.retrieve_device(device_id)
+check("disabled with its SIM Suspended", dev.status.id == 1 and dev.sim.status.id == 2, dev)
+devices.assign_sim(device_id, spare_sim)
+dev = devices.retrieve_device(device_id)
+check("assign_sim replaces the SIM", dev.sim.id == spare_sim, dev.sim)
+check("the replaced SIM is free again", client.sim.retrieve_sim(device_sim).dict().get("endpoint") is None)
+free = list(client.sim.get_sim_list(without_device=True))
+check("without_device leaves the device's SIM out", spare_sim not in {s.id for s in free} and device_sim in {s.id for s in free})
+devices.release_sim(device_id)
+dev = devices.retrieve_device(device_id)
+check("release_sim", dev.sim is None and dev.status.id == 1, dev)
+check("a released SIM is Suspended", client.sim.retrieve_sim(spare_sim).status.id == 2)
+# assign_sim needs a SIM already in the device (the SDK's change_status raises otherwise): an empty
+# device takes one through update_device.
+devices.update_device(device_id=device_id, device=devices.device_update_model(sim={"id": spare_sim}))
+check("update_device puts a SIM in", devices.retrieve_device(device_id).sim.id == spare_sim)
+devices.assign_sim(device_id, device_sim, enable=True)
+dev = devices.retrieve_device(device_id)
+check("assign_sim with enable", dev.sim.id == device_sim and dev.sim.status.id == 1 and dev.status.id == 0, dev)
+check("delete_device releases and deletes", devices.delete_device(device_id) is True)
+check("the device is gone", list(devices.get_devices_list()) == [])
+try:
+    devices.retrieve_device(device_id)
+    check("a deleted device is not found", False)
+except emnify_errors.EMnifyBaseException as e:
+    check("a deleted device is not found", "not found" in str(e).lower(), str(e))
+
 try:
     client.sim.register_sim(bic="NO-SUCH-BIC")
     check("an unknown BIC is refused", False)

@@ -12,6 +12,7 @@ mod concurrency;
 mod connections;
 mod demo;
 mod emnify_changes;
+mod emnify_endpoints;
 mod emnify_reads;
 mod emnify_sims;
 mod emnify_usage;

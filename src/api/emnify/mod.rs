@@ -1,10 +1,13 @@
 //! emnify-style routes under `/api/v1` (contract: shared/spec/emnify.md).
 pub mod auth;
+pub mod endpoints;
 pub mod sims;
 
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    auth::routes().merge(sims::routes())
+    auth::routes()
+        .merge(sims::routes())
+        .merge(endpoints::routes())
 }

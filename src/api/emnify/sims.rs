@@ -34,7 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// emnify's date-time format for SIMs and endpoints.
-fn emnify_time(t: &DateTime<Utc>) -> String {
+pub(crate) fn emnify_time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
 }
 
@@ -45,7 +45,14 @@ pub struct IdDescription {
 }
 
 impl IdDescription {
-    fn status(id: i16) -> IdDescription {
+    pub(crate) fn new(id: i64, description: &str) -> IdDescription {
+        IdDescription {
+            id,
+            description: description.to_string(),
+        }
+    }
+
+    pub(crate) fn status(id: i16) -> IdDescription {
         let d = SimStatus::from_id(id as i64)
             .map(SimStatus::description)
             .unwrap_or("Unknown");
@@ -80,8 +87,8 @@ fn org(id: Option<i64>, name: &Option<String>, country: &Option<String>) -> Opti
 
 #[derive(Serialize, ToSchema)]
 pub struct NamedId {
-    id: i64,
-    name: String,
+    pub(crate) id: i64,
+    pub(crate) name: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -216,17 +223,17 @@ pub fn sim_entry(s: EmnifySim) -> SimEntry {
 pub struct CollectionQuery {
     /// 1-based page.
     #[param(value_type = Option<i64>, minimum = 1)]
-    page: Option<String>,
+    pub(crate) page: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1)]
-    per_page: Option<String>,
+    pub(crate) per_page: Option<String>,
     /// `field:value,...`
-    q: Option<String>,
+    pub(crate) q: Option<String>,
     /// `-status,id` (`-` descending). SIM lists break ties by id, in the direction of the last field.
-    sort: Option<String>,
+    pub(crate) sort: Option<String>,
 }
 
 /// The paging headers of every emnify list, `Link` keeping `q` and `sort`.
-fn paged<T: Serialize>(
+pub(crate) fn paged<T: Serialize>(
     uri: &axum::http::Uri,
     q: &CollectionQuery,
     listed: Listed<T>,
@@ -288,12 +295,7 @@ async fn list(
 ) -> AppResult<Response> {
     let page = EmnifyPage::parse(q.page.as_deref(), q.per_page.as_deref(), 2000, 2500)?;
     let listed = sims::list(&state, &p, q.q.as_deref(), q.sort.as_deref(), page).await?;
-    let listed = Listed {
-        items: listed.items.into_iter().map(sim_entry).collect::<Vec<_>>(),
-        total: listed.total,
-        page: listed.page,
-    };
-    Ok(paged(&uri, &q, listed, "id"))
+    Ok(paged(&uri, &q, listed.map(sim_entry), "id"))
 }
 
 /// The five SIM statuses.
@@ -532,12 +534,7 @@ async fn events(
     let id = path_id(&id)?;
     let page = EmnifyPage::parse(q.page.as_deref(), q.per_page.as_deref(), 100, 2500)?;
     let listed = events::events(&state, &p, id, q.q.as_deref(), q.sort.as_deref(), page).await?;
-    let listed = Listed {
-        items: listed.items.into_iter().map(event).collect::<Vec<_>>(),
-        total: listed.total,
-        page: listed.page,
-    };
-    Ok(paged(&uri, &q, listed, "-id"))
+    Ok(paged(&uri, &q, listed.map(event), "-id"))
 }
 
 /// Usage and cost: current month, last month, last hour.

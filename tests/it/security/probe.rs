@@ -29,6 +29,7 @@ struct Foreign {
     token_ids: Vec<i64>,
     token_secrets: Vec<(String, String)>,
     plans: Vec<String>,
+    endpoint_ids: Vec<i64>,
 }
 
 struct World {
@@ -43,6 +44,8 @@ struct World {
     batches: Vec<(String, i64)>,
     /// (plan oid, owner org id)
     plans: Vec<(String, i64)>,
+    /// (endpoint id, org id, name, the ICC of its SIM)
+    endpoints: Vec<(i64, i64, String, Option<String>)>,
 }
 
 async fn build(app: &TestApp) -> World {
@@ -143,6 +146,29 @@ async fn build(app: &TestApp) -> World {
             .await;
         assert_eq!(u.body["accepted"], 1, "{}", u.text);
     }
+    // Devices, two of them holding a SIM of their org.
+    let mut endpoints = Vec::new();
+    for (org, sim) in [("C1A", Some(23u64)), ("C1SA", None), ("C2A", Some(53))] {
+        let name = format!("probe device of {org}");
+        let mut body =
+            json!({"name": name, "service_profile": {"id": 1}, "tariff_profile": {"id": 1}});
+        if let Some(i) = sim {
+            body["sim"] = json!({"id": sim_id(app, &fx, &icc(i)).await});
+        }
+        let r = app
+            .post("/api/v1/endpoint", fx.token(org, Manager), body)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let id = r.headers["location"]
+            .to_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        endpoints.push((id, fx.org(org).id, name, sim.map(icc)));
+    }
     let orgs: Vec<(i64, String)> = app.sql("SELECT id, path FROM organisations").await;
     let paths: HashMap<i64, String> = orgs.into_iter().collect();
     let rows: Vec<(String, i64, String)> = app
@@ -163,6 +189,7 @@ async fn build(app: &TestApp) -> World {
         accounts,
         batches,
         plans,
+        endpoints,
     }
 }
 
@@ -260,6 +287,18 @@ fn foreign_of(who: &Who, w: &World) -> Foreign {
             f.plans.push(plan.clone());
         }
     }
+    for (id, org, name, sim) in &w.endpoints {
+        if !who.sees(*org, w) {
+            f.endpoint_ids.push(*id);
+            // A SIM the caller sees names the device it sits in (as it names its orgs).
+            let named = w.sims.iter().any(|(iccid, _, owners)| {
+                Some(iccid) == sim.as_ref() && owners.iter().any(|o| who.sees(*o, w))
+            });
+            if !named {
+                f.markers.insert(q(name));
+            }
+        }
+    }
     f.org_ids.sort();
     f.user_ids.sort();
     f
@@ -267,7 +306,7 @@ fn foreign_of(who: &Who, w: &World) -> Foreign {
 
 /// Every row of another tenant, fingerprinted: equal before and after a walk.
 async fn foreign_rows(db: &Db, who: &Who, w: &World) -> Vec<String> {
-    let tables: [(&str, String); 7] = [
+    let tables: [(&str, String); 8] = [
         ("sims", format!(
             "SELECT {}, s.iccid || '|' || CAST(s.status AS TEXT) || '|' || CAST(s.version AS TEXT) || '|' || \
              COALESCE(CAST(s.mvno_account_id AS TEXT), '') \
@@ -287,6 +326,8 @@ async fn foreign_rows(db: &Db, who: &Who, w: &World) -> Vec<String> {
             NOT NULL".into()),
         ("batches", "SELECT 'batch:' || CAST(issuer_org_id AS TEXT), bic || '|' || COALESCE(CAST(registered_at \
             AS TEXT), '') FROM sim_batches".into()),
+        ("endpoints", "SELECT CAST(org_id AS TEXT), name || '|' || CAST(status AS TEXT) || '|' || \
+            CAST(service_profile_id AS TEXT) || '|' || CAST(updated_at AS TEXT) FROM endpoints".into()),
     ];
     let mut out = Vec::new();
     for (table, sql) in tables {
@@ -340,6 +381,9 @@ fn path_value(path: &str, name: &str, f: &Foreign, n: usize) -> Option<String> {
     match name {
         "icc" | "new" => pick(&f.iccs),
         "sim_id" => pick_i(&f.sim_ids),
+        "endpoint_id" => pick_i(&f.endpoint_ids),
+        // Every profile so far is the platform's, which every org uses: none is foreign.
+        "profile_id" => None,
         "bic" => pick(&f.bics),
         "ref" if path.starts_with("/admin/v1/organisations") => pick_i(&f.org_ids),
         "ref" if path.starts_with("/admin/v1/users") => pick_i(&f.user_ids),
@@ -394,6 +438,8 @@ fn hostile_body(f: &Foreign) -> Value {
         "data": format!("{};12345678;87654321;1234;4321;NANO;TDC", icc(999)),
         "bic": "PROBE", "sims": [{"iccid": icc(998)}], "description": "probe", "form_factor": "NANO",
         "label": "probe", "feature": {"data": false},
+        "sim": {"id": f.sim_ids.first()}, "organisation": {"id": org_id},
+        "service_profile": {"id": 1}, "tariff_profile": {"id": 1},
     })
 }
 

@@ -1,0 +1,467 @@
+//! `/api/v1/endpoint...` (devices) and the profiles they run under, `/api/v1/service_profile...` and
+//! `/api/v1/tariff_profile...` (contract: shared/spec/emnify-endpoints.md).
+use super::sims::{emnify_time, paged, CollectionQuery, IdDescription, NamedId};
+use crate::api::body::Lenient;
+use crate::api::json::{double_option, integral_id};
+use crate::auth::extract::{ManagersUp, Readers, Require};
+use crate::domain::emnify::{iccid_forms, EmnifyPage};
+use crate::domain::endpoint::EndpointStatus;
+use crate::error::{AppError, AppResult};
+use crate::service::endpoints::{self, CreateInput, PatchInput};
+use crate::service::sims::path_id;
+use crate::state::AppState;
+use crate::store::{EndpointRow, ServiceProfile, TariffProfile};
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(statuses))
+        .routes(routes!(get_endpoint, patch_endpoint, delete_endpoint))
+        .routes(routes!(service_profiles))
+        .routes(routes!(service_profile))
+        .routes(routes!(tariff_profiles))
+        .routes(routes!(tariff_profile))
+}
+
+/// The SIM in an endpoint.
+#[derive(Serialize, ToSchema)]
+pub struct EndpointSim {
+    id: i64,
+    iccid: String,
+    iccid_with_luhn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    imsi: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    msisdn: Option<String>,
+    status: IdDescription,
+}
+
+/// An endpoint (device), emnify style: unset values omitted; both profiles always.
+#[derive(Serialize, ToSchema)]
+pub struct EndpointEntry {
+    id: i64,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<String>,
+    created: String,
+    last_updated: String,
+    status: IdDescription,
+    service_profile: NamedId,
+    tariff_profile: NamedId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    imei: Option<String>,
+    imei_lock: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sim: Option<EndpointSim>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip_address: Option<String>,
+}
+
+fn status(id: i32) -> IdDescription {
+    let d = EndpointStatus::from_id(i64::from(id))
+        .map(EndpointStatus::description)
+        .unwrap_or("Unknown");
+    IdDescription::new(i64::from(id), d)
+}
+
+fn entry(e: EndpointRow) -> EndpointEntry {
+    let sim = e.sim_id.zip(e.sim_iccid).map(|(id, icc)| {
+        let (iccid, iccid_with_luhn) = iccid_forms(&icc);
+        EndpointSim {
+            id,
+            iccid,
+            iccid_with_luhn,
+            eid: e.sim_eid,
+            imsi: e.sim_imsi,
+            msisdn: e.sim_msisdn.map(|m| m.trim_start_matches('+').to_string()),
+            status: IdDescription::status(e.sim_status.unwrap_or(0)),
+        }
+    });
+    EndpointEntry {
+        id: e.id,
+        name: e.name,
+        tags: e.tags,
+        created: emnify_time(&e.created_at),
+        last_updated: emnify_time(&e.updated_at),
+        status: status(e.status),
+        service_profile: NamedId {
+            id: e.service_profile_id,
+            name: e.service_profile_name,
+        },
+        tariff_profile: NamedId {
+            id: e.tariff_profile_id,
+            name: e.tariff_profile_name,
+        },
+        imei: e.imei,
+        imei_lock: e.imei_lock,
+        sim,
+        ip_address: e.ip_address,
+    }
+}
+
+/// Endpoints the caller sees (those of orgs in its scope), paged.
+#[utoipa::path(operation_id = "list_endpoints", get, path = "/api/v1/endpoint", tag = "emnify", security(("bearer" = [])),
+    params(CollectionQuery),
+    description = "`q`: `id`, `status`, `service_profile`, `tariff_profile`, `sim_status` (ids, `|` between); \
+         `name`, `tags` (case-insensitive substring); `ip_address`, `imei` (exact); the SIM's `eid`, `iccid`, \
+         `iccid_with_luhn`, `imsi`, `msisdn` (prefix); `created`, `last_updated` (the day written). `sort`: \
+         `id`, `name`, `status`, `created`, `last_updated`, `tags`, `ip_address`, `imei`, `eid`, \
+         `service_profile`, `tariff_profile` (a `DeviceSort.` prefix is ignored). Deleted endpoints never.",
+    responses(
+        (status = 200, body = [EndpointEntry], description = "With X-Total-Count, X-Total-Pages, X-Current-Page, \
+             X-Count-Per-Page, X-Sort and Link"),
+        (status = 422, description = "1301 bad q / 1302 bad sort"),
+    ))]
+async fn list(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Readers>,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<CollectionQuery>,
+) -> AppResult<Response> {
+    let page = EmnifyPage::parse(q.page.as_deref(), q.per_page.as_deref(), 1000, 1000)?;
+    let listed = endpoints::list(&state, &p, q.q.as_deref(), q.sort.as_deref(), page).await?;
+    Ok(paged(&uri, &q, listed.map(entry), "id"))
+}
+
+/// The three endpoint statuses.
+#[utoipa::path(operation_id = "list_endpoint_statuses", get, path = "/api/v1/endpoint/status", tag = "emnify", security(("bearer" = [])),
+    responses((status = 200, body = [IdDescription])))]
+async fn statuses(_caller: Require<Readers>) -> Json<Vec<IdDescription>> {
+    Json(
+        EndpointStatus::ALL
+            .iter()
+            .map(|s| IdDescription::new(i64::from(s.id()), s.description()))
+            .collect(),
+    )
+}
+
+/// One endpoint.
+#[utoipa::path(get, path = "/api/v1/endpoint/{endpoint_id}", tag = "emnify", security(("bearer" = [])),
+    params(("endpoint_id" = i64, Path, description = "Endpoint id")),
+    responses(
+        (status = 200, body = EndpointEntry),
+        (status = 400, description = "1000 non-numeric id"),
+        (status = 404, description = "1201 unknown, deleted or outside the caller's scope"),
+    ))]
+async fn get_endpoint(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Readers>,
+    Path(id): Path<String>,
+) -> AppResult<Json<EndpointEntry>> {
+    Ok(Json(entry(
+        endpoints::get(&state, &p, path_id(&id)?).await?,
+    )))
+}
+
+/// `{"id": …}`: an object by its id (an integer, or an integral float as the SDK sends).
+#[derive(Deserialize, Serialize, ToSchema, Default)]
+pub struct IdRef {
+    #[serde(default, deserialize_with = "integral_id")]
+    #[schema(value_type = Option<i64>)]
+    id: Option<i64>,
+}
+
+/// `{"id": …, "activate": …}`: the SIM to put in the endpoint.
+#[derive(Deserialize, Serialize, ToSchema, Default)]
+pub struct SimRef {
+    #[serde(default, deserialize_with = "integral_id")]
+    #[schema(value_type = Option<i64>)]
+    id: Option<i64>,
+    /// Activate the SIM (status 1): default true on create, false on PATCH.
+    #[serde(default)]
+    activate: Option<bool>,
+}
+
+/// A new endpoint.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct EndpointCreateRequest {
+    /// Required, non-empty.
+    name: Option<String>,
+    /// 0 Enabled (default) or 1 Disabled.
+    status: Option<IdRef>,
+    tags: Option<String>,
+    /// 14 to 16 digits.
+    imei: Option<String>,
+    imei_lock: Option<bool>,
+    /// Required: one usable by the endpoint's organisation.
+    service_profile: Option<IdRef>,
+    /// Required: one usable by the endpoint's organisation.
+    tariff_profile: Option<IdRef>,
+    /// A SIM the caller sees, not in use; activated unless `activate` is false.
+    sim: Option<SimRef>,
+    /// An organisation in the caller's scope; default the caller's own.
+    organisation: Option<IdRef>,
+    /// Not served yet: IP address management comes with the address spaces.
+    #[schema(value_type = Option<String>)]
+    ip_address: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    ip_address_space: Option<serde_json::Value>,
+}
+
+fn no_ip(ip: &Option<serde_json::Value>, space: &Option<serde_json::Value>) -> AppResult<()> {
+    if ip.is_some() || space.is_some() {
+        return Err(AppError::invalid(
+            "ip_address",
+            "IP address assignment is not available on this server yet",
+        ));
+    }
+    Ok(())
+}
+
+/// Create an endpoint: 201, empty body, `Location: /api/v1/endpoint/{id}`.
+#[utoipa::path(operation_id = "create_endpoint", post, path = "/api/v1/endpoint", tag = "emnify", security(("bearer" = [])),
+    request_body = EndpointCreateRequest,
+    responses(
+        (status = 201, description = "created; Location names the new endpoint"),
+        (status = 403, description = "1104 below MANAGER"),
+        (status = 409, description = "1409 the SIM is in use (another endpoint, an MVNO account); its status \
+             cannot become Activated"),
+        (status = 422, description = "1400 (1402 required, 1403 bad value) / 1401 a profile, SIM or \
+             organisation the endpoint's organisation may not use"),
+    ))]
+async fn create(
+    State(state): State<AppState>,
+    Require(p, ..): Require<ManagersUp>,
+    Lenient(body): Lenient<Option<EndpointCreateRequest>>,
+) -> AppResult<Response> {
+    let body = body.ok_or_else(|| AppError::required("name"))?;
+    no_ip(&body.ip_address, &body.ip_address_space)?;
+    let input = CreateInput {
+        name: body.name,
+        status: body.status.and_then(|s| s.id),
+        tags: body.tags,
+        imei: body.imei,
+        imei_lock: body.imei_lock,
+        service_profile: body.service_profile.and_then(|s| s.id),
+        tariff_profile: body.tariff_profile.and_then(|s| s.id),
+        sim: match body.sim {
+            Some(SimRef {
+                id: Some(id),
+                activate,
+            }) => Some((id, activate)),
+            _ => None,
+        },
+        organisation: body.organisation.and_then(|o| o.id),
+    };
+    let id = endpoints::create(&state, &p, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/v1/endpoint/{id}"))],
+    )
+        .into_response())
+}
+
+/// The changes of `PATCH /api/v1/endpoint/{id}`: at least one.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct EndpointPatchRequest {
+    name: Option<String>,
+    /// 0 Enabled or 1 Disabled.
+    status: Option<IdRef>,
+    /// `""` or `null` clears.
+    #[serde(deserialize_with = "double_option")]
+    tags: Option<Option<String>>,
+    /// `null` clears.
+    #[serde(deserialize_with = "double_option")]
+    imei: Option<Option<String>>,
+    imei_lock: Option<bool>,
+    service_profile: Option<IdRef>,
+    tariff_profile: Option<IdRef>,
+    /// `{"id": 7}` puts SIM 7 in (replacing the one there; activated only with `"activate": true`);
+    /// `{"id": null}`, `{}` or `null` takes the SIM out.
+    #[serde(deserialize_with = "double_option")]
+    sim: Option<Option<SimRef>>,
+    #[schema(value_type = Option<String>)]
+    ip_address: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    ip_address_space: Option<serde_json::Value>,
+}
+
+/// Change an endpoint, all or nothing; 204.
+#[utoipa::path(patch, path = "/api/v1/endpoint/{endpoint_id}", tag = "emnify", security(("bearer" = [])),
+    params(("endpoint_id" = i64, Path, description = "Endpoint id")),
+    request_body = EndpointPatchRequest,
+    responses(
+        (status = 204, description = "updated"),
+        (status = 403, description = "1104 below MANAGER"),
+        (status = 404, description = "1201"),
+        (status = 409, description = "1409 the SIM is in use elsewhere; its status cannot become Activated"),
+        (status = 422, description = "1400 nothing to change or a bad value / 1401 a profile or SIM the \
+             endpoint's organisation may not use"),
+    ))]
+async fn patch_endpoint(
+    State(state): State<AppState>,
+    Require(p, ..): Require<ManagersUp>,
+    Path(id): Path<String>,
+    Lenient(body): Lenient<Option<EndpointPatchRequest>>,
+) -> AppResult<StatusCode> {
+    let id = path_id(&id)?;
+    let body = body.unwrap_or_default();
+    no_ip(&body.ip_address, &body.ip_address_space)?;
+    let required_id = |r: Option<IdRef>, field: &'static str| -> AppResult<Option<i64>> {
+        match r {
+            None => Ok(None),
+            Some(IdRef { id: Some(id) }) => Ok(Some(id)),
+            Some(IdRef { id: None }) => Err(AppError::required(field)),
+        }
+    };
+    let input = PatchInput {
+        name: body.name,
+        status: required_id(body.status, "status")?,
+        tags: body.tags.map(|t| t.filter(|t| !t.trim().is_empty())),
+        imei: body.imei,
+        imei_lock: body.imei_lock,
+        service_profile: required_id(body.service_profile, "service_profile")?,
+        tariff_profile: required_id(body.tariff_profile, "tariff_profile")?,
+        sim: body.sim.map(|s| match s {
+            Some(SimRef {
+                id: Some(id),
+                activate,
+            }) => Some((id, activate)),
+            _ => None,
+        }),
+    };
+    endpoints::patch(&state, &p, id, input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Delete an endpoint (status 2, kept for history); 204. Its SIM must be taken out first.
+#[utoipa::path(delete, path = "/api/v1/endpoint/{endpoint_id}", tag = "emnify", security(("bearer" = [])),
+    params(("endpoint_id" = i64, Path, description = "Endpoint id")),
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 403, description = "1104 below MANAGER"),
+        (status = 404, description = "1201"),
+        (status = 409, description = "1409 the endpoint holds a SIM"),
+    ))]
+async fn delete_endpoint(
+    State(state): State<AppState>,
+    Require(p, ..): Require<ManagersUp>,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    endpoints::delete(&state, &p, path_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A service profile.
+#[derive(Serialize, ToSchema)]
+pub struct ServiceProfileEntry {
+    id: i64,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    /// Live endpoints in the caller's scope that use it.
+    used_count: i64,
+    allowed_3g: bool,
+    allowed_4g: bool,
+    allowed_nb_iot: bool,
+    apply_data_quota: bool,
+    apply_sms_quota: bool,
+    /// Singly only: the services it lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service: Option<Vec<IdDescription>>,
+}
+
+fn service_entry(p: ServiceProfile, single: bool) -> ServiceProfileEntry {
+    ServiceProfileEntry {
+        id: p.id,
+        name: p.name,
+        description: p.description,
+        used_count: p.used_count,
+        allowed_3g: p.allowed_3g,
+        allowed_4g: p.allowed_4g,
+        allowed_nb_iot: p.allowed_nb_iot,
+        apply_data_quota: p.apply_data_quota,
+        apply_sms_quota: p.apply_sms_quota,
+        service: single.then(Vec::new),
+    }
+}
+
+/// A tariff profile.
+#[derive(Serialize, ToSchema)]
+pub struct TariffProfileEntry {
+    id: i64,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    /// Live endpoints in the caller's scope that use it.
+    used_count: i64,
+}
+
+fn tariff_entry(p: TariffProfile) -> TariffProfileEntry {
+    TariffProfileEntry {
+        id: p.id,
+        name: p.name,
+        description: p.description,
+        used_count: p.used_count,
+    }
+}
+
+/// The service profiles the caller's org may use or manages, by id; not paged.
+#[utoipa::path(operation_id = "list_service_profiles", get, path = "/api/v1/service_profile", tag = "emnify", security(("bearer" = [])),
+    responses((status = 200, body = [ServiceProfileEntry])))]
+async fn service_profiles(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Readers>,
+) -> AppResult<Json<Vec<ServiceProfileEntry>>> {
+    let all = endpoints::service_profiles(&state, &p).await?;
+    Ok(Json(
+        all.into_iter().map(|p| service_entry(p, false)).collect(),
+    ))
+}
+
+/// One service profile.
+#[utoipa::path(operation_id = "get_service_profile", get, path = "/api/v1/service_profile/{profile_id}", tag = "emnify", security(("bearer" = [])),
+    params(("profile_id" = i64, Path, description = "Service profile id")),
+    responses(
+        (status = 200, body = ServiceProfileEntry),
+        (status = 400, description = "1000 non-numeric id"),
+        (status = 404, description = "1201"),
+    ))]
+async fn service_profile(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Readers>,
+    Path(id): Path<String>,
+) -> AppResult<Json<ServiceProfileEntry>> {
+    let profile = endpoints::service_profile(&state, &p, path_id(&id)?).await?;
+    Ok(Json(service_entry(profile, true)))
+}
+
+/// The tariff profiles the caller's org may use or manages, by id; not paged.
+#[utoipa::path(operation_id = "list_tariff_profiles", get, path = "/api/v1/tariff_profile", tag = "emnify", security(("bearer" = [])),
+    responses((status = 200, body = [TariffProfileEntry])))]
+async fn tariff_profiles(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Readers>,
+) -> AppResult<Json<Vec<TariffProfileEntry>>> {
+    let all = endpoints::tariff_profiles(&state, &p).await?;
+    Ok(Json(all.into_iter().map(tariff_entry).collect()))
+}
+
+/// One tariff profile.
+#[utoipa::path(operation_id = "get_tariff_profile", get, path = "/api/v1/tariff_profile/{profile_id}", tag = "emnify", security(("bearer" = [])),
+    params(("profile_id" = i64, Path, description = "Tariff profile id")),
+    responses(
+        (status = 200, body = TariffProfileEntry),
+        (status = 400, description = "1000 non-numeric id"),
+        (status = 404, description = "1201"),
+    ))]
+async fn tariff_profile(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Readers>,
+    Path(id): Path<String>,
+) -> AppResult<Json<TariffProfileEntry>> {
+    let profile = endpoints::tariff_profile(&state, &p, path_id(&id)?).await?;
+    Ok(Json(tariff_entry(profile)))
+}

@@ -1,0 +1,213 @@
+//! What the endpoint side of the store reads and writes: endpoints with their profiles and SIM, their
+//! filters and sort keys, the changes a PATCH asks for, and the profiles.
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+/// An endpoint as the emnify dialect shows it: with its profiles' names and its SIM.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct EndpointRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub tenant_org_id: i64,
+    pub name: String,
+    pub status: i32,
+    pub imei: Option<String>,
+    pub imei_lock: bool,
+    pub tags: Option<String>,
+    pub ip_address: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub service_profile_id: i64,
+    pub service_profile_name: String,
+    pub tariff_profile_id: i64,
+    pub tariff_profile_name: String,
+    pub sim_id: Option<i64>,
+    pub sim_iccid: Option<String>,
+    pub sim_eid: Option<String>,
+    pub sim_imsi: Option<String>,
+    pub sim_msisdn: Option<String>,
+    pub sim_status: Option<i16>,
+}
+
+/// Which SIM to put in an endpoint, and whether to activate it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimAttach {
+    pub sim_id: i64,
+    pub activate: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEndpoint {
+    pub org_id: i64,
+    pub name: String,
+    pub status: i16,
+    pub tags: Option<String>,
+    pub imei: Option<String>,
+    pub imei_lock: bool,
+    pub service_profile_id: i64,
+    pub tariff_profile_id: i64,
+    pub sim: Option<SimAttach>,
+}
+
+/// The changes of a PATCH: `None` leaves a field; for `tags`, `imei` and `sim`, `Some(None)` clears.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointPatch {
+    pub name: Option<String>,
+    pub status: Option<i16>,
+    pub tags: Option<Option<String>>,
+    pub imei: Option<Option<String>>,
+    pub imei_lock: Option<bool>,
+    pub service_profile_id: Option<i64>,
+    pub tariff_profile_id: Option<i64>,
+    pub sim: Option<Option<SimAttach>>,
+}
+
+/// An endpoint column a list filters or sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointCol {
+    Id,
+    Name,
+    Status,
+    Created,
+    LastUpdated,
+    Tags,
+    IpAddress,
+    Imei,
+    ServiceProfile,
+    TariffProfile,
+    SimStatus,
+    SimEid,
+    SimIccid,
+    SimImsi,
+    SimMsisdn,
+}
+
+impl EndpointCol {
+    pub fn column(self) -> &'static str {
+        match self {
+            EndpointCol::Id => "e.id",
+            EndpointCol::Name => "e.name",
+            EndpointCol::Status => "e.status",
+            EndpointCol::Created => "e.created_at",
+            EndpointCol::LastUpdated => "e.updated_at",
+            EndpointCol::Tags => "e.tags",
+            EndpointCol::IpAddress => "e.ip_address",
+            EndpointCol::Imei => "e.imei",
+            EndpointCol::ServiceProfile => "e.service_profile_id",
+            EndpointCol::TariffProfile => "e.tariff_profile_id",
+            EndpointCol::SimStatus => "s.status",
+            EndpointCol::SimEid => "s.eid",
+            EndpointCol::SimIccid => "s.iccid",
+            EndpointCol::SimImsi => "s.imsi",
+            EndpointCol::SimMsisdn => "s.msisdn",
+        }
+    }
+
+    /// Whether the column is the SIM's (the query then needs the SIM joined).
+    pub fn of_sim(self) -> bool {
+        matches!(
+            self,
+            EndpointCol::SimStatus
+                | EndpointCol::SimEid
+                | EndpointCol::SimIccid
+                | EndpointCol::SimImsi
+                | EndpointCol::SimMsisdn
+        )
+    }
+
+    pub fn is_text(self) -> bool {
+        matches!(
+            self,
+            EndpointCol::Name
+                | EndpointCol::Tags
+                | EndpointCol::IpAddress
+                | EndpointCol::Imei
+                | EndpointCol::SimEid
+                | EndpointCol::SimIccid
+                | EndpointCol::SimImsi
+                | EndpointCol::SimMsisdn
+        )
+    }
+}
+
+/// One condition of an endpoint list's `q`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndpointCond {
+    /// The column is one of these numbers.
+    In(EndpointCol, Vec<i64>),
+    /// Case-insensitive substring.
+    Contains(EndpointCol, String),
+    /// The exact text.
+    Text(EndpointCol, String),
+    /// Starts with.
+    Prefix(EndpointCol, String),
+    /// The time falls on this day (UTC).
+    Day(EndpointCol, NaiveDate),
+}
+
+impl EndpointCond {
+    pub fn col(&self) -> EndpointCol {
+        match self {
+            EndpointCond::In(c, _)
+            | EndpointCond::Contains(c, _)
+            | EndpointCond::Text(c, _)
+            | EndpointCond::Prefix(c, _)
+            | EndpointCond::Day(c, _) => *c,
+        }
+    }
+}
+
+/// A service profile, with how many live endpoints use it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ServiceProfile {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub owner_org_id: Option<i64>,
+    pub allowed_3g: bool,
+    pub allowed_4g: bool,
+    pub allowed_nb_iot: bool,
+    pub apply_data_quota: bool,
+    pub apply_sms_quota: bool,
+    pub used_count: i64,
+}
+
+/// A tariff profile, with how many live endpoints use it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TariffProfile {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub owner_org_id: Option<i64>,
+    pub used_count: i64,
+}
+
+/// Which of the two kinds of profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileKind {
+    Service,
+    Tariff,
+}
+
+impl ProfileKind {
+    pub(crate) fn table(self) -> &'static str {
+        match self {
+            ProfileKind::Service => "service_profiles",
+            ProfileKind::Tariff => "tariff_profiles",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ProfileKind::Service => "Service profile",
+            ProfileKind::Tariff => "Tariff profile",
+        }
+    }
+
+    pub fn field(self) -> &'static str {
+        match self {
+            ProfileKind::Service => "service_profile",
+            ProfileKind::Tariff => "tariff_profile",
+        }
+    }
+}

@@ -1,0 +1,643 @@
+//! emnify endpoints (devices): create, read, list, change, delete; a SIM put in and taken out with
+//! the stock, counters and events agreeing at every step; profiles; levels and tenants.
+
+use crate::common::*;
+use crate::emnify_sims::{batches, ids_of, sim_ids};
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+use simgate::domain::access::AccessLevel::*;
+
+/// R1 registers batch B1 (12 SIMs, issued by the platform) in status Factory Test and sells the
+/// first ten to its customer C1A: the SIMs, by id (the last two unsold).
+async fn r1_sims(app: &TestApp, fx: &Fixture) -> Vec<i64> {
+    batches(app, fx).await;
+    let ra = fx.token("R1", ResellerAdmin);
+    let reg = app
+        .patch(
+            "/api/v1/sim_batch/bic/B1",
+            ra,
+            json!({"sim_status": {"id": 4}}),
+        )
+        .await;
+    assert_eq!(reg.status, StatusCode::OK, "{}", reg.text);
+    let sims = ids_of(&reg.body["sim"]);
+    for id in &sims[..10] {
+        let r = app
+            .patch(
+                &format!("/api/v1/sim/{id}"),
+                ra,
+                json!({"customer_org": {"id": fx.org("C1A").id}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    }
+    sims
+}
+
+/// POST /api/v1/endpoint: 201, empty body, the id from `Location`.
+async fn create(app: &TestApp, token: &str, body: Value) -> i64 {
+    let r = app.post("/api/v1/endpoint", token, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.text, "", "a create answers no body");
+    let location = r.headers["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/api/v1/endpoint/"), "{location}");
+    location.rsplit('/').next().unwrap().parse().unwrap()
+}
+
+fn device(name: &str) -> Value {
+    json!({"name": name, "service_profile": {"id": 1}, "tariff_profile": {"id": 1}})
+}
+
+async fn endpoint(app: &TestApp, token: &str, id: i64) -> Value {
+    let r = app.get(&format!("/api/v1/endpoint/{id}"), token).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
+}
+
+async fn sim(app: &TestApp, token: &str, id: i64) -> Value {
+    let r = app.get(&format!("/api/v1/sim/{id}"), token).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
+}
+
+/// The (type, endpoint, sim) of every event with an endpoint, oldest first.
+async fn endpoint_events(app: &TestApp, endpoint: i64) -> Vec<(i64, Option<i64>)> {
+    app.sql(&format!(
+        "SELECT CAST(type_id AS BIGINT), sim_id FROM events WHERE endpoint_id = {endpoint} ORDER BY id"
+    ))
+    .await
+}
+
+/// How many unused SIMs `/sim/status` shows the ADMIN (the counters).
+async fn unused_in_stock(app: &TestApp, admin: &str) -> i64 {
+    let r = app.get("/sim/status", admin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|holder| holder["network"].as_object().unwrap().values())
+        .map(|network| network["total"].as_i64().unwrap())
+        .sum()
+}
+
+backends!(a_device_takes_a_sim_runs_and_gives_it_back);
+async fn a_device_takes_a_sim_runs_and_gives_it_back(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let sims = r1_sims(&app, &fx).await;
+    let admin = fx.token("PLATFORM", Admin);
+    let manager = fx.token("C1A", Manager);
+    let stock = unused_in_stock(&app, admin).await;
+
+    // The SDK's create: status and ids as floats, a SIM activated by default.
+    let id = create(
+        &app,
+        manager,
+        json!({"name": "meter 1", "tags": "demo", "service_profile": {"id": 1.0},
+               "tariff_profile": {"id": 1}, "status": {"id": 0.0, "description": "Enabled"},
+               "sim": {"id": sims[0]}, "imei": "356938035643809"}),
+    )
+    .await;
+    let e = endpoint(&app, manager, id).await;
+    assert_eq!(e["name"], "meter 1");
+    assert_eq!(e["tags"], "demo");
+    assert_eq!(e["imei"], "356938035643809");
+    assert_eq!(e["status"], json!({"id": 0, "description": "Enabled"}));
+    assert_eq!(
+        e["service_profile"],
+        json!({"id": 1, "name": "Default Policy"})
+    );
+    assert_eq!(
+        e["tariff_profile"],
+        json!({"id": 1, "name": "Default Policy"})
+    );
+    assert_eq!(e["sim"]["id"], sims[0]);
+    assert_eq!(
+        e["sim"]["status"],
+        json!({"id": 1, "description": "Activated"})
+    );
+    assert!(e["created"].as_str().unwrap().ends_with("+0000"));
+    assert!(e.get("ip_address").is_none(), "unset values are omitted");
+    // The SIM is now the customer's, in the device, out of the unused stock.
+    let s = sim(&app, manager, sims[0]).await;
+    assert_eq!(s["customer_org"]["id"], fx.org("C1A").id);
+    assert_eq!(s["endpoint"]["id"], id);
+    assert_eq!(s["status"]["id"], 1);
+    assert_eq!(unused_in_stock(&app, admin).await, stock - 1);
+    assert_counters_match(&app).await;
+    assert_eq!(
+        endpoint_events(&app, id).await,
+        vec![(1008, None), (8, Some(sims[0])), (51, Some(sims[0]))]
+    );
+
+    // A change of name and a disable (the SDK sends 1.0): 204 each, last_updated moves.
+    app.clock.advance(chrono::Duration::minutes(5));
+    let r = app
+        .patch(
+            &format!("/api/v1/endpoint/{id}"),
+            manager,
+            json!({"name": "meter one", "status": {"id": 1.0}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let after = endpoint(&app, manager, id).await;
+    assert_eq!(after["name"], "meter one");
+    assert_eq!(after["status"]["id"], 1);
+    assert_ne!(after["last_updated"], e["last_updated"]);
+    let detail: Vec<(String,)> = app
+        .sql(&format!(
+            "SELECT CAST(detail AS TEXT) FROM events WHERE endpoint_id = {id} AND type_id = 1009"
+        ))
+        .await;
+    let detail: Value = serde_json::from_str(&detail[0].0).unwrap();
+    assert_eq!(
+        detail["changes"],
+        json!({"name": {"from": "meter 1", "to": "meter one"}})
+    );
+
+    // Not deleted while it holds the SIM.
+    let r = app.delete(&format!("/api/v1/endpoint/{id}"), manager).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.body["error_code"], 1409);
+    assert_eq!(
+        r.body["message"],
+        format!("Endpoint {id} has SIM {} assigned", sims[0])
+    );
+
+    // The SDK suspends a SIM before it releases it; then `{"sim": {"id": null}}`.
+    let r = app
+        .patch(
+            &format!("/api/v1/sim/{}", sims[0]),
+            manager,
+            json!({"status": {"id": 2}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let r = app
+        .patch(
+            &format!("/api/v1/endpoint/{id}"),
+            manager,
+            json!({"sim": {"id": null}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert!(endpoint(&app, manager, id).await.get("sim").is_none());
+    // Released: status and customer kept, unused again.
+    let s = sim(&app, manager, sims[0]).await;
+    assert_eq!(s["status"]["id"], 2);
+    assert_eq!(s["customer_org"]["id"], fx.org("C1A").id);
+    assert!(s.get("endpoint").is_none());
+    assert_eq!(unused_in_stock(&app, admin).await, stock);
+    assert_counters_match(&app).await;
+    let history: Vec<(i64, bool)> = app
+        .sql(&format!(
+            "SELECT sim_id, until_at IS NOT NULL FROM endpoint_sims WHERE endpoint_id = {id}"
+        ))
+        .await;
+    assert_eq!(history, vec![(sims[0], true)]);
+
+    let r = app.delete(&format!("/api/v1/endpoint/{id}"), manager).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let r = app.get(&format!("/api/v1/endpoint/{id}"), manager).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    assert_eq!(r.body["error_code"], 1201);
+    let listed = app.get("/api/v1/endpoint", manager).await;
+    assert_eq!(listed.body, json!([]));
+    assert_eq!(listed.headers["x-total-count"], "0");
+    let types: Vec<i64> = endpoint_events(&app, id)
+        .await
+        .into_iter()
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(types, vec![1008, 8, 51, 1009, 43, 9, 50, 1010]);
+    let audits: Vec<(String,)> = app
+        .sql(&format!(
+            "SELECT action FROM audit_log WHERE entity = 'endpoint' AND entity_id = '{id}' ORDER BY id"
+        ))
+        .await;
+    let audits: Vec<&str> = audits.iter().map(|a| a.0.as_str()).collect();
+    assert_eq!(audits, ["create", "update", "update", "delete"]);
+}
+
+backends!(another_sim_replaces_the_one_in_the_device);
+async fn another_sim_replaces_the_one_in_the_device(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let sims = r1_sims(&app, &fx).await;
+    let manager = fx.token("C1A", Manager);
+    let mut body = device("gateway");
+    body["sim"] = json!({"id": sims[1], "activate": false});
+    let id = create(&app, manager, body).await;
+    assert_eq!(endpoint(&app, manager, id).await["sim"]["status"]["id"], 4);
+    // PATCH does not activate unless asked; the old SIM leaves with its status.
+    let r = app
+        .patch(
+            &format!("/api/v1/endpoint/{id}"),
+            manager,
+            json!({"sim": {"id": sims[2]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let e = endpoint(&app, manager, id).await;
+    assert_eq!(e["sim"]["id"], sims[2]);
+    assert_eq!(e["sim"]["status"]["id"], 4);
+    assert!(sim(&app, manager, sims[1]).await.get("endpoint").is_none());
+    // In a device a Factory Test SIM may be suspended (the SDK's disable), elsewhere not.
+    let r = app
+        .patch(
+            &format!("/api/v1/sim/{}", sims[2]),
+            manager,
+            json!({"status": {"id": 2}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let r = app
+        .patch(
+            &format!("/api/v1/sim/{}", sims[1]),
+            manager,
+            json!({"status": {"id": 2}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    // Activation on request, for the SIM already there.
+    let r = app
+        .patch(
+            &format!("/api/v1/endpoint/{id}"),
+            manager,
+            json!({"sim": {"id": sims[2], "activate": true}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(endpoint(&app, manager, id).await["sim"]["status"]["id"], 1);
+    // A SIM in another device is refused, by name.
+    let other = create(&app, manager, device("other")).await;
+    let r = app
+        .patch(
+            &format!("/api/v1/endpoint/{other}"),
+            manager,
+            json!({"sim": {"id": sims[2]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        format!("SIM {} is already assigned to endpoint {id}", sims[2])
+    );
+    let history: Vec<(i64, bool)> = app
+        .sql(&format!(
+            "SELECT sim_id, until_at IS NULL FROM endpoint_sims WHERE endpoint_id = {id} ORDER BY from_at, sim_id"
+        ))
+        .await;
+    assert_eq!(history, vec![(sims[1], false), (sims[2], true)]);
+    assert_counters_match(&app).await;
+}
+
+backends!(endpoint_bodies_are_checked);
+async fn endpoint_bodies_are_checked(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let manager = fx.token("C1A", Manager);
+    let nested = |r: &Resp| r.body["errors"][0]["error_code"].as_i64();
+    let r = app
+        .post(
+            "/api/v1/endpoint",
+            manager,
+            json!({"service_profile": {"id": 1}, "tariff_profile": {"id": 1}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["error_code"].as_i64()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(1400)),
+        "{}",
+        r.text
+    );
+    assert_eq!(nested(&r), Some(1402), "{}", r.text);
+    let r = app
+        .post("/api/v1/endpoint", manager, json!({"name": "x"}))
+        .await;
+    assert_eq!(nested(&r), Some(1402), "{}", r.text);
+    let mut bad = device("x");
+    bad["service_profile"] = json!({"id": 9});
+    let r = app.post("/api/v1/endpoint", manager, bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["error_code"], 1401);
+    assert_eq!(r.body["message"], "Service profile with Id '9' not found.");
+    for (field, value) in [
+        ("imei", json!("12345")),
+        ("status", json!({"id": 2})),
+        ("name", json!("  ")),
+        ("service_profile", json!({"id": 1.5})),
+        ("tariff_profile", json!({"id": "1"})),
+    ] {
+        let mut body = device("x");
+        body[field] = value;
+        let r = app.post("/api/v1/endpoint", manager, body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {}",
+            r.text
+        );
+    }
+    let mut body = device("x");
+    body["sim"] = json!({"id": 999999});
+    let r = app.post("/api/v1/endpoint", manager, body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["message"], "SIM with Id '999999' not found.");
+    // Nothing was half-written.
+    let count: Vec<(i64,)> = app.sql("SELECT COUNT(*) FROM endpoints").await;
+    assert_eq!(count[0].0, 0);
+
+    let id = create(&app, manager, device("x")).await;
+    let r = app
+        .patch(&format!("/api/v1/endpoint/{id}"), manager, json!({}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["error_code"].as_i64()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(1400)),
+        "{}",
+        r.text
+    );
+    // The id before the body: unknown is 404 whatever is sent; non-numeric 400.
+    let r = app.patch("/api/v1/endpoint/-1", manager, json!({})).await;
+    assert_eq!(
+        (r.status, r.body["error_code"].as_i64()),
+        (StatusCode::NOT_FOUND, Some(1201)),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.body["message"], "Endpoint with id -1 not found");
+    let r = app.get("/api/v1/endpoint/abc", manager).await;
+    assert_eq!(
+        (r.status, r.body["error_code"].as_i64()),
+        (StatusCode::BAD_REQUEST, Some(1000)),
+        "{}",
+        r.text
+    );
+    // `imei: null` and `tags: ""` clear.
+    app.patch(
+        &format!("/api/v1/endpoint/{id}"),
+        manager,
+        json!({"imei": "356938035643809", "tags": "t"}),
+    )
+    .await;
+    let r = app
+        .patch(
+            &format!("/api/v1/endpoint/{id}"),
+            manager,
+            json!({"imei": null, "tags": ""}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let e = endpoint(&app, manager, id).await;
+    assert!(e.get("imei").is_none() && e.get("tags").is_none(), "{e}");
+    let r = app.get("/api/v1/endpoint/status", manager).await;
+    assert_eq!(
+        r.body,
+        json!([{"id": 0, "description": "Enabled"}, {"id": 1, "description": "Disabled"},
+               {"id": 2, "description": "Deleted"}])
+    );
+}
+
+backends!(endpoints_exist_only_in_their_tenant);
+async fn endpoints_exist_only_in_their_tenant(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let sims = r1_sims(&app, &fx).await;
+    let id = create(&app, fx.token("C1A", Manager), device("c1a device")).await;
+    // Readers read, writers write; a viewer cannot write.
+    let viewer = fx.token("C1A", Viewer);
+    endpoint(&app, viewer, id).await;
+    let r = app.post("/api/v1/endpoint", viewer, device("no")).await;
+    assert_eq!(
+        (r.status, r.body["error_code"].as_i64()),
+        (StatusCode::FORBIDDEN, Some(1104)),
+        "{}",
+        r.text
+    );
+    let r = app
+        .patch(
+            &format!("/api/v1/endpoint/{id}"),
+            viewer,
+            json!({"name": "no"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    // Up the tree it is seen; in a sibling or another tenant it does not exist.
+    endpoint(&app, fx.token("R1", ResellerAdmin), id).await;
+    endpoint(&app, fx.token("PLATFORM", Admin), id).await;
+    for (org, level) in [
+        ("C1B", Manager),
+        ("R2", ResellerAdmin),
+        ("C2A", Owner),
+        ("R1S", ResellerAdmin),
+    ] {
+        let t = fx.token(org, level);
+        let path = format!("/api/v1/endpoint/{id}");
+        for r in [
+            app.get(&path, t).await,
+            app.patch(&path, t, json!({"name": "mine"})).await,
+            app.delete(&path, t).await,
+        ] {
+            assert_eq!(
+                (r.status, r.body["error_code"].as_i64()),
+                (StatusCode::NOT_FOUND, Some(1201)),
+                "{org}: {}",
+                r.text
+            );
+            assert_eq!(
+                r.body["message"],
+                format!("Endpoint with id {id} not found")
+            );
+        }
+        let listed = app.get("/api/v1/endpoint", t).await;
+        assert_eq!(listed.headers["x-total-count"], "0", "{org}");
+    }
+    // R1's SIMs serve R1's subtree only: C2A cannot take one (as if it did not exist).
+    let mut body = device("thief");
+    body["sim"] = json!({"id": sims[3]});
+    let r = app
+        .post("/api/v1/endpoint", fx.token("C2A", Manager), body.clone())
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(
+        r.body["message"],
+        format!("SIM with Id '{}' not found.", sims[3])
+    );
+    // An organisation outside the caller's scope is refused like an unknown one.
+    body = device("elsewhere");
+    body["organisation"] = json!({"id": fx.org("C2A").id});
+    let r = app
+        .post("/api/v1/endpoint", fx.token("R1", ResellerAdmin), body)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["error_code"], 1401);
+    // A reseller creates for its customer, who then sees it.
+    let mut body = device("for c1b");
+    body["organisation"] = json!({"id": fx.org("C1B").id});
+    body["sim"] = json!({"id": sims[11]});
+    let for_c1b = create(&app, fx.token("R1", ResellerAdmin), body).await;
+    let e = endpoint(&app, fx.token("C1B", Viewer), for_c1b).await;
+    // An unsold SIM becomes the device's org's.
+    assert_eq!(e["sim"]["id"], sims[11]);
+    let s = sim(&app, fx.token("C1B", Viewer), sims[11]).await;
+    assert_eq!(s["customer_org"]["id"], fx.org("C1B").id);
+    // C1A's SIM does not go into C1B's device, even when R1 asks.
+    let r = app
+        .patch(
+            &format!("/api/v1/endpoint/{for_c1b}"),
+            fx.token("R1", ResellerAdmin),
+            json!({"sim": {"id": sims[4]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["error_code"], 1401);
+    assert_counters_match(&app).await;
+    // Profile use counts only what the caller sees.
+    let r = app
+        .get("/api/v1/service_profile", fx.token("C1B", Viewer))
+        .await;
+    assert_eq!(r.body[0]["used_count"], 1, "{}", r.text);
+    let r = app
+        .get("/api/v1/service_profile/1", fx.token("R1", ResellerAdmin))
+        .await;
+    assert_eq!(r.body["used_count"], 2, "{}", r.text);
+    assert_eq!(r.body["service"], json!([]));
+}
+
+backends!(endpoint_lists_filter_sort_and_page);
+async fn endpoint_lists_filter_sort_and_page(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let sims = r1_sims(&app, &fx).await;
+    let manager = fx.token("C1A", Manager);
+    let mut ids = Vec::new();
+    for (i, name) in ["delta", "Alpha", "charlie", "bravo"].iter().enumerate() {
+        let mut body = device(name);
+        if i < 2 {
+            body["sim"] = json!({"id": sims[i]});
+        }
+        if i == 3 {
+            body["status"] = json!({"id": 1});
+            body["tags"] = json!("north");
+        }
+        ids.push(create(&app, manager, body).await);
+    }
+    let list = |q: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.get(&format!("/api/v1/endpoint?{q}"), manager).await;
+            assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text);
+            ids_of(&r.body)
+        }
+    };
+    assert_eq!(list("").await, ids);
+    assert_eq!(
+        list("sort=DeviceSort.NAME").await,
+        vec![ids[1], ids[3], ids[2], ids[0]]
+    );
+    assert_eq!(
+        list("sort=-name").await,
+        vec![ids[0], ids[2], ids[3], ids[1]]
+    );
+    assert_eq!(list("q=name:ALP").await, vec![ids[1]]);
+    assert_eq!(list("q=status:1").await, vec![ids[3]]);
+    assert_eq!(list("q=status:0,sim_status:1").await, vec![ids[0], ids[1]]);
+    assert_eq!(list("q=tags:nor").await, vec![ids[3]]);
+    let iccid = sim(&app, manager, sims[1]).await["iccid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .get(&format!("/api/v1/endpoint?q=iccid:{iccid}"), manager)
+        .await;
+    assert_eq!(ids_of(&r.body), vec![ids[1]]);
+    // The SDK's date filter: a date-time, matched by its day.
+    assert_eq!(list("q=created:2026-03-15%2000:00:00").await.len(), 4);
+    assert_eq!(list("q=created:2026-03-16").await.len(), 0);
+    let r = app.get("/api/v1/endpoint?per_page=3&page=2", manager).await;
+    assert_eq!(ids_of(&r.body), vec![ids[3]]);
+    assert_eq!(r.headers["x-total-pages"], "2");
+    assert_eq!(r.headers["x-current-page"], "2");
+    for bad in ["q=colour:red", "q=status:x", "sort=colour"] {
+        let r = app.get(&format!("/api/v1/endpoint?{bad}"), manager).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.text
+        );
+    }
+    // Profiles: the seeded defaults.
+    let r = app.get("/api/v1/tariff_profile", manager).await;
+    assert_eq!(
+        r.body,
+        json!([{"id": 1, "name": "Default Policy", "used_count": 4}])
+    );
+    let r = app.get("/api/v1/tariff_profile/7", manager).await;
+    assert_eq!(
+        (r.status, r.body["error_code"].as_i64()),
+        (StatusCode::NOT_FOUND, Some(1201))
+    );
+    // The SIM list without a device, as the SDK asks for it.
+    let free = sim_ids(&app, manager, "&q=endpoint:null").await;
+    assert!(!free.contains(&sims[0]) && !free.contains(&sims[1]));
+}
+
+backends!(one_sim_goes_into_one_device_under_concurrency, multi_thread);
+async fn one_sim_goes_into_one_device_under_concurrency(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let sims = r1_sims(&app, &fx).await;
+    let manager = fx.token("C1A", Manager).to_string();
+    let mut devices = Vec::new();
+    for i in 0..6 {
+        devices.push(create(&app, &manager, device(&format!("d{i}"))).await);
+    }
+    // Six devices reach for the same SIM at once, and three more SIMs are created into the
+    // same devices' neighbours: exactly one device gets the contended SIM.
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for d in &devices {
+        let (app, manager, d, s) = (app.clone(), manager.clone(), *d, sims[5]);
+        tasks.push(tokio::spawn(async move {
+            app.patch(
+                &format!("/api/v1/endpoint/{d}"),
+                &manager,
+                json!({"sim": {"id": s, "activate": true}}),
+            )
+            .await
+            .status
+        }));
+    }
+    for (i, s) in sims[6..9].iter().enumerate() {
+        let (app, manager, s) = (app.clone(), manager.clone(), *s);
+        tasks.push(tokio::spawn(async move {
+            let mut body = device(&format!("new{i}"));
+            body["sim"] = json!({"id": s});
+            app.post("/api/v1/endpoint", &manager, body).await.status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let won = statuses[..6]
+        .iter()
+        .filter(|s| **s == StatusCode::NO_CONTENT)
+        .count();
+    assert_eq!(won, 1, "{statuses:?}");
+    assert!(
+        statuses[..6]
+            .iter()
+            .all(|s| *s == StatusCode::NO_CONTENT || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[6..].iter().all(|s| *s == StatusCode::CREATED),
+        "{statuses:?}"
+    );
+    let holders: Vec<(i64,)> = app
+        .sql(&format!(
+            "SELECT endpoint_id FROM sims WHERE id = {} AND endpoint_id IS NOT NULL",
+            sims[5]
+        ))
+        .await;
+    assert_eq!(holders.len(), 1);
+    assert_counters_match(&app).await;
+}
