@@ -234,10 +234,14 @@ impl From<Rule> for AppError {
             Rule::Transition { .. }
             | Rule::InUseElsewhere { .. }
             | Rule::Unusable { .. }
-            | Rule::Held(_) => rule.to_string().into(),
+            | Rule::Held(_)
+            | Rule::Missing(_)
+            | Rule::Duplicated(_) => rule.to_string().into(),
         };
         match rule {
-            Rule::NoSim { .. } | Rule::NotRestorable => AppError::not_found(code, message),
+            Rule::NoSim { .. } | Rule::NotRestorable | Rule::Missing(_) => {
+                AppError::not_found(code, message)
+            }
             Rule::Unusable { .. } => AppError::invalid_as(Invalid::Reference, code, message),
             Rule::AccountState => AppError::forbidden(code, message),
             Rule::Stale => AppError::Http {
@@ -250,7 +254,8 @@ impl From<Rule> for AppError {
             | Rule::BatchRegistered
             | Rule::Transition { .. }
             | Rule::InUseElsewhere { .. }
-            | Rule::Held(_) => AppError::conflict(code, message),
+            | Rule::Held(_)
+            | Rule::Duplicated(_) => AppError::conflict(code, message),
         }
     }
 }

@@ -70,6 +70,7 @@ fn emnify_body(err: &AppError) -> Value {
         AppError::BadRequest { .. } => (1000, "BadRequest"),
         AppError::Forbidden { .. } => (1104, "Forbidden"),
         AppError::NotFound { .. } => (1201, "NotFound"),
+        AppError::Conflict { code, .. } if code == "duplicated" => (1405, "Duplicated"),
         AppError::Conflict { .. } => (1409, "Conflict"),
         AppError::Invalid {
             kind,

@@ -54,6 +54,12 @@ pub enum Rule {
     /// The object is held by another (a SIM in an endpoint, an endpoint holding a SIM).
     #[error("{0}")]
     Held(String),
+    /// What the route names beside its object is not there (an operator, a listing to remove).
+    #[error("{0}")]
+    Missing(String),
+    /// The thing to add is there already (emnify 1405).
+    #[error("{0}")]
+    Duplicated(String),
     /// A SIM in use changes hands only within the tenant of the account or device holding it.
     #[error("SIM {sim} is in use by {holder}: its organisations cannot move outside that holder's tenant")]
     InUseElsewhere { sim: i64, holder: String },
@@ -66,6 +72,8 @@ impl Rule {
             Rule::NoSim { esim: true } => "esim",
             Rule::NoSim { esim: false } | Rule::SimAttached | Rule::Held(_) => "sim",
             Rule::Unusable { field, .. } => field,
+            Rule::Missing(_) => "not_found",
+            Rule::Duplicated(_) => "duplicated",
             Rule::AccountDeleted | Rule::AccountState => "state",
             Rule::NotRestorable => "id",
             Rule::BatchRegistered => "bic",

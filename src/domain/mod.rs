@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod inventory;
 pub mod mvno;
+pub mod operator;
 pub mod org;
 pub mod paging;
 pub mod retention;

@@ -9,8 +9,8 @@ use crate::domain::sim::SimStatus;
 use crate::error::{AppError, AppResult, Invalid};
 use crate::state::AppState;
 use crate::store::{
-    EndpointCol, EndpointCond, EndpointPatch, EndpointRow, NewEndpoint, ServiceProfile, SimAttach,
-    StoreError, TariffProfile,
+    EndpointCol, EndpointCond, EndpointPatch, EndpointRow, NewEndpoint, Operator, ServiceProfile,
+    SimAttach, StoreError, TariffProfile,
 };
 
 /// The fields of an endpoint list's `q`.
@@ -396,4 +396,35 @@ pub async fn tariff_profile(state: &AppState, p: &Principal, id: i64) -> AppResu
         .await?
         .pop()
         .ok_or_else(|| profile_not_found("Tariff profile", id))
+}
+
+pub async fn operators(state: &AppState) -> AppResult<Vec<Operator>> {
+    Ok(state.store.operators().await?)
+}
+
+/// The operators the endpoint is barred from.
+pub async fn blacklist(state: &AppState, p: &Principal, id: i64) -> AppResult<Vec<Operator>> {
+    state
+        .store
+        .blacklist(&p.scope(), id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+/// Bars the endpoint from an operator (`add`), or lifts the bar.
+pub async fn blacklist_change(
+    state: &AppState,
+    p: &Principal,
+    endpoint: i64,
+    operator: i64,
+    add: bool,
+) -> AppResult<()> {
+    match state
+        .store
+        .blacklist_change(&p.scope(), endpoint, operator, add, &state.actor(p))
+        .await
+    {
+        Err(StoreError::NotFound) => Err(not_found(endpoint)),
+        other => Ok(other?),
+    }
 }

@@ -6,8 +6,12 @@ use super::db::{query, Pool};
 use super::StoreResult;
 
 /// Small tables every query joins (labels, scope paths): a copy on every worker.
-pub(crate) const REFERENCE: [&str; 9] = [
+pub(crate) const REFERENCE: [&str; 13] = [
     "settings",
+    "countries",
+    "operators",
+    "operator_mncs",
+    "operator_tapcodes",
     "organisations",
     "service_profiles",
     "tariff_profiles",
@@ -19,11 +23,12 @@ pub(crate) const REFERENCE: [&str; 9] = [
 ];
 
 /// Tenant-owned tables, by their key, co-located with `sims`.
-pub(crate) const BY_TENANT: [&str; 7] = [
+pub(crate) const BY_TENANT: [&str; 8] = [
     "sims",
     "mvno_accounts",
     "endpoints",
     "endpoint_sims",
+    "endpoint_operator_blacklist",
     "events",
     "usage_hourly",
     "audit_log",

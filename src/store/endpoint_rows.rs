@@ -211,3 +211,17 @@ impl ProfileKind {
         }
     }
 }
+
+/// An operator with its country, MNCs and TAP codes (each `(id, value)`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Operator {
+    pub id: i64,
+    pub name: String,
+    pub country_id: i64,
+    pub country_name: String,
+    pub country_code: String,
+    pub mcc: String,
+    pub iso_code: String,
+    pub mncs: Vec<(i64, String)>,
+    pub tapcodes: Vec<(i64, String)>,
+}

@@ -770,6 +770,13 @@ impl EndpointStore for SqlStore {
         }
         let before = reload(&mut tx, ep.id, ep.tenant_org_id).await?;
         query(
+            "DELETE FROM endpoint_operator_blacklist WHERE endpoint_id = $1 AND tenant_org_id = $2",
+        )
+        .bind(ep.id)
+        .bind(ep.tenant_org_id)
+        .execute(&mut tx)
+        .await?;
+        query(
             "UPDATE endpoints SET status = 2, ip_address = NULL, updated_at = $1 \
              WHERE id = $2 AND tenant_org_id = $3",
         )
@@ -800,6 +807,124 @@ impl EndpointStore for SqlStore {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn blacklist(&self, scope: &Scope, endpoint: i64) -> StoreResult<Option<Vec<Operator>>> {
+        if self.endpoint_get(scope, endpoint).await?.is_none() {
+            return Ok(None);
+        }
+        let mut qb = Builder::new(
+            "SELECT b.operator_id FROM endpoint_operator_blacklist b WHERE b.endpoint_id = ",
+        );
+        qb.push_bind(endpoint);
+        if let Some(tenant) = scope_tenant(scope) {
+            qb.push(" AND b.tenant_org_id = ").push_bind(tenant);
+        }
+        let ids: Vec<i64> = qb.build().scalars(&self.reads).await?;
+        Ok(Some(
+            super::operators::operators(&self.reads, Some(&ids)).await?,
+        ))
+    }
+
+    async fn blacklist_change(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        operator: i64,
+        add: bool,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let backend = MetaStore::backend(self);
+        let mut tx = self.pool.begin_write().await?;
+        let ep = lock_endpoint(&mut tx, backend, scope, endpoint).await?;
+        let name: String = query("SELECT name FROM operators WHERE id = $1")
+            .bind(operator)
+            .scalar_optional(&mut tx)
+            .await?
+            .ok_or_else(|| Rule::Missing(format!("Operator with Id '{operator}' not found.")))?;
+        let listed: i64 = query(
+            "SELECT COUNT(*) FROM endpoint_operator_blacklist WHERE endpoint_id = $1 \
+             AND tenant_org_id = $2 AND operator_id = $3",
+        )
+        .bind(ep.id)
+        .bind(ep.tenant_org_id)
+        .bind(operator)
+        .scalar(&mut tx)
+        .await?;
+        match (add, listed > 0) {
+            (true, true) => {
+                return Err(Rule::Duplicated(format!(
+                "Operator with Id '{operator}' is already blacklisted on Endpoint with Id '{}'.",
+                ep.id
+            ))
+                .into())
+            }
+            (false, false) => {
+                return Err(Rule::Missing(format!(
+                    "Operator with Id '{operator}' is not blacklisted on Endpoint with Id '{}'.",
+                    ep.id
+                ))
+                .into())
+            }
+            (true, false) => {
+                query(
+                    "INSERT INTO endpoint_operator_blacklist (tenant_org_id, endpoint_id, \
+                     operator_id, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(ep.tenant_org_id)
+                .bind(ep.id)
+                .bind(operator)
+                .bind(actor.at)
+                .execute(&mut tx)
+                .await?;
+            }
+            (false, true) => {
+                query(
+                    "DELETE FROM endpoint_operator_blacklist WHERE endpoint_id = $1 \
+                     AND tenant_org_id = $2 AND operator_id = $3",
+                )
+                .bind(ep.id)
+                .bind(ep.tenant_org_id)
+                .bind(operator)
+                .execute(&mut tx)
+                .await?;
+            }
+        }
+        let action = if add { "added" } else { "removed" };
+        let detail = json!({"operator": {"id": operator, "name": name}, "action": action});
+        event(
+            &mut tx,
+            actor,
+            &ep,
+            ep.sim_id,
+            events::OPERATOR_BLACKLIST_CHANGED,
+            format!(
+                "Operator {name} {action} on the blacklist of endpoint {}",
+                ep.id
+            ),
+            Some(&detail),
+        )
+        .await?;
+        journal::audit(
+            &mut tx,
+            actor,
+            if add {
+                "blacklist_add"
+            } else {
+                "blacklist_remove"
+            },
+            "endpoint",
+            ep.id,
+            None::<&()>,
+            Some(&detail),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn operators(&self) -> StoreResult<Vec<Operator>> {
+        super::operators::operators(&self.reads, None).await
     }
 
     async fn service_profiles(

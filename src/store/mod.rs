@@ -61,6 +61,7 @@ mod idempotency;
 pub(crate) mod labels;
 mod meta;
 mod mvno;
+mod operators;
 mod orgs;
 pub(crate) mod point_reads;
 mod postgres;

@@ -38,6 +38,7 @@ pub(crate) async fn connect(
     super::citus::distribute(&pool)
         .await
         .map_err(|e| anyhow::anyhow!("distributing the tables on Citus: {e}"))?;
+    super::operators::seed(&pool).await?;
     let citus = super::citus::enabled(&pool).await?;
     // A replica follows the primary's schema and is never migrated from here; it connects on
     // first use, so a replica that is down does not keep the node from starting.

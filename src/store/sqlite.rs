@@ -34,6 +34,7 @@ pub(crate) async fn connect(url: &str, cfg: &PoolConfig) -> anyhow::Result<SqlSt
         .await?;
     icc_fold::fold_iccs(&Pool::Lite(pool.clone())).await?;
     sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+    super::operators::seed(&Pool::Lite(pool.clone())).await?;
     Ok(SqlStore::new(
         Pool::Lite(pool.clone()),
         Pool::Lite(pool),

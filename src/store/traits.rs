@@ -309,6 +309,20 @@ pub trait EndpointStore: Send + Sync {
     ) -> StoreResult<EndpointRow>;
     /// Status 2, kept for history. `Rule::Held` while it holds a SIM.
     async fn endpoint_delete(&self, scope: &Scope, id: i64, actor: &Actor) -> StoreResult<()>;
+    /// The operators the endpoint is barred from, by id; None when the scope does not hold it.
+    async fn blacklist(&self, scope: &Scope, endpoint: i64) -> StoreResult<Option<Vec<Operator>>>;
+    /// Adds (or removes) an operator to (from) the endpoint's blacklist. `Rule::Missing` for an
+    /// unknown operator (or one not listed, to remove), `Rule::Duplicated` for one listed already.
+    async fn blacklist_change(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        operator: i64,
+        add: bool,
+        actor: &Actor,
+    ) -> StoreResult<()>;
+    /// Every operator, by country name then id.
+    async fn operators(&self) -> StoreResult<Vec<Operator>>;
     /// The service profiles the scope sees (one with `id`), by id, with their use in the scope.
     async fn service_profiles(
         &self,

@@ -136,6 +136,28 @@ check("update_device puts a SIM in", devices.retrieve_device(device_id).sim.id =
 devices.assign_sim(device_id, device_sim, enable=True)
 dev = devices.retrieve_device(device_id)
 check("assign_sim with enable", dev.sim.id == device_sim and dev.sim.status.id == 1 and dev.status.id == 0, dev)
+# Operators and the device's blacklist.
+operators = list(client.operator.get_operators())
+check("get_operators", len(operators) > 1000 and all(isinstance(o.id, int) for o in operators), len(operators))
+tdc = next((o for o in operators if o.name == "TDC" and o.country and o.country.iso_code == "dk"), None)
+check("an operator's country code is an integer", tdc is not None and tdc.country.country_code == 45, tdc)
+check("an operator's MNCs", [m.mnc for m in tdc.mnc] == ["01", "10"], tdc.mnc)
+check("add_device_blacklist_operator", devices.add_device_blacklist_operator(device_id, tdc.id) is True)
+listed = list(devices.get_device_operator_blacklist(device_id))
+check("get_device_operator_blacklist", [o.id for o in listed] == [tdc.id], listed)
+try:
+    devices.add_device_blacklist_operator(device_id, tdc.id)
+    check("a listed operator is refused", False)
+except emnify_errors.ValidationErrorException as e:
+    check("a listed operator is refused", "already blacklisted" in str(e), str(e))
+check("delete_device_blacklist_operator", devices.delete_device_blacklist_operator(device_id, tdc.id) is True)
+try:
+    devices.delete_device_blacklist_operator(device_id, tdc.id)
+    check("an unlisted operator is refused", False)
+except emnify_errors.ValidationErrorException as e:
+    check("an unlisted operator is refused", "not blacklisted" in str(e), str(e))
+check("the blacklist is empty again", list(devices.get_device_operator_blacklist(device_id)) == [])
+
 check("delete_device releases and deletes", devices.delete_device(device_id) is True)
 check("the device is gone", list(devices.get_devices_list()) == [])
 try:

@@ -124,22 +124,7 @@ fn drop_db(db: &TestDb) {
                     rt.block_on(async {
                         use sqlx::Connection;
                         let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                        let mut urls = vec![admin_url.clone()];
-                        if let (Ok(workers), Ok(base)) = (
-                            std::env::var("SIMGATE_TEST_CITUS_WORKERS"),
-                            url::Url::parse(&admin_url),
-                        ) {
-                            for w in workers.split(',') {
-                                if let Some((host, port)) = w.trim().rsplit_once(':') {
-                                    let mut u = base.clone();
-                                    let _ = u.set_host(Some(host));
-                                    let _ = u.set_port(port.parse().ok());
-                                    u.set_path("/postgres");
-                                    urls.push(u.to_string());
-                                }
-                            }
-                        }
-                        for url in urls {
+                        for url in node_urls(&admin_url) {
                             if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
                                 let _ = sqlx::query(&drop).execute(&mut c).await;
                             }
@@ -170,9 +155,13 @@ async fn sqlite_db() -> (String, TestDb) {
     (format!("sqlite://{}", path.display()), TestDb::Sqlite(path))
 }
 
+/// A fresh, empty Postgres database (on Citus: across the cluster, the extension loaded).
 async fn postgres_db(admin_url: &str) -> (String, TestDb) {
+    postgres_db_named(admin_url, unique_name()).await
+}
+
+async fn postgres_db_named(admin_url: &str, name: String) -> (String, TestDb) {
     use sqlx::Connection;
-    let name = unique_name();
     let mut c = sqlx::PgConnection::connect(admin_url)
         .await
         .expect("SIMGATE_TEST_DATABASE_URL reachable");
@@ -185,6 +174,127 @@ async fn postgres_db(admin_url: &str) -> (String, TestDb) {
     if let Some(workers) = citus_workers(&mut c).await {
         citus_db(&url, &name, &workers).await;
     }
+    (
+        url.to_string(),
+        TestDb::Postgres {
+            admin_url: admin_url.to_string(),
+            name,
+        },
+    )
+}
+
+/// The migrated database every app's database is copied from, made by the first test that needs
+/// it: on Citus a test then pays three copies (~0.3 s) instead of the migrations, the distribution of
+/// every table and the seed (~4 s). Each node's copy is made from that node's template, so the
+/// coordinator's shard metadata and the workers' shards match as they did in the template.
+static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+/// Every node's admin URL: the coordinator (or the one server) and the Citus workers.
+fn node_urls(admin_url: &str) -> Vec<String> {
+    let mut urls = vec![admin_url.to_string()];
+    if let (Ok(workers), Ok(base)) = (
+        std::env::var("SIMGATE_TEST_CITUS_WORKERS"),
+        url::Url::parse(admin_url),
+    ) {
+        for w in workers.split(',') {
+            if let Some((host, port)) = w.trim().rsplit_once(':') {
+                let mut u = base.clone();
+                let _ = u.set_host(Some(host));
+                let _ = u.set_port(port.parse().ok());
+                u.set_path("/postgres");
+                urls.push(u.to_string());
+            }
+        }
+    }
+    urls
+}
+
+async fn template(admin_url: &str) -> String {
+    use sqlx::Connection;
+    TEMPLATE
+        .get_or_init(|| async {
+            let now = chrono::Utc::now().timestamp();
+            // A run leaves its template; those of runs a day old and more are dropped here.
+            for node in node_urls(admin_url) {
+                let mut c = sqlx::PgConnection::connect(&node)
+                    .await
+                    .expect("node reachable");
+                let old: Vec<String> = sqlx::query_scalar(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'simgate\\_tpl\\_%'",
+                )
+                .fetch_all(&mut c)
+                .await
+                .unwrap_or_default();
+                for name in old {
+                    let made: i64 = name
+                        .split('_')
+                        .nth(2)
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(0);
+                    if now - made > 86_400 {
+                        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = sqlx::query(&drop).execute(&mut c).await;
+                    }
+                }
+            }
+            let template = format!(
+                "simgate_tpl_{now}_{}",
+                hex::encode(rand::random::<[u8; 4]>())
+            );
+            let (url, _) = postgres_db_named(admin_url, template.clone()).await;
+            let store = simgate::store::connect(&url, None, &simgate::store::PoolConfig::single())
+                .await
+                .expect("the template database migrates");
+            store.close().await;
+            for node in node_urls(admin_url) {
+                let mut c = sqlx::PgConnection::connect(&node)
+                    .await
+                    .expect("node reachable");
+                let sql = format!("ALTER DATABASE {template} WITH ALLOW_CONNECTIONS false");
+                sqlx::query(&sql).execute(&mut c).await.expect(&sql);
+                close_sessions(&mut c, &template).await;
+            }
+            template
+        })
+        .await
+        .clone()
+}
+
+/// Ends every session on `db` (Citus's maintenance daemon keeps one on each database it serves).
+async fn close_sessions(c: &mut sqlx::PgConnection, db: &str) {
+    let _ =
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(db)
+            .execute(&mut *c)
+            .await;
+}
+
+/// A migrated database of its own for an app: a copy of [`template`] on every node.
+async fn postgres_app_db(admin_url: &str) -> (String, TestDb) {
+    use sqlx::Connection;
+    let template = template(admin_url).await;
+    let name = unique_name();
+    for node in node_urls(admin_url) {
+        let mut c = sqlx::PgConnection::connect(&node)
+            .await
+            .expect("node reachable");
+        let sql = format!("CREATE DATABASE {name} TEMPLATE {template}");
+        let mut attempt = 0;
+        loop {
+            match sqlx::query(&sql).execute(&mut c).await {
+                Ok(_) => break,
+                // A session that reached the template before it was closed to connections.
+                Err(e) if attempt < 20 && e.to_string().contains("being accessed") => {
+                    attempt += 1;
+                    close_sessions(&mut c, &template).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("{sql}: {e}"),
+            }
+        }
+    }
+    let mut url = url::Url::parse(admin_url).expect("valid postgres URL");
+    url.set_path(&format!("/{name}"));
     (
         url.to_string(),
         TestDb::Postgres {
@@ -344,7 +454,7 @@ impl TestApp {
         let (url, db) = match backend {
             "sqlite" => sqlite_db().await,
             "postgres" => {
-                postgres_db(
+                postgres_app_db(
                     &postgres_url().expect("postgres backend needs SIMGATE_TEST_DATABASE_URL"),
                 )
                 .await

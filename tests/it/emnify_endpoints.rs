@@ -640,4 +640,184 @@ async fn one_sim_goes_into_one_device_under_concurrency(app: TestApp) {
         .await;
     assert_eq!(holders.len(), 1);
     assert_counters_match(&app).await;
+
+    // Six writers bar the same operator on one device at once: one adds it, five are told 1405.
+    let list = format!("/api/v1/endpoint/{}/operator_blacklist/1", devices[0]);
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let (app, manager, list) = (app.clone(), manager.clone(), list.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = app
+                .request(axum::http::Method::PUT, &list, Some(&manager), None)
+                .await;
+            (r.status, r.body["error_code"].as_i64())
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    answers.sort();
+    let mut expected = vec![(StatusCode::CONFLICT, Some(1405)); 5];
+    expected.insert(0, (StatusCode::NO_CONTENT, None));
+    assert_eq!(answers, expected);
+    let rows: Vec<(i64,)> = app
+        .sql("SELECT COUNT(*) FROM endpoint_operator_blacklist")
+        .await;
+    assert_eq!(rows[0].0, 1);
+}
+
+backends!(operators_and_a_devices_blacklist);
+async fn operators_and_a_devices_blacklist(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let viewer = fx.token("C1A", Viewer);
+    let manager = fx.token("C1A", Manager);
+    let r = app.get("/api/v1/operator", viewer).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let all = r.body.as_array().unwrap();
+    assert!(all.len() > 1000, "{}", all.len());
+    // By country name, then id; every calling code an integer in a string (the SDK parses it).
+    let keys: Vec<(String, i64)> = all
+        .iter()
+        .map(|o| {
+            (
+                o["country"]["name"].as_str().unwrap().to_string(),
+                o["id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    assert!(all.iter().all(|o| o["country"]["country_code"]
+        .as_str()
+        .unwrap()
+        .parse::<i64>()
+        .is_ok()));
+    let tdc = all
+        .iter()
+        .find(|o| o["name"] == "TDC" && o["country"]["iso_code"] == "dk")
+        .expect("the default network TDC is an operator");
+    assert_eq!(tdc["name_and_country"], "Denmark / TDC");
+    assert_eq!(tdc["country"]["country_code"], "45");
+    assert_eq!(tdc["country"]["mcc"], "238");
+    let mncs: Vec<&str> = tdc["mnc"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["mnc"].as_str().unwrap())
+        .collect();
+    assert_eq!(mncs, ["01", "10"]);
+    assert!(tdc["mnc"][0]["id"].is_i64());
+    let telia = all
+        .iter()
+        .find(|o| o["name"] == "Telia" && o["country"]["iso_code"] == "dk")
+        .unwrap();
+    let (tdc, telia) = (tdc["id"].as_i64().unwrap(), telia["id"].as_i64().unwrap());
+
+    let id = create(&app, manager, device("roamer")).await;
+    let list = format!("/api/v1/endpoint/{id}/operator_blacklist");
+    assert_eq!(app.get(&list, viewer).await.body, json!([]));
+    for op in [telia, tdc] {
+        let r = app
+            .request(
+                axum::http::Method::PUT,
+                &format!("{list}/{op}"),
+                Some(manager),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    }
+    let r = app
+        .request(
+            axum::http::Method::PUT,
+            &format!("{list}/{tdc}"),
+            Some(manager),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["error_code"].as_i64()),
+        (StatusCode::CONFLICT, Some(1405)),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        r.body["message"],
+        format!("Operator with Id '{tdc}' is already blacklisted on Endpoint with Id '{id}'.")
+    );
+    let listed = app.get(&list, viewer).await;
+    let ids: Vec<i64> = ids_of(&listed.body);
+    let mut expected = vec![tdc, telia];
+    expected.sort();
+    assert_eq!(ids, expected, "by id");
+    assert_eq!(listed.body[0]["country"]["iso_code"], "dk");
+    // Unknown operator, an operator not listed: 404 with a message; a viewer may not write.
+    let r = app
+        .request(
+            axum::http::Method::PUT,
+            &format!("{list}/99999999"),
+            Some(manager),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["error_code"].as_i64()),
+        (StatusCode::NOT_FOUND, Some(1201)),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.body["message"], "Operator with Id '99999999' not found.");
+    let r = app
+        .delete(&format!("{list}/{}", all[0]["id"]), manager)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let r = app
+        .request(
+            axum::http::Method::PUT,
+            &format!("{list}/{tdc}"),
+            Some(viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = app.delete(&format!("{list}/{tdc}"), manager).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(ids_of(&app.get(&list, viewer).await.body), vec![telia]);
+    // Another tenant's caller finds no such endpoint.
+    let r = app.get(&list, fx.token("C2A", Owner)).await;
+    assert_eq!(
+        (r.status, r.body["error_code"].as_i64()),
+        (StatusCode::NOT_FOUND, Some(1201))
+    );
+    let r = app
+        .request(
+            axum::http::Method::PUT,
+            &format!("{list}/{tdc}"),
+            Some(fx.token("R2", ResellerAdmin)),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let changes: Vec<(String,)> = app
+        .sql(&format!("SELECT CAST(detail AS TEXT) FROM events WHERE endpoint_id = {id} AND type_id = 1012 ORDER BY id"))
+        .await;
+    let actions: Vec<String> = changes
+        .iter()
+        .map(|c| {
+            serde_json::from_str::<Value>(&c.0).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(actions, ["added", "added", "removed"]);
+    // Deleting the device drops its list.
+    let r = app.delete(&format!("/api/v1/endpoint/{id}"), manager).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let left: Vec<(i64,)> = app
+        .sql("SELECT COUNT(*) FROM endpoint_operator_blacklist")
+        .await;
+    assert_eq!(left[0].0, 0);
 }

@@ -1,6 +1,7 @@
 //! emnify-style routes under `/api/v1` (contract: shared/spec/emnify.md).
 pub mod auth;
 pub mod endpoints;
+pub mod operators;
 pub mod sims;
 
 use crate::state::AppState;
@@ -10,4 +11,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
     auth::routes()
         .merge(sims::routes())
         .merge(endpoints::routes())
+        .merge(operators::routes())
 }

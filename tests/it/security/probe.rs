@@ -384,6 +384,8 @@ fn path_value(path: &str, name: &str, f: &Foreign, n: usize) -> Option<String> {
         "endpoint_id" => pick_i(&f.endpoint_ids),
         // Every profile so far is the platform's, which every org uses: none is foreign.
         "profile_id" => None,
+        // Operators are everyone's: the endpoint beside it is the foreign object.
+        "operator_id" => Some("1".to_string()),
         "bic" => pick(&f.bics),
         "ref" if path.starts_with("/admin/v1/organisations") => pick_i(&f.org_ids),
         "ref" if path.starts_with("/admin/v1/users") => pick_i(&f.user_ids),
