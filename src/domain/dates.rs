@@ -22,6 +22,11 @@ pub fn date(field: &str, s: &str) -> Result<NaiveDate, String> {
         })
 }
 
+/// emnify's date-time format: `2022-03-27T23:20:49.000+0000`.
+pub fn emnify_time(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+}
+
 /// An RFC 3339 / ISO-8601 date-time with an offset (`2024-03-01T10:00:00Z`), years 1..=9999.
 pub fn timestamp(field: &str, s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s.trim())

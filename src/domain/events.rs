@@ -21,6 +21,7 @@ pub const SIM_CHANGED: i32 = 1007;
 pub const ENDPOINT_CREATED: i32 = 1008;
 pub const ENDPOINT_UPDATED: i32 = 1009;
 pub const ENDPOINT_DELETED: i32 = 1010;
+pub const CONNECTIVITY_RESET: i32 = 1011;
 pub const OPERATOR_BLACKLIST_CHANGED: i32 = 1012;
 
 pub const SOURCE_NETWORK: i16 = 0;
@@ -54,6 +55,7 @@ pub fn type_description(type_id: i32) -> &'static str {
         ENDPOINT_CREATED => "Endpoint created",
         ENDPOINT_UPDATED => "Endpoint updated",
         ENDPOINT_DELETED => "Endpoint deleted",
+        CONNECTIVITY_RESET => "Connectivity reset requested",
         OPERATOR_BLACKLIST_CHANGED => "Operator blacklist changed",
         _ => "Network event",
     }

@@ -1,6 +1,7 @@
 //! Pure types and business rules: no I/O, unit-tested here once and used by every dialect.
 pub mod access;
 pub mod batch;
+pub mod connectivity;
 pub mod dates;
 pub mod emnify;
 pub mod endpoint;

@@ -2,6 +2,7 @@
 //! (with the SIM put in or taken out), DELETE; and the service and tariff profiles they run under.
 use super::sims::{page_or_last, q_err, Listed};
 use crate::domain::access::Principal;
+use crate::domain::connectivity::Connectivity;
 use crate::domain::emnify::{self as rules, EmnifyPage, Fields};
 use crate::domain::endpoint::{self, EndpointStatus};
 use crate::domain::ids::EntityRef;
@@ -9,9 +10,10 @@ use crate::domain::sim::SimStatus;
 use crate::error::{AppError, AppResult, Invalid};
 use crate::state::AppState;
 use crate::store::{
-    EndpointCol, EndpointCond, EndpointPatch, EndpointRow, NewEndpoint, Operator, ServiceProfile,
-    SimAttach, StoreError, TariffProfile,
+    EndpointCol, EndpointCond, EndpointPatch, EndpointRow, NetworkEvent, NewEndpoint, Operator,
+    ServiceProfile, SimAttach, StoreError, TariffProfile,
 };
+use serde_json::{json, Value};
 
 /// The fields of an endpoint list's `q`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -425,6 +427,91 @@ pub async fn blacklist_change(
         .await
     {
         Err(StoreError::NotFound) => Err(not_found(endpoint)),
+        other => Ok(other?),
+    }
+}
+
+/// An endpoint's connectivity: its state from the network events of its SIM since it went in (no
+/// SIM, or no event yet: OFFLINE); the location names the operator and country when the event did
+/// (`detail.operator.id`, or `detail.mcc` with `detail.mnc`).
+pub async fn connectivity(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+) -> AppResult<Connectivity<Value, Value>> {
+    use crate::domain::connectivity::{fold, signal};
+    let events = state
+        .store
+        .network_events(&p.scope(), id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let needs_operators = events.iter().any(|e| {
+        e.detail
+            .as_ref()
+            .is_some_and(|d| d.0.get("operator").is_some() || d.0.get("mcc").is_some())
+    });
+    let operators = if needs_operators {
+        state.store.operators().await?
+    } else {
+        Vec::new()
+    };
+    let location = |e: &NetworkEvent| {
+        let detail = e.detail.as_ref().map(|d| &d.0);
+        let field = |k: &str| detail.and_then(|d| d.get(k));
+        let operator = match field("operator")
+            .and_then(|o| o.get("id"))
+            .and_then(Value::as_i64)
+        {
+            Some(op) => operators.iter().find(|o| o.id == op),
+            None => {
+                let text = |v: Option<&Value>| {
+                    v.map(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    })
+                };
+                let (mcc, mnc) = (text(field("mcc")), text(field("mnc")));
+                operators.iter().find(|o| {
+                    Some(&o.mcc) == mcc.as_ref()
+                        && o.mncs.iter().any(|(_, m)| Some(m) == mnc.as_ref())
+                })
+            }
+        };
+        let mut l = json!({"last_updated": crate::domain::dates::emnify_time(&e.ts)});
+        if let Some(o) = operator {
+            l["operator"] = json!({"id": o.id, "name": o.name});
+            l["country"] = json!({"id": o.country_id, "name": o.country_name});
+        }
+        l
+    };
+    Ok(fold(events.iter().filter_map(|e| {
+        signal(
+            e.type_id,
+            || location(e),
+            || {
+                e.detail
+                    .as_ref()
+                    .and_then(|d| d.0.get("pdp_context").cloned())
+            },
+        )
+    })))
+}
+
+/// Records a reset of the endpoint's location and/or data session. No core-network adapter ships:
+/// the request is recorded (event 1011), the state is not changed.
+pub async fn connectivity_reset(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+    reset: &[&'static str],
+) -> AppResult<()> {
+    match state
+        .store
+        .connectivity_reset(&p.scope(), id, reset, &state.actor(p))
+        .await
+    {
+        Err(StoreError::NotFound) => Err(not_found(id)),
         other => Ok(other?),
     }
 }

@@ -5,7 +5,7 @@ use crate::domain::access::{AccessLevel, Principal};
 use crate::domain::emnify::{self as rules, EmnifyPage, Fields};
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::store::{EventCond, EventRow, EventSortKey};
+use crate::store::{EventCond, EventRow, EventSortKey, EventSubject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -89,7 +89,7 @@ fn event_sort(sort: Option<&str>) -> AppResult<Vec<(EventSortKey, bool)>> {
 pub async fn events(
     state: &AppState,
     p: &Principal,
-    sim_id: i64,
+    subject: EventSubject,
     q: Option<&str>,
     sort: Option<&str>,
     page: EmnifyPage,
@@ -100,7 +100,7 @@ pub async fn events(
     let mut listed = page_or_last(page, |page| {
         state.store.events_list(
             &scope,
-            sim_id,
+            subject,
             &filters,
             &sort,
             page.per_page,

@@ -1,6 +1,7 @@
 //! What happens to SIMs over time: their events (listed per SIM, ingested from the network) and their
 //! hourly usage buckets.
 use super::db::{query, Builder};
+use super::endpoints;
 use super::keys;
 use super::scope::{self, Owner};
 use super::*;
@@ -20,19 +21,30 @@ impl ActivityStore for SqlStore {
     async fn events_list(
         &self,
         scope: &Scope,
-        sim_id: i64,
+        subject: EventSubject,
         filters: &[EventCond],
         sort: &[(EventSortKey, bool)],
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<EventRow>, i64)> {
         use EventCond;
-        // A SIM outside the scope has no events for the caller.
-        let Some(sim) = self.held_sim(scope, sim_id).await? else {
-            return Ok((Vec::new(), 0));
+        // A SIM or endpoint outside the scope has no events for the caller.
+        let (column, id) = match subject {
+            EventSubject::Sim(id) => {
+                if self.held_sim(scope, id).await?.is_none() {
+                    return Ok((Vec::new(), 0));
+                }
+                ("ev.sim_id", id)
+            }
+            EventSubject::Endpoint(id) => {
+                if self.endpoint_get(scope, id).await?.is_none() {
+                    return Ok((Vec::new(), 0));
+                }
+                ("ev.endpoint_id", id)
+            }
         };
         let push = |qb: &mut Builder<'_>| {
-            qb.push(" WHERE ev.sim_id = ").push_bind(sim_id);
+            qb.push(format!(" WHERE {column} = ")).push_bind(id);
             for f in filters {
                 match f {
                     EventCond::In(col, values) => {
@@ -78,9 +90,18 @@ impl ActivityStore for SqlStore {
             .push(" OFFSET ")
             .push_bind(offset);
         let mut rows: Vec<EventRow> = list.build().fetch_all(&self.reads).await?;
+        // Each SIM's own fields, read once from the SIM: only for SIMs the caller sees now (an
+        // endpoint's history may name a SIM that has since gone to another tenant).
+        let mut sims: std::collections::HashMap<i64, Option<HeldSim>> = Default::default();
         for row in &mut rows {
-            (row.sim_iccid, row.sim_imsi) = (Some(sim.0.clone()), sim.1.clone());
-            (row.sim_production_date, row.sim_created) = (sim.2, Some(sim.3));
+            let Some(sim_id) = row.sim_id else { continue };
+            if let std::collections::hash_map::Entry::Vacant(e) = sims.entry(sim_id) {
+                e.insert(self.held_sim(scope, sim_id).await?);
+            }
+            if let Some(Some(sim)) = sims.get(&sim_id) {
+                (row.sim_iccid, row.sim_imsi) = (Some(sim.0.clone()), sim.1.clone());
+                (row.sim_production_date, row.sim_created) = (sim.2, Some(sim.3));
+            }
         }
         Ok((rows, total))
     }
@@ -180,15 +201,18 @@ impl ActivityStore for SqlStore {
             events.iter().filter_map(|e| e.org_id),
         )
         .await?;
+        // Each event goes to the endpoint its SIM was in at the event's time.
+        let stays = endpoints::stays(&mut tx, events.iter().map(|e| e.sim_id)).await?;
         for chunk in events.chunks(sims::INSERT_CHUNK) {
             let mut qb = Builder::new(
-                "INSERT INTO events (ts, org_id, sim_id, type_id, source, severity, alert, \
-                         description, detail, tenant_org_id) ",
+                "INSERT INTO events (ts, org_id, sim_id, endpoint_id, type_id, source, severity, \
+                         alert, description, detail, tenant_org_id) ",
             );
             qb.push_values(chunk, |b, e| {
                 b.push_bind(e.ts)
                     .push_bind(e.org_id)
                     .push_bind(e.sim_id)
+                    .push_bind(endpoints::at(&stays, e.sim_id, e.ts))
                     .push_bind(e.type_id)
                     .push_bind(crate::domain::events::SOURCE_NETWORK)
                     .push_bind(e.severity)

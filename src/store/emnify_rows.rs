@@ -250,6 +250,14 @@ pub struct EventRow {
     pub user_org_path: Option<String>,
 }
 
+/// Whose events a list reads: a SIM's or an endpoint's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventSubject {
+    Sim(i64),
+    Endpoint(i64),
+}
+
+/// One condition of an event list's `q`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventCond {
     /// `type_id`, `source` or `severity` among the values.

@@ -225,3 +225,11 @@ pub struct Operator {
     pub mncs: Vec<(i64, String)>,
     pub tapcodes: Vec<(i64, String)>,
 }
+
+/// A network event of an endpoint's SIM, for its connectivity.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NetworkEvent {
+    pub ts: DateTime<Utc>,
+    pub type_id: i32,
+    pub detail: Option<sqlx::types::Json<serde_json::Value>>,
+}

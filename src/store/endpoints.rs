@@ -15,6 +15,7 @@ use crate::domain::error::Rule;
 use crate::domain::events;
 use crate::domain::org::{path_ids, subtree_range, tenant_of_path};
 use crate::domain::sim::SimStatus;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
@@ -37,6 +38,33 @@ const ENDPOINT: Owner = Owner::Org {
     id: "e.org_id",
     path: "o.path",
 };
+
+/// A SIM's stay in an endpoint: (SIM, endpoint, from, until; open while it is there).
+pub(crate) type Stay = (i64, i64, DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// The stays in endpoints of these SIMs (for records that follow the SIM's endpoint at their time).
+pub(crate) async fn stays(tx: &mut Tx, sims: impl Iterator<Item = i64>) -> StoreResult<Vec<Stay>> {
+    let mut ids: Vec<i64> = sims.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = Vec::new();
+    for chunk in ids.chunks(super::sims::INSERT_CHUNK) {
+        let mut qb = Builder::new(
+            "SELECT sim_id, endpoint_id, from_at, until_at FROM endpoint_sims WHERE sim_id IN ",
+        );
+        qb.push_list(chunk.iter().copied());
+        out.extend(qb.build().fetch_all::<Stay>(&mut *tx).await?);
+    }
+    Ok(out)
+}
+
+/// The endpoint the SIM was in at `at`.
+pub(crate) fn at(stays: &[Stay], sim: i64, at: DateTime<Utc>) -> Option<i64> {
+    stays
+        .iter()
+        .find(|(s, _, from, until)| *s == sim && *from <= at && until.is_none_or(|u| at < u))
+        .map(|s| s.1)
+}
 
 /// The key of every endpoint a caller below the platform can see: its own tenant's.
 fn scope_tenant(scope: &Scope) -> Option<i64> {
@@ -913,6 +941,76 @@ impl EndpointStore for SqlStore {
             } else {
                 "blacklist_remove"
             },
+            "endpoint",
+            ep.id,
+            None::<&()>,
+            Some(&detail),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn network_events(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+    ) -> StoreResult<Option<Vec<NetworkEvent>>> {
+        if self.endpoint_get(scope, endpoint).await?.is_none() {
+            return Ok(None);
+        }
+        let stay: Option<(i64, DateTime<Utc>)> = query(
+            "SELECT sim_id, from_at FROM endpoint_sims WHERE endpoint_id = $1 AND until_at IS NULL",
+        )
+        .bind(endpoint)
+        .fetch_optional(&self.reads)
+        .await?;
+        let Some((sim, since)) = stay else {
+            return Ok(Some(Vec::new()));
+        };
+        // The newest few hundred are plenty: a detach clears everything before it.
+        let mut qb = Builder::new(
+            "SELECT ev.ts, ev.type_id, ev.detail FROM events ev WHERE ev.endpoint_id = ",
+        );
+        qb.push_bind(endpoint)
+            .push(" AND ev.sim_id = ")
+            .push_bind(sim)
+            .push(" AND ev.source = ")
+            .push_bind(crate::domain::events::SOURCE_NETWORK)
+            .push(" AND ev.ts >= ")
+            .push_bind(since)
+            .push(" AND ev.type_id IN ")
+            .push_list(crate::domain::connectivity::TYPES)
+            .push(" ORDER BY ev.ts DESC, ev.id DESC LIMIT 500");
+        let mut rows: Vec<NetworkEvent> = qb.build().fetch_all(&self.reads).await?;
+        rows.reverse();
+        Ok(Some(rows))
+    }
+
+    async fn connectivity_reset(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        reset: &[&'static str],
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin_write().await?;
+        let ep = lock_endpoint(&mut tx, MetaStore::backend(self), scope, endpoint).await?;
+        let detail = json!({ "reset": reset });
+        event(
+            &mut tx,
+            actor,
+            &ep,
+            ep.sim_id,
+            events::CONNECTIVITY_RESET,
+            format!("Connectivity reset requested for endpoint {}", ep.id),
+            Some(&detail),
+        )
+        .await?;
+        journal::audit(
+            &mut tx,
+            actor,
+            "connectivity_reset",
             "endpoint",
             ep.id,
             None::<&()>,

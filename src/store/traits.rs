@@ -321,6 +321,21 @@ pub trait EndpointStore: Send + Sync {
         add: bool,
         actor: &Actor,
     ) -> StoreResult<()>;
+    /// The network events of the endpoint's SIM since it went in, oldest first (none without a
+    /// SIM); None when the scope does not hold the endpoint.
+    async fn network_events(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+    ) -> StoreResult<Option<Vec<NetworkEvent>>>;
+    /// Records a connectivity reset request (`location`, `pdp_context`) as the endpoint's event.
+    async fn connectivity_reset(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        reset: &[&'static str],
+        actor: &Actor,
+    ) -> StoreResult<()>;
     /// Every operator, by country name then id.
     async fn operators(&self) -> StoreResult<Vec<Operator>>;
     /// The service profiles the scope sees (one with `id`), by id, with their use in the scope.
@@ -338,10 +353,11 @@ pub trait EndpointStore: Send + Sync {
 
 #[async_trait]
 pub trait ActivityStore: Send + Sync {
+    /// The events of a SIM or an endpoint the scope holds (none for one it does not).
     async fn events_list(
         &self,
         scope: &Scope,
-        sim_id: i64,
+        subject: EventSubject,
         filters: &[EventCond],
         sort: &[(EventSortKey, bool)],
         limit: i64,

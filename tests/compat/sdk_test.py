@@ -136,6 +136,16 @@ check("update_device puts a SIM in", devices.retrieve_device(device_id).sim.id =
 devices.assign_sim(device_id, device_sim, enable=True)
 dev = devices.retrieve_device(device_id)
 check("assign_sim with enable", dev.sim.id == device_sim and dev.sim.status.id == 1 and dev.status.id == 0, dev)
+# The device's events and connectivity (OFFLINE: the network has reported nothing yet); resets are
+# recorded as its events.
+device_events = list(devices.get_device_events_list(device_id))
+check("get_device_events_list", [e.event_type.id for e in device_events][-1:] == [1008], [e.event_type.id for e in device_events])
+conn = devices.get_device_connectivity_status(device_id)
+check("get_device_connectivity_status", conn.status.description == "OFFLINE" and conn.location is None, conn)
+check("reset_connectivity_network", devices.reset_connectivity_network(device_id) is True)
+check("reset_connectivity_data", devices.reset_connectivity_data(device_id) is True)
+check("resets are the device's events", [e.event_type.id for e in devices.get_device_events_list(device_id)][:2] == [1011, 1011])
+
 # Operators and the device's blacklist.
 operators = list(client.operator.get_operators())
 check("get_operators", len(operators) > 1000 and all(isinstance(o.id, int) for o in operators), len(operators))

@@ -821,3 +821,164 @@ async fn operators_and_a_devices_blacklist(app: TestApp) {
         .await;
     assert_eq!(left[0].0, 0);
 }
+
+backends!(a_devices_events_and_connectivity);
+async fn a_devices_events_and_connectivity(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let sims = r1_sims(&app, &fx).await;
+    let admin = fx.token("PLATFORM", Admin);
+    let manager = fx.token("C1A", Manager);
+    let mut body = device("tracker");
+    body["sim"] = json!({"id": sims[0]});
+    let id = create(&app, manager, body).await;
+    let types = |r: &Resp| -> Vec<i64> {
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event_type"]["id"].as_i64().unwrap())
+            .collect()
+    };
+    let events = app
+        .get(&format!("/api/v1/endpoint/{id}/event"), manager)
+        .await;
+    assert_eq!(events.status, StatusCode::OK, "{}", events.text);
+    assert_eq!(types(&events), vec![51, 8, 1008], "newest first");
+    assert_eq!(events.headers["x-total-count"], "3");
+    assert_eq!(events.body[0]["sim"]["id"], sims[0]);
+    // Another tenant's caller, or an unknown id: no events.
+    for (token, path) in [
+        (
+            fx.token("C2A", Owner),
+            format!("/api/v1/endpoint/{id}/event"),
+        ),
+        (manager, "/api/v1/endpoint/999999/event".to_string()),
+    ] {
+        let r = app.get(&path, token).await;
+        assert_eq!(
+            (r.status, r.body.clone()),
+            (StatusCode::OK, json!([])),
+            "{path}"
+        );
+    }
+
+    let connectivity = format!("/api/v1/endpoint/{id}/connectivity");
+    let c = app.get(&connectivity, manager).await;
+    assert_eq!(
+        c.body,
+        json!({"status": {"description": "OFFLINE"}, "services": []}),
+        "{}",
+        c.text
+    );
+    // The network reports the SIM: an event from before it went in is not the device's.
+    let tdc: Vec<(i64,)> = app.sql("SELECT id FROM operators WHERE name = 'TDC'").await;
+    let ingest = |lines: Value| {
+        let app = &app;
+        async move {
+            let r = app.post("/admin/v1/events", admin, lines).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            assert_eq!(r.body["rejected_count"], 0, "{}", r.text);
+        }
+    };
+    ingest(json!([
+        {"sim_id": sims[0], "timestamp": "2026-03-15T11:00:00Z", "type_id": 1, "description": "before"},
+        {"sim_id": sims[0], "timestamp": "2026-03-15T12:30:00Z", "type_id": 1, "description": "Update location",
+         "detail": {"operator": {"id": tdc[0].0}}},
+        {"sim_id": sims[0], "timestamp": "2026-03-15T12:31:00Z", "type_id": 3, "description": "Create PDP Context",
+         "detail": {"pdp_context": {"apn": "em", "rat_type": 6}}},
+    ]))
+    .await;
+    let c = app.get(&connectivity, manager).await;
+    assert_eq!(c.body["status"]["description"], "ONLINE", "{}", c.text);
+    assert_eq!(c.body["location"]["operator"]["name"], "TDC");
+    assert_eq!(c.body["location"]["country"]["name"], "Denmark");
+    assert_eq!(
+        c.body["location"]["last_updated"],
+        "2026-03-15T12:30:00.000+0000"
+    );
+    assert_eq!(c.body["pdp_context"], json!({"apn": "em", "rat_type": 6}));
+    assert_eq!(c.body["services"], json!(["SMS", "GPRS"]));
+    let events = app
+        .get(&format!("/api/v1/endpoint/{id}/event?per_page=10"), manager)
+        .await;
+    assert_eq!(types(&events), vec![3, 1, 51, 8, 1008]);
+    ingest(
+        json!([{"sim_id": sims[0], "timestamp": "2026-03-15T12:40:00Z", "type_id": 16,
+                   "description": "Cancel location"}]),
+    )
+    .await;
+    let c = app.get(&connectivity, manager).await;
+    assert_eq!(
+        c.body,
+        json!({"status": {"description": "OFFLINE"}, "services": []})
+    );
+
+    // Resets are recorded as the device's event; other bodies, lower levels, other tenants refused.
+    let r = app
+        .patch(&connectivity, manager, json!({"location": null}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let r = app
+        .patch(
+            &connectivity,
+            manager,
+            json!({"pdp_context": null, "location": null}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let resets: Vec<(String,)> = app
+        .sql(&format!("SELECT CAST(detail AS TEXT) FROM events WHERE endpoint_id = {id} AND type_id = 1011 ORDER BY id"))
+        .await;
+    let resets: Vec<Value> = resets
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(&r.0).unwrap()["reset"].clone())
+        .collect();
+    assert_eq!(
+        resets,
+        vec![json!(["location"]), json!(["location", "pdp_context"])]
+    );
+    for bad in [
+        json!({}),
+        json!({"location": {"x": 1}}),
+        json!({"status": 1}),
+    ] {
+        let r = app.patch(&connectivity, manager, bad.clone()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.text
+        );
+    }
+    let r = app
+        .patch(
+            &connectivity,
+            fx.token("C1A", Viewer),
+            json!({"location": null}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = app
+        .patch(
+            &connectivity,
+            fx.token("R2", ResellerAdmin),
+            json!({"location": null}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["error_code"].as_i64()),
+        (StatusCode::NOT_FOUND, Some(1201))
+    );
+    let r = app.get(&connectivity, fx.token("C2A", Owner)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let before: Vec<(i64,)> = app
+        .sql(&format!(
+            "SELECT COUNT(*) FROM events WHERE sim_id = {} AND endpoint_id IS NULL AND source = 0",
+            sims[0]
+        ))
+        .await;
+    assert_eq!(
+        before[0].0, 1,
+        "the event from before the device is the SIM's alone"
+    );
+}

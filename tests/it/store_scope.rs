@@ -8,8 +8,8 @@ use simgate::domain::ids::ObjectId;
 use simgate::domain::mvno::Features;
 use simgate::domain::sim::{FormFactor, ImportedSim, SimStatus};
 use simgate::store::{
-    AccountRef, Actor, BatchSim, EmnifySimPatch, Holder, MvnoPatch, NewAccount, NewBatch,
-    Registration, SimPick, StoreError,
+    AccountRef, Actor, BatchSim, EmnifySimPatch, EventSubject, Holder, MvnoPatch, NewAccount,
+    NewBatch, Registration, SimPick, StoreError,
 };
 
 /// The scope of a user at `level` in the fixture org `key`.
@@ -271,7 +271,7 @@ async fn batches_and_emnify_sims_outside_the_scope_are_not_found(app: TestApp) {
         let found = store.esim_get(scope, sim).await.unwrap();
         assert_eq!(found.is_some(), seen, "{scope:?}");
         let events = store
-            .events_list(scope, sim, &[], &[], 50, 0)
+            .events_list(scope, EventSubject::Sim(sim), &[], &[], 50, 0)
             .await
             .unwrap();
         assert_eq!(events.1 > 0, seen, "events of {scope:?}");

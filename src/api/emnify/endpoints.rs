@@ -1,6 +1,6 @@
 //! `/api/v1/endpoint...` (devices) and the profiles they run under, `/api/v1/service_profile...` and
 //! `/api/v1/tariff_profile...` (contract: shared/spec/emnify-endpoints.md).
-use super::sims::{emnify_time, paged, CollectionQuery, IdDescription, NamedId};
+use super::sims::{emnify_time, event, paged, CollectionQuery, Event, IdDescription, NamedId};
 use crate::api::body::Lenient;
 use crate::api::json::{double_option, integral_id};
 use crate::auth::extract::{ManagersUp, Readers, Require};
@@ -8,9 +8,10 @@ use crate::domain::emnify::{iccid_forms, EmnifyPage};
 use crate::domain::endpoint::EndpointStatus;
 use crate::error::{AppError, AppResult};
 use crate::service::endpoints::{self, CreateInput, PatchInput};
+use crate::service::events;
 use crate::service::sims::path_id;
 use crate::state::AppState;
-use crate::store::{EndpointRow, ServiceProfile, TariffProfile};
+use crate::store::{EndpointRow, EventSubject, ServiceProfile, TariffProfile};
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,6 +26,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(statuses))
         .routes(routes!(get_endpoint, patch_endpoint, delete_endpoint))
+        .routes(routes!(endpoint_events))
+        .routes(routes!(connectivity, reset_connectivity))
         .routes(routes!(service_profiles))
         .routes(routes!(service_profile))
         .routes(routes!(tariff_profiles))
@@ -161,6 +164,142 @@ async fn get_endpoint(
     Ok(Json(entry(
         endpoints::get(&state, &p, path_id(&id)?).await?,
     )))
+}
+
+/// Events of an endpoint (and of the SIMs while in it), newest first. An unknown or invisible
+/// numeric id answers `[]`.
+#[utoipa::path(operation_id = "list_endpoint_events", get, path = "/api/v1/endpoint/{endpoint_id}/event", tag = "emnify", security(("bearer" = [])),
+    params(("endpoint_id" = i64, Path, description = "Endpoint id"), CollectionQuery),
+    description = "As `GET /api/v1/sim/{sim_id}/event`: the same `q`, `sort` and paging; a SIM is named \
+         only while the caller sees it.",
+    responses(
+        (status = 200, body = [Event]),
+        (status = 400, description = "1000 non-numeric id"),
+        (status = 422, description = "1301 / 1302"),
+    ))]
+async fn endpoint_events(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Readers>,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<CollectionQuery>,
+) -> AppResult<Response> {
+    let id = path_id(&id)?;
+    let page = EmnifyPage::parse(q.page.as_deref(), q.per_page.as_deref(), 100, 2500)?;
+    let subject = EventSubject::Endpoint(id);
+    let listed =
+        events::events(&state, &p, subject, q.q.as_deref(), q.sort.as_deref(), page).await?;
+    Ok(paged(&uri, &q, listed.map(event), "-id"))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConnectivityStatus {
+    /// ONLINE, ATTACHED or OFFLINE.
+    description: String,
+}
+
+/// An endpoint's connectivity, as its SIM's network events left it.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectivityEntry {
+    status: ConnectivityStatus,
+    /// `{operator?, country?, last_updated}` while attached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    location: Option<serde_json::Value>,
+    /// The data session's `{apn, rat_type, ...}` as the network reported it, while online.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pdp_context: Option<serde_json::Value>,
+    /// `SMS`, `GPRS`.
+    services: Vec<String>,
+}
+
+/// Connectivity: OFFLINE without a SIM or a network event since it went in.
+#[utoipa::path(operation_id = "get_endpoint_connectivity", get, path = "/api/v1/endpoint/{endpoint_id}/connectivity", tag = "emnify", security(("bearer" = [])),
+    params(("endpoint_id" = i64, Path, description = "Endpoint id")),
+    description = "From the network events ingested through `POST /admin/v1/events` for the endpoint's SIM \
+         since it went in: types 1 and 2 attach (location set, `SMS` / `GPRS`), 3 opens a data session \
+         (ONLINE, `pdp_context` from the event's detail), 5 ends it, 15, 16 and 49 detach (OFFLINE).",
+    responses(
+        (status = 200, body = ConnectivityEntry),
+        (status = 400, description = "1000 non-numeric id"),
+        (status = 404, description = "1201"),
+    ))]
+async fn connectivity(
+    State(state): State<AppState>,
+    Require(p, ..): Require<Readers>,
+    Path(id): Path<String>,
+) -> AppResult<Json<ConnectivityEntry>> {
+    let c = endpoints::connectivity(&state, &p, path_id(&id)?).await?;
+    Ok(Json(ConnectivityEntry {
+        status: ConnectivityStatus {
+            description: c.state.description().into(),
+        },
+        location: c.location,
+        pdp_context: c.pdp_context,
+        services: c.services.into_iter().map(str::to_string).collect(),
+    }))
+}
+
+/// `{"location": null}` and/or `{"pdp_context": null}`.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectivityReset {
+    /// `null`: reset the network registration.
+    #[serde(deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>, nullable)]
+    location: Option<Option<serde_json::Value>>,
+    /// `null`: reset the data session.
+    #[serde(deserialize_with = "double_option")]
+    #[schema(value_type = Option<Object>, nullable)]
+    pdp_context: Option<Option<serde_json::Value>>,
+}
+
+/// Ask for a reset of the endpoint's network registration and/or data session; 204. Recorded as
+/// the endpoint's event 1011 (no core-network adapter ships to carry it out).
+#[utoipa::path(operation_id = "reset_endpoint_connectivity", patch, path = "/api/v1/endpoint/{endpoint_id}/connectivity", tag = "emnify", security(("bearer" = [])),
+    params(("endpoint_id" = i64, Path, description = "Endpoint id")),
+    request_body = ConnectivityReset,
+    responses(
+        (status = 204, description = "recorded"),
+        (status = 403, description = "1104 below MANAGER"),
+        (status = 404, description = "1201"),
+        (status = 422, description = "1400 neither `location: null` nor `pdp_context: null`"),
+    ))]
+async fn reset_connectivity(
+    State(state): State<AppState>,
+    Require(p, ..): Require<ManagersUp>,
+    Path(id): Path<String>,
+    Lenient(body): Lenient<Option<ConnectivityReset>>,
+) -> AppResult<StatusCode> {
+    let id = path_id(&id)?;
+    // The endpoint first: an unknown one is 404 whatever the body says.
+    endpoints::get(&state, &p, id).await?;
+    let body = body.unwrap_or_default();
+    let mut reset = Vec::new();
+    for (name, field) in [
+        ("location", &body.location),
+        ("pdp_context", &body.pdp_context),
+    ] {
+        match field {
+            None => {}
+            Some(None) => reset.push(name),
+            Some(Some(_)) => {
+                return Err(AppError::invalid(
+                    name,
+                    format!("{name} may only be reset: send null"),
+                ))
+            }
+        }
+    }
+    if reset.is_empty() {
+        return Err(AppError::invalid(
+            "body",
+            "send {\"location\": null} and/or {\"pdp_context\": null}",
+        ));
+    }
+    endpoints::connectivity_reset(&state, &p, id, &reset).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `{"id": …}`: an object by its id (an integer, or an integral float as the SDK sends).

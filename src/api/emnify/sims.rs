@@ -10,12 +10,11 @@ use crate::error::{AppError, AppResult};
 use crate::service::sims::{path_id, Listed};
 use crate::service::{batches, events, sims, usage};
 use crate::state::AppState;
-use crate::store::{EmnifySim, EventRow, SimBatch};
+use crate::store::{EmnifySim, EventRow, EventSubject, SimBatch};
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -33,10 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(validate_batch, register_batch))
 }
 
-/// emnify's date-time format for SIMs and endpoints.
-pub(crate) fn emnify_time(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
-}
+pub(crate) use crate::domain::dates::emnify_time;
 
 #[derive(Serialize, ToSchema)]
 pub struct IdDescription {
@@ -457,7 +453,7 @@ pub struct Event {
     detail: Option<Value>,
 }
 
-fn event(e: EventRow) -> Event {
+pub(crate) fn event(e: EventRow) -> Event {
     use crate::domain::events::type_description;
     let source = match e.source {
         0 => "Network",
@@ -533,7 +529,15 @@ async fn events(
 ) -> AppResult<Response> {
     let id = path_id(&id)?;
     let page = EmnifyPage::parse(q.page.as_deref(), q.per_page.as_deref(), 100, 2500)?;
-    let listed = events::events(&state, &p, id, q.q.as_deref(), q.sort.as_deref(), page).await?;
+    let listed = events::events(
+        &state,
+        &p,
+        EventSubject::Sim(id),
+        q.q.as_deref(),
+        q.sort.as_deref(),
+        page,
+    )
+    .await?;
     Ok(paged(&uri, &q, listed.map(event), "-id"))
 }
 
