@@ -260,6 +260,18 @@ pub fn parse_q<'a, K: Copy>(
     Ok(out)
 }
 
+/// The Python SDK's SIM list without a device and with a filter model joins the two without a comma
+/// (`q=model:1endpoint:null`): read as `model:1,endpoint:null`.
+pub fn sdk_q(q: &str) -> std::borrow::Cow<'_, str> {
+    const GLUED: &str = "endpoint:null";
+    match q.find(GLUED) {
+        Some(at) if at > 0 && !q[..at].ends_with(',') => {
+            std::borrow::Cow::Owned(format!("{},{}", &q[..at], &q[at..]))
+        }
+        _ => std::borrow::Cow::Borrowed(q),
+    }
+}
+
 /// `sort=-status,id` with names from `fields`; a `SimSort.` prefix is ignored (the Python SDK sends
 /// the enum's name). The key and whether descending, in order.
 pub fn parse_sort<K: Copy>(sort: &str, fields: &Fields<K>) -> Result<Vec<(K, bool)>, DomainError> {
@@ -381,6 +393,14 @@ mod tests {
             relation(&p, issuer(), reseller(), at(5, "/1/2/5/")),
             Relation::Reseller
         );
+    }
+
+    #[test]
+    fn the_sdks_glued_q_is_read_as_two_conditions() {
+        assert_eq!(sdk_q("model:1endpoint:null"), "model:1,endpoint:null");
+        assert_eq!(sdk_q("endpoint:null"), "endpoint:null");
+        assert_eq!(sdk_q("model:1,endpoint:null"), "model:1,endpoint:null");
+        assert_eq!(sdk_q("status:1"), "status:1");
     }
 
     #[test]

@@ -53,6 +53,8 @@ const SIM_SORT: &Fields<SimSortKey> = &[
     ("status", SimSortKey::Status),
     ("production_date", SimSortKey::ProductionDate),
     ("endpoint", SimSortKey::Endpoint),
+    // The Python SDK's `SimSort.customer_org` sends this name.
+    ("customer_prg", SimSortKey::CustomerOrg),
     ("model", SimSortKey::Model),
 ];
 
@@ -82,8 +84,9 @@ pub(crate) fn q_err(msg: String) -> AppError {
 
 fn sim_filters(q: Option<&str>) -> AppResult<Vec<SimCond>> {
     let Some(q) = q else { return Ok(Vec::new()) };
+    let q = rules::sdk_q(q);
     let mut out = Vec::new();
-    for (field, key, value) in rules::parse_q(q, SIM_Q)? {
+    for (field, key, value) in rules::parse_q(&q, SIM_Q)? {
         let int = |v: &str| rules::q_int(field, v);
         out.push(match key {
             SimQ::Id => SimCond::Eq(SimCol::Id, int(value)?),

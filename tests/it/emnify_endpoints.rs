@@ -578,6 +578,17 @@ async fn endpoint_lists_filter_sort_and_page(app: TestApp) {
     // The SIM list without a device, as the SDK asks for it.
     let free = sim_ids(&app, manager, "&q=endpoint:null").await;
     assert!(!free.contains(&sims[0]) && !free.contains(&sims[1]));
+    // The SDK glues a filter model to it without a comma, and names a sort by its typo.
+    let model: Vec<(i64,)> = app.sql("SELECT id FROM sim_models").await;
+    let glued = sim_ids(
+        &app,
+        manager,
+        &format!("&q=model:{}endpoint:null", model[0].0),
+    )
+    .await;
+    assert_eq!(glued, free);
+    let by_typo = sim_ids(&app, manager, "&sort=CUSTOMER_PRG").await;
+    assert_eq!(by_typo, sim_ids(&app, manager, "&sort=customer_org").await);
 }
 
 backends!(one_sim_goes_into_one_device_under_concurrency, multi_thread);
