@@ -18,6 +18,7 @@ pub struct Config {
     pub log: LogConfig,
     pub inventory: InventoryConfig,
     pub mvno: MvnoConfig,
+    pub sms: SmsConfig,
     pub retention: RetentionConfig,
 }
 
@@ -167,6 +168,12 @@ pub struct RetentionConfig {
 pub struct MvnoConfig {
     pub recovery_days: i64,
     pub purge_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmsConfig {
+    pub default_source_address: String,
+    pub validity_hours: i64,
 }
 
 /// The documented short environment names and the keys they set.
@@ -331,6 +338,8 @@ mod tests {
         assert_eq!(c.auth.session_minutes, 15);
         assert_eq!(c.inventory.central_stock_name, "Centrallager");
         assert_eq!(c.mvno.recovery_days, 30);
+        assert_eq!(c.sms.default_source_address, "simgate");
+        assert_eq!(c.sms.validity_hours, 24);
     }
 
     #[test]

@@ -40,6 +40,17 @@ pub fn timestamp(field: &str, s: &str) -> Result<DateTime<Utc>, String> {
         })
 }
 
+/// A date-time as emnify clients send it: RFC 3339, or `YYYY-MM-DD HH:mm:ss` in UTC.
+pub fn emnify_timestamp(field: &str, s: &str) -> Result<DateTime<Utc>, String> {
+    timestamp(field, s).or_else(|e| {
+        chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S")
+            .ok()
+            .filter(|d| in_range(d.year()))
+            .map(|d| d.and_utc())
+            .ok_or(e)
+    })
+}
+
 /// A date or a date-time (a date means its midnight, UTC).
 pub fn date_or_timestamp(field: &str, s: &str) -> Result<DateTime<Utc>, String> {
     match date(field, s) {
@@ -84,6 +95,18 @@ mod tests {
         }
         assert_eq!(date("d", "9999-12-31").unwrap().year(), 9999);
         assert_eq!(date("d", "0001-01-01").unwrap().year(), 1);
+    }
+
+    #[test]
+    fn emnify_timestamps_take_a_space_separated_utc_form_too() {
+        let t = emnify_timestamp("expiry_date", "2026-03-16 08:30:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-03-16T08:30:00+00:00");
+        assert_eq!(
+            emnify_timestamp("expiry_date", "2026-03-16T10:30:00+02:00").unwrap(),
+            t
+        );
+        assert!(emnify_timestamp("expiry_date", "tomorrow").is_err());
+        assert_eq!(emnify_time(&t), "2026-03-16T08:30:00.000+0000");
     }
 
     #[test]

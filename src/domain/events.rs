@@ -23,6 +23,8 @@ pub const ENDPOINT_UPDATED: i32 = 1009;
 pub const ENDPOINT_DELETED: i32 = 1010;
 pub const CONNECTIVITY_RESET: i32 = 1011;
 pub const OPERATOR_BLACKLIST_CHANGED: i32 = 1012;
+pub const SMS_SUBMITTED: i32 = 1013;
+pub const SMS_STATUS_CHANGED: i32 = 1014;
 
 pub const SOURCE_NETWORK: i16 = 0;
 pub const SOURCE_POLICY: i16 = 1;
@@ -57,6 +59,8 @@ pub fn type_description(type_id: i32) -> &'static str {
         ENDPOINT_DELETED => "Endpoint deleted",
         CONNECTIVITY_RESET => "Connectivity reset requested",
         OPERATOR_BLACKLIST_CHANGED => "Operator blacklist changed",
+        SMS_SUBMITTED => "SMS submitted",
+        SMS_STATUS_CHANGED => "SMS status changed",
         _ => "Network event",
     }
 }

@@ -17,4 +17,5 @@ pub mod org;
 pub mod paging;
 pub mod retention;
 pub mod sim;
+pub mod sms;
 pub mod usage;

@@ -10,8 +10,8 @@ use crate::domain::sim::SimStatus;
 use crate::error::{AppError, AppResult, Invalid};
 use crate::state::AppState;
 use crate::store::{
-    EndpointCol, EndpointCond, EndpointPatch, EndpointRow, NetworkEvent, NewEndpoint, Operator,
-    ServiceProfile, SimAttach, StoreError, TariffProfile,
+    EndpointCol, EndpointCond, EndpointPatch, EndpointRow, NetworkEvent, NewEndpoint, NewSms,
+    Operator, ServiceProfile, SimAttach, SmsRow, StoreError, TariffProfile,
 };
 use serde_json::{json, Value};
 
@@ -513,5 +513,126 @@ pub async fn connectivity_reset(
     {
         Err(StoreError::NotFound) => Err(not_found(id)),
         other => Ok(other?),
+    }
+}
+
+fn sms_not_found(id: i64) -> AppError {
+    AppError::not_found("not_found", format!("SMS with id {id} not found"))
+}
+
+/// What an SMS submission says, as the body said it.
+#[derive(Debug, Default)]
+pub struct SmsInput {
+    pub payload: Option<String>,
+    pub source_address: Option<String>,
+    pub source_address_type: Option<i64>,
+    pub expiry_date: Option<String>,
+    pub udh: Option<String>,
+    pub dcs: Option<i64>,
+}
+
+/// Submits an MT SMS to the endpoint. Accepted without a SIM: it waits for one.
+pub async fn sms_send(
+    state: &AppState,
+    p: &Principal,
+    endpoint: i64,
+    input: SmsInput,
+) -> AppResult<i64> {
+    use crate::domain::sms;
+    get(state, p, endpoint).await?;
+    let payload = sms::payload(
+        input
+            .payload
+            .as_deref()
+            .ok_or_else(|| AppError::required("payload"))?,
+    )?;
+    let source = sms::source_address(
+        input
+            .source_address
+            .as_deref()
+            .unwrap_or(&state.config.sms.default_source_address),
+    )?;
+    let source_type = match input.source_address_type {
+        None => sms::default_address_type(&source),
+        Some(t @ (145 | 161 | 208)) => t as i16,
+        Some(t) => {
+            return Err(AppError::invalid(
+                "source_address_type",
+                format!("{t} is not 145 (International), 161 (National) or 208 (Alphanumeric)"),
+            ))
+        }
+    };
+    let now = state.now();
+    let expiry_date = match input.expiry_date.as_deref() {
+        None => now + chrono::Duration::hours(state.config.sms.validity_hours),
+        Some(raw) => {
+            let at = crate::domain::dates::emnify_timestamp("expiry_date", raw)
+                .map_err(|m| AppError::invalid("expiry_date", m))?;
+            if at <= now {
+                return Err(AppError::invalid("expiry_date", "must be in the future"));
+            }
+            at
+        }
+    };
+    let new = NewSms {
+        source_address: source,
+        source_address_type: source_type,
+        payload,
+        udh: input.udh.as_deref().map(sms::udh).transpose()?,
+        dcs: input.dcs.map(sms::dcs).transpose()?.unwrap_or(0),
+        expiry_date,
+    };
+    match state
+        .store
+        .sms_send(&p.scope(), endpoint, new, &state.actor(p))
+        .await
+    {
+        Err(StoreError::NotFound) => Err(not_found(endpoint)),
+        other => Ok(other?),
+    }
+}
+
+/// The endpoint's SMS, MT and MO, newest first.
+pub async fn sms_list(
+    state: &AppState,
+    p: &Principal,
+    endpoint: i64,
+    page: EmnifyPage,
+) -> AppResult<Listed<SmsRow>> {
+    let scope = p.scope();
+    let scope = &scope;
+    page_or_last(page, |page| async move {
+        state
+            .store
+            .sms_list(scope, endpoint, None, page.per_page, page.offset())
+            .await?
+            .ok_or(StoreError::NotFound)
+    })
+    .await
+    .map_err(|e| match e {
+        AppError::NotFound { .. } => not_found(endpoint),
+        e => e,
+    })
+}
+
+pub async fn sms_get(state: &AppState, p: &Principal, endpoint: i64, id: i64) -> AppResult<SmsRow> {
+    let (mut rows, _) = state
+        .store
+        .sms_list(&p.scope(), endpoint, Some(id), 1, 0)
+        .await?
+        .ok_or_else(|| not_found(endpoint))?;
+    rows.pop().ok_or_else(|| sms_not_found(id))
+}
+
+/// Cancels an MT SMS still waiting or buffered.
+pub async fn sms_cancel(state: &AppState, p: &Principal, endpoint: i64, id: i64) -> AppResult<()> {
+    match state
+        .store
+        .sms_cancel(&p.scope(), endpoint, id, &state.actor(p))
+        .await
+    {
+        Err(StoreError::NotFound) => Err(not_found(endpoint)),
+        Ok(false) => Err(sms_not_found(id)),
+        other => other.map(|_| ()).map_err(Into::into),
     }
 }

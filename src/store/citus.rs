@@ -23,12 +23,13 @@ pub(crate) const REFERENCE: [&str; 13] = [
 ];
 
 /// Tenant-owned tables, by their key, co-located with `sims`.
-pub(crate) const BY_TENANT: [&str; 8] = [
+pub(crate) const BY_TENANT: [&str; 9] = [
     "sims",
     "mvno_accounts",
     "endpoints",
     "endpoint_sims",
     "endpoint_operator_blacklist",
+    "sms",
     "events",
     "usage_hourly",
     "audit_log",

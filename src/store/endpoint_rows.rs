@@ -233,3 +233,39 @@ pub struct NetworkEvent {
     pub type_id: i32,
     pub detail: Option<sqlx::types::Json<serde_json::Value>>,
 }
+
+/// An SMS to or from an endpoint, with the endpoint's name.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SmsRow {
+    pub id: i64,
+    pub endpoint_id: i64,
+    pub endpoint_name: String,
+    pub sim_id: Option<i64>,
+    pub sms_type: i16,
+    pub status: i16,
+    pub submit_date: DateTime<Utc>,
+    pub expiry_date: DateTime<Utc>,
+    pub delivery_date: Option<DateTime<Utc>>,
+    pub final_date: Option<DateTime<Utc>>,
+    pub last_delivery_attempt: Option<DateTime<Utc>>,
+    pub retry_count: i32,
+    pub source_address: Option<String>,
+    pub source_address_type: Option<i16>,
+    pub destination_address: Option<String>,
+    pub payload: String,
+    pub udh: Option<String>,
+    pub dcs: i32,
+    pub pid: i32,
+    pub gsm_map_error: Option<i32>,
+}
+
+/// An MT SMS to submit.
+#[derive(Debug, Clone)]
+pub struct NewSms {
+    pub source_address: String,
+    pub source_address_type: i16,
+    pub payload: String,
+    pub udh: Option<String>,
+    pub dcs: i32,
+    pub expiry_date: DateTime<Utc>,
+}

@@ -15,6 +15,7 @@ use crate::domain::error::Rule;
 use crate::domain::events;
 use crate::domain::org::{path_ids, subtree_range, tenant_of_path};
 use crate::domain::sim::SimStatus;
+use crate::domain::sms::SmsStatus;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -797,6 +798,17 @@ impl EndpointStore for SqlStore {
             return Err(Rule::Held(format!("Endpoint {} has SIM {sim} assigned", ep.id)).into());
         }
         let before = reload(&mut tx, ep.id, ep.tenant_org_id).await?;
+        // Its SMS still waiting are canceled; the rest stays as history.
+        query(
+            "UPDATE sms SET status = $1, final_date = $2 WHERE endpoint_id = $3 \
+             AND tenant_org_id = $4 AND status IN (1, 2, 3)",
+        )
+        .bind(SmsStatus::Canceled.id())
+        .bind(actor.at)
+        .bind(ep.id)
+        .bind(ep.tenant_org_id)
+        .execute(&mut tx)
+        .await?;
         query(
             "DELETE FROM endpoint_operator_blacklist WHERE endpoint_id = $1 AND tenant_org_id = $2",
         )
@@ -1019,6 +1031,159 @@ impl EndpointStore for SqlStore {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn sms_send(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        new: NewSms,
+        actor: &Actor,
+    ) -> StoreResult<i64> {
+        let mut tx = self.pool.begin_write().await?;
+        let ep = lock_endpoint(&mut tx, MetaStore::backend(self), scope, endpoint).await?;
+        let id: i64 = query(
+            "INSERT INTO sms (tenant_org_id, endpoint_id, sms_type, status, submit_date, \
+             expiry_date, source_address, source_address_type, payload, udh, dcs) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(ep.tenant_org_id)
+        .bind(ep.id)
+        .bind(crate::domain::sms::MT)
+        .bind(SmsStatus::Pending.id())
+        .bind(actor.at)
+        .bind(new.expiry_date)
+        .bind(&new.source_address)
+        .bind(new.source_address_type)
+        .bind(&new.payload)
+        .bind(&new.udh)
+        .bind(new.dcs)
+        .scalar(&mut tx)
+        .await?;
+        let detail = json!({ "sms_id": id });
+        event(
+            &mut tx,
+            actor,
+            &ep,
+            ep.sim_id,
+            events::SMS_SUBMITTED,
+            format!("SMS {id} submitted to endpoint {}", ep.id),
+            Some(&detail),
+        )
+        .await?;
+        journal::audit(
+            &mut tx,
+            actor,
+            "sms_submit",
+            "endpoint",
+            ep.id,
+            None::<&()>,
+            Some(&detail),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn sms_list(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        sms: Option<i64>,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Option<(Vec<SmsRow>, i64)>> {
+        let Some(ep) = self.endpoint_get(scope, endpoint).await? else {
+            return Ok(None);
+        };
+        let push = |qb: &mut Builder<'_>| {
+            qb.push(" WHERE m.endpoint_id = ")
+                .push_bind(ep.id)
+                .push(" AND m.tenant_org_id = ")
+                .push_bind(ep.tenant_org_id);
+            if let Some(id) = sms {
+                qb.push(" AND m.id = ").push_bind(id);
+            }
+        };
+        let mut count = Builder::new("SELECT COUNT(*) FROM sms m");
+        push(&mut count);
+        let total: i64 = count.build().scalar(&self.reads).await?;
+        let mut list = Builder::new(
+            "SELECT m.id, m.endpoint_id, e.name AS endpoint_name, m.sim_id, m.sms_type, m.status, \
+             m.submit_date, m.expiry_date, m.delivery_date, m.final_date, m.last_delivery_attempt, \
+             m.retry_count, m.source_address, m.source_address_type, m.destination_address, \
+             m.payload, m.udh, m.dcs, m.pid, m.gsm_map_error FROM sms m \
+             JOIN endpoints e ON e.tenant_org_id = m.tenant_org_id AND e.id = m.endpoint_id",
+        );
+        push(&mut list);
+        list.push(" ORDER BY m.submit_date DESC, m.id DESC LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
+        Ok(Some((list.build().fetch_all(&self.reads).await?, total)))
+    }
+
+    async fn sms_cancel(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        sms: i64,
+        actor: &Actor,
+    ) -> StoreResult<bool> {
+        let backend = MetaStore::backend(self);
+        let mut tx = self.pool.begin_write().await?;
+        let ep = lock_endpoint(&mut tx, backend, scope, endpoint).await?;
+        let row: Option<(i16, i16)> = query(format!(
+            "SELECT sms_type, status FROM sms WHERE id = $1 AND endpoint_id = $2 \
+             AND tenant_org_id = $3{}",
+            backend.lock_rows()
+        ))
+        .bind(sms)
+        .bind(ep.id)
+        .bind(ep.tenant_org_id)
+        .fetch_optional(&mut tx)
+        .await?;
+        let Some((sms_type, status)) = row else {
+            return Ok(false);
+        };
+        let from = SmsStatus::from_id(i64::from(status)).unwrap_or(SmsStatus::Pending);
+        if sms_type != crate::domain::sms::MT || !from.cancelable() {
+            return Err(Rule::Held(format!(
+                "SMS {sms} cannot be canceled in status '{}'",
+                from.description()
+            ))
+            .into());
+        }
+        query("UPDATE sms SET status = $1, final_date = $2 WHERE id = $3 AND tenant_org_id = $4")
+            .bind(SmsStatus::Canceled.id())
+            .bind(actor.at)
+            .bind(sms)
+            .bind(ep.tenant_org_id)
+            .execute(&mut tx)
+            .await?;
+        let detail = json!({"sms_id": sms, "from": from.id(), "to": SmsStatus::Canceled.id()});
+        event(
+            &mut tx,
+            actor,
+            &ep,
+            ep.sim_id,
+            events::SMS_STATUS_CHANGED,
+            format!("SMS {sms} canceled"),
+            Some(&detail),
+        )
+        .await?;
+        journal::audit(
+            &mut tx,
+            actor,
+            "sms_cancel",
+            "endpoint",
+            ep.id,
+            None::<&()>,
+            Some(&detail),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn operators(&self) -> StoreResult<Vec<Operator>> {

@@ -336,6 +336,33 @@ pub trait EndpointStore: Send + Sync {
         reset: &[&'static str],
         actor: &Actor,
     ) -> StoreResult<()>;
+    /// Submits an MT SMS to the endpoint (status 1); its id.
+    async fn sms_send(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        new: NewSms,
+        actor: &Actor,
+    ) -> StoreResult<i64>;
+    /// The endpoint's SMS (one, with `sms`), newest first, and their total; None when the scope does
+    /// not hold the endpoint.
+    async fn sms_list(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        sms: Option<i64>,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Option<(Vec<SmsRow>, i64)>>;
+    /// Cancels an MT SMS waiting (1) or buffered (3); false when the endpoint has no such SMS;
+    /// `Rule::Held` in any other status.
+    async fn sms_cancel(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        sms: i64,
+        actor: &Actor,
+    ) -> StoreResult<bool>;
     /// Every operator, by country name then id.
     async fn operators(&self) -> StoreResult<Vec<Operator>>;
     /// The service profiles the scope sees (one with `id`), by id, with their use in the scope.

@@ -151,6 +151,12 @@ check("reset_connectivity_network", devices.reset_connectivity_network(device_id
 check("reset_connectivity_data", devices.reset_connectivity_data(device_id) is True)
 check("resets are the device's events", [e.event_type.id for e in devices.get_device_events_list(device_id)][:2] == [1011, 1011])
 
+# SMS to the device.
+sent = devices.send_sms(device=device_id, sms=devices.sms_create_model(payload="hello from the SDK", source_address="simgate"))
+check("send_sms answers 201", sent is True, sent)
+sms_list = list(devices.get_device_sms_list(device=device_id))
+check("get_device_sms_list", [m.payload for m in sms_list] == ["hello from the SDK"] and sms_list[0].status["id"] == 1, sms_list)
+
 # Operators and the device's blacklist.
 operators = list(client.operator.get_operators())
 check("get_operators", len(operators) > 1000 and all(isinstance(o.id, int) for o in operators), len(operators))

@@ -993,3 +993,135 @@ async fn a_devices_events_and_connectivity(app: TestApp) {
         "the event from before the device is the SIM's alone"
     );
 }
+
+backends!(a_device_gets_and_cancels_sms, multi_thread);
+async fn a_device_gets_and_cancels_sms(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let manager = fx.token("C1A", Manager);
+    let id = create(&app, manager, device("pager")).await;
+    let sms = format!("/api/v1/endpoint/{id}/sms");
+    // Accepted without a SIM: it waits for one.
+    let r = app.post(&sms, manager, json!({"payload": "hello"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let location = r.headers["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(&format!("{sms}/")), "{location}");
+    let listed = app.get(&sms, manager).await;
+    assert_eq!(listed.headers["x-total-count"], "1");
+    let m = &listed.body[0];
+    assert_eq!(
+        m["status"],
+        json!({"id": 1, "description": "DELIVERY ATTEMPT PENDING"})
+    );
+    assert_eq!(m["sms_type"], json!({"id": 1, "description": "MT"}));
+    assert_eq!(m["source_address"], "simgate");
+    assert_eq!(
+        m["source_address_type"],
+        json!({"id": 208, "description": "Alphanumeric"})
+    );
+    assert_eq!(m["retry_count"], "0");
+    assert_eq!(m["payload"], "hello");
+    assert_eq!(m["endpoint"], json!({"id": id, "name": "pager"}));
+    assert_eq!(m["submit_date"], "2026-03-15T12:00:00.000+0000");
+    assert_eq!(m["expiry_date"], "2026-03-16T12:00:00.000+0000");
+    assert!(m.get("final_date").is_none() && m.get("sim_id").is_none());
+    assert_eq!(app.get(&location, manager).await.body, *m);
+
+    let r = app
+        .post(
+            &sms,
+            manager,
+            json!({"payload": "hi", "source_address": "+4512345678", "udh": "050003cc0201",
+                                    "dcs": 8, "expiry_date": "2026-03-15 18:00:00"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let newest = &app.get(&sms, manager).await.body[0];
+    assert_eq!(newest["source_address_type"]["id"], 145);
+    assert_eq!(newest["expiry_date"], "2026-03-15T18:00:00.000+0000");
+    assert_eq!(
+        (newest["udh"].as_str(), newest["dcs"].as_i64()),
+        (Some("050003CC0201"), Some(8))
+    );
+    for bad in [
+        json!({}),
+        json!({"payload": ""}),
+        json!({"payload": "x".repeat(1001)}),
+        json!({"payload": "x", "expiry_date": "2026-03-15T11:00:00Z"}),
+        json!({"payload": "x", "udh": "abc"}),
+        json!({"payload": "x", "dcs": 300}),
+        json!({"payload": "x", "source_address_type": {"id": 7}}),
+    ] {
+        let r = app.post(&sms, manager, bad.clone()).await;
+        assert_eq!(
+            (r.status, r.body["error_code"].as_i64()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(1400)),
+            "{bad}: {}",
+            r.text
+        );
+    }
+    let r = app
+        .post(&sms, fx.token("C1A", Viewer), json!({"payload": "no"}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    for r in [
+        app.get(&sms, fx.token("C2A", Owner)).await,
+        app.post(
+            &sms,
+            fx.token("R2", ResellerAdmin),
+            json!({"payload": "no"}),
+        )
+        .await,
+        app.get(&location, fx.token("C1B", Viewer)).await,
+    ] {
+        assert_eq!(
+            (r.status, r.body["error_code"].as_i64()),
+            (StatusCode::NOT_FOUND, Some(1201)),
+            "{}",
+            r.text
+        );
+    }
+    let r = app.get(&format!("{sms}/999999"), manager).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+
+    // Six cancels at once: one cancels, five are told why not.
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let (app, manager, location) = (app.clone(), manager.to_string(), location.clone());
+        tasks.push(tokio::spawn(async move {
+            app.delete(&location, &manager).await.status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    statuses.sort();
+    let mut expected = vec![StatusCode::CONFLICT; 5];
+    expected.insert(0, StatusCode::NO_CONTENT);
+    assert_eq!(statuses, expected);
+    let r = app.delete(&location, manager).await;
+    assert_eq!(
+        r.body["message"],
+        format!(
+            "SMS {} cannot be canceled in status 'CANCELED'",
+            location.rsplit('/').next().unwrap()
+        )
+    );
+    let canceled = app.get(&location, manager).await.body;
+    assert_eq!(canceled["status"]["id"], 7);
+    assert_eq!(canceled["final_date"], "2026-03-15T12:00:00.000+0000");
+    let types: Vec<(i64,)> = app
+        .sql(&format!("SELECT CAST(type_id AS BIGINT) FROM events WHERE endpoint_id = {id} AND type_id IN (1013, 1014) ORDER BY id"))
+        .await;
+    assert_eq!(types, vec![(1013,), (1013,), (1014,)]);
+    // Deleting the device cancels what still waits.
+    let r = app.delete(&format!("/api/v1/endpoint/{id}"), manager).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let waiting: Vec<(i64,)> = app
+        .sql(&format!(
+            "SELECT COUNT(*) FROM sms WHERE endpoint_id = {id} AND status <> 7"
+        ))
+        .await;
+    assert_eq!(waiting[0].0, 0);
+}

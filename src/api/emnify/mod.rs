@@ -3,6 +3,7 @@ pub mod auth;
 pub mod endpoints;
 pub mod operators;
 pub mod sims;
+pub mod sms;
 
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -12,4 +13,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(sims::routes())
         .merge(endpoints::routes())
         .merge(operators::routes())
+        .merge(sms::routes())
 }

@@ -386,6 +386,8 @@ fn path_value(path: &str, name: &str, f: &Foreign, n: usize) -> Option<String> {
         "profile_id" => None,
         // Operators are everyone's: the endpoint beside it is the foreign object.
         "operator_id" => Some("1".to_string()),
+        // An SMS is reached only through its endpoint, the foreign object beside it.
+        "sms_id" => Some("1".to_string()),
         "bic" => pick(&f.bics),
         "ref" if path.starts_with("/admin/v1/organisations") => pick_i(&f.org_ids),
         "ref" if path.starts_with("/admin/v1/users") => pick_i(&f.user_ids),
