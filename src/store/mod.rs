@@ -5,9 +5,10 @@
 //! # Lock order
 //! Every write takes its row locks in this order, so that no two writers wait on each other in a
 //! circle (Postgres; SQLite has one writer at a time):
-//! 1. the parent rows it reads under lock (an MVNO account, a SIM batch, a user, an org); an account is
-//!    locked under its distribution key (`keys::pin_account`), and a new account's number is taken in
-//!    the `mvno_numbers` registry with it;
+//! 1. the parent rows it reads under lock (an MVNO account, an endpoint, a SIM batch, a user, an org);
+//!    an account or an endpoint is locked under its distribution key (`keys::pin_account`,
+//!    `endpoints::lock_endpoint`), and a new account's number is taken in the `mvno_numbers` registry
+//!    with it; an endpoint's blacklist rows and SMS are written under its lock;
 //! 2. existing `sims` rows in (tenant key, id) order (`keys::pin_sims`: on Citus each key is read
 //!    first and the row locked under it, as only a query routed to one shard locks there); a SIM that
 //!    changes tenant then moves (`keys::relocate`). New `sims` rows
