@@ -570,6 +570,23 @@ async fn endpoint_lists_filter_sort_and_page(app: TestApp) {
         r.body,
         json!([{"id": 1, "name": "Default Policy", "used_count": 4}])
     );
+    // Tariff profiles are the provider's: no caller writes them here, the ADMIN neither.
+    for token in [manager, fx.token("PLATFORM", Admin)] {
+        for r in [
+            app.post("/api/v1/tariff_profile", token, json!({"name": "mine"}))
+                .await,
+            app.patch("/api/v1/tariff_profile/1", token, json!({"name": "mine"}))
+                .await,
+            app.delete("/api/v1/tariff_profile/1", token).await,
+        ] {
+            assert_eq!(
+                (r.status, r.body["error_code"].as_i64()),
+                (StatusCode::FORBIDDEN, Some(1104)),
+                "{}",
+                r.text
+            );
+        }
+    }
     let r = app.get("/api/v1/tariff_profile/7", manager).await;
     assert_eq!(
         (r.status, r.body["error_code"].as_i64()),

@@ -30,8 +30,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(connectivity, reset_connectivity))
         .routes(routes!(service_profiles))
         .routes(routes!(service_profile))
-        .routes(routes!(tariff_profiles))
-        .routes(routes!(tariff_profile))
+        .routes(routes!(tariff_profiles, create_tariff_profile))
+        .routes(routes!(
+            tariff_profile,
+            change_tariff_profile,
+            delete_tariff_profile
+        ))
 }
 
 /// The SIM in an endpoint.
@@ -603,4 +607,35 @@ async fn tariff_profile(
 ) -> AppResult<Json<TariffProfileEntry>> {
     let profile = endpoints::tariff_profile(&state, &p, path_id(&id)?).await?;
     Ok(Json(tariff_entry(profile)))
+}
+
+/// Tariff profiles are the provider's: managed through the admin API, never here.
+fn provider_managed() -> AppError {
+    AppError::forbidden(
+        "access_denied",
+        "Tariff profiles are managed by the service provider",
+    )
+}
+
+/// Refused: tariff profiles are provider-managed (403 1104 for every caller).
+#[utoipa::path(operation_id = "create_tariff_profile", post, path = "/api/v1/tariff_profile", tag = "emnify", security(("bearer" = [])),
+    responses((status = 403, description = "1104 provider-managed")))]
+async fn create_tariff_profile(_caller: Require<Readers>) -> AppResult<StatusCode> {
+    Err(provider_managed())
+}
+
+/// Refused: tariff profiles are provider-managed (403 1104 for every caller).
+#[utoipa::path(operation_id = "change_tariff_profile", patch, path = "/api/v1/tariff_profile/{profile_id}", tag = "emnify", security(("bearer" = [])),
+    params(("profile_id" = i64, Path, description = "Tariff profile id")),
+    responses((status = 403, description = "1104 provider-managed")))]
+async fn change_tariff_profile(_caller: Require<Readers>) -> AppResult<StatusCode> {
+    Err(provider_managed())
+}
+
+/// Refused: tariff profiles are provider-managed (403 1104 for every caller).
+#[utoipa::path(operation_id = "delete_tariff_profile", delete, path = "/api/v1/tariff_profile/{profile_id}", tag = "emnify", security(("bearer" = [])),
+    params(("profile_id" = i64, Path, description = "Tariff profile id")),
+    responses((status = 403, description = "1104 provider-managed")))]
+async fn delete_tariff_profile(_caller: Require<Readers>) -> AppResult<StatusCode> {
+    Err(provider_managed())
 }
