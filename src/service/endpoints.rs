@@ -73,6 +73,14 @@ pub(crate) fn not_found(id: i64) -> AppError {
     AppError::not_found("not_found", format!("Endpoint with id {id} not found"))
 }
 
+/// A write's answer, where "not found" means the endpoint the route addresses.
+fn on_endpoint<T>(endpoint: i64, r: crate::store::StoreResult<T>) -> AppResult<T> {
+    match r {
+        Err(StoreError::NotFound) => Err(not_found(endpoint)),
+        other => Ok(other?),
+    }
+}
+
 /// `ids` separated by `|`, each one of `known` (when given).
 fn id_list(field: &str, value: &str, known: Option<&dyn Fn(i64) -> bool>) -> AppResult<Vec<i64>> {
     value
@@ -345,25 +353,19 @@ pub async fn patch(state: &AppState, p: &Principal, id: i64, input: PatchInput) 
             activate: activate.unwrap_or(false),
         })
     });
-    match state
+    let updated = state
         .store
         .endpoint_update(&p.scope(), id, patch, &state.actor(p))
-        .await
-    {
-        Err(StoreError::NotFound) => Err(not_found(id)),
-        other => other.map(|_| ()).map_err(Into::into),
-    }
+        .await;
+    on_endpoint(id, updated).map(|_| ())
 }
 
 pub async fn delete(state: &AppState, p: &Principal, id: i64) -> AppResult<()> {
-    match state
+    let deleted = state
         .store
         .endpoint_delete(&p.scope(), id, &state.actor(p))
-        .await
-    {
-        Err(StoreError::NotFound) => Err(not_found(id)),
-        other => Ok(other?),
-    }
+        .await;
+    on_endpoint(id, deleted)
 }
 
 fn profile_not_found(label: &str, id: i64) -> AppError {
@@ -421,14 +423,13 @@ pub async fn blacklist_change(
     operator: i64,
     add: bool,
 ) -> AppResult<()> {
-    match state
-        .store
-        .blacklist_change(&p.scope(), endpoint, operator, add, &state.actor(p))
-        .await
-    {
-        Err(StoreError::NotFound) => Err(not_found(endpoint)),
-        other => Ok(other?),
-    }
+    on_endpoint(
+        endpoint,
+        state
+            .store
+            .blacklist_change(&p.scope(), endpoint, operator, add, &state.actor(p))
+            .await,
+    )
 }
 
 /// An endpoint's connectivity: its state from the network events of its SIM since it went in (no
@@ -506,14 +507,13 @@ pub async fn connectivity_reset(
     id: i64,
     reset: &[&'static str],
 ) -> AppResult<()> {
-    match state
-        .store
-        .connectivity_reset(&p.scope(), id, reset, &state.actor(p))
-        .await
-    {
-        Err(StoreError::NotFound) => Err(not_found(id)),
-        other => Ok(other?),
-    }
+    on_endpoint(
+        id,
+        state
+            .store
+            .connectivity_reset(&p.scope(), id, reset, &state.actor(p))
+            .await,
+    )
 }
 
 fn sms_not_found(id: i64) -> AppError {
@@ -582,14 +582,13 @@ pub async fn sms_send(
         dcs: input.dcs.map(sms::dcs).transpose()?.unwrap_or(0),
         expiry_date,
     };
-    match state
-        .store
-        .sms_send(&p.scope(), endpoint, new, &state.actor(p))
-        .await
-    {
-        Err(StoreError::NotFound) => Err(not_found(endpoint)),
-        other => Ok(other?),
-    }
+    on_endpoint(
+        endpoint,
+        state
+            .store
+            .sms_send(&p.scope(), endpoint, new, &state.actor(p))
+            .await,
+    )
 }
 
 /// The endpoint's SMS, MT and MO, newest first.
@@ -626,13 +625,12 @@ pub async fn sms_get(state: &AppState, p: &Principal, endpoint: i64, id: i64) ->
 
 /// Cancels an MT SMS still waiting or buffered.
 pub async fn sms_cancel(state: &AppState, p: &Principal, endpoint: i64, id: i64) -> AppResult<()> {
-    match state
+    let canceled = state
         .store
         .sms_cancel(&p.scope(), endpoint, id, &state.actor(p))
-        .await
-    {
-        Err(StoreError::NotFound) => Err(not_found(endpoint)),
-        Ok(false) => Err(sms_not_found(id)),
-        other => other.map(|_| ()).map_err(Into::into),
+        .await;
+    match on_endpoint(endpoint, canceled)? {
+        true => Ok(()),
+        false => Err(sms_not_found(id)),
     }
 }

@@ -513,6 +513,30 @@ async fn event(
     .await
 }
 
+/// The event of a change to what hangs off an endpoint (its SIM named, if any) and the audit row
+/// holding the same detail.
+async fn recorded(
+    tx: &mut Tx,
+    actor: &Actor,
+    ep: &Locked,
+    type_id: i32,
+    description: String,
+    action: &str,
+    detail: &serde_json::Value,
+) -> StoreResult<()> {
+    event(tx, actor, ep, ep.sim_id, type_id, description, Some(detail)).await?;
+    journal::audit(
+        tx,
+        actor,
+        action,
+        "endpoint",
+        ep.id,
+        None::<&()>,
+        Some(detail),
+    )
+    .await
+}
+
 async fn reload(tx: &mut Tx, id: i64, tenant: i64) -> StoreResult<EndpointRow> {
     query(format!(
         "{ENDPOINT_SELECT} WHERE e.id = $1 AND e.tenant_org_id = $2"
@@ -932,31 +956,21 @@ impl EndpointStore for SqlStore {
         }
         let action = if add { "added" } else { "removed" };
         let detail = json!({"operator": {"id": operator, "name": name}, "action": action});
-        event(
+        recorded(
             &mut tx,
             actor,
             &ep,
-            ep.sim_id,
             events::OPERATOR_BLACKLIST_CHANGED,
             format!(
                 "Operator {name} {action} on the blacklist of endpoint {}",
                 ep.id
             ),
-            Some(&detail),
-        )
-        .await?;
-        journal::audit(
-            &mut tx,
-            actor,
             if add {
                 "blacklist_add"
             } else {
                 "blacklist_remove"
             },
-            "endpoint",
-            ep.id,
-            None::<&()>,
-            Some(&detail),
+            &detail,
         )
         .await?;
         tx.commit().await?;
@@ -1009,24 +1023,14 @@ impl EndpointStore for SqlStore {
         let mut tx = self.pool.begin_write().await?;
         let ep = lock_endpoint(&mut tx, MetaStore::backend(self), scope, endpoint).await?;
         let detail = json!({ "reset": reset });
-        event(
+        recorded(
             &mut tx,
             actor,
             &ep,
-            ep.sim_id,
             events::CONNECTIVITY_RESET,
             format!("Connectivity reset requested for endpoint {}", ep.id),
-            Some(&detail),
-        )
-        .await?;
-        journal::audit(
-            &mut tx,
-            actor,
             "connectivity_reset",
-            "endpoint",
-            ep.id,
-            None::<&()>,
-            Some(&detail),
+            &detail,
         )
         .await?;
         tx.commit().await?;
@@ -1061,24 +1065,14 @@ impl EndpointStore for SqlStore {
         .scalar(&mut tx)
         .await?;
         let detail = json!({ "sms_id": id });
-        event(
+        recorded(
             &mut tx,
             actor,
             &ep,
-            ep.sim_id,
             events::SMS_SUBMITTED,
             format!("SMS {id} submitted to endpoint {}", ep.id),
-            Some(&detail),
-        )
-        .await?;
-        journal::audit(
-            &mut tx,
-            actor,
             "sms_submit",
-            "endpoint",
-            ep.id,
-            None::<&()>,
-            Some(&detail),
+            &detail,
         )
         .await?;
         tx.commit().await?;
@@ -1162,24 +1156,14 @@ impl EndpointStore for SqlStore {
             .execute(&mut tx)
             .await?;
         let detail = json!({"sms_id": sms, "from": from.id(), "to": SmsStatus::Canceled.id()});
-        event(
+        recorded(
             &mut tx,
             actor,
             &ep,
-            ep.sim_id,
             events::SMS_STATUS_CHANGED,
             format!("SMS {sms} canceled"),
-            Some(&detail),
-        )
-        .await?;
-        journal::audit(
-            &mut tx,
-            actor,
             "sms_cancel",
-            "endpoint",
-            ep.id,
-            None::<&()>,
-            Some(&detail),
+            &detail,
         )
         .await?;
         tx.commit().await?;
