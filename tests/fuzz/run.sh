@@ -32,9 +32,12 @@ fuzz() {
     token=$admin_token
     [ "$who" = viewer ] && token=$viewer_token
     echo "== schemathesis on $backend as $who ($examples cases per operation, seed $seed)"
-    # schemathesis keeps a cache in the working directory: run it in the scratch folder.
+    # schemathesis keeps a cache in the working directory: run it in the scratch folder. One worker:
+    # with two threads, hypothesis's lambda descriptions call ast.parse concurrently, which CPython 3.11
+    # can fail with "AST constructor recursion depth mismatch" (cpython#106905): a runtime error of the
+    # tool, reported as a failed run, never an answer of simgate's.
     (cd "$work" && SCHEMATHESIS_HOOKS="$here/hooks.py" "$here/.venv/bin/st" run "$base/openapi.json" --checks not_a_server_error \
-      -H "Authorization: Bearer $token" --max-examples "$examples" --seed "$seed" --workers 2 \
+      -H "Authorization: Bearer $token" --max-examples "$examples" --seed "$seed" --workers 1 \
       --generation-database none --request-timeout 30 --suppress-health-check all --no-color) || failed=1
   done
   # (errexit does not reach into a function called as `fn || ...`: count the failures by hand.)
