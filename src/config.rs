@@ -18,7 +18,9 @@ pub struct Config {
     pub log: LogConfig,
     pub inventory: InventoryConfig,
     pub mvno: MvnoConfig,
+    pub endpoint: EndpointConfig,
     pub sms: SmsConfig,
+    pub quota: QuotaConfig,
     pub retention: RetentionConfig,
 }
 
@@ -168,6 +170,20 @@ pub struct RetentionConfig {
 pub struct MvnoConfig {
     pub recovery_days: i64,
     pub purge_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EndpointConfig {
+    /// The address space first start gives the PLATFORM (every org's endpoints draw from it when
+    /// nothing nearer serves them). Empty: none.
+    #[serde(default)]
+    pub default_ip_address_space: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QuotaConfig {
+    /// Seconds between runs of the job that expires endpoint quotas.
+    pub check_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -340,6 +356,7 @@ mod tests {
         assert_eq!(c.mvno.recovery_days, 30);
         assert_eq!(c.sms.default_source_address, "simgate");
         assert_eq!(c.sms.validity_hours, 24);
+        assert_eq!(c.endpoint.default_ip_address_space, "10.192.0.0/16");
     }
 
     #[test]

@@ -422,6 +422,7 @@ pub async fn run(
         for h in 0..48 {
             usage.push(UsageRecord {
                 sim_id: *sim_id,
+                at: hour - Duration::hours(h),
                 hour: hour - Duration::hours(h),
                 traffic_type: crate::domain::usage::DATA,
                 volume_tx: rng.gen_range(0.0..5.0),
@@ -432,6 +433,7 @@ pub async fn run(
             if h % 6 == 0 {
                 usage.push(UsageRecord {
                     sim_id: *sim_id,
+                    at: hour - Duration::hours(h),
                     hour: hour - Duration::hours(h),
                     traffic_type: crate::domain::usage::SMS,
                     volume_tx: 1.0,

@@ -234,12 +234,14 @@ impl From<Rule> for AppError {
             Rule::Transition { .. }
             | Rule::InUseElsewhere { .. }
             | Rule::Unusable { .. }
+            | Rule::Collides { .. }
             | Rule::Held(_)
             | Rule::Missing(_)
+            | Rule::Unavailable(_)
             | Rule::Duplicated(_) => rule.to_string().into(),
         };
         match rule {
-            Rule::NoSim { .. } | Rule::NotRestorable | Rule::Missing(_) => {
+            Rule::NoSim { .. } | Rule::NotRestorable | Rule::Missing(_) | Rule::Unavailable(_) => {
                 AppError::not_found(code, message)
             }
             Rule::Unusable { .. } => AppError::invalid_as(Invalid::Reference, code, message),
@@ -255,6 +257,7 @@ impl From<Rule> for AppError {
             | Rule::Transition { .. }
             | Rule::InUseElsewhere { .. }
             | Rule::Held(_)
+            | Rule::Collides { .. }
             | Rule::Duplicated(_) => AppError::conflict(code, message),
         }
     }

@@ -111,6 +111,27 @@ pub async fn platform(store: &DynStore) -> anyhow::Result<Option<store::Org>> {
         .filter(|o| o.kind == OrgKind::Platform))
 }
 
+/// The PLATFORM's IP address space from `endpoint.default_ip_address_space`, made once in the
+/// database's life (a later start, or one after an admin deleted it, leaves spaces as they are).
+pub async fn seed_ip_space(
+    store: &DynStore,
+    config: &Config,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
+    let raw = config.endpoint.default_ip_address_space.trim();
+    if raw.is_empty() {
+        return Ok(());
+    }
+    let space = domain::ip::Space::parse(raw)
+        .map_err(|e| anyhow::anyhow!("endpoint.default_ip_address_space: {e}"))?;
+    if let Some(platform) = platform(store).await? {
+        store
+            .ip_space_seed(platform.id, &space, &Actor::system(clock.now()))
+            .await?;
+    }
+    Ok(())
+}
+
 /// The JWT secret: configured, or generated once and kept in the database for every node.
 pub async fn jwt_secret(store: &DynStore, config: &Config) -> anyhow::Result<String> {
     if !config.auth.jwt_secret.is_empty() {
@@ -149,6 +170,7 @@ pub async fn build_announcing(
     if let Some(b) = &boot {
         announce(b, &config);
     }
+    seed_ip_space(&store, &config, clock.as_ref()).await?;
     let secret = jwt_secret(&store, &config).await?;
     let state = AppState::new(store, config, clock, &secret);
     // The current month's partitions exist before the first write (and before `demo` fills them).

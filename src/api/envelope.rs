@@ -69,6 +69,7 @@ fn emnify_body(err: &AppError) -> Value {
         AppError::Unauthenticated(_) => (1102, "InvalidToken"),
         AppError::BadRequest { .. } => (1000, "BadRequest"),
         AppError::Forbidden { .. } => (1104, "Forbidden"),
+        AppError::NotFound { code, .. } if code == "unavailable" => (1601, "Unavailable"),
         AppError::NotFound { .. } => (1201, "NotFound"),
         AppError::Conflict { code, .. } if code == "duplicated" => (1405, "Duplicated"),
         AppError::Conflict { .. } => (1409, "Conflict"),

@@ -23,6 +23,8 @@ pub enum State {
     Offline,
     Attached,
     Online,
+    /// Data denied by a quota (spec §7): overrides what the network says.
+    Blocked,
 }
 
 impl State {
@@ -31,6 +33,7 @@ impl State {
             State::Offline => "OFFLINE",
             State::Attached => "ATTACHED",
             State::Online => "ONLINE",
+            State::Blocked => "BLOCKED",
         }
     }
 }
@@ -42,6 +45,22 @@ pub struct Connectivity<L, P> {
     pub pdp_context: Option<P>,
     /// `SMS`, `GPRS`, in the order they came up.
     pub services: Vec<&'static str>,
+}
+
+impl<L, P> Connectivity<L, P> {
+    /// As quotas leave it: denied data blocks it (no data session, no GPRS); denied SMS takes `SMS`
+    /// out of its services.
+    pub fn denied(mut self, data: bool, sms: bool) -> Self {
+        if data {
+            self.state = State::Blocked;
+            self.pdp_context = None;
+            self.services.retain(|s| *s != "GPRS");
+        }
+        if sms {
+            self.services.retain(|s| *s != "SMS");
+        }
+        self
+    }
 }
 
 /// The signal of an event type, given how to read its location and PDP context.
@@ -144,5 +163,31 @@ mod tests {
         }
         // Other types change nothing.
         assert_eq!(run(&[1, 8, 42]), run(&[1]));
+    }
+
+    #[test]
+    fn quotas_block_data_and_take_sms_away() {
+        let online: Connectivity<&str, &str> = fold([
+            Signal::Attach {
+                gprs: false,
+                location: "dk",
+            },
+            Signal::Attach {
+                gprs: true,
+                location: "dk",
+            },
+            Signal::PdpCreate(Some("em")),
+        ]);
+        assert_eq!(online.services, ["SMS", "GPRS"]);
+        let same = online.clone().denied(false, false);
+        assert_eq!(same, online);
+        let blocked = online.clone().denied(true, false);
+        assert_eq!(blocked.state, State::Blocked);
+        assert_eq!((blocked.pdp_context, blocked.services), (None, vec!["SMS"]));
+        let no_sms = online.denied(false, true);
+        assert_eq!(
+            (no_sms.state, no_sms.services),
+            (State::Online, vec!["GPRS"])
+        );
     }
 }

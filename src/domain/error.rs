@@ -51,6 +51,13 @@ pub enum Rule {
         field: &'static str,
         message: String,
     },
+    /// The value collides with one in use (an address another endpoint holds, a block that overlaps
+    /// another, a space still serving addresses): a 409 about `field`.
+    #[error("{message}")]
+    Collides {
+        field: &'static str,
+        message: String,
+    },
     /// The object is held by another (a SIM in an endpoint, an endpoint holding a SIM).
     #[error("{0}")]
     Held(String),
@@ -60,6 +67,9 @@ pub enum Rule {
     /// The thing to add is there already (emnify 1405).
     #[error("{0}")]
     Duplicated(String),
+    /// Nothing of the kind is left to give (emnify 404 1601: `No IP Address available.`).
+    #[error("{0}")]
+    Unavailable(String),
     /// A SIM in use changes hands only within the tenant of the account or device holding it.
     #[error("SIM {sim} is in use by {holder}: its organisations cannot move outside that holder's tenant")]
     InUseElsewhere { sim: i64, holder: String },
@@ -71,8 +81,9 @@ impl Rule {
         match self {
             Rule::NoSim { esim: true } => "esim",
             Rule::NoSim { esim: false } | Rule::SimAttached | Rule::Held(_) => "sim",
-            Rule::Unusable { field, .. } => field,
+            Rule::Unusable { field, .. } | Rule::Collides { field, .. } => field,
             Rule::Missing(_) => "not_found",
+            Rule::Unavailable(_) => "unavailable",
             Rule::Duplicated(_) => "duplicated",
             Rule::AccountDeleted | Rule::AccountState => "state",
             Rule::NotRestorable => "id",

@@ -25,6 +25,16 @@ pub const CONNECTIVITY_RESET: i32 = 1011;
 pub const OPERATOR_BLACKLIST_CHANGED: i32 = 1012;
 pub const SMS_SUBMITTED: i32 = 1013;
 pub const SMS_STATUS_CHANGED: i32 = 1014;
+pub const QUOTA_THRESHOLD: i32 = 18;
+pub const QUOTA_USED_UP: i32 = 19;
+pub const SMS_QUOTA_THRESHOLD: i32 = 20;
+pub const SMS_QUOTA_USED_UP: i32 = 21;
+pub const DATA_QUOTA_ASSIGNED: i32 = 56;
+pub const DATA_QUOTA_DELETED: i32 = 57;
+pub const SMS_QUOTA_ASSIGNED: i32 = 58;
+pub const SMS_QUOTA_DELETED: i32 = 59;
+pub const DATA_QUOTA_EXPIRED: i32 = 60;
+pub const SMS_QUOTA_EXPIRED: i32 = 1018;
 
 pub const SOURCE_NETWORK: i16 = 0;
 pub const SOURCE_POLICY: i16 = 1;
@@ -61,6 +71,16 @@ pub fn type_description(type_id: i32) -> &'static str {
         OPERATOR_BLACKLIST_CHANGED => "Operator blacklist changed",
         SMS_SUBMITTED => "SMS submitted",
         SMS_STATUS_CHANGED => "SMS status changed",
+        QUOTA_THRESHOLD => "Quota threshold reached",
+        QUOTA_USED_UP => "Quota used up",
+        SMS_QUOTA_THRESHOLD => "SMS quota threshold reached",
+        SMS_QUOTA_USED_UP => "SMS quota used up",
+        DATA_QUOTA_ASSIGNED => "Data quota assigned",
+        DATA_QUOTA_DELETED => "Data quota deleted",
+        SMS_QUOTA_ASSIGNED => "SMS quota assigned",
+        SMS_QUOTA_DELETED => "SMS quota deleted",
+        DATA_QUOTA_EXPIRED => "Data quota expired",
+        SMS_QUOTA_EXPIRED => "SMS quota expired",
         _ => "Network event",
     }
 }

@@ -1,6 +1,7 @@
 //! Background work, stopped by the server's shutdown token.
 pub mod maintenance;
 pub mod purge;
+pub mod quotas;
 
 use crate::state::AppState;
 use std::future::Future;
@@ -15,6 +16,7 @@ pub fn spawn_all(
     vec![
         tokio::spawn(purge::run(state.clone(), shutdown.clone())),
         tokio::spawn(maintenance::run(state.clone(), shutdown.clone())),
+        tokio::spawn(quotas::run(state.clone(), shutdown.clone())),
     ]
 }
 

@@ -10,8 +10,8 @@ use crate::domain::sim::SimStatus;
 use crate::error::{AppError, AppResult, Invalid};
 use crate::state::AppState;
 use crate::store::{
-    EndpointCol, EndpointCond, EndpointPatch, EndpointRow, NetworkEvent, NewEndpoint, NewSms,
-    Operator, ServiceProfile, SimAttach, SmsRow, StoreError, TariffProfile,
+    EndpointCol, EndpointCond, EndpointPatch, EndpointRow, IpChoice, NetworkEvent, NewEndpoint,
+    NewSms, Operator, ServiceProfile, SimAttach, SmsRow, StoreError, TariffProfile,
 };
 use serde_json::{json, Value};
 
@@ -197,6 +197,9 @@ pub struct CreateInput {
     /// The SIM and whether to activate it (default: yes).
     pub sim: Option<(i64, Option<bool>)>,
     pub organisation: Option<i64>,
+    /// `Some(None)`: `null` given (refused).
+    pub ip_address: Option<Option<String>>,
+    pub ip_address_space: Option<i64>,
 }
 
 /// Every problem of a body at once (emnify lists them all in one 1400).
@@ -218,6 +221,29 @@ impl Problems {
 
 fn required(field: &'static str) -> AppError {
     AppError::required(field)
+}
+
+/// Where the address comes from: `ip_address` (in `ip_address_space` if named), or the lowest free
+/// one of `ip_address_space` alone; None when the body names neither.
+fn ip_choice(
+    problems: &mut Problems,
+    address: &Option<Option<String>>,
+    space: Option<i64>,
+) -> Option<IpChoice> {
+    match address {
+        Some(Some(raw)) => problems
+            .check(crate::domain::ip::address(raw))
+            .map(|address| IpChoice::Address { address, space }),
+        Some(None) => {
+            problems.0.push(AppError::invalid_as(
+                Invalid::Format,
+                "ip_address",
+                "ip_address must not be null",
+            ));
+            None
+        }
+        None => space.map(IpChoice::Space),
+    }
 }
 
 pub async fn create(state: &AppState, p: &Principal, input: CreateInput) -> AppResult<i64> {
@@ -246,6 +272,7 @@ pub async fn create(state: &AppState, p: &Principal, input: CreateInput) -> AppR
     if tariff.is_none() {
         problems.0.push(required("tariff_profile"));
     }
+    let ip = ip_choice(&mut problems, &input.ip_address, input.ip_address_space);
     problems.done()?;
     let org_id = match input.organisation {
         None => p.org_id,
@@ -275,6 +302,7 @@ pub async fn create(state: &AppState, p: &Principal, input: CreateInput) -> AppR
             sim_id,
             activate: activate.unwrap_or(true),
         }),
+        ip: ip.unwrap_or(IpChoice::Auto),
     };
     Ok(state
         .store
@@ -295,6 +323,8 @@ pub struct PatchInput {
     pub service_profile: Option<i64>,
     pub tariff_profile: Option<i64>,
     pub sim: Option<Option<(i64, Option<bool>)>>,
+    pub ip_address: Option<Option<String>>,
+    pub ip_address_space: Option<i64>,
 }
 
 impl PatchInput {
@@ -307,6 +337,8 @@ impl PatchInput {
             && self.service_profile.is_none()
             && self.tariff_profile.is_none()
             && self.sim.is_none()
+            && self.ip_address.is_none()
+            && self.ip_address_space.is_none()
     }
 }
 
@@ -346,6 +378,7 @@ pub async fn patch(state: &AppState, p: &Principal, id: i64, input: PatchInput) 
             None => Some(None),
         };
     }
+    patch.ip = ip_choice(&mut problems, &input.ip_address, input.ip_address_space);
     problems.done()?;
     patch.sim = input.sim.map(|s| {
         s.map(|(sim_id, activate)| SimAttach {
@@ -486,6 +519,11 @@ pub async fn connectivity(
         }
         l
     };
+    let denial = state
+        .store
+        .quota_denial(&p.scope(), id)
+        .await?
+        .unwrap_or_default();
     Ok(fold(events.iter().filter_map(|e| {
         signal(
             e.type_id,
@@ -496,7 +534,8 @@ pub async fn connectivity(
                     .and_then(|d| d.0.get("pdp_context").cloned())
             },
         )
-    })))
+    }))
+    .denied(denial.data, denial.sms))
 }
 
 /// Records a reset of the endpoint's location and/or data session. No core-network adapter ships:
@@ -540,6 +579,13 @@ pub async fn sms_send(
 ) -> AppResult<i64> {
     use crate::domain::sms;
     get(state, p, endpoint).await?;
+    let denial = state.store.quota_denial(&p.scope(), endpoint).await?;
+    if denial.is_some_and(|d| d.sms) {
+        return Err(AppError::conflict(
+            "sms",
+            format!("SMS to endpoint {endpoint} are blocked: its SMS quota is missing, used up or expired"),
+        ));
+    }
     let payload = sms::payload(
         input
             .payload

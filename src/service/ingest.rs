@@ -156,6 +156,7 @@ fn usage_record(r: UsageInput, sim_id: i64) -> Result<UsageRecord, String> {
     };
     Ok(UsageRecord {
         sim_id,
+        at: ts,
         hour: dates::hour_start(ts),
         traffic_type: r.traffic_type,
         volume_tx: non_negative("volume_tx", r.volume_tx)?,

@@ -179,6 +179,11 @@ impl ActivityStore for SqlStore {
             );
             qb.build().execute(&mut tx).await?;
         }
+        let draws: Vec<_> = records
+            .iter()
+            .map(|r| (r.sim_id, r.at, r.traffic_type, r.volume_tx + r.volume_rx))
+            .collect();
+        super::quotas::draw(&mut tx, MetaStore::backend(self), &draws, actor).await?;
         journal::audit(
             &mut tx,
             actor,

@@ -23,13 +23,14 @@ pub(crate) const REFERENCE: [&str; 13] = [
 ];
 
 /// Tenant-owned tables, by their key, co-located with `sims`.
-pub(crate) const BY_TENANT: [&str; 9] = [
+pub(crate) const BY_TENANT: [&str; 10] = [
     "sims",
     "mvno_accounts",
     "endpoints",
     "endpoint_sims",
     "endpoint_operator_blacklist",
     "sms",
+    "endpoint_quotas",
     "events",
     "usage_hourly",
     "audit_log",
@@ -38,12 +39,14 @@ pub(crate) const BY_TENANT: [&str; 9] = [
 /// Tables distributed by their own leading key: the counters by the org that leads their key (written
 /// by key, summed per scope), the registries by the value they keep unique, `sim_keys` by SIM id. Not reference tables:
 /// Citus serialises every UPDATE and DELETE of a reference table behind all writes to it.
-pub(crate) const BY_OWN_KEY: [(&str, &str); 5] = [
+pub(crate) const BY_OWN_KEY: [(&str, &str); 7] = [
     ("sim_inventory_counts", "storage_org_id"),
     ("sim_owner_counts", "issuer_org_id"),
     ("sim_iccids", "iccid"),
     ("mvno_numbers", "number"),
     ("sim_keys", "id"),
+    ("ip_address_spaces", "id"),
+    ("ip_allocations", "space_id"),
 ];
 
 /// Whether the database runs Citus.

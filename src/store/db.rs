@@ -22,6 +22,11 @@ impl Backend {
         self.pg_only(" FOR UPDATE")
     }
 
+    /// Holds rows against change and deletion while others may hold them too (Postgres).
+    pub(crate) fn share_rows(self) -> &'static str {
+        self.pg_only(" FOR SHARE")
+    }
+
     /// Locks the `users u` row of a joined read.
     pub(crate) fn lock_user(self) -> &'static str {
         self.pg_only(" FOR UPDATE OF u")

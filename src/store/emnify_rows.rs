@@ -293,6 +293,8 @@ impl EventSortKey {
 #[derive(Debug, Clone)]
 pub struct UsageRecord {
     pub sim_id: i64,
+    /// When it was used (quotas count records from their assignment on).
+    pub at: DateTime<Utc>,
     pub hour: DateTime<Utc>,
     pub traffic_type: i16,
     pub volume_tx: f64,

@@ -15,6 +15,10 @@ pub struct EndpointRow {
     pub imei_lock: bool,
     pub tags: Option<String>,
     pub ip_address: Option<String>,
+    pub ip_address_space_id: Option<i64>,
+    /// The block of that space (single reads only).
+    #[sqlx(default)]
+    pub ip_address_space: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub service_profile_id: i64,
@@ -47,6 +51,7 @@ pub struct NewEndpoint {
     pub service_profile_id: i64,
     pub tariff_profile_id: i64,
     pub sim: Option<SimAttach>,
+    pub ip: super::IpChoice,
 }
 
 /// The changes of a PATCH: `None` leaves a field; for `tags`, `imei` and `sim`, `Some(None)` clears.
@@ -60,6 +65,8 @@ pub struct EndpointPatch {
     pub service_profile_id: Option<i64>,
     pub tariff_profile_id: Option<i64>,
     pub sim: Option<Option<SimAttach>>,
+    /// A new address (the old one is freed).
+    pub ip: Option<super::IpChoice>,
 }
 
 /// An endpoint column a list filters or sorts by.

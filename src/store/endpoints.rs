@@ -5,6 +5,7 @@
 //! from its own scope, so its reads and locks route to one shard. A SIM in an endpoint shares that
 //! key (one that would not is refused), as an MVNO account and its SIM do.
 use super::db::{query, Builder, Tx};
+use super::ip_spaces;
 use super::keys;
 use super::owners::{self, Sims};
 use super::scope::{self, Owner};
@@ -21,7 +22,7 @@ use serde::Serialize;
 use serde_json::json;
 
 const ENDPOINT_SELECT: &str = "SELECT e.id, e.org_id, e.tenant_org_id, e.name, e.status, e.imei, \
-    e.imei_lock, e.tags, e.ip_address, e.created_at, e.updated_at, \
+    e.imei_lock, e.tags, e.ip_address, e.ip_address_space_id, e.created_at, e.updated_at, \
     sp.id AS service_profile_id, sp.name AS service_profile_name, \
     tp.id AS tariff_profile_id, tp.name AS tariff_profile_name, \
     s.id AS sim_id, s.iccid AS sim_iccid, s.eid AS sim_eid, s.imsi AS sim_imsi, \
@@ -85,10 +86,10 @@ fn push_visible(qb: &mut Builder<'_>, scope: &Scope) {
 
 /// An endpoint read under its lock inside a write.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-struct Locked {
-    id: i64,
-    org_id: i64,
-    tenant_org_id: i64,
+pub(crate) struct Locked {
+    pub(crate) id: i64,
+    pub(crate) org_id: i64,
+    pub(crate) tenant_org_id: i64,
     status: i32,
     name: String,
     tags: Option<String>,
@@ -96,12 +97,14 @@ struct Locked {
     imei_lock: bool,
     service_profile_id: i64,
     tariff_profile_id: i64,
+    ip_address: Option<String>,
+    ip_address_space_id: Option<i64>,
     #[serde(skip)]
     path: String,
-    sim_id: Option<i64>,
+    pub(crate) sim_id: Option<i64>,
 }
 
-async fn lock_endpoint(
+pub(crate) async fn lock_endpoint(
     tx: &mut Tx,
     backend: Backend,
     scope: &Scope,
@@ -117,7 +120,8 @@ async fn lock_endpoint(
     };
     let mut qb = Builder::new(
         "SELECT e.id, e.org_id, e.tenant_org_id, e.status, e.name, e.tags, e.imei, e.imei_lock, \
-         e.service_profile_id, e.tariff_profile_id, o.path, CAST(NULL AS BIGINT) AS sim_id \
+         e.service_profile_id, e.tariff_profile_id, e.ip_address, e.ip_address_space_id, o.path, \
+         CAST(NULL AS BIGINT) AS sim_id \
          FROM endpoints e JOIN organisations o ON o.id = e.org_id WHERE e.status <> 2 AND e.id = ",
     );
     qb.push_bind(id)
@@ -515,7 +519,7 @@ async fn event(
 
 /// The event of a change to what hangs off an endpoint (its SIM named, if any) and the audit row
 /// holding the same detail.
-async fn recorded(
+pub(crate) async fn recorded(
     tx: &mut Tx,
     actor: &Actor,
     ep: &Locked,
@@ -553,7 +557,13 @@ impl EndpointStore for SqlStore {
         let mut qb = Builder::new(format!("{ENDPOINT_SELECT} WHERE e.status <> 2 AND e.id = "));
         qb.push_bind(id);
         push_visible(&mut qb, scope);
-        qb.build().fetch_optional(&self.reads).await
+        let mut row: Option<EndpointRow> = qb.build().fetch_optional(&self.reads).await?;
+        if let Some(r) = row.as_mut() {
+            if let Some(space) = r.ip_address_space_id {
+                r.ip_address_space = self.space_cidr(space).await?;
+            }
+        }
+        Ok(row)
     }
 
     async fn endpoint_list(
@@ -672,9 +682,22 @@ impl EndpointStore for SqlStore {
             imei_lock: new.imei_lock,
             service_profile_id: new.service_profile_id,
             tariff_profile_id: new.tariff_profile_id,
+            ip_address: None,
+            ip_address_space_id: None,
             path,
             sim_id: None,
         };
+        let ip = ip_spaces::assign(&mut tx, backend, &ep.path, tenant, id, &new.ip).await?;
+        query(
+            "UPDATE endpoints SET ip_address = $1, ip_address_space_id = $2 \
+             WHERE id = $3 AND tenant_org_id = $4",
+        )
+        .bind(&ip.address)
+        .bind(ip.space_id)
+        .bind(id)
+        .bind(tenant)
+        .execute(&mut tx)
+        .await?;
         event(
             &mut tx,
             actor,
@@ -682,7 +705,7 @@ impl EndpointStore for SqlStore {
             None,
             events::ENDPOINT_CREATED,
             format!("Endpoint {id} created"),
-            Some(&json!({"endpoint": {"id": id, "name": new.name}})),
+            Some(&json!({"endpoint": {"id": id, "name": new.name, "ip_address": ip.address}})),
         )
         .await?;
         if new.sim.is_some() {
@@ -747,10 +770,27 @@ impl EndpointStore for SqlStore {
             json!({"id": ep.tariff_profile_id}),
             json!({"id": tariff}),
         );
+        let (ip_address, ip_space) = match &patch.ip {
+            Some(choice) => {
+                ip_spaces::release(&mut tx, ep.ip_address_space_id, ep.id).await?;
+                let ip =
+                    ip_spaces::assign(&mut tx, backend, &ep.path, ep.tenant_org_id, ep.id, choice)
+                        .await?;
+                (Some(ip.address), Some(ip.space_id))
+            }
+            None => (ep.ip_address.clone(), ep.ip_address_space_id),
+        };
+        note("ip_address", json!(ep.ip_address), json!(ip_address));
+        note(
+            "ip_address_space",
+            json!({"id": ep.ip_address_space_id}),
+            json!({"id": ip_space}),
+        );
         let status = patch.status.map(i32::from).unwrap_or(ep.status);
         query(
             "UPDATE endpoints SET name = $1, tags = $2, imei = $3, imei_lock = $4, \
-             service_profile_id = $5, tariff_profile_id = $6, status = $7, updated_at = $8 \
+             service_profile_id = $5, tariff_profile_id = $6, status = $7, updated_at = $8, \
+             ip_address = $11, ip_address_space_id = $12 \
              WHERE id = $9 AND tenant_org_id = $10",
         )
         .bind(&name)
@@ -763,6 +803,8 @@ impl EndpointStore for SqlStore {
         .bind(actor.at)
         .bind(ep.id)
         .bind(ep.tenant_org_id)
+        .bind(&ip_address)
+        .bind(ip_space)
         .execute(&mut tx)
         .await?;
         if !changes.is_empty() {
@@ -833,6 +875,11 @@ impl EndpointStore for SqlStore {
         .bind(ep.tenant_org_id)
         .execute(&mut tx)
         .await?;
+        query("DELETE FROM endpoint_quotas WHERE endpoint_id = $1 AND tenant_org_id = $2")
+            .bind(ep.id)
+            .bind(ep.tenant_org_id)
+            .execute(&mut tx)
+            .await?;
         query(
             "DELETE FROM endpoint_operator_blacklist WHERE endpoint_id = $1 AND tenant_org_id = $2",
         )
@@ -840,9 +887,10 @@ impl EndpointStore for SqlStore {
         .bind(ep.tenant_org_id)
         .execute(&mut tx)
         .await?;
+        ip_spaces::release(&mut tx, ep.ip_address_space_id, ep.id).await?;
         query(
-            "UPDATE endpoints SET status = 2, ip_address = NULL, updated_at = $1 \
-             WHERE id = $2 AND tenant_org_id = $3",
+            "UPDATE endpoints SET status = 2, ip_address = NULL, ip_address_space_id = NULL, \
+             updated_at = $1 WHERE id = $2 AND tenant_org_id = $3",
         )
         .bind(actor.at)
         .bind(ep.id)

@@ -104,6 +104,64 @@ pub(crate) async fn insert_event(
     description: String,
     detail: Option<&serde_json::Value>,
 ) -> StoreResult<()> {
+    let about = About {
+        org_id,
+        endpoint_id,
+        sim_id,
+    };
+    write_event(tx, actor, about, API_INFO, type_id, description, detail).await
+}
+
+/// Whom an event is about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct About {
+    pub org_id: Option<i64>,
+    pub endpoint_id: Option<i64>,
+    pub sim_id: Option<i64>,
+}
+
+/// Where an event comes from, how grave it is, whether it alerts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Origin {
+    pub source: i16,
+    pub severity: i16,
+    pub alert: bool,
+}
+
+const API_INFO: Origin = Origin {
+    source: SOURCE_API,
+    severity: SEVERITY_INFO,
+    alert: false,
+};
+
+/// A policy's warning (a quota's threshold or end): source Policy, severity Warn, an alert.
+pub(crate) const POLICY_WARNING: Origin = Origin {
+    source: crate::domain::events::SOURCE_POLICY,
+    severity: crate::domain::events::SEVERITY_WARN,
+    alert: true,
+};
+
+/// A policy's routine change (a quota expired or refilled by the job).
+pub(crate) const POLICY_INFO: Origin = Origin {
+    source: crate::domain::events::SOURCE_POLICY,
+    severity: SEVERITY_INFO,
+    alert: false,
+};
+
+pub(crate) async fn write_event(
+    tx: &mut Tx,
+    actor: &Actor,
+    about: About,
+    origin: Origin,
+    type_id: i32,
+    description: String,
+    detail: Option<&serde_json::Value>,
+) -> StoreResult<()> {
+    let About {
+        org_id,
+        endpoint_id,
+        sim_id,
+    } = about;
     let tenant = keys::of_org(tx, org_id).await?;
     query(
         "INSERT INTO events (ts, org_id, sim_id, endpoint_id, user_id, type_id, source, severity, \
@@ -116,9 +174,9 @@ pub(crate) async fn insert_event(
     .bind(endpoint_id)
     .bind(actor.user_id)
     .bind(type_id)
-    .bind(SOURCE_API)
-    .bind(SEVERITY_INFO)
-    .bind(false)
+    .bind(origin.source)
+    .bind(origin.severity)
+    .bind(origin.alert)
     .bind(description)
     .bind(detail.cloned().map(Json))
     .bind(tenant)

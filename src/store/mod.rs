@@ -8,7 +8,10 @@
 //! 1. the parent rows it reads under lock (an MVNO account, an endpoint, a SIM batch, a user, an org);
 //!    an account or an endpoint is locked under its distribution key (`keys::pin_account`,
 //!    `endpoints::lock_endpoint`), and a new account's number is taken in the `mvno_numbers` registry
-//!    with it; an endpoint's blacklist rows and SMS are written under its lock;
+//!    with it; an endpoint's blacklist rows and SMS are written under its lock, and its IP address
+//!    is taken after it: the space's row held shared, the address inserted (`ip_spaces.rs`); its
+//!    quota rows are written under its lock too (usage ingest and the expiry job, which lock no
+//!    endpoint, lock quota rows alone, in (tenant, endpoint, kind) order, after their usage rows);
 //! 2. existing `sims` rows in (tenant key, id) order (`keys::pin_sims`: on Citus each key is read
 //!    first and the row locked under it, as only a query routed to one shard locks there); a SIM that
 //!    changes tenant then moves (`keys::relocate`). New `sims` rows
@@ -44,8 +47,10 @@ pub use emnify_rows::*;
 pub use endpoint_rows::*;
 pub(crate) use error::distrust_connections;
 pub use error::{StoreError, StoreResult};
+pub use ip_spaces::{IpChoice, IpSpaceRow};
 pub(crate) use pool::pool_options;
 pub use pool::{connect, redacted_url, PoolConfig, SqlStore};
+pub use quotas::{Denial, NewQuota, QuotaRow};
 pub use rows::*;
 pub(crate) use sql::like_literal;
 pub use sqlite::restrict_file;
@@ -59,6 +64,7 @@ mod emnify;
 mod endpoints;
 pub(crate) mod icc_fold;
 mod idempotency;
+mod ip_spaces;
 pub(crate) mod labels;
 mod meta;
 mod mvno;
@@ -66,6 +72,7 @@ mod operators;
 mod orgs;
 pub(crate) mod point_reads;
 mod postgres;
+mod quotas;
 mod sims;
 mod sqlite;
 pub(crate) mod tenancy;

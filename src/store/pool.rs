@@ -18,6 +18,8 @@ pub struct SqlStore {
     /// The database is a Citus coordinator: a tenant's list names its tenant with `=`, which routes
     /// it to one shard (see [`super::tenancy::push_tenant`]), and reads by id go through `sim_keys`.
     pub(crate) citus: bool,
+    /// IP address spaces' blocks by id (they never change).
+    pub(crate) spaces: super::ip_spaces::SpaceCache,
 }
 
 impl SqlStore {
@@ -35,6 +37,7 @@ impl SqlStore {
             point_reads: PointReads::new(fetch),
             access_epoch: Default::default(),
             citus,
+            spaces: Default::default(),
         }
     }
 

@@ -1,6 +1,8 @@
 //! The store's interface, one trait per area; `Store` is all of them.
 use super::emnify_rows::*;
 use super::endpoint_rows::*;
+use super::ip_spaces::IpSpaceRow;
+use super::quotas::{Denial, NewQuota, QuotaRow};
 use super::rows::*;
 use super::StoreResult;
 use crate::domain::access::Scope;
@@ -279,6 +281,68 @@ pub trait EmnifySimStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait QuotaStore: Send + Sync {
+    /// The endpoint's quota of that kind: `NotFound` for an endpoint outside the scope,
+    /// `Rule::Missing` when it has none.
+    async fn quota_get(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        kind: crate::domain::quota::QuotaKind,
+    ) -> StoreResult<QuotaRow>;
+    /// Replaces the quota of that kind (counting from now), with its event.
+    async fn quota_set(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        kind: crate::domain::quota::QuotaKind,
+        new: NewQuota,
+        actor: &Actor,
+    ) -> StoreResult<()>;
+    /// `Rule::Missing` when there is none.
+    async fn quota_delete(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        kind: crate::domain::quota::QuotaKind,
+        actor: &Actor,
+    ) -> StoreResult<()>;
+    /// Whether quotas deny the endpoint's data and SMS now; None outside the scope.
+    async fn quota_denial(&self, scope: &Scope, endpoint: i64) -> StoreResult<Option<Denial>>;
+    /// Expires quotas past their expiry date (up to a thousand a call), with their events.
+    async fn quotas_expire(&self, now: DateTime<Utc>, actor: &Actor) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait IpSpaceStore: Send + Sync {
+    /// First start's default space, owned by `org_id`: made once in the database's life (true then),
+    /// never again, even after it is deleted.
+    async fn ip_space_seed(
+        &self,
+        org_id: i64,
+        space: &crate::domain::ip::Space,
+        actor: &Actor,
+    ) -> StoreResult<bool>;
+    /// `Rule::Held` when it overlaps a space that exists.
+    async fn ip_space_create(
+        &self,
+        org_id: i64,
+        space: &crate::domain::ip::Space,
+        actor: &Actor,
+    ) -> StoreResult<IpSpaceRow>;
+    /// By id; `within` a subtree (by path), of one org.
+    async fn ip_space_list(
+        &self,
+        within: Option<&str>,
+        org: Option<i64>,
+        page: Page,
+    ) -> StoreResult<(Vec<IpSpaceRow>, i64)>;
+    async fn ip_space_get(&self, id: i64) -> StoreResult<Option<IpSpaceRow>>;
+    /// `Rule::Held` while endpoints hold addresses in it.
+    async fn ip_space_delete(&self, id: i64, actor: &Actor) -> StoreResult<()>;
+}
+
+#[async_trait]
 pub trait EndpointStore: Send + Sync {
     /// A live endpoint the scope holds.
     async fn endpoint_get(&self, scope: &Scope, id: i64) -> StoreResult<Option<EndpointRow>>;
@@ -416,6 +480,8 @@ pub trait Store:
     + BatchStore
     + EmnifySimStore
     + EndpointStore
+    + IpSpaceStore
+    + QuotaStore
     + ActivityStore
     + IdempotencyStore
 {
@@ -430,6 +496,8 @@ impl<
             + BatchStore
             + EmnifySimStore
             + EndpointStore
+            + IpSpaceStore
+            + QuotaStore
             + ActivityStore
             + IdempotencyStore,
     > Store for T

@@ -9,7 +9,7 @@ use simgate::domain::access::AccessLevel::*;
 
 /// R1 registers batch B1 (12 SIMs, issued by the platform) in status Factory Test and sells the
 /// first ten to its customer C1A: the SIMs, by id (the last two unsold).
-async fn r1_sims(app: &TestApp, fx: &Fixture) -> Vec<i64> {
+pub(crate) async fn r1_sims(app: &TestApp, fx: &Fixture) -> Vec<i64> {
     batches(app, fx).await;
     let ra = fx.token("R1", ResellerAdmin);
     let reg = app
@@ -35,7 +35,7 @@ async fn r1_sims(app: &TestApp, fx: &Fixture) -> Vec<i64> {
 }
 
 /// POST /api/v1/endpoint: 201, empty body, the id from `Location`.
-async fn create(app: &TestApp, token: &str, body: Value) -> i64 {
+pub(crate) async fn create(app: &TestApp, token: &str, body: Value) -> i64 {
     let r = app.post("/api/v1/endpoint", token, body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.text, "", "a create answers no body");
@@ -44,11 +44,11 @@ async fn create(app: &TestApp, token: &str, body: Value) -> i64 {
     location.rsplit('/').next().unwrap().parse().unwrap()
 }
 
-fn device(name: &str) -> Value {
+pub(crate) fn device(name: &str) -> Value {
     json!({"name": name, "service_profile": {"id": 1}, "tariff_profile": {"id": 1}})
 }
 
-async fn endpoint(app: &TestApp, token: &str, id: i64) -> Value {
+pub(crate) async fn endpoint(app: &TestApp, token: &str, id: i64) -> Value {
     let r = app.get(&format!("/api/v1/endpoint/{id}"), token).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     r.body
@@ -117,7 +117,11 @@ async fn a_device_takes_a_sim_runs_and_gives_it_back(app: TestApp) {
         json!({"id": 1, "description": "Activated"})
     );
     assert!(e["created"].as_str().unwrap().ends_with("+0000"));
-    assert!(e.get("ip_address").is_none(), "unset values are omitted");
+    assert!(e.get("imei").is_none(), "unset values are omitted");
+    assert_eq!(
+        e["ip_address"], "10.192.0.1",
+        "the default space's first host"
+    );
     // The SIM is now the customer's, in the device, out of the unused stock.
     let s = sim(&app, manager, sims[0]).await;
     assert_eq!(s["customer_org"]["id"], fx.org("C1A").id);

@@ -13,6 +13,8 @@ mod connections;
 mod demo;
 mod emnify_changes;
 mod emnify_endpoints;
+mod emnify_ip_addresses;
+mod emnify_quotas;
 mod emnify_reads;
 mod emnify_sims;
 mod emnify_usage;

@@ -1,5 +1,6 @@
 //! simgate's admin API under `/admin/v1` (DESIGN.md §6), TelecomX error envelope.
 pub mod ingest;
+pub mod ip_spaces;
 pub mod orgs;
 pub mod rate_plans;
 pub mod sim_batches;
@@ -19,6 +20,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(rate_plans::routes())
         .merge(sim_batches::routes())
         .merge(ingest::routes())
+        .merge(ip_spaces::routes())
 }
 
 /// An `{id|oid}` path segment; anything else names nothing (404).

@@ -72,6 +72,19 @@ pub struct EndpointEntry {
     sim: Option<EndpointSim>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ip_address: Option<String>,
+    /// `{id}` in lists; with its block and IP version singly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip_address_space: Option<IpSpaceRef>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IpSpaceRef {
+    id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "10.191.216.64/28")]
+    ip_address_space: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip_address_version: Option<i16>,
 }
 
 fn status(id: i32) -> IdDescription {
@@ -113,6 +126,17 @@ fn entry(e: EndpointRow) -> EndpointEntry {
         imei_lock: e.imei_lock,
         sim,
         ip_address: e.ip_address,
+        ip_address_space: e.ip_address_space_id.map(|id| IpSpaceRef {
+            id,
+            ip_address_version: e.ip_address_space.as_deref().map(|c| {
+                if c.contains(':') {
+                    6
+                } else {
+                    4
+                }
+            }),
+            ip_address_space: e.ip_address_space,
+        }),
     }
 }
 
@@ -345,21 +369,21 @@ pub struct EndpointCreateRequest {
     sim: Option<SimRef>,
     /// An organisation in the caller's scope; default the caller's own.
     organisation: Option<IdRef>,
-    /// Not served yet: IP address management comes with the address spaces.
-    #[schema(value_type = Option<String>)]
-    ip_address: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
-    ip_address_space: Option<serde_json::Value>,
+    /// An address of a space the endpoint's organisation may use (in `ip_address_space` when that is
+    /// given too); default: the lowest free address of the nearest such space.
+    #[serde(deserialize_with = "double_option")]
+    ip_address: Option<Option<String>>,
+    /// The space to take the address from.
+    ip_address_space: Option<IdRef>,
 }
 
-fn no_ip(ip: &Option<serde_json::Value>, space: &Option<serde_json::Value>) -> AppResult<()> {
-    if ip.is_some() || space.is_some() {
-        return Err(AppError::invalid(
-            "ip_address",
-            "IP address assignment is not available on this server yet",
-        ));
+/// The space a body names; `{"id": null}` is a missing id.
+fn space_id(r: Option<IdRef>) -> AppResult<Option<i64>> {
+    match r {
+        None => Ok(None),
+        Some(IdRef { id: Some(id) }) => Ok(Some(id)),
+        Some(IdRef { id: None }) => Err(AppError::required("ip_address_space")),
     }
-    Ok(())
 }
 
 /// Create an endpoint: 201, empty body, `Location: /api/v1/endpoint/{id}`.
@@ -379,7 +403,6 @@ async fn create(
     Lenient(body): Lenient<Option<EndpointCreateRequest>>,
 ) -> AppResult<Response> {
     let body = body.ok_or_else(|| AppError::required("name"))?;
-    no_ip(&body.ip_address, &body.ip_address_space)?;
     let input = CreateInput {
         name: body.name,
         status: body.status.and_then(|s| s.id),
@@ -396,6 +419,8 @@ async fn create(
             _ => None,
         },
         organisation: body.organisation.and_then(|o| o.id),
+        ip_address: body.ip_address,
+        ip_address_space: space_id(body.ip_address_space)?,
     };
     let id = endpoints::create(&state, &p, input).await?;
     Ok((
@@ -425,10 +450,11 @@ pub struct EndpointPatchRequest {
     /// `{"id": null}`, `{}` or `null` takes the SIM out.
     #[serde(deserialize_with = "double_option")]
     sim: Option<Option<SimRef>>,
-    #[schema(value_type = Option<String>)]
-    ip_address: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
-    ip_address_space: Option<serde_json::Value>,
+    /// A new address (in `ip_address_space` when that is given too); the old one is freed.
+    #[serde(deserialize_with = "double_option")]
+    ip_address: Option<Option<String>>,
+    /// Alone: the lowest free address of this space.
+    ip_address_space: Option<IdRef>,
 }
 
 /// Change an endpoint, all or nothing; 204.
@@ -451,7 +477,6 @@ async fn patch_endpoint(
 ) -> AppResult<StatusCode> {
     let id = path_id(&id)?;
     let body = body.unwrap_or_default();
-    no_ip(&body.ip_address, &body.ip_address_space)?;
     let required_id = |r: Option<IdRef>, field: &'static str| -> AppResult<Option<i64>> {
         match r {
             None => Ok(None),
@@ -474,6 +499,8 @@ async fn patch_endpoint(
             }) => Some((id, activate)),
             _ => None,
         }),
+        ip_address: body.ip_address,
+        ip_address_space: space_id(body.ip_address_space)?,
     };
     endpoints::patch(&state, &p, id, input).await?;
     Ok(StatusCode::NO_CONTENT)

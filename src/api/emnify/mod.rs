@@ -2,6 +2,7 @@
 pub mod auth;
 pub mod endpoints;
 pub mod operators;
+pub mod quotas;
 pub mod sims;
 pub mod sms;
 
@@ -14,4 +15,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(endpoints::routes())
         .merge(operators::routes())
         .merge(sms::routes())
+        .merge(quotas::routes())
 }

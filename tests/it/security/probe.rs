@@ -30,6 +30,7 @@ struct Foreign {
     token_secrets: Vec<(String, String)>,
     plans: Vec<String>,
     endpoint_ids: Vec<i64>,
+    space_ids: Vec<i64>,
 }
 
 struct World {
@@ -46,6 +47,8 @@ struct World {
     plans: Vec<(String, i64)>,
     /// (endpoint id, org id, name, the ICC of its SIM)
     endpoints: Vec<(i64, i64, String, Option<String>)>,
+    /// (IP address space id, org id, block)
+    spaces: Vec<(i64, i64, String)>,
 }
 
 async fn build(app: &TestApp) -> World {
@@ -146,6 +149,23 @@ async fn build(app: &TestApp) -> World {
             .await;
         assert_eq!(u.body["accepted"], 1, "{}", u.text);
     }
+    // An IP address space for each reseller's subtree (its devices draw from it).
+    let mut spaces = Vec::new();
+    for (org, block) in [("R1", "10.51.0.0/24"), ("R2", "10.52.0.0/24")] {
+        let r = app
+            .post(
+                "/admin/v1/ip-address-spaces",
+                &admin,
+                json!({"ip_address_space": block, "org": fx.org(org).id}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        spaces.push((
+            r.body["id"].as_i64().unwrap(),
+            fx.org(org).id,
+            block.to_string(),
+        ));
+    }
     // Devices, two of them holding a SIM of their org.
     let mut endpoints = Vec::new();
     for (org, sim) in [("C1A", Some(23u64)), ("C1SA", None), ("C2A", Some(53))] {
@@ -190,6 +210,7 @@ async fn build(app: &TestApp) -> World {
         batches,
         plans,
         endpoints,
+        spaces,
     }
 }
 
@@ -299,6 +320,12 @@ fn foreign_of(who: &Who, w: &World) -> Foreign {
             }
         }
     }
+    for (id, org, block) in &w.spaces {
+        if !who.sees(*org, w) {
+            f.space_ids.push(*id);
+            f.markers.insert(q(block));
+        }
+    }
     f.org_ids.sort();
     f.user_ids.sort();
     f
@@ -306,7 +333,7 @@ fn foreign_of(who: &Who, w: &World) -> Foreign {
 
 /// Every row of another tenant, fingerprinted: equal before and after a walk.
 async fn foreign_rows(db: &Db, who: &Who, w: &World) -> Vec<String> {
-    let tables: [(&str, String); 8] = [
+    let tables: [(&str, String); 9] = [
         ("sims", format!(
             "SELECT {}, s.iccid || '|' || CAST(s.status AS TEXT) || '|' || CAST(s.version AS TEXT) || '|' || \
              COALESCE(CAST(s.mvno_account_id AS TEXT), '') \
@@ -327,7 +354,9 @@ async fn foreign_rows(db: &Db, who: &Who, w: &World) -> Vec<String> {
         ("batches", "SELECT 'batch:' || CAST(issuer_org_id AS TEXT), bic || '|' || COALESCE(CAST(registered_at \
             AS TEXT), '') FROM sim_batches".into()),
         ("endpoints", "SELECT CAST(org_id AS TEXT), name || '|' || CAST(status AS TEXT) || '|' || \
-            CAST(service_profile_id AS TEXT) || '|' || CAST(updated_at AS TEXT) FROM endpoints".into()),
+            CAST(service_profile_id AS TEXT) || '|' || CAST(updated_at AS TEXT) || '|' || \
+            COALESCE(ip_address, '') FROM endpoints".into()),
+        ("ip spaces", "SELECT CAST(org_id AS TEXT), cidr FROM ip_address_spaces".into()),
     ];
     let mut out = Vec::new();
     for (table, sql) in tables {
@@ -392,6 +421,7 @@ fn path_value(path: &str, name: &str, f: &Foreign, n: usize) -> Option<String> {
         "ref" if path.starts_with("/admin/v1/organisations") => pick_i(&f.org_ids),
         "ref" if path.starts_with("/admin/v1/users") => pick_i(&f.user_ids),
         "id" if path.starts_with("/admin/v1/tokens") => pick_i(&f.token_ids),
+        "id" if path.starts_with("/admin/v1/ip-address-spaces") => pick_i(&f.space_ids),
         "id" if path.starts_with("/employee/") => pick(&f.user_oids),
         "id" if path.starts_with("/mvno/deleted") => pick(&f.deleted_accounts),
         "id" if path.starts_with("/mvno/") => pick(&f.accounts),

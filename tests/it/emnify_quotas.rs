@@ -1,0 +1,316 @@
+//! Data and SMS quotas of a device: set, read, delete; drawn down by usage ingest with their
+//! threshold and used-up events; BLOCKED connectivity and refused SMS while they deny; expiry by the
+//! job; levels, tenants and concurrent draws.
+
+use crate::common::*;
+use crate::emnify_endpoints::{create, device, r1_sims};
+use axum::http::StatusCode;
+use chrono::Duration;
+use serde_json::{json, Value};
+use simgate::clock::Clock;
+use simgate::domain::access::AccessLevel::*;
+
+fn at(app: &TestApp, offset: Duration) -> String {
+    (app.clock.now() + offset).to_rfc3339()
+}
+
+async fn usage(app: &TestApp, admin: &str, sim: i64, when: String, kind: &str, volume: f64) {
+    let r = app
+        .post(
+            "/admin/v1/usage",
+            admin,
+            json!([{"sim_id": sim, "timestamp": when, "traffic_type": kind, "volume_tx": volume, "volume_rx": 0}]),
+        )
+        .await;
+    assert_eq!(r.body["accepted"], 1, "{}", r.text);
+}
+
+async fn quota(app: &TestApp, token: &str, path: &str) -> Value {
+    let r = app.get(path, token).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
+}
+
+async fn connectivity(app: &TestApp, token: &str, id: i64) -> Value {
+    let r = app
+        .get(&format!("/api/v1/endpoint/{id}/connectivity"), token)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
+}
+
+async fn types_of(app: &TestApp, endpoint: i64) -> Vec<(i64, i64)> {
+    app.sql(&format!(
+        "SELECT CAST(type_id AS BIGINT), CAST(source AS BIGINT) FROM events \
+         WHERE endpoint_id = {endpoint} AND type_id IN (18, 19, 20, 21, 56, 57, 58, 59, 60, 1018) ORDER BY id"
+    ))
+    .await
+}
+
+backends!(quotas_cap_a_devices_data_and_sms, multi_thread);
+async fn quotas_cap_a_devices_data_and_sms(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let sims = r1_sims(&app, &fx).await;
+    let admin = fx.token("PLATFORM", Admin).to_string();
+    let manager = fx.token("C1A", Manager).to_string();
+    let mut body = device("metered");
+    body["sim"] = json!({"id": sims[0]});
+    let id = create(&app, &manager, body).await;
+    let data = format!("/api/v1/endpoint/{id}/quota/data");
+    let sms = format!("/api/v1/endpoint/{id}/quota/sms");
+
+    // None yet: 404 1201 in emnify's words.
+    let r = app.get(&data, &manager).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.body["error_code"], 1201);
+    assert_eq!(
+        r.body["message"],
+        format!("No data quota set for endpoint {id}")
+    );
+    // Bodies are checked; nothing is stored.
+    let future = at(&app, Duration::days(30));
+    for (path, bad) in [
+        (&data, json!({"expiry_date": future})),
+        (&data, json!({"volume": 10})),
+        (&data, json!({"volume": -1, "expiry_date": future})),
+        (
+            &data,
+            json!({"volume": 10, "expiry_date": at(&app, -Duration::hours(1))}),
+        ),
+        (
+            &data,
+            json!({"volume": 10, "expiry_date": future, "action_on_exhaustion": {"id": 2}}),
+        ),
+        (
+            &data,
+            json!({"volume": 10, "expiry_date": future, "threshold_percentage": 101}),
+        ),
+        (
+            &data,
+            json!({"volume": 10, "expiry_date": future, "status": {"id": 4}}),
+        ),
+        (
+            &sms,
+            json!({"volume": 10, "expiry_date": future, "action_on_exhaustion": {"id": 2, "peak_throughput": 64000}}),
+        ),
+        (&data, json!({"volume": "lots", "expiry_date": future})),
+    ] {
+        let r = app.post(path, &manager, bad.clone()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.text
+        );
+    }
+    assert!(types_of(&app, id).await.is_empty());
+
+    // Not enforced (the default profile applies no quota): nothing is blocked.
+    assert_eq!(
+        connectivity(&app, &manager, id).await["status"]["description"],
+        "OFFLINE"
+    );
+    // Enforced: without quotas data is denied and SMS refused.
+    let _: Vec<(i64,)> = app
+        .sql("UPDATE service_profiles SET apply_data_quota = TRUE, apply_sms_quota = TRUE WHERE id = 1 RETURNING id")
+        .await;
+    assert_eq!(
+        connectivity(&app, &manager, id).await["status"]["description"],
+        "BLOCKED"
+    );
+    let r = app
+        .post(
+            &format!("/api/v1/endpoint/{id}/sms"),
+            &manager,
+            json!({"payload": "hi"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["error_code"].as_i64()),
+        (StatusCode::CONFLICT, Some(1409))
+    );
+
+    // A quota lifts the block; usage draws it down, reporting the threshold once and the end.
+    let r = app
+        .post(
+            &data,
+            &manager,
+            json!({"volume": 100, "expiry_date": future, "threshold_percentage": 20.0,
+            "action_on_exhaustion": {"id": 1.0}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.text, "");
+    let r = app
+        .post(&sms, &manager, json!({"volume": 2, "expiry_date": future}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        connectivity(&app, &manager, id).await["status"]["description"],
+        "OFFLINE"
+    );
+    let q = quota(&app, fx.token("C1A", Viewer), &data).await;
+    assert_eq!(q["status"], json!({"id": 1, "description": "ACTIVE"}));
+    assert_eq!(
+        (q["volume"].as_f64(), q["last_volume_added"].as_f64()),
+        (Some(100.0), Some(100.0))
+    );
+    assert_eq!(
+        q["action_on_exhaustion"],
+        json!({"id": 1, "description": "Block"})
+    );
+    assert!(q["expiry_date"].as_str().unwrap().ends_with("+0000"));
+    let r = app
+        .post(
+            &format!("/api/v1/endpoint/{id}/sms"),
+            &manager,
+            json!({"payload": "hi"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    let later = at(&app, Duration::minutes(5));
+    let soon = || later.clone();
+    usage(&app, &admin, sims[0], soon(), "data", 70.0).await;
+    assert_eq!(quota(&app, &manager, &data).await["volume"], 30.0);
+    usage(&app, &admin, sims[0], soon(), "data", 15.0).await;
+    usage(&app, &admin, sims[0], soon(), "data", 5.0).await;
+    assert_eq!(quota(&app, &manager, &data).await["volume"], 10.0);
+    // Older than the quota: not its usage.
+    usage(
+        &app,
+        &admin,
+        sims[0],
+        at(&app, -Duration::hours(2)),
+        "data",
+        50.0,
+    )
+    .await;
+    assert_eq!(quota(&app, &manager, &data).await["volume"], 10.0);
+    usage(&app, &admin, sims[0], soon(), "data", 25.0).await;
+    let q = quota(&app, &manager, &data).await;
+    assert_eq!(q["status"], json!({"id": 2, "description": "EXHAUSTED"}));
+    assert_eq!(q["volume"], 0.0);
+    assert_eq!(
+        connectivity(&app, &manager, id).await["status"]["description"],
+        "BLOCKED"
+    );
+    // Two SMS use the SMS quota up: further SMS are refused, data is unaffected by it.
+    usage(&app, &admin, sims[0], soon(), "sms", 2.0).await;
+    assert_eq!(quota(&app, &manager, &sms).await["status"]["id"], 2);
+    let r = app
+        .post(
+            &format!("/api/v1/endpoint/{id}/sms"),
+            &manager,
+            json!({"payload": "hi"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    // Events: assigned (API), threshold and used up (Policy).
+    assert_eq!(
+        types_of(&app, id).await,
+        vec![(56, 2), (58, 2), (18, 1), (19, 1), (21, 1)]
+    );
+    let alerts: Vec<(i64,)> = app
+        .sql(&format!("SELECT COUNT(*) FROM events WHERE endpoint_id = {id} AND type_id IN (18, 19, 21) AND alert"))
+        .await;
+    assert_eq!(alerts[0].0, 3);
+
+    // Throttle marks EXHAUSTED without blocking; a new quota counts from now.
+    let r = app
+        .post(
+            &data,
+            &manager,
+            json!({"volume": 1, "expiry_date": future,
+            "action_on_exhaustion": {"id": 2, "peak_throughput": 128000}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    usage(&app, &admin, sims[0], soon(), "data", 5.0).await;
+    let q = quota(&app, &manager, &data).await;
+    assert_eq!(q["status"]["id"], 2);
+    assert_eq!(
+        q["action_on_exhaustion"],
+        json!({"id": 2, "description": "Throttle", "peak_throughput": 128000})
+    );
+    assert_ne!(
+        connectivity(&app, &manager, id).await["status"]["description"],
+        "BLOCKED"
+    );
+
+    // Levels and tenants: a viewer may not write; another tenant does not see the device.
+    let r = app
+        .post(
+            &data,
+            fx.token("C1A", Viewer),
+            json!({"volume": 1, "expiry_date": future}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["error_code"].as_i64()),
+        (StatusCode::FORBIDDEN, Some(1104))
+    );
+    for path in [&data, &sms] {
+        let r = app.get(path, fx.token("C2A", Manager)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            r.body["message"],
+            format!("Endpoint with id {id} not found")
+        );
+        let r = app.delete(path, fx.token("C2A", Manager)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+
+    // Concurrent draws never lose one another: ten records of 1 MB at once take 10 MB.
+    let r = app
+        .post(
+            &data,
+            &manager,
+            json!({"volume": 50, "expiry_date": future}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (app, admin, sim, when) = (app.clone(), admin.clone(), sims[0], soon());
+        tasks.push(tokio::spawn(async move {
+            usage(&app, &admin, sim, when, "data", 1.0).await;
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(quota(&app, &manager, &data).await["volume"], 40.0);
+
+    // The job expires a quota past its date (event 60); DELETE removes one (57), then 404.
+    let r = app
+        .post(
+            &data,
+            &manager,
+            json!({"volume": 50, "expiry_date": at(&app, Duration::hours(1))}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    app.clock.advance(Duration::hours(2));
+    assert_eq!(
+        simgate::jobs::quotas::run_once(&app.state).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        simgate::jobs::quotas::run_once(&app.state).await.unwrap(),
+        0
+    );
+    let q = quota(&app, &manager, &data).await;
+    assert_eq!(q["status"], json!({"id": 3, "description": "EXPIRED"}));
+    assert_eq!(
+        connectivity(&app, &manager, id).await["status"]["description"],
+        "BLOCKED"
+    );
+    let r = app.delete(&data, &manager).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let r = app.delete(&data, &manager).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let events = types_of(&app, id).await;
+    assert_eq!(&events[events.len() - 2..], &[(60, 1), (57, 2)]);
+}
