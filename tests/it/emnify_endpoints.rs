@@ -117,7 +117,7 @@ async fn a_device_takes_a_sim_runs_and_gives_it_back(app: TestApp) {
         json!({"id": 1, "description": "Activated"})
     );
     assert!(e["created"].as_str().unwrap().ends_with("+0000"));
-    assert!(e.get("imei").is_none(), "unset values are omitted");
+    assert!(e["sim"].get("eid").is_none(), "unset values are omitted");
     assert_eq!(
         e["ip_address"], "10.192.0.1",
         "the default space's first host"
