@@ -25,6 +25,8 @@ pub const CONNECTIVITY_RESET: i32 = 1011;
 pub const OPERATOR_BLACKLIST_CHANGED: i32 = 1012;
 pub const SMS_SUBMITTED: i32 = 1013;
 pub const SMS_STATUS_CHANGED: i32 = 1014;
+pub const SERVICE_PROFILE_CHANGED: i32 = 1016;
+pub const TARIFF_PROFILE_CHANGED: i32 = 1017;
 pub const QUOTA_THRESHOLD: i32 = 18;
 pub const QUOTA_USED_UP: i32 = 19;
 pub const SMS_QUOTA_THRESHOLD: i32 = 20;
@@ -71,6 +73,8 @@ pub fn type_description(type_id: i32) -> &'static str {
         OPERATOR_BLACKLIST_CHANGED => "Operator blacklist changed",
         SMS_SUBMITTED => "SMS submitted",
         SMS_STATUS_CHANGED => "SMS status changed",
+        SERVICE_PROFILE_CHANGED => "Service profile changed",
+        TARIFF_PROFILE_CHANGED => "Tariff profile changed",
         QUOTA_THRESHOLD => "Quota threshold reached",
         QUOTA_USED_UP => "Quota used up",
         SMS_QUOTA_THRESHOLD => "SMS quota threshold reached",
@@ -81,6 +85,76 @@ pub fn type_description(type_id: i32) -> &'static str {
         SMS_QUOTA_DELETED => "SMS quota deleted",
         DATA_QUOTA_EXPIRED => "Data quota expired",
         SMS_QUOTA_EXPIRED => "SMS quota expired",
+        // Network events (ingested): the GSM/GPRS procedures spec §4 folds into connectivity.
+        1 => "Update location",
+        2 => "Update GPRS location",
+        3 => "Create PDP context",
+        5 => "Delete PDP context",
+        15 => "Purge location",
+        16 => "Purge GPRS location",
+        49 => "Cancel location",
         _ => "Network event",
+    }
+}
+
+/// Every event type simgate writes or folds, by id (`GET /api/v1/event/type`).
+pub const KNOWN_TYPES: [i32; 43] = [
+    1,
+    2,
+    3,
+    5,
+    SIM_ACTIVATION,
+    SIM_SUSPENSION,
+    SIM_DELETION,
+    15,
+    16,
+    QUOTA_THRESHOLD,
+    QUOTA_USED_UP,
+    SMS_QUOTA_THRESHOLD,
+    SMS_QUOTA_USED_UP,
+    ENDPOINT_ENABLED,
+    ENDPOINT_DISABLED,
+    SIM_FACTORY_TEST,
+    SIM_REGISTRATION,
+    49,
+    SIM_RELEASED,
+    SIM_ASSIGNED,
+    DATA_QUOTA_ASSIGNED,
+    DATA_QUOTA_DELETED,
+    SMS_QUOTA_ASSIGNED,
+    SMS_QUOTA_DELETED,
+    DATA_QUOTA_EXPIRED,
+    SIM_IMPORTED,
+    SIM_MOVED_TO_STORAGE,
+    MVNO_ACCOUNT_CREATED,
+    MVNO_ACCOUNT_UPDATED,
+    MVNO_ACCOUNT_DELETED,
+    MVNO_ACCOUNT_RESTORED,
+    MVNO_ACCOUNT_PURGED,
+    SIM_CHANGED,
+    ENDPOINT_CREATED,
+    ENDPOINT_UPDATED,
+    ENDPOINT_DELETED,
+    CONNECTIVITY_RESET,
+    OPERATOR_BLACKLIST_CHANGED,
+    SMS_SUBMITTED,
+    SMS_STATUS_CHANGED,
+    SERVICE_PROFILE_CHANGED,
+    TARIFF_PROFILE_CHANGED,
+    SMS_QUOTA_EXPIRED,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_types_are_listed_once_in_order_and_named() {
+        assert!(KNOWN_TYPES.windows(2).all(|w| w[0] < w[1]));
+        for t in KNOWN_TYPES {
+            assert_ne!(type_description(t), "Network event", "{t}");
+        }
+        assert_eq!(type_description(8), "SIM activation");
+        assert_eq!(type_description(999), "Network event");
     }
 }

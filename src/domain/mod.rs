@@ -16,6 +16,7 @@ pub mod mvno;
 pub mod operator;
 pub mod org;
 pub mod paging;
+pub mod profile;
 pub mod quota;
 pub mod retention;
 pub mod sim;

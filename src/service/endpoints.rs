@@ -246,6 +246,30 @@ fn ip_choice(
     }
 }
 
+/// The org a body's `organisation {id}` names (one in the caller's scope, else 1401), or the
+/// caller's own.
+pub(crate) async fn owner_org(
+    state: &AppState,
+    p: &Principal,
+    organisation: Option<i64>,
+) -> AppResult<i64> {
+    match organisation {
+        None => Ok(p.org_id),
+        Some(id) => Ok(state
+            .store
+            .org_find(&p.scope(), &EntityRef::Id(id))
+            .await?
+            .map(|o| o.id)
+            .ok_or_else(|| {
+                AppError::invalid_as(
+                    Invalid::Reference,
+                    "organisation",
+                    format!("Organisation with Id '{id}' not found."),
+                )
+            })?),
+    }
+}
+
 pub async fn create(state: &AppState, p: &Principal, input: CreateInput) -> AppResult<i64> {
     let mut problems = Problems::default();
     let name = match &input.name {
@@ -274,21 +298,7 @@ pub async fn create(state: &AppState, p: &Principal, input: CreateInput) -> AppR
     }
     let ip = ip_choice(&mut problems, &input.ip_address, input.ip_address_space);
     problems.done()?;
-    let org_id = match input.organisation {
-        None => p.org_id,
-        Some(id) => state
-            .store
-            .org_find(&p.scope(), &EntityRef::Id(id))
-            .await?
-            .map(|o| o.id)
-            .ok_or_else(|| {
-                AppError::invalid_as(
-                    Invalid::Reference,
-                    "organisation",
-                    format!("Organisation with Id '{id}' not found."),
-                )
-            })?,
-    };
+    let org_id = owner_org(state, p, input.organisation).await?;
     let new = NewEndpoint {
         org_id,
         name: name.unwrap_or_default(),

@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod ip_spaces;
 pub mod mvno;
 pub mod orgs;
+pub mod profiles;
 pub mod quotas;
 pub mod rate_plans;
 pub mod sims;

@@ -16,6 +16,12 @@ pub(crate) const EVENT_SELECT: &str = "SELECT ev.id, ev.ts, ev.org_id, ev.sim_id
      u.name AS user_name, u.email AS user_email, uo.id AS user_org_id, uo.path AS user_org_path \
      FROM events ev LEFT JOIN organisations o ON o.id = ev.org_id \
      LEFT JOIN users u ON u.id = ev.user_id LEFT JOIN organisations uo ON uo.id = u.org_id";
+/// How an event is in a scope: by its org (`o`, joined by every event read).
+const EVENT_ORG: Owner = Owner::Org {
+    id: "ev.org_id",
+    path: "o.path",
+};
+
 #[async_trait::async_trait]
 impl ActivityStore for SqlStore {
     async fn events_list(
@@ -29,22 +35,38 @@ impl ActivityStore for SqlStore {
     ) -> StoreResult<(Vec<EventRow>, i64)> {
         use EventCond;
         // A SIM or endpoint outside the scope has no events for the caller.
-        let (column, id) = match subject {
+        let subject_of = match subject {
             EventSubject::Sim(id) => {
                 if self.held_sim(scope, id).await?.is_none() {
                     return Ok((Vec::new(), 0));
                 }
-                ("ev.sim_id", id)
+                Some(("ev.sim_id", id))
             }
             EventSubject::Endpoint(id) => {
                 if self.endpoint_get(scope, id).await?.is_none() {
                     return Ok((Vec::new(), 0));
                 }
-                ("ev.endpoint_id", id)
+                Some(("ev.endpoint_id", id))
             }
+            EventSubject::Scope => None,
         };
         let push = |qb: &mut Builder<'_>| {
-            qb.push(format!(" WHERE {column} = ")).push_bind(id);
+            match subject_of {
+                Some((column, id)) => {
+                    qb.push(format!(" WHERE {column} = ")).push_bind(id);
+                }
+                None => {
+                    qb.push(" WHERE 1 = 1");
+                    // An org below the platform sees its own tenant's events only: one shard.
+                    if let Some(tenant) = endpoints::scope_tenant(scope) {
+                        qb.push(" AND ev.tenant_org_id = ").push_bind(tenant);
+                    }
+                    if !matches!(scope, Scope::All) {
+                        qb.push(" AND ev.org_id IS NOT NULL");
+                    }
+                    scope::push_scope(qb, scope, EVENT_ORG);
+                }
+            }
             for f in filters {
                 match f {
                     EventCond::In(col, values) => {
@@ -68,7 +90,12 @@ impl ActivityStore for SqlStore {
                 }
             }
         };
-        let mut count = Builder::new("SELECT COUNT(*) FROM events ev");
+        // The scope of the account-wide list is its events' orgs (`o`).
+        let mut count = Builder::new(if subject_of.is_some() {
+            "SELECT COUNT(*) FROM events ev"
+        } else {
+            "SELECT COUNT(*) FROM events ev LEFT JOIN organisations o ON o.id = ev.org_id"
+        });
         push(&mut count);
         let total: i64 = count.build().scalar(&self.reads).await?;
         if offset >= total {

@@ -6,7 +6,7 @@ use super::db::{query, Pool};
 use super::StoreResult;
 
 /// Small tables every query joins (labels, scope paths): a copy on every worker.
-pub(crate) const REFERENCE: [&str; 13] = [
+pub(crate) const REFERENCE: [&str; 14] = [
     "settings",
     "countries",
     "operators",
@@ -14,6 +14,7 @@ pub(crate) const REFERENCE: [&str; 13] = [
     "operator_tapcodes",
     "organisations",
     "service_profiles",
+    "service_profile_services",
     "tariff_profiles",
     "users",
     "api_tokens",

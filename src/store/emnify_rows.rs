@@ -255,6 +255,8 @@ pub struct EventRow {
 pub enum EventSubject {
     Sim(i64),
     Endpoint(i64),
+    /// Every event of the orgs in the caller's scope (org-less ones: ADMIN only).
+    Scope,
 }
 
 /// One condition of an event list's `q`.

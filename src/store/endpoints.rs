@@ -69,7 +69,7 @@ pub(crate) fn at(stays: &[Stay], sim: i64, at: DateTime<Utc>) -> Option<i64> {
 }
 
 /// The key of every endpoint a caller below the platform can see: its own tenant's.
-fn scope_tenant(scope: &Scope) -> Option<i64> {
+pub(crate) fn scope_tenant(scope: &Scope) -> Option<i64> {
     match scope {
         Scope::All => None,
         Scope::Subtree { path, .. } | Scope::Org { path, .. } => tenant_of_path(path),
@@ -143,18 +143,23 @@ pub(crate) async fn lock_endpoint(
     Ok(ep)
 }
 
-/// Refuses a profile the endpoint's org may not use: one owned by the platform or an ancestor.
-async fn check_profile(tx: &mut Tx, kind: ProfileKind, id: i64, org_path: &str) -> StoreResult<()> {
-    let mut qb = Builder::new(format!(
-        "SELECT COUNT(*) FROM {} p WHERE p.id = ",
-        kind.table()
-    ));
+/// Refuses a profile the endpoint's org may not use: one owned by the platform or an ancestor. The
+/// profile's row is held shared to the end of the transaction: it is not deleted under the endpoint.
+async fn check_profile(
+    tx: &mut Tx,
+    backend: Backend,
+    kind: ProfileKind,
+    id: i64,
+    org_path: &str,
+) -> StoreResult<()> {
+    let mut qb = Builder::new(format!("SELECT p.id FROM {} p WHERE p.id = ", kind.table()));
     qb.push_bind(id)
         .push(" AND (p.owner_org_id IS NULL OR p.owner_org_id IN ")
         .push_list(path_ids(org_path))
-        .push(")");
-    let found: i64 = qb.build().scalar(&mut *tx).await?;
-    if found == 0 {
+        .push(")")
+        .push(backend.share_rows());
+    let found: Option<i64> = qb.build().scalar_optional(&mut *tx).await?;
+    if found.is_none() {
         return Err(Rule::Unusable {
             field: kind.field(),
             message: format!("{} with Id '{id}' not found.", kind.label()),
@@ -652,8 +657,22 @@ impl EndpointStore for SqlStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         let tenant = keys::of_org(&mut tx, Some(new.org_id)).await?;
-        check_profile(&mut tx, ProfileKind::Service, new.service_profile_id, &path).await?;
-        check_profile(&mut tx, ProfileKind::Tariff, new.tariff_profile_id, &path).await?;
+        check_profile(
+            &mut tx,
+            backend,
+            ProfileKind::Service,
+            new.service_profile_id,
+            &path,
+        )
+        .await?;
+        check_profile(
+            &mut tx,
+            backend,
+            ProfileKind::Tariff,
+            new.tariff_profile_id,
+            &path,
+        )
+        .await?;
         let id: i64 = query(
             "INSERT INTO endpoints (org_id, name, status, imei, imei_lock, tags, \
              service_profile_id, tariff_profile_id, created_at, updated_at, tenant_org_id) \
@@ -737,10 +756,10 @@ impl EndpointStore for SqlStore {
         let mut tx = self.pool.begin_write().await?;
         let ep = lock_endpoint(&mut tx, backend, scope, id).await?;
         if let Some(p) = patch.service_profile_id {
-            check_profile(&mut tx, ProfileKind::Service, p, &ep.path).await?;
+            check_profile(&mut tx, backend, ProfileKind::Service, p, &ep.path).await?;
         }
         if let Some(p) = patch.tariff_profile_id {
-            check_profile(&mut tx, ProfileKind::Tariff, p, &ep.path).await?;
+            check_profile(&mut tx, backend, ProfileKind::Tariff, p, &ep.path).await?;
         }
         let before = reload(&mut tx, ep.id, ep.tenant_org_id).await?;
         // The fields event 1009 reports, each from and to.

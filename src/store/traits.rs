@@ -2,6 +2,7 @@
 use super::emnify_rows::*;
 use super::endpoint_rows::*;
 use super::ip_spaces::IpSpaceRow;
+use super::profiles::{NewServiceProfile, ServiceProfilePatch};
 use super::quotas::{Denial, NewQuota, QuotaRow};
 use super::rows::*;
 use super::StoreResult;
@@ -281,6 +282,35 @@ pub trait EmnifySimStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait ProfileStore: Send + Sync {
+    /// The new profile's id.
+    async fn service_profile_create(
+        &self,
+        new: NewServiceProfile,
+        actor: &Actor,
+    ) -> StoreResult<i64>;
+    /// `NotFound` for an unknown profile (the service checked the caller may write it).
+    async fn service_profile_update(
+        &self,
+        id: i64,
+        patch: ServiceProfilePatch,
+        actor: &Actor,
+    ) -> StoreResult<()>;
+    /// `Rule::Held` while live endpoints use it.
+    async fn service_profile_delete(&self, id: i64, actor: &Actor) -> StoreResult<()>;
+    /// The services it lists, by id.
+    async fn service_profile_services(&self, id: i64) -> StoreResult<Vec<i16>>;
+    /// Adds (removes) a service: `Rule::Duplicated` when listed (`Rule::Missing` when not).
+    async fn service_profile_service(
+        &self,
+        id: i64,
+        service: i16,
+        add: bool,
+        actor: &Actor,
+    ) -> StoreResult<()>;
+}
+
+#[async_trait]
 pub trait QuotaStore: Send + Sync {
     /// The endpoint's quota of that kind: `NotFound` for an endpoint outside the scope,
     /// `Rule::Missing` when it has none.
@@ -482,6 +512,7 @@ pub trait Store:
     + EndpointStore
     + IpSpaceStore
     + QuotaStore
+    + ProfileStore
     + ActivityStore
     + IdempotencyStore
 {
@@ -498,6 +529,7 @@ impl<
             + EndpointStore
             + IpSpaceStore
             + QuotaStore
+            + ProfileStore
             + ActivityStore
             + IdempotencyStore,
     > Store for T

@@ -11,7 +11,7 @@ use crate::service::endpoints::{self, CreateInput, PatchInput};
 use crate::service::events;
 use crate::service::sims::path_id;
 use crate::state::AppState;
-use crate::store::{EndpointRow, EventSubject, ServiceProfile, TariffProfile};
+use crate::store::{EndpointRow, EventSubject, TariffProfile};
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -28,8 +28,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_endpoint, patch_endpoint, delete_endpoint))
         .routes(routes!(endpoint_events))
         .routes(routes!(connectivity, reset_connectivity))
-        .routes(routes!(service_profiles))
-        .routes(routes!(service_profile))
         .routes(routes!(tariff_profiles, create_tariff_profile))
         .routes(routes!(
             tariff_profile,
@@ -338,6 +336,12 @@ pub struct IdRef {
     id: Option<i64>,
 }
 
+impl IdRef {
+    pub fn id(&self) -> Option<i64> {
+        self.id
+    }
+}
+
 /// `{"id": …, "activate": …}`: the SIM to put in the endpoint.
 #[derive(Deserialize, Serialize, ToSchema, Default)]
 pub struct SimRef {
@@ -524,40 +528,6 @@ async fn delete_endpoint(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A service profile.
-#[derive(Serialize, ToSchema)]
-pub struct ServiceProfileEntry {
-    id: i64,
-    name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    /// Live endpoints in the caller's scope that use it.
-    used_count: i64,
-    allowed_3g: bool,
-    allowed_4g: bool,
-    allowed_nb_iot: bool,
-    apply_data_quota: bool,
-    apply_sms_quota: bool,
-    /// Singly only: the services it lists.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    service: Option<Vec<IdDescription>>,
-}
-
-fn service_entry(p: ServiceProfile, single: bool) -> ServiceProfileEntry {
-    ServiceProfileEntry {
-        id: p.id,
-        name: p.name,
-        description: p.description,
-        used_count: p.used_count,
-        allowed_3g: p.allowed_3g,
-        allowed_4g: p.allowed_4g,
-        allowed_nb_iot: p.allowed_nb_iot,
-        apply_data_quota: p.apply_data_quota,
-        apply_sms_quota: p.apply_sms_quota,
-        service: single.then(Vec::new),
-    }
-}
-
 /// A tariff profile.
 #[derive(Serialize, ToSchema)]
 pub struct TariffProfileEntry {
@@ -576,36 +546,6 @@ fn tariff_entry(p: TariffProfile) -> TariffProfileEntry {
         description: p.description,
         used_count: p.used_count,
     }
-}
-
-/// The service profiles the caller's org may use or manages, by id; not paged.
-#[utoipa::path(operation_id = "list_service_profiles", get, path = "/api/v1/service_profile", tag = "emnify", security(("bearer" = [])),
-    responses((status = 200, body = [ServiceProfileEntry])))]
-async fn service_profiles(
-    State(state): State<AppState>,
-    Require(p, ..): Require<Readers>,
-) -> AppResult<Json<Vec<ServiceProfileEntry>>> {
-    let all = endpoints::service_profiles(&state, &p).await?;
-    Ok(Json(
-        all.into_iter().map(|p| service_entry(p, false)).collect(),
-    ))
-}
-
-/// One service profile.
-#[utoipa::path(operation_id = "get_service_profile", get, path = "/api/v1/service_profile/{profile_id}", tag = "emnify", security(("bearer" = [])),
-    params(("profile_id" = i64, Path, description = "Service profile id")),
-    responses(
-        (status = 200, body = ServiceProfileEntry),
-        (status = 400, description = "1000 non-numeric id"),
-        (status = 404, description = "1201"),
-    ))]
-async fn service_profile(
-    State(state): State<AppState>,
-    Require(p, ..): Require<Readers>,
-    Path(id): Path<String>,
-) -> AppResult<Json<ServiceProfileEntry>> {
-    let profile = endpoints::service_profile(&state, &p, path_id(&id)?).await?;
-    Ok(Json(service_entry(profile, true)))
 }
 
 /// The tariff profiles the caller's org may use or manages, by id; not paged.

@@ -1,8 +1,10 @@
 //! emnify-style routes under `/api/v1` (contract: shared/spec/emnify.md).
 pub mod auth;
 pub mod endpoints;
+pub mod events;
 pub mod operators;
 pub mod quotas;
+pub mod service_profiles;
 pub mod sims;
 pub mod sms;
 
@@ -16,4 +18,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(operators::routes())
         .merge(sms::routes())
         .merge(quotas::routes())
+        .merge(events::routes())
+        .merge(service_profiles::routes())
 }

@@ -31,6 +31,7 @@ struct Foreign {
     plans: Vec<String>,
     endpoint_ids: Vec<i64>,
     space_ids: Vec<i64>,
+    profile_ids: Vec<i64>,
 }
 
 struct World {
@@ -49,6 +50,8 @@ struct World {
     endpoints: Vec<(i64, i64, String, Option<String>)>,
     /// (IP address space id, org id, block)
     spaces: Vec<(i64, i64, String)>,
+    /// (service profile id, owner org id, name)
+    profiles: Vec<(i64, i64, String)>,
 }
 
 async fn build(app: &TestApp) -> World {
@@ -166,6 +169,28 @@ async fn build(app: &TestApp) -> World {
             block.to_string(),
         ));
     }
+    // A service profile of each of two customers.
+    let mut profiles = Vec::new();
+    for org in ["C1A", "C2A"] {
+        let name = format!("probe profile of {org}");
+        let r = app
+            .post(
+                "/api/v1/service_profile",
+                fx.token(org, Manager),
+                json!({"name": name}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let id = r.headers["location"]
+            .to_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        profiles.push((id, fx.org(org).id, name));
+    }
     // Devices, two of them holding a SIM of their org.
     let mut endpoints = Vec::new();
     for (org, sim) in [("C1A", Some(23u64)), ("C1SA", None), ("C2A", Some(53))] {
@@ -211,6 +236,7 @@ async fn build(app: &TestApp) -> World {
         plans,
         endpoints,
         spaces,
+        profiles,
     }
 }
 
@@ -320,6 +346,13 @@ fn foreign_of(who: &Who, w: &World) -> Foreign {
             }
         }
     }
+    for (id, owner, name) in &w.profiles {
+        // A profile serves its owner's subtree: known there and wherever the scope holds the owner.
+        if !who.knows(*owner, w) {
+            f.profile_ids.push(*id);
+            f.markers.insert(q(name));
+        }
+    }
     for (id, org, block) in &w.spaces {
         if !who.sees(*org, w) {
             f.space_ids.push(*id);
@@ -333,7 +366,7 @@ fn foreign_of(who: &Who, w: &World) -> Foreign {
 
 /// Every row of another tenant, fingerprinted: equal before and after a walk.
 async fn foreign_rows(db: &Db, who: &Who, w: &World) -> Vec<String> {
-    let tables: [(&str, String); 9] = [
+    let tables: [(&str, String); 10] = [
         ("sims", format!(
             "SELECT {}, s.iccid || '|' || CAST(s.status AS TEXT) || '|' || CAST(s.version AS TEXT) || '|' || \
              COALESCE(CAST(s.mvno_account_id AS TEXT), '') \
@@ -357,6 +390,8 @@ async fn foreign_rows(db: &Db, who: &Who, w: &World) -> Vec<String> {
             CAST(service_profile_id AS TEXT) || '|' || CAST(updated_at AS TEXT) || '|' || \
             COALESCE(ip_address, '') FROM endpoints".into()),
         ("ip spaces", "SELECT CAST(org_id AS TEXT), cidr FROM ip_address_spaces".into()),
+        ("profiles", "SELECT CAST(owner_org_id AS TEXT), name || '|' || CAST(updated_at AS TEXT) \
+            FROM service_profiles WHERE owner_org_id IS NOT NULL".into()),
     ];
     let mut out = Vec::new();
     for (table, sql) in tables {
@@ -411,8 +446,11 @@ fn path_value(path: &str, name: &str, f: &Foreign, n: usize) -> Option<String> {
         "icc" | "new" => pick(&f.iccs),
         "sim_id" => pick_i(&f.sim_ids),
         "endpoint_id" => pick_i(&f.endpoint_ids),
-        // Every profile so far is the platform's, which every org uses: none is foreign.
+        "profile_id" if path.starts_with("/api/v1/service_profile") => pick_i(&f.profile_ids),
+        // Tariff profiles are the platform's, which every org uses: none is foreign.
         "profile_id" => None,
+        // Services are everyone's: the profile beside it is the foreign object.
+        "service_id" => Some("38".to_string()),
         // Operators are everyone's: the endpoint beside it is the foreign object.
         "operator_id" => Some("1".to_string()),
         // An SMS is reached only through its endpoint, the foreign object beside it.
