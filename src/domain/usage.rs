@@ -86,7 +86,24 @@ fn round(v: f64) -> f64 {
     (v * 1_000_000.0).round() / 1_000_000.0
 }
 
-fn period(sim_id: i64, month: NaiveDate, with_month: bool, buckets: Vec<&Bucket>) -> Value {
+/// Whose usage a statistic is: a SIM's (`sim_id`) or an endpoint's (`endpoint_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Of {
+    Sim(i64),
+    Endpoint(i64),
+}
+
+impl Of {
+    fn key(self) -> (&'static str, i64) {
+        match self {
+            Of::Sim(id) => ("sim_id", id),
+            Of::Endpoint(id) => ("endpoint_id", id),
+        }
+    }
+}
+
+fn period(of: Of, month: NaiveDate, with_month: bool, buckets: Vec<&Bucket>) -> Value {
+    let (id_key, sim_id) = of.key();
     let mut obj = Map::new();
     for (tt, s) in sums(buckets.into_iter()) {
         let key = if tt == DATA { "data" } else { "sms" };
@@ -95,7 +112,7 @@ fn period(sim_id: i64, month: NaiveDate, with_month: bool, buckets: Vec<&Bucket>
             .unwrap_or(0);
         let cur = currency(&s.currency);
         let mut entry = json!({
-            "id": id, "sim_id": sim_id, "volume": round(s.tx + s.rx),
+            "id": id, id_key: sim_id, "volume": round(s.tx + s.rx),
             "volume_tx": round(s.tx), "volume_rx": round(s.rx),
             "cost": round(s.cost), "currency_id": cur["id"], "currency": cur, "traffic_type_id": tt,
             "traffic_type": traffic_type(tt),
@@ -113,6 +130,11 @@ fn period(sim_id: i64, month: NaiveDate, with_month: bool, buckets: Vec<&Bucket>
 /// where there was traffic. The last hour is the buckets that started in the last 60 minutes,
 /// plus the one in progress an hour ago.
 pub fn stats(sim_id: i64, now: DateTime<Utc>, buckets: &[Bucket]) -> Value {
+    stats_of(Of::Sim(sim_id), now, buckets)
+}
+
+/// As [`stats`], of a SIM or an endpoint.
+pub fn stats_of(of: Of, now: DateTime<Utc>, buckets: &[Bucket]) -> Value {
     let this_month = month_start(now.date_naive());
     let last_month = month_start(this_month - Duration::days(1));
     let (cm_from, lm_from) = (at_midnight(this_month), at_midnight(last_month));
@@ -126,9 +148,9 @@ pub fn stats(sim_id: i64, now: DateTime<Utc>, buckets: &[Bucket]) -> Value {
         buckets.iter().filter(inside).collect()
     };
     json!({
-        "current_month": period(sim_id, this_month, true, within(cm_from, now, true)),
-        "last_month": period(sim_id, last_month, true, within(lm_from, cm_from, false)),
-        "last_hour": period(sim_id, this_month, false, within(hour_from, now, true)),
+        "current_month": period(of, this_month, true, within(cm_from, now, true)),
+        "last_month": period(of, last_month, true, within(lm_from, cm_from, false)),
+        "last_hour": period(of, this_month, false, within(hour_from, now, true)),
     })
 }
 

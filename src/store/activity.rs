@@ -16,6 +16,65 @@ pub(crate) const EVENT_SELECT: &str = "SELECT ev.id, ev.ts, ev.org_id, ev.sim_id
      u.name AS user_name, u.email AS user_email, uo.id AS user_org_id, uo.path AS user_org_path \
      FROM events ev LEFT JOIN organisations o ON o.id = ev.org_id \
      LEFT JOIN users u ON u.id = ev.user_id LEFT JOIN organisations uo ON uo.id = u.org_id";
+/// Adds records to the hourly usage of the endpoints they went to, under each endpoint's key.
+async fn endpoint_usage(
+    tx: &mut super::db::Tx,
+    placed: &[(i64, &UsageRecord)],
+    actor: &Actor,
+) -> StoreResult<()> {
+    // (endpoint, hour, traffic type) -> (tx, rx, cost, currency)
+    type Key = (i64, chrono::DateTime<chrono::Utc>, i16);
+    type Sums = (f64, f64, f64, String);
+    let mut merged: std::collections::BTreeMap<Key, Sums> = Default::default();
+    for (endpoint, r) in placed {
+        let m = merged
+            .entry((*endpoint, r.hour, r.traffic_type))
+            .or_insert_with(|| (0.0, 0.0, 0.0, r.currency.clone()));
+        (m.0, m.1, m.2) = (m.0 + r.volume_tx, m.1 + r.volume_rx, m.2 + r.cost);
+        m.3 = r.currency.clone();
+    }
+    if merged.is_empty() {
+        return Ok(());
+    }
+    let tenants = keys::of_many(tx, "endpoints", merged.keys().map(|k| k.0)).await?;
+    let rows: Vec<(&Key, &Sums)> = merged.iter().collect();
+    for chunk in rows.chunks(sims::INSERT_CHUNK) {
+        let mut qb = Builder::new(
+            "INSERT INTO usage_endpoint_hourly (endpoint_id, hour, traffic_type, volume_tx, \
+             volume_rx, cost, currency, updated_at, tenant_org_id) ",
+        );
+        qb.push_values(
+            chunk,
+            |b, ((endpoint, hour, traffic), (tx_, rx, cost, currency))| {
+                b.push_bind(*endpoint)
+                    .push_bind(*hour)
+                    .push_bind(*traffic)
+                    .push_bind(*tx_)
+                    .push_bind(*rx)
+                    .push_bind(*cost)
+                    .push_bind(currency.clone())
+                    .push_bind(actor.at)
+                    .push_bind(
+                        tenants
+                            .get(endpoint)
+                            .copied()
+                            .flatten()
+                            .unwrap_or(keys::CENTRAL),
+                    );
+            },
+        );
+        qb.push(
+            " ON CONFLICT (endpoint_id, hour, traffic_type, tenant_org_id) DO UPDATE SET \
+             volume_tx = usage_endpoint_hourly.volume_tx + excluded.volume_tx, \
+             volume_rx = usage_endpoint_hourly.volume_rx + excluded.volume_rx, \
+             cost = usage_endpoint_hourly.cost + excluded.cost, \
+             currency = excluded.currency, updated_at = excluded.updated_at",
+        );
+        qb.build().execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
 /// How an event is in a scope: by its org (`o`, joined by every event read).
 const EVENT_ORG: Owner = Owner::Org {
     id: "ev.org_id",
@@ -206,11 +265,15 @@ impl ActivityStore for SqlStore {
             );
             qb.build().execute(&mut tx).await?;
         }
-        let draws: Vec<_> = records
+        // Each record goes to the endpoint its SIM was in at its time, if any: that endpoint's hourly
+        // usage, then its quotas.
+        let stays = endpoints::stays(&mut tx, records.iter().map(|r| r.sim_id)).await?;
+        let placed: Vec<(i64, &UsageRecord)> = records
             .iter()
-            .map(|r| (r.sim_id, r.at, r.traffic_type, r.volume_tx + r.volume_rx))
+            .filter_map(|r| Some((endpoints::at(&stays, r.sim_id, r.at)?, r)))
             .collect();
-        super::quotas::draw(&mut tx, MetaStore::backend(self), &draws, actor).await?;
+        endpoint_usage(&mut tx, &placed, actor).await?;
+        super::quotas::draw(&mut tx, MetaStore::backend(self), &placed, actor).await?;
         journal::audit(
             &mut tx,
             actor,
@@ -283,16 +346,7 @@ impl ActivityStore for SqlStore {
         if self.held_sim(scope, sim_id).await?.is_none() {
             return Ok(None);
         }
-        type Row = (
-            chrono::DateTime<chrono::Utc>,
-            i16,
-            f64,
-            f64,
-            f64,
-            String,
-            chrono::DateTime<chrono::Utc>,
-        );
-        let rows: Vec<Row> = query(
+        let rows: Vec<BucketRow> = query(
             // A SIM that changed tenant within an hour has that bucket under both keys.
             "SELECT hour, traffic_type, SUM(volume_tx), SUM(volume_rx), SUM(cost), MAX(currency), \
                         MAX(updated_at) FROM usage_hourly \
@@ -304,24 +358,61 @@ impl ActivityStore for SqlStore {
         .bind(until)
         .fetch_all(&self.reads)
         .await?;
-        Ok(Some(
-            rows.into_iter()
-                .map(
-                    |(hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at)| {
-                        crate::domain::usage::Bucket {
-                            hour,
-                            traffic_type,
-                            volume_tx,
-                            volume_rx,
-                            cost,
-                            currency,
-                            updated_at,
-                        }
-                    },
-                )
-                .collect(),
-        ))
+        Ok(Some(buckets(rows)))
     }
+
+    async fn endpoint_usage_rows(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        from: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<Vec<UsageRow>>> {
+        let Some(ep) = self.endpoint_get(scope, endpoint).await? else {
+            return Ok(None);
+        };
+        let rows: Vec<BucketRow> = query(
+            "SELECT hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at \
+             FROM usage_endpoint_hourly WHERE tenant_org_id = $1 AND endpoint_id = $2 \
+             AND hour >= $3 AND hour < $4 ORDER BY hour, traffic_type",
+        )
+        .bind(ep.tenant_org_id)
+        .bind(endpoint)
+        .bind(from)
+        .bind(until)
+        .fetch_all(&self.reads)
+        .await?;
+        Ok(Some(buckets(rows)))
+    }
+}
+
+/// An hourly bucket as read: hour, traffic type, volumes, cost, currency, when last added to.
+type BucketRow = (
+    chrono::DateTime<chrono::Utc>,
+    i16,
+    f64,
+    f64,
+    f64,
+    String,
+    chrono::DateTime<chrono::Utc>,
+);
+
+fn buckets(rows: Vec<BucketRow>) -> Vec<UsageRow> {
+    rows.into_iter()
+        .map(
+            |(hour, traffic_type, volume_tx, volume_rx, cost, currency, updated_at)| {
+                crate::domain::usage::Bucket {
+                    hour,
+                    traffic_type,
+                    volume_tx,
+                    volume_rx,
+                    cost,
+                    currency,
+                    updated_at,
+                }
+            },
+        )
+        .collect()
 }
 
 /// A SIM's ICC, IMSI, production date and creation time.

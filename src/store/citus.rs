@@ -24,7 +24,7 @@ pub(crate) const REFERENCE: [&str; 14] = [
 ];
 
 /// Tenant-owned tables, by their key, co-located with `sims`.
-pub(crate) const BY_TENANT: [&str; 10] = [
+pub(crate) const BY_TENANT: [&str; 11] = [
     "sims",
     "mvno_accounts",
     "endpoints",
@@ -34,6 +34,7 @@ pub(crate) const BY_TENANT: [&str; 10] = [
     "endpoint_quotas",
     "events",
     "usage_hourly",
+    "usage_endpoint_hourly",
     "audit_log",
 ];
 

@@ -5,7 +5,7 @@
 //! job, which take no endpoint lock — alone, each row read `FOR UPDATE` in (tenant, endpoint, kind)
 //! order after the usage rows, so that a draw never loses another's.
 use super::db::{query, Builder, Tx};
-use super::endpoints::{self, lock_endpoint, recorded, Locked};
+use super::endpoints::{lock_endpoint, recorded, Locked};
 use super::journal::{self, About, POLICY_INFO, POLICY_WARNING};
 use super::*;
 use crate::domain::access::Scope;
@@ -140,23 +140,23 @@ pub(crate) struct Draw {
     pub volume: f64,
 }
 
-/// Draws ingested usage from the ACTIVE quotas it falls under (quotas the endpoint's service
-/// profile enforces, records not older than the quota), with their threshold and used-up events.
+/// Draws ingested usage (each record with the endpoint it went to) from the ACTIVE quotas it falls
+/// under (quotas the endpoint's service profile enforces, records not older than the quota), with
+/// their threshold and used-up events.
 pub(crate) async fn draw(
     tx: &mut Tx,
     backend: Backend,
-    records: &[(i64, DateTime<Utc>, i16, f64)],
+    placed: &[(i64, &UsageRecord)],
     actor: &Actor,
 ) -> StoreResult<()> {
-    let stays = endpoints::stays(tx, records.iter().map(|r| r.0)).await?;
-    let draws: Vec<Draw> = records
+    let draws: Vec<Draw> = placed
         .iter()
-        .filter_map(|(sim, at, traffic, volume)| {
+        .filter_map(|(endpoint, r)| {
             Some(Draw {
-                endpoint: endpoints::at(&stays, *sim, *at)?,
-                at: *at,
-                kind: QuotaKind::of_traffic(*traffic)?,
-                volume: *volume,
+                endpoint: *endpoint,
+                at: r.at,
+                kind: QuotaKind::of_traffic(r.traffic_type)?,
+                volume: r.volume_tx + r.volume_rx,
             })
         })
         .collect();

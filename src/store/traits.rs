@@ -497,6 +497,14 @@ pub trait ActivityStore: Send + Sync {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<Option<Vec<UsageRow>>>;
+    /// An endpoint's hourly buckets in `[from, until)`; None when the scope does not hold it.
+    async fn endpoint_usage_rows(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Option<Vec<UsageRow>>>;
 }
 
 /// Everything simgate stores.

@@ -314,3 +314,100 @@ async fn quotas_cap_a_devices_data_and_sms(app: TestApp) {
     let events = types_of(&app, id).await;
     assert_eq!(&events[events.len() - 2..], &[(60, 1), (57, 2)]);
 }
+
+backends!(a_devices_statistics_follow_its_sims);
+async fn a_devices_statistics_follow_its_sims(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let sims = r1_sims(&app, &fx).await;
+    let admin = fx.token("PLATFORM", Admin).to_string();
+    let manager = fx.token("C1A", Manager).to_string();
+    let mut body = device("counted");
+    body["sim"] = json!({"id": sims[0]});
+    let id = create(&app, &manager, body).await;
+    let stats = format!("/api/v1/endpoint/{id}/stats");
+
+    // Before it went in, the SIM's usage is its own; afterwards the device's too.
+    usage(
+        &app,
+        &admin,
+        sims[0],
+        at(&app, -Duration::hours(2)),
+        "data",
+        7.0,
+    )
+    .await;
+    usage(
+        &app,
+        &admin,
+        sims[0],
+        at(&app, Duration::minutes(5)),
+        "data",
+        3.0,
+    )
+    .await;
+    usage(
+        &app,
+        &admin,
+        sims[0],
+        at(&app, Duration::minutes(6)),
+        "sms",
+        1.0,
+    )
+    .await;
+    // Another SIM replaces it: the old one's later usage is no longer the device's.
+    let r = app
+        .patch(
+            &format!("/api/v1/endpoint/{id}"),
+            &manager,
+            json!({"sim": {"id": sims[1]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    app.clock.advance(Duration::minutes(10));
+    usage(
+        &app,
+        &admin,
+        sims[0],
+        at(&app, Duration::minutes(1)),
+        "data",
+        100.0,
+    )
+    .await;
+    usage(
+        &app,
+        &admin,
+        sims[1],
+        at(&app, Duration::minutes(1)),
+        "data",
+        2.0,
+    )
+    .await;
+
+    let s = app.get(&stats, &manager).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.text);
+    let data = &s.body["current_month"]["data"];
+    assert_eq!(data["volume"], 5.0, "{}", s.text);
+    assert_eq!(data["endpoint_id"], id);
+    assert!(data.get("sim_id").is_none());
+    let month = app.clock.now().format("%Y%m").to_string();
+    assert_eq!(data["id"], format!("{id}{month}5").parse::<u64>().unwrap());
+    assert_eq!(s.body["current_month"]["sms"]["volume"], 1.0);
+    let sim_stats = app
+        .get(&format!("/api/v1/sim/{}/stats", sims[0]), &manager)
+        .await;
+    assert_eq!(sim_stats.body["current_month"]["data"]["volume"], 110.0);
+    let daily = app.get(&format!("{stats}/daily"), &manager).await;
+    assert_eq!(daily.status, StatusCode::OK, "{}", daily.text);
+    let days = daily.body.as_array().unwrap();
+    let total: f64 = days
+        .iter()
+        .map(|d| d["data"]["volume"].as_f64().unwrap_or(0.0))
+        .sum();
+    assert_eq!(total, 5.0);
+    // Another tenant: the device does not exist.
+    for path in [stats.clone(), format!("{stats}/daily")] {
+        let r = app.get(&path, fx.token("C2A", Manager)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.body["error_code"], 1201);
+    }
+}

@@ -1,5 +1,6 @@
 //! emnify-style routes under `/api/v1` (contract: shared/spec/emnify.md).
 pub mod auth;
+pub mod endpoint_stats;
 pub mod endpoints;
 pub mod events;
 pub mod operators;
@@ -19,5 +20,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(sms::routes())
         .merge(quotas::routes())
         .merge(events::routes())
+        .merge(endpoint_stats::routes())
         .merge(service_profiles::routes())
 }

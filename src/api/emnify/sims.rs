@@ -553,15 +553,17 @@ async fn stats(
     Require(p, ..): Require<Readers>,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
-    Ok(Json(usage::stats(&state, &p, path_id(&id)?).await?))
+    Ok(Json(
+        usage::stats(&state, &p, usage::Of::Sim(path_id(&id)?)).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
 pub struct DailyQuery {
     /// YYYY-MM-DD; alone: until the end of its month.
-    start_date: Option<String>,
+    pub start_date: Option<String>,
     /// YYYY-MM-DD; alone: from the start of its month.
-    end_date: Option<String>,
+    pub end_date: Option<String>,
 }
 
 /// Usage and cost per day with traffic.
@@ -582,7 +584,7 @@ async fn daily_stats(
         usage::daily(
             &state,
             &p,
-            path_id(&id)?,
+            usage::Of::Sim(path_id(&id)?),
             q.start_date.as_deref(),
             q.end_date.as_deref(),
         )
