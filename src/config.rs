@@ -190,6 +190,8 @@ pub struct QuotaConfig {
 pub struct SmsConfig {
     pub default_source_address: String,
     pub validity_hours: i64,
+    /// Seconds between runs of the job that expires SMS past their expiry date.
+    pub expiry_check_secs: u64,
 }
 
 /// The documented short environment names and the keys they set.

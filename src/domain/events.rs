@@ -25,6 +25,7 @@ pub const CONNECTIVITY_RESET: i32 = 1011;
 pub const OPERATOR_BLACKLIST_CHANGED: i32 = 1012;
 pub const SMS_SUBMITTED: i32 = 1013;
 pub const SMS_STATUS_CHANGED: i32 = 1014;
+pub const SMS_RECEIVED: i32 = 1015;
 pub const SERVICE_PROFILE_CHANGED: i32 = 1016;
 pub const TARIFF_PROFILE_CHANGED: i32 = 1017;
 pub const QUOTA_THRESHOLD: i32 = 18;
@@ -73,6 +74,7 @@ pub fn type_description(type_id: i32) -> &'static str {
         OPERATOR_BLACKLIST_CHANGED => "Operator blacklist changed",
         SMS_SUBMITTED => "SMS submitted",
         SMS_STATUS_CHANGED => "SMS status changed",
+        SMS_RECEIVED => "SMS received",
         SERVICE_PROFILE_CHANGED => "Service profile changed",
         TARIFF_PROFILE_CHANGED => "Tariff profile changed",
         QUOTA_THRESHOLD => "Quota threshold reached",
@@ -98,7 +100,7 @@ pub fn type_description(type_id: i32) -> &'static str {
 }
 
 /// Every event type simgate writes or folds, by id (`GET /api/v1/event/type`).
-pub const KNOWN_TYPES: [i32; 43] = [
+pub const KNOWN_TYPES: [i32; 44] = [
     1,
     2,
     3,
@@ -139,6 +141,7 @@ pub const KNOWN_TYPES: [i32; 43] = [
     OPERATOR_BLACKLIST_CHANGED,
     SMS_SUBMITTED,
     SMS_STATUS_CHANGED,
+    SMS_RECEIVED,
     SERVICE_PROFILE_CHANGED,
     TARIFF_PROFILE_CHANGED,
     SMS_QUOTA_EXPIRED,

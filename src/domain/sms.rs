@@ -53,6 +53,25 @@ impl SmsStatus {
         }
     }
 
+    /// Whether the status is final (4 to 7).
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            SmsStatus::Delivered | SmsStatus::Failed | SmsStatus::Expired | SmsStatus::Canceled
+        )
+    }
+
+    /// The moves a delivery gateway may report: 1→2/3/4/5, 2→3/4/5, 3→2/4/5.
+    pub fn may_report(self, to: SmsStatus) -> bool {
+        use SmsStatus::*;
+        match self {
+            Pending => matches!(to, InProgress | Buffered | Delivered | Failed),
+            InProgress => matches!(to, Buffered | Delivered | Failed),
+            Buffered => matches!(to, InProgress | Delivered | Failed),
+            _ => false,
+        }
+    }
+
     /// A caller may cancel an MT SMS still waiting for its first attempt or buffered.
     pub fn cancelable(self) -> bool {
         matches!(self, SmsStatus::Pending | SmsStatus::Buffered)
@@ -173,5 +192,17 @@ mod tests {
         assert_eq!(dcs(8).unwrap(), 8);
         assert!(dcs(256).is_err());
         assert!(dcs(-1).is_err());
+    }
+
+    #[test]
+    fn gateways_report_only_the_contracts_moves() {
+        use SmsStatus::*;
+        assert!(Pending.may_report(Delivered));
+        assert!(Buffered.may_report(InProgress));
+        assert!(!InProgress.may_report(Pending));
+        assert!(!Pending.may_report(Expired), "expiry is the job's");
+        assert!(!Delivered.may_report(Failed), "final");
+        assert!(!Canceled.may_report(Delivered));
+        assert!(Expired.is_final() && !Buffered.is_final());
     }
 }

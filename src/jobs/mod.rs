@@ -2,6 +2,7 @@
 pub mod maintenance;
 pub mod purge;
 pub mod quotas;
+pub mod sms;
 
 use crate::state::AppState;
 use std::future::Future;
@@ -17,6 +18,7 @@ pub fn spawn_all(
         tokio::spawn(purge::run(state.clone(), shutdown.clone())),
         tokio::spawn(maintenance::run(state.clone(), shutdown.clone())),
         tokio::spawn(quotas::run(state.clone(), shutdown.clone())),
+        tokio::spawn(sms::run(state.clone(), shutdown.clone())),
     ]
 }
 

@@ -78,6 +78,17 @@ async fn split<I, T>(
     key: impl Fn(&I) -> &SimKey,
     convert: impl Fn(I, i64) -> Result<T, String>,
 ) -> AppResult<(Vec<T>, Vec<(usize, String)>)> {
+    let (ok, rejected) = split_indexed(state, records, key, convert).await?;
+    Ok((ok.into_iter().map(|(_, t)| t).collect(), rejected))
+}
+
+/// As [`split`], each accepted record with its index.
+async fn split_indexed<I, T>(
+    state: &AppState,
+    records: Vec<Result<I, String>>,
+    key: impl Fn(&I) -> &SimKey,
+    convert: impl Fn(I, i64) -> Result<T, String>,
+) -> AppResult<(Vec<(usize, T)>, Vec<(usize, String)>)> {
     let keys: Vec<&SimKey> = records
         .iter()
         .filter_map(|r| r.as_ref().ok().map(&key))
@@ -90,7 +101,7 @@ async fn split<I, T>(
             convert(rec, sim_id)
         });
         match converted {
-            Ok(item) => ok.push(item),
+            Ok(item) => ok.push((index, item)),
             Err(reason) => rejected.push((index, reason)),
         }
     }
@@ -189,4 +200,103 @@ fn network_event(r: EventInput, sim_id: i64) -> Result<NewEvent, String> {
         description: r.description,
         detail: r.detail.filter(|d| !d.is_null()),
     })
+}
+
+/// A delivery report as a gateway sends it.
+pub struct ReportInput {
+    pub sms_id: i64,
+    pub status: i64,
+    pub timestamp: String,
+    pub gsm_map_error: Option<i64>,
+}
+
+/// A mobile-originated SMS as a gateway hands it in.
+pub struct MoInput {
+    pub sim: SimKey,
+    pub timestamp: String,
+    pub payload: String,
+    pub destination_address: Option<String>,
+    pub dcs: Option<i64>,
+    pub udh: Option<String>,
+}
+
+/// A store refusal that concerns one record (refused by index), or a failure of the whole call.
+fn refusal(e: crate::store::StoreError) -> AppResult<String> {
+    match e {
+        crate::store::StoreError::Rule(rule) => Ok(rule.to_string()),
+        crate::store::StoreError::NotFound => Ok("not found".into()),
+        other => Err(other.into()),
+    }
+}
+
+/// Delivery reports: each moves its SMS as the contract allows, in a transaction of its own.
+pub async fn sms_reports(
+    state: &AppState,
+    p: &crate::domain::access::Principal,
+    records: Vec<Result<ReportInput, String>>,
+) -> AppResult<Ingested> {
+    use crate::domain::sms::SmsStatus;
+    let actor = state.actor(p);
+    let (mut accepted, mut rejected) = (0, Vec::new());
+    for (index, r) in records.into_iter().enumerate() {
+        let report = r.and_then(|r| {
+            let status = SmsStatus::from_id(r.status)
+                .filter(|s| (2..=5).contains(&s.id()))
+                .ok_or_else(|| format!("status {} is not 2, 3, 4 or 5", r.status))?;
+            let gsm_map_error = r
+                .gsm_map_error
+                .map(|e| i32::try_from(e).map_err(|_| "gsm_map_error out of range".to_string()))
+                .transpose()?;
+            Ok(crate::store::SmsReport {
+                sms_id: r.sms_id,
+                status,
+                at: dates::timestamp("timestamp", &r.timestamp)?,
+                gsm_map_error,
+            })
+        });
+        match report {
+            Err(reason) => rejected.push((index, reason)),
+            Ok(report) => match state.store.sms_report(&report, &actor).await {
+                Ok(()) => accepted += 1,
+                Err(e) => rejected.push((index, refusal(e)?)),
+            },
+        }
+    }
+    Ok(Ingested { accepted, rejected })
+}
+
+/// MO SMS: each is filed, delivered (4), under the endpoint its SIM was in at its time.
+pub async fn sms_mo(
+    state: &AppState,
+    p: &crate::domain::access::Principal,
+    records: Vec<Result<MoInput, String>>,
+) -> AppResult<Ingested> {
+    use crate::domain::sms;
+    let (ok, mut rejected) = split_indexed(
+        state,
+        records,
+        |r| &r.sim,
+        |r, sim_id| {
+            let err = |e: crate::domain::error::DomainError| e.to_string();
+            Ok(crate::store::NewMo {
+                sim_id,
+                at: dates::timestamp("timestamp", &r.timestamp)?,
+                payload: sms::payload(&r.payload).map_err(err)?,
+                destination_address: r.destination_address,
+                dcs: r.dcs.map(sms::dcs).transpose().map_err(err)?.unwrap_or(0),
+                udh: r.udh.as_deref().map(sms::udh).transpose().map_err(err)?,
+            })
+        },
+    )
+    .await?;
+    let actor = state.actor(p);
+    let mut accepted = 0;
+    for (index, mo) in ok {
+        match state.store.sms_receive(&mo, &actor).await {
+            Ok(_) => accepted += 1,
+            Err(e) => rejected.push((index, refusal(e)?)),
+        }
+    }
+    rejected.sort_by_key(|r| r.0);
+    Ok(Ingested { accepted, rejected })
 }

@@ -139,7 +139,11 @@ pub(crate) async fn assign(
             };
             for space in candidates {
                 if !hold(tx, backend, space.id).await? {
-                    continue;
+                    // Deleted since it was read: a space named is gone, one found is skipped.
+                    match choice {
+                        IpChoice::Space(id) => return Err(unusable_space(*id)),
+                        _ => continue,
+                    }
                 }
                 for _ in 0..PICK_ATTEMPTS {
                     let Some(host) = lowest_free(tx, space).await? else {

@@ -128,7 +128,7 @@ pub(crate) struct Origin {
     pub alert: bool,
 }
 
-const API_INFO: Origin = Origin {
+pub(crate) const API_INFO: Origin = Origin {
     source: SOURCE_API,
     severity: SEVERITY_INFO,
     alert: false,

@@ -5,6 +5,7 @@ use super::ip_spaces::IpSpaceRow;
 use super::profiles::{NewServiceProfile, ServiceProfilePatch};
 use super::quotas::{Denial, NewQuota, QuotaRow};
 use super::rows::*;
+use super::sms_gateway::{GatewaySms, NewMo, SmsReport};
 use super::StoreResult;
 use crate::domain::access::Scope;
 use crate::domain::ids::EntityRef;
@@ -311,6 +312,20 @@ pub trait ProfileStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait SmsGatewayStore: Send + Sync {
+    /// MT SMS waiting (1) or buffered (3) on endpoints with a SIM, oldest first.
+    async fn sms_waiting(&self, limit: i64) -> StoreResult<Vec<GatewaySms>>;
+    /// A delivery report: `Rule::Missing` for an unknown SMS, `Rule::Held` for a move the
+    /// contract does not allow (or an MO SMS).
+    async fn sms_report(&self, report: &SmsReport, actor: &Actor) -> StoreResult<()>;
+    /// An MO SMS, filed under the endpoint its SIM was in at its time (`Rule::Missing` if none);
+    /// its id.
+    async fn sms_receive(&self, mo: &NewMo, actor: &Actor) -> StoreResult<i64>;
+    /// Expires SMS past their expiry date (up to a thousand a call).
+    async fn sms_expire(&self, now: DateTime<Utc>, actor: &Actor) -> StoreResult<u64>;
+}
+
+#[async_trait]
 pub trait QuotaStore: Send + Sync {
     /// The endpoint's quota of that kind: `NotFound` for an endpoint outside the scope,
     /// `Rule::Missing` when it has none.
@@ -521,6 +536,7 @@ pub trait Store:
     + IpSpaceStore
     + QuotaStore
     + ProfileStore
+    + SmsGatewayStore
     + ActivityStore
     + IdempotencyStore
 {
@@ -538,6 +554,7 @@ impl<
             + IpSpaceStore
             + QuotaStore
             + ProfileStore
+            + SmsGatewayStore
             + ActivityStore
             + IdempotencyStore,
     > Store for T

@@ -411,3 +411,157 @@ async fn a_devices_statistics_follow_its_sims(app: TestApp) {
         assert_eq!(r.body["error_code"], 1201);
     }
 }
+
+backends!(a_gateway_delivers_receives_and_expires_sms);
+async fn a_gateway_delivers_receives_and_expires_sms(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let sims = r1_sims(&app, &fx).await;
+    let admin = fx.token("PLATFORM", Admin).to_string();
+    let manager = fx.token("C1A", Manager).to_string();
+    let mut body = device("phone");
+    body["sim"] = json!({"id": sims[0]});
+    let id = create(&app, &manager, body).await;
+    let simless = create(&app, &manager, device("no sim")).await;
+    let send = |endpoint: i64, text: &'static str| {
+        let (app, manager) = (&app, manager.clone());
+        async move {
+            let r = app
+                .post(
+                    &format!("/api/v1/endpoint/{endpoint}/sms"),
+                    &manager,
+                    json!({"payload": text}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            let loc = r.headers["location"].to_str().unwrap().to_string();
+            loc.rsplit('/').next().unwrap().parse::<i64>().unwrap()
+        }
+    };
+    let a = send(id, "a").await;
+    let b = send(id, "b").await;
+    let c = send(id, "c").await;
+    let d = send(simless, "d").await;
+
+    // The gateway's view: MT SMS waiting on devices with a SIM, oldest first, with the SIM.
+    let r = app.get("/admin/v1/sms", &admin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let waiting: Vec<i64> = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(waiting, vec![a, b, c]);
+    assert_eq!(r.body[0]["sim_id"], sims[0]);
+    assert!(r.body[0]["iccid"].as_str().unwrap().starts_with("89"));
+    assert_eq!(
+        app.get("/admin/v1/sms", fx.token("R1", ResellerAdmin))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/admin/v1/sms?limit=0", &admin).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // Reports move SMS as the contract allows; the rest are refused by index.
+    let now = at(&app, Duration::minutes(1));
+    let r = app
+        .post(
+            "/admin/v1/sms/reports",
+            &admin,
+            json!([
+                {"sms_id": a, "status": 2, "timestamp": now},
+                {"sms_id": a, "status": 4, "timestamp": now},
+                {"sms_id": b, "status": 3, "timestamp": now},
+                {"sms_id": b, "status": 5, "timestamp": now, "gsm_map_error": 27},
+                {"sms_id": a, "status": 2, "timestamp": now},
+                {"sms_id": 999999, "status": 4, "timestamp": now},
+                {"sms_id": c, "status": 6, "timestamp": now},
+                {"sms_id": c, "status": 4, "timestamp": "yesterday"}
+            ]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["accepted"], 4, "{}", r.text);
+    let refused: Vec<i64> = r.body["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["index"].as_i64().unwrap())
+        .collect();
+    assert_eq!(refused, vec![4, 5, 6, 7]);
+    let one = |sms: i64| {
+        let (app, manager) = (&app, manager.clone());
+        async move {
+            let r = app
+                .get(&format!("/api/v1/endpoint/{id}/sms/{sms}"), &manager)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            r.body
+        }
+    };
+    let sa = one(a).await;
+    assert_eq!(sa["status"], json!({"id": 4, "description": "DELIVERED"}));
+    assert!(sa["delivery_date"].is_string() && sa["final_date"].is_string());
+    assert_eq!(sa["sim_id"], sims[0].to_string());
+    let sb = one(b).await;
+    assert_eq!(sb["status"]["id"], 5);
+    assert_eq!(sb["retry_count"], "1");
+    assert!(sb.get("delivery_date").is_none());
+    let finals: Vec<(i64,)> = app
+        .sql(&format!(
+            "SELECT COUNT(*) FROM events WHERE type_id = 1014 AND endpoint_id = {id}"
+        ))
+        .await;
+    assert_eq!(finals[0].0, 2);
+    // A delivered SMS cannot be canceled.
+    let r = app
+        .delete(&format!("/api/v1/endpoint/{id}/sms/{a}"), &manager)
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    // MO: filed as delivered under the device its SIM was in; a SIM in no device is refused.
+    let r = app
+        .post(
+            "/admin/v1/sms/mo",
+            &admin,
+            json!([
+                {"sim_id": sims[0], "timestamp": now, "payload": "pong", "destination_address": "4915"},
+                {"sim_id": sims[5], "timestamp": now, "payload": "lost"},
+                {"sim_id": sims[0], "timestamp": now, "payload": ""}
+            ]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["accepted"], 1, "{}", r.text);
+    let list = app
+        .get(&format!("/api/v1/endpoint/{id}/sms"), &manager)
+        .await;
+    let mo = &list.body[0];
+    assert_eq!(mo["sms_type"], json!({"id": 2, "description": "MO"}));
+    assert_eq!(
+        (mo["payload"].as_str(), mo["status"]["id"].as_i64()),
+        (Some("pong"), Some(4))
+    );
+    let received: Vec<(i64,)> = app
+        .sql(&format!(
+            "SELECT COUNT(*) FROM events WHERE type_id = 1015 AND endpoint_id = {id}"
+        ))
+        .await;
+    assert_eq!(received[0].0, 1);
+
+    // The job expires what still waits past its expiry date, once.
+    app.clock.advance(Duration::hours(25));
+    assert_eq!(simgate::jobs::sms::run_once(&app.state).await.unwrap(), 2);
+    assert_eq!(simgate::jobs::sms::run_once(&app.state).await.unwrap(), 0);
+    assert_eq!(one(c).await["status"]["id"], 6);
+    let r = app
+        .get(&format!("/api/v1/endpoint/{simless}/sms/{d}"), &manager)
+        .await;
+    assert_eq!(r.body["status"], json!({"id": 6, "description": "EXPIRED"}));
+    let r = app.get("/admin/v1/sms", &admin).await;
+    assert_eq!(r.body, json!([]));
+}
