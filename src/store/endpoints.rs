@@ -144,7 +144,8 @@ pub(crate) async fn lock_endpoint(
 }
 
 /// Refuses a profile the endpoint's org may not use: one owned by the platform or an ancestor. The
-/// profile's row is held shared to the end of the transaction: it is not deleted under the endpoint.
+/// profile is held shared to the end of the transaction (`profiles::hold`): it is not deleted under
+/// the endpoint.
 async fn check_profile(
     tx: &mut Tx,
     backend: Backend,
@@ -152,12 +153,12 @@ async fn check_profile(
     id: i64,
     org_path: &str,
 ) -> StoreResult<()> {
+    super::profiles::hold(tx, backend, kind, id, false).await?;
     let mut qb = Builder::new(format!("SELECT p.id FROM {} p WHERE p.id = ", kind.table()));
     qb.push_bind(id)
         .push(" AND (p.owner_org_id IS NULL OR p.owner_org_id IN ")
         .push_list(path_ids(org_path))
-        .push(")")
-        .push(backend.share_rows());
+        .push(")");
     let found: Option<i64> = qb.build().scalar_optional(&mut *tx).await?;
     if found.is_none() {
         return Err(Rule::Unusable {

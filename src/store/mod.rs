@@ -9,7 +9,9 @@
 //!    an account or an endpoint is locked under its distribution key (`keys::pin_account`,
 //!    `endpoints::lock_endpoint`), and a new account's number is taken in the `mvno_numbers` registry
 //!    with it; an endpoint's blacklist rows and SMS are written under its lock, and its IP address
-//!    is taken after it: the space's row held shared, the address inserted (`ip_spaces.rs`); its
+//!    is taken after it: the space's row held shared, the address inserted (`ip_spaces.rs`); the
+//!    profiles it takes are held shared after it (`profiles::hold`, an advisory lock: a row lock on a
+//!    Citus reference table locks the whole table), a profile changed or deleted exclusively; its
 //!    quota rows are written under its lock too (usage ingest and the expiry job, which lock no
 //!    endpoint, lock quota rows alone, in (tenant, endpoint, kind) order, after their usage rows);
 //! 2. existing `sims` rows in (tenant key, id) order (`keys::pin_sims`: on Citus each key is read

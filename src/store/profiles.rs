@@ -1,9 +1,9 @@
 //! Service-profile writes (spec/emnify-endpoints.md §2): create, change, delete, and the services a
 //! profile lists. Each change writes event 1016 (under the owner org) and its audit row.
 //!
-//! Locks: a delete takes the profile's row exclusively and then counts its endpoints; an endpoint
-//! that takes the profile holds its row shared (`endpoints::check_profile`), so a profile is never
-//! deleted under a new endpoint.
+//! Locks: a change or delete holds the profile exclusively ([`hold`]) and a delete then counts its
+//! endpoints; an endpoint that takes the profile holds it shared (`endpoints::check_profile`), so a
+//! profile is never deleted under a new endpoint.
 use super::db::{query, Tx};
 use super::journal;
 use super::*;
@@ -40,10 +40,40 @@ const COLUMNS: &str =
     "id, name, description, owner_org_id, allowed_3g, allowed_4g, allowed_nb_iot, \
     apply_data_quota, apply_sms_quota, CAST(0 AS BIGINT) AS used_count";
 
-async fn locked(tx: &mut Tx, backend: Backend, id: i64) -> StoreResult<ServiceProfile> {
+/// Holds a profile until the transaction ends: shared by an endpoint that takes it, exclusively by
+/// its change or delete. An advisory lock rather than a row lock: Citus turns a row lock on a
+/// reference table into a lock on the whole table on every node, taken in steps, and concurrent
+/// endpoint creates deadlocked on it. SQLite needs none (one writer at a time).
+pub(crate) async fn hold(
+    tx: &mut Tx,
+    backend: Backend,
+    kind: ProfileKind,
+    id: i64,
+    exclusive: bool,
+) -> StoreResult<()> {
+    if backend == Backend::Sqlite {
+        return Ok(());
+    }
+    let function = if exclusive {
+        "pg_advisory_xact_lock"
+    } else {
+        "pg_advisory_xact_lock_shared"
+    };
+    // Ids past 2^31 share a key with a smaller one: a needless wait at worst.
     query(format!(
-        "SELECT {COLUMNS} FROM service_profiles WHERE id = $1{}",
-        backend.lock_rows()
+        "SELECT 1 FROM (SELECT {function}(hashtext($1), CAST($2 % 2147483647 AS INTEGER))) l"
+    ))
+    .bind(kind.table())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+async fn locked(tx: &mut Tx, backend: Backend, id: i64) -> StoreResult<ServiceProfile> {
+    hold(tx, backend, ProfileKind::Service, id, true).await?;
+    query(format!(
+        "SELECT {COLUMNS} FROM service_profiles WHERE id = $1"
     ))
     .bind(id)
     .fetch_optional(&mut *tx)
@@ -163,6 +193,16 @@ impl ProfileStore for SqlStore {
     async fn service_profile_delete(&self, id: i64, actor: &Actor) -> StoreResult<()> {
         let mut tx = self.pool.begin_write().await?;
         let row = locked(&mut tx, MetaStore::backend(self), id).await?;
+        // Deleted before the count, which rolls it back when endpoints use it: on Citus a write to a
+        // reference table with a foreign key to it may not follow a read across shards.
+        query("DELETE FROM service_profile_services WHERE profile_id = $1")
+            .bind(id)
+            .execute(&mut tx)
+            .await?;
+        query("DELETE FROM service_profiles WHERE id = $1")
+            .bind(id)
+            .execute(&mut tx)
+            .await?;
         let used: i64 =
             query("SELECT COUNT(*) FROM endpoints WHERE service_profile_id = $1 AND status <> 2")
                 .bind(id)
@@ -173,14 +213,6 @@ impl ProfileStore for SqlStore {
                 Rule::Held(format!("Service profile {id} is used by {used} endpoints")).into(),
             );
         }
-        query("DELETE FROM service_profile_services WHERE profile_id = $1")
-            .bind(id)
-            .execute(&mut tx)
-            .await?;
-        query("DELETE FROM service_profiles WHERE id = $1")
-            .bind(id)
-            .execute(&mut tx)
-            .await?;
         changed(
             &mut tx,
             actor,

@@ -565,3 +565,80 @@ async fn a_gateway_delivers_receives_and_expires_sms(app: TestApp) {
     let r = app.get("/admin/v1/sms", &admin).await;
     assert_eq!(r.body, json!([]));
 }
+
+backends!(concurrent_reports_move_an_sms_once, multi_thread);
+async fn concurrent_reports_move_an_sms_once(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let sims = r1_sims(&app, &fx).await;
+    let admin = fx.token("PLATFORM", Admin).to_string();
+    let manager = fx.token("C1A", Manager).to_string();
+    let mut body = device("racer");
+    body["sim"] = json!({"id": sims[0]});
+    let id = create(&app, &manager, body).await;
+    let app = std::sync::Arc::new(app);
+    for round in 0..3 {
+        let r = app
+            .post(
+                &format!("/api/v1/endpoint/{id}/sms"),
+                &manager,
+                json!({"payload": format!("r{round}")}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let sms: i64 = r.headers["location"]
+            .to_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let now = at(&app, Duration::minutes(1));
+        // Four gateways report it delivered or failed at once, and its sender cancels it: one wins.
+        let mut reports = Vec::new();
+        for status in [4, 5, 4, 5] {
+            let (app, admin, now) = (app.clone(), admin.clone(), now.clone());
+            reports.push(tokio::spawn(async move {
+                let r = app
+                    .post(
+                        "/admin/v1/sms/reports",
+                        &admin,
+                        json!([{"sms_id": sms, "status": status, "timestamp": now}]),
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+                r.body["accepted"].as_i64().unwrap()
+            }));
+        }
+        let (a, m) = (app.clone(), manager.clone());
+        let cancel = tokio::spawn(async move {
+            a.delete(&format!("/api/v1/endpoint/{id}/sms/{sms}"), &m)
+                .await
+                .status
+        });
+        let mut accepted = 0;
+        for t in reports {
+            accepted += t.await.unwrap();
+        }
+        let canceled = cancel.await.unwrap() == StatusCode::NO_CONTENT;
+        assert_eq!(
+            accepted + i64::from(canceled),
+            1,
+            "round {round}: {accepted} reports accepted, canceled: {canceled}"
+        );
+        let moves: Vec<(i64,)> = app
+            .sql(&format!(
+                "SELECT COUNT(*) FROM events WHERE type_id = 1014 AND endpoint_id = {id} \
+                 AND description LIKE 'SMS {sms} %'"
+            ))
+            .await;
+        assert_eq!(moves[0].0, 1, "round {round}: one move, one event");
+        let status = app
+            .get(&format!("/api/v1/endpoint/{id}/sms/{sms}"), &manager)
+            .await
+            .body["status"]["id"]
+            .as_i64()
+            .unwrap();
+        assert!([4, 5, 6].contains(&status), "{status}");
+    }
+}
