@@ -1,5 +1,6 @@
 //! Countries and mobile operators: the seed rows read from `migrations/data/*.csv` (see its
 //! README), and the few rules about them.
+use super::error::DomainError;
 
 /// A country of the seed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,9 +114,94 @@ pub fn name_and_country(country: &str, operator: &str) -> String {
     format!("{country} / {operator}")
 }
 
+/// An operator name: trimmed, 1 to 100 characters.
+pub fn operator_name(raw: &str) -> Result<String, DomainError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(DomainError::invalid(
+            "name",
+            "name must be 1 to 100 characters",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// An ISO 3166-1 alpha-2 country code, as the seed keeps it (lower case).
+pub fn iso_country(raw: &str) -> Result<String, DomainError> {
+    let iso = raw.trim().to_ascii_lowercase();
+    if iso.len() != 2 || !iso.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Err(DomainError::invalid(
+            "country",
+            format!("{raw:?} is not an ISO 3166-1 alpha-2 country code such as \"af\""),
+        ));
+    }
+    Ok(iso)
+}
+
+/// An operator's MNCs: each two or three digits, none twice.
+pub fn mncs(raw: &[String]) -> Result<Vec<String>, DomainError> {
+    distinct("mnc", raw, |m| {
+        let m = m.trim().to_string();
+        (matches!(m.len(), 2 | 3) && m.bytes().all(|b| b.is_ascii_digit()))
+            .then_some(m)
+            .ok_or("must be two or three digits")
+    })
+}
+
+/// An operator's TAP codes: each five letters or digits (upper case), none twice.
+pub fn tapcodes(raw: &[String]) -> Result<Vec<String>, DomainError> {
+    distinct("tapcode", raw, |t| {
+        let t = t.trim().to_ascii_uppercase();
+        (t.len() == 5 && t.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .then_some(t)
+            .ok_or("must be five letters or digits such as AFGAR")
+    })
+}
+
+fn distinct(
+    field: &'static str,
+    raw: &[String],
+    one: impl Fn(&str) -> Result<String, &'static str>,
+) -> Result<Vec<String>, DomainError> {
+    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        let v = one(r)
+            .map_err(|why| DomainError::invalid(format!("{field}[{i}]"), format!("{r:?} {why}")))?;
+        if out.contains(&v) {
+            return Err(DomainError::invalid(
+                format!("{field}[{i}]"),
+                format!("{v} is listed twice"),
+            ));
+        }
+        out.push(v);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operator_fields_are_checked_and_normalised() {
+        assert_eq!(operator_name(" MTN ").unwrap(), "MTN");
+        assert!(operator_name("  ").is_err());
+        assert!(operator_name(&"x".repeat(101)).is_err());
+        assert_eq!(iso_country("AF").unwrap(), "af");
+        for bad in ["afg", "a1", "", "ä"] {
+            assert!(iso_country(bad).is_err(), "{bad}");
+        }
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(mncs(&s(&["40", " 001"])).unwrap(), ["40", "001"]);
+        for bad in [&["4"][..], &["4000"], &["4a"], &["40", "40"]] {
+            assert!(mncs(&s(bad)).is_err(), "{bad:?}");
+        }
+        assert_eq!(tapcodes(&s(&["afgar"])).unwrap(), ["AFGAR"]);
+        let e = tapcodes(&s(&["AFGAR", "afgar"])).unwrap_err();
+        assert!(e.to_string().starts_with("tapcode[1]"), "{e}");
+        assert!(tapcodes(&s(&["AFGA"])).is_err());
+        assert!(tapcodes(&s(&["AFG-R"])).is_err());
+    }
 
     #[test]
     fn csv_fields_keep_quoted_commas_and_quotes() {

@@ -13,7 +13,7 @@ fn not_found(id: i64) -> AppError {
 }
 
 /// The org a body or filter names, in the caller's scope.
-async fn org_in_scope(
+pub(crate) async fn org_in_scope(
     state: &AppState,
     by: &Principal,
     raw: &str,

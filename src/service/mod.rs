@@ -3,6 +3,7 @@
 //! returns typed output that the dialects in `src/api` render.
 pub(crate) mod access;
 pub mod batches;
+pub mod catalog;
 pub mod endpoints;
 pub mod events;
 pub mod ingest;

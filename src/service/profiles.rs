@@ -30,7 +30,7 @@ fn not_found(id: i64) -> AppError {
     )
 }
 
-fn description(d: Option<String>) -> AppResult<Option<String>> {
+pub(crate) fn description(d: Option<String>) -> AppResult<Option<String>> {
     match d.map(|d| d.trim().to_string()) {
         Some(d) if d.chars().count() > 1000 => {
             Err(AppError::invalid("description", "at most 1000 characters"))

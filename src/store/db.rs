@@ -104,6 +104,57 @@ impl Backend {
     }
 }
 
+/// One page of `SELECT {columns}{from}` in `order`, with the total of all rows: `from` is the FROM
+/// and WHERE clauses, which `filter` completes (the same for the count and the page).
+pub(crate) async fn counted_page<T: Record>(
+    pool: &Pool,
+    (columns, from, order): (&str, &str, &str),
+    filter: impl Fn(&mut Builder<'_>),
+    page: crate::domain::paging::Page,
+) -> Result<(Vec<T>, i64), StoreError> {
+    let mut count = Builder::new(format!("SELECT COUNT(*){from}"));
+    filter(&mut count);
+    let total: i64 = count.build().scalar(pool).await?;
+    let mut list = Builder::new(format!("SELECT {columns}{from}"));
+    filter(&mut list);
+    list.push(format!(" ORDER BY {order} LIMIT "))
+        .push_bind(page.limit)
+        .push(" OFFSET ")
+        .push_bind(page.offset);
+    Ok((list.build().fetch_all(pool).await?, total))
+}
+
+/// Holds a row of a reference table (a profile, an operator) until the transaction ends: shared by a
+/// write that comes to depend on it, exclusively by its change or delete. An advisory lock keyed by
+/// table and id rather than a row lock: Citus turns a row lock on a reference table into a lock on the
+/// whole table on every node, taken in steps, and concurrent endpoint creates deadlocked on it. SQLite
+/// needs none (one writer at a time).
+pub(crate) async fn hold_reference(
+    tx: &mut Tx,
+    backend: Backend,
+    table: &str,
+    id: i64,
+    exclusive: bool,
+) -> Result<(), StoreError> {
+    if backend == Backend::Sqlite {
+        return Ok(());
+    }
+    let function = if exclusive {
+        "pg_advisory_xact_lock"
+    } else {
+        "pg_advisory_xact_lock_shared"
+    };
+    // Ids past 2^31 share a key with a smaller one: a needless wait at worst.
+    query(format!(
+        "SELECT 1 FROM (SELECT {function}(hashtext($1), CAST($2 % 2147483647 AS INTEGER))) l"
+    ))
+    .bind(table.to_string())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// A pool of either backend.
 #[derive(Clone)]
 pub(crate) enum Pool {

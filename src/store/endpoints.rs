@@ -144,7 +144,7 @@ pub(crate) async fn lock_endpoint(
 }
 
 /// Refuses a profile the endpoint's org may not use: one owned by the platform or an ancestor. The
-/// profile is held shared to the end of the transaction (`profiles::hold`): it is not deleted under
+/// profile is held shared to the end of the transaction (`db::hold_reference`): it is not deleted under
 /// the endpoint.
 async fn check_profile(
     tx: &mut Tx,
@@ -153,7 +153,7 @@ async fn check_profile(
     id: i64,
     org_path: &str,
 ) -> StoreResult<()> {
-    super::profiles::hold(tx, backend, kind, id, false).await?;
+    super::db::hold_reference(tx, backend, kind.table(), id, false).await?;
     let mut qb = Builder::new(format!("SELECT p.id FROM {} p WHERE p.id = ", kind.table()));
     qb.push_bind(id)
         .push(" AND (p.owner_org_id IS NULL OR p.owner_org_id IN ")
@@ -969,6 +969,8 @@ impl EndpointStore for SqlStore {
         let backend = MetaStore::backend(self);
         let mut tx = self.pool.begin_write().await?;
         let ep = lock_endpoint(&mut tx, backend, scope, endpoint).await?;
+        // Held shared: the admin does not delete it under the new entry.
+        super::db::hold_reference(&mut tx, backend, "operators", operator, false).await?;
         let name: String = query("SELECT name FROM operators WHERE id = $1")
             .bind(operator)
             .scalar_optional(&mut tx)

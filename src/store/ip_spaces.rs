@@ -347,16 +347,8 @@ impl IpSpaceStore for SqlStore {
             }
         };
         let from = " FROM ip_address_spaces s JOIN organisations o ON o.id = s.org_id WHERE 1=1";
-        let mut count = Builder::new(format!("SELECT COUNT(*){from}"));
-        push(&mut count);
-        let total: i64 = count.build().scalar(&self.reads).await?;
-        let mut list = Builder::new(format!("SELECT {SPACE_COLUMNS}{from}"));
-        push(&mut list);
-        list.push(" ORDER BY s.id LIMIT ")
-            .push_bind(page.limit)
-            .push(" OFFSET ")
-            .push_bind(page.offset);
-        let rows = list.build().fetch_all(&self.reads).await?;
+        let (rows, total) =
+            super::db::counted_page(&self.reads, (SPACE_COLUMNS, from, "s.id"), push, page).await?;
         Ok((with_use(&self.reads, rows).await?, total))
     }
 

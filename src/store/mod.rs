@@ -10,7 +10,7 @@
 //!    `endpoints::lock_endpoint`), and a new account's number is taken in the `mvno_numbers` registry
 //!    with it; an endpoint's blacklist rows and SMS are written under its lock, and its IP address
 //!    is taken after it: the space's row held shared, the address inserted (`ip_spaces.rs`); the
-//!    profiles it takes are held shared after it (`profiles::hold`, an advisory lock: a row lock on a
+//!    profiles it takes are held shared after it (`db::hold_reference`, an advisory lock: a row lock on a
 //!    Citus reference table locks the whole table), a profile changed or deleted exclusively; its
 //!    quota rows are written under its lock too (usage ingest and the expiry job, which lock no
 //!    endpoint, lock quota rows alone, in (tenant, endpoint, kind) order, after their usage rows);
@@ -50,9 +50,10 @@ pub use endpoint_rows::*;
 pub(crate) use error::distrust_connections;
 pub use error::{StoreError, StoreResult};
 pub use ip_spaces::{IpChoice, IpSpaceRow};
+pub use operators::{Country, NewOperator, OperatorPatch, ADMIN_IDS};
 pub(crate) use pool::pool_options;
 pub use pool::{connect, redacted_url, PoolConfig, SqlStore};
-pub use profiles::{NewServiceProfile, ServiceProfilePatch};
+pub use profiles::{NewServiceProfile, NewTariffProfile, ServiceProfilePatch, TariffProfileRow};
 pub use quotas::{Denial, NewQuota, QuotaRow};
 pub use rows::*;
 pub use sms_gateway::{GatewaySms, NewMo, SmsReport};

@@ -2,7 +2,8 @@
 use super::emnify_rows::*;
 use super::endpoint_rows::*;
 use super::ip_spaces::IpSpaceRow;
-use super::profiles::{NewServiceProfile, ServiceProfilePatch};
+use super::operators::{Country, NewOperator, OperatorPatch};
+use super::profiles::{NewServiceProfile, NewTariffProfile, ServiceProfilePatch, TariffProfileRow};
 use super::quotas::{Denial, NewQuota, QuotaRow};
 use super::rows::*;
 use super::sms_gateway::{GatewaySms, NewMo, SmsReport};
@@ -311,6 +312,61 @@ pub trait ProfileStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// Countries and operators, the same for every tenant (spec/emnify-endpoints.md §3, §8). Admin
+/// writes, each with its audit row.
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
+    /// All, by name.
+    async fn countries(&self) -> StoreResult<Vec<Country>>;
+    /// By id, of one country or all, with the total.
+    async fn operator_page(
+        &self,
+        country: Option<i64>,
+        page: Page,
+    ) -> StoreResult<(Vec<Operator>, i64)>;
+    async fn operator_get(&self, id: i64) -> StoreResult<Option<Operator>>;
+    /// `Rule::Collides` on a taken id, or a name another operator of the country has.
+    async fn operator_create(&self, new: NewOperator, actor: &Actor) -> StoreResult<Operator>;
+    /// `NotFound`, or `Rule::Collides` as above.
+    async fn operator_update(
+        &self,
+        id: i64,
+        patch: OperatorPatch,
+        actor: &Actor,
+    ) -> StoreResult<Operator>;
+    /// `NotFound`, or `Rule::Held` while a blacklist names it.
+    async fn operator_delete(&self, id: i64, actor: &Actor) -> StoreResult<()>;
+}
+
+/// Tariff profiles, managed through the admin API (spec/emnify-endpoints.md §2, §8).
+#[async_trait]
+pub trait TariffStore: Send + Sync {
+    /// With event 1017 of the owner.
+    async fn tariff_profile_create(
+        &self,
+        new: NewTariffProfile,
+        actor: &Actor,
+    ) -> StoreResult<TariffProfileRow>;
+    /// By id; `within` a subtree (by path: the owner in it), of one owner.
+    async fn tariff_profile_list(
+        &self,
+        within: Option<&str>,
+        owner: Option<i64>,
+        page: Page,
+    ) -> StoreResult<(Vec<TariffProfileRow>, i64)>;
+    async fn tariff_profile_get(&self, id: i64) -> StoreResult<Option<TariffProfileRow>>;
+    /// Name and description (`Some(None)` clears it); `NotFound` for an unknown profile.
+    async fn tariff_profile_update(
+        &self,
+        id: i64,
+        name: Option<String>,
+        description: Option<Option<String>>,
+        actor: &Actor,
+    ) -> StoreResult<TariffProfileRow>;
+    /// `NotFound`, or `Rule::Held` while live endpoints use it.
+    async fn tariff_profile_delete(&self, id: i64, actor: &Actor) -> StoreResult<()>;
+}
+
 #[async_trait]
 pub trait SmsGatewayStore: Send + Sync {
     /// MT SMS waiting (1) or buffered (3) on endpoints with a SIM, oldest first.
@@ -536,6 +592,8 @@ pub trait Store:
     + IpSpaceStore
     + QuotaStore
     + ProfileStore
+    + CatalogStore
+    + TariffStore
     + SmsGatewayStore
     + ActivityStore
     + IdempotencyStore
@@ -554,6 +612,9 @@ impl<
             + IpSpaceStore
             + QuotaStore
             + ProfileStore
+            + CatalogStore
+            + TariffStore
+            + TariffStore
             + SmsGatewayStore
             + ActivityStore
             + IdempotencyStore,

@@ -6,6 +6,7 @@
 mod common;
 
 mod admin_api;
+mod admin_catalog;
 mod auth;
 mod cli;
 mod concurrency;

@@ -1,10 +1,10 @@
 //! IP address spaces: CIDR blocks an org's endpoints (and its subtree's) take addresses from.
-use super::ListQuery;
+use super::{path_id, ListQuery};
 use crate::api::body::Body;
 use crate::api::json::{iso_millis, Listing};
 use crate::auth::extract::{AdminApi, Require};
 use crate::domain::paging::Page;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::service::ip_spaces;
 use crate::state::AppState;
 use crate::store::IpSpaceRow;
@@ -60,11 +60,6 @@ pub struct CreateIpSpaceRequest {
     /// The org (id or oid) whose endpoints, and its subtree's, draw from it.
     #[schema(value_type = String)]
     org: serde_json::Value,
-}
-
-fn path_id(raw: &str) -> AppResult<i64> {
-    raw.parse()
-        .map_err(|_| AppError::not_found("not_found", "Not found"))
 }
 
 /// Create an IP address space (ADMIN; a RESELLER_ADMIN for an org of its subtree).

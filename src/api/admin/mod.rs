@@ -1,9 +1,11 @@
 //! simgate's admin API under `/admin/v1` (DESIGN.md §6), TelecomX error envelope.
+pub mod catalog;
 pub mod ingest;
 pub mod ip_spaces;
 pub mod orgs;
 pub mod rate_plans;
 pub mod sim_batches;
+pub mod tariff_profiles;
 pub mod tokens;
 pub mod users;
 
@@ -21,6 +23,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(sim_batches::routes())
         .merge(ingest::routes())
         .merge(ip_spaces::routes())
+        .merge(catalog::routes())
+        .merge(tariff_profiles::routes())
+}
+
+/// An integer `{id}` path segment; anything else names nothing (404).
+pub fn path_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse()
+        .map_err(|_| AppError::not_found("not_found", "Not found"))
 }
 
 /// An `{id|oid}` path segment; anything else names nothing (404).

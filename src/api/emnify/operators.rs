@@ -56,7 +56,7 @@ pub struct OperatorEntry {
     name_and_country: String,
 }
 
-fn entry(o: Operator) -> OperatorEntry {
+pub(crate) fn entry(o: Operator) -> OperatorEntry {
     OperatorEntry {
         name_and_country: name_and_country(&o.country_name, &o.name),
         id: o.id,

@@ -32,6 +32,7 @@ struct Foreign {
     endpoint_ids: Vec<i64>,
     space_ids: Vec<i64>,
     profile_ids: Vec<i64>,
+    tariff_ids: Vec<i64>,
 }
 
 struct World {
@@ -52,6 +53,8 @@ struct World {
     spaces: Vec<(i64, i64, String)>,
     /// (service profile id, owner org id, name)
     profiles: Vec<(i64, i64, String)>,
+    /// (tariff profile id, owner org id, name)
+    tariffs: Vec<(i64, i64, String)>,
 }
 
 async fn build(app: &TestApp) -> World {
@@ -191,6 +194,20 @@ async fn build(app: &TestApp) -> World {
             .unwrap();
         profiles.push((id, fx.org(org).id, name));
     }
+    // A tariff profile of each reseller's subtree.
+    let mut tariffs = Vec::new();
+    for org in ["R1", "R2"] {
+        let name = format!("probe tariff of {org}");
+        let r = app
+            .post(
+                "/admin/v1/tariff-profiles",
+                &admin,
+                json!({"name": name, "owner_org": fx.org(org).id}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        tariffs.push((r.body["id"].as_i64().unwrap(), fx.org(org).id, name));
+    }
     // Devices, two of them holding a SIM of their org.
     let mut endpoints = Vec::new();
     for (org, sim) in [("C1A", Some(23u64)), ("C1SA", None), ("C2A", Some(53))] {
@@ -237,6 +254,7 @@ async fn build(app: &TestApp) -> World {
         endpoints,
         spaces,
         profiles,
+        tariffs,
     }
 }
 
@@ -353,6 +371,12 @@ fn foreign_of(who: &Who, w: &World) -> Foreign {
             f.markers.insert(q(name));
         }
     }
+    for (id, owner, name) in &w.tariffs {
+        if !who.knows(*owner, w) {
+            f.tariff_ids.push(*id);
+            f.markers.insert(q(name));
+        }
+    }
     for (id, org, block) in &w.spaces {
         if !who.sees(*org, w) {
             f.space_ids.push(*id);
@@ -366,7 +390,7 @@ fn foreign_of(who: &Who, w: &World) -> Foreign {
 
 /// Every row of another tenant, fingerprinted: equal before and after a walk.
 async fn foreign_rows(db: &Db, who: &Who, w: &World) -> Vec<String> {
-    let tables: [(&str, String); 10] = [
+    let tables: [(&str, String); 11] = [
         ("sims", format!(
             "SELECT {}, s.iccid || '|' || CAST(s.status AS TEXT) || '|' || CAST(s.version AS TEXT) || '|' || \
              COALESCE(CAST(s.mvno_account_id AS TEXT), '') \
@@ -392,6 +416,8 @@ async fn foreign_rows(db: &Db, who: &Who, w: &World) -> Vec<String> {
         ("ip spaces", "SELECT CAST(org_id AS TEXT), cidr FROM ip_address_spaces".into()),
         ("profiles", "SELECT CAST(owner_org_id AS TEXT), name || '|' || CAST(updated_at AS TEXT) \
             FROM service_profiles WHERE owner_org_id IS NOT NULL".into()),
+        ("tariffs", "SELECT CAST(owner_org_id AS TEXT), name || '|' || COALESCE(description, '') \
+            FROM tariff_profiles WHERE owner_org_id IS NOT NULL".into()),
     ];
     let mut out = Vec::new();
     for (table, sql) in tables {
@@ -447,7 +473,7 @@ fn path_value(path: &str, name: &str, f: &Foreign, n: usize) -> Option<String> {
         "sim_id" => pick_i(&f.sim_ids),
         "endpoint_id" => pick_i(&f.endpoint_ids),
         "profile_id" if path.starts_with("/api/v1/service_profile") => pick_i(&f.profile_ids),
-        // Tariff profiles are the platform's, which every org uses: none is foreign.
+        "profile_id" if path.starts_with("/api/v1/tariff_profile") => pick_i(&f.tariff_ids),
         "profile_id" => None,
         // Services are everyone's: the profile beside it is the foreign object.
         "service_id" => Some("38".to_string()),
@@ -460,6 +486,9 @@ fn path_value(path: &str, name: &str, f: &Foreign, n: usize) -> Option<String> {
         "ref" if path.starts_with("/admin/v1/users") => pick_i(&f.user_ids),
         "id" if path.starts_with("/admin/v1/tokens") => pick_i(&f.token_ids),
         "id" if path.starts_with("/admin/v1/ip-address-spaces") => pick_i(&f.space_ids),
+        "id" if path.starts_with("/admin/v1/tariff-profiles") => pick_i(&f.tariff_ids),
+        // Operators are everyone's (ADMIN writes them): none is foreign.
+        "id" if path.starts_with("/admin/v1/operators") => None,
         "id" if path.starts_with("/employee/") => pick(&f.user_oids),
         "id" if path.starts_with("/mvno/deleted") => pick(&f.deleted_accounts),
         "id" if path.starts_with("/mvno/") => pick(&f.accounts),
@@ -478,6 +507,8 @@ fn query_value(path: &str, name: &str, f: &Foreign, aimed: bool) -> Option<Strin
         "limit" => Some("500".to_string()),
         "per_page" => Some("2500".to_string()),
         "sort" => Some("id".to_string()),
+        // Operators are everyone's and too many for one page: a country's are read whole.
+        "country" => Some("dk".to_string()),
         _ if !aimed => None,
         "customer" => first(&f.org_oids),
         "parent" | "org" => f.org_ids.first().map(i64::to_string),
