@@ -164,6 +164,64 @@ pub enum AdminCommand {
         /// The copy to write (must not exist).
         file: PathBuf,
     },
+    /// Add a mobile operator (it appears in `GET /api/v1/operator` for every org).
+    AddOperator {
+        #[arg(long)]
+        name: String,
+        /// ISO 3166-1 alpha-2 country code, e.g. dk.
+        #[arg(long)]
+        country: String,
+        /// Mobile network codes (repeat the flag or separate by commas).
+        #[arg(long, value_delimiter = ',')]
+        mnc: Vec<String>,
+        /// TAP codes (repeat the flag or separate by commas).
+        #[arg(long, value_delimiter = ',')]
+        tapcode: Vec<String>,
+        /// An id below 100,000 (emnify's numbering); default: the next from 100,000 up.
+        #[arg(long)]
+        id: Option<i64>,
+    },
+    /// List operators (of one country), one JSON object per line.
+    ListOperators {
+        /// ISO 3166-1 alpha-2 country code.
+        #[arg(long)]
+        country: Option<String>,
+    },
+    /// Delete an operator no endpoint's blacklist names.
+    DeleteOperator { id: i64 },
+    /// Create a tariff profile for an org's subtree (default: every org).
+    CreateTariffProfile {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// Owner org (id or oid).
+        #[arg(long)]
+        owner_org: Option<String>,
+    },
+    /// List tariff profiles (of one owner org), one JSON object per line.
+    ListTariffProfiles {
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Delete a tariff profile no live endpoint uses.
+    DeleteTariffProfile { id: i64 },
+    /// Create an IP address space an org's endpoints (and its subtree's) take addresses from.
+    CreateIpSpace {
+        /// A CIDR block, e.g. 10.191.216.64/28.
+        #[arg(long)]
+        ip_address_space: String,
+        /// Org id or oid.
+        #[arg(long)]
+        org: String,
+    },
+    /// List IP address spaces (of one org), one JSON object per line.
+    ListIpSpaces {
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Delete an IP address space no endpoint holds an address in.
+    DeleteIpSpace { id: i64 },
     /// Create an API token for a user; it is printed once.
     CreateToken {
         /// User id, oid or email.
@@ -417,6 +475,118 @@ async fn admin_action(
             .await?
         }
         AdminCommand::Backup { .. } => unreachable!("handled before the store opens"),
+        AdminCommand::AddOperator {
+            name,
+            country,
+            mnc,
+            tapcode,
+            id,
+        } => {
+            let input = crate::service::catalog::OperatorInput {
+                id,
+                name: Some(name),
+                country: Some(country),
+                mnc: Some(mnc),
+                tapcode: Some(tapcode),
+            };
+            let row = crate::service::catalog::create_operator(state, p, input)
+                .await
+                .map_err(fail)?;
+            print_json(&crate::api::emnify::operators::entry(row));
+        }
+        AdminCommand::ListOperators { country } => {
+            let country = country.as_deref();
+            for_each_page(|page| async move {
+                let (rows, total) = crate::service::catalog::operators(state, country, page)
+                    .await
+                    .map_err(fail)?;
+                Ok((
+                    json_lines(rows.into_iter().map(crate::api::emnify::operators::entry)),
+                    total,
+                ))
+            })
+            .await?
+        }
+        AdminCommand::DeleteOperator { id } => {
+            crate::service::catalog::delete_operator(state, p, id)
+                .await
+                .map_err(fail)?;
+            println!("{}", serde_json::json!({"deleted": {"operator": id}}));
+        }
+        AdminCommand::CreateTariffProfile {
+            name,
+            description,
+            owner_org,
+        } => {
+            let row = crate::service::catalog::create_tariff_profile(
+                state,
+                p,
+                Some(name),
+                description,
+                owner_org.as_deref(),
+            )
+            .await
+            .map_err(fail)?;
+            print_json(&crate::api::admin::tariff_profiles::TariffProfileDto::from(
+                row,
+            ));
+        }
+        AdminCommand::ListTariffProfiles { org } => {
+            let org = org.as_deref();
+            for_each_page(|page| async move {
+                let (rows, total) = crate::service::catalog::tariff_profiles(state, p, org, page)
+                    .await
+                    .map_err(fail)?;
+                Ok((
+                    json_lines(
+                        rows.into_iter()
+                            .map(crate::api::admin::tariff_profiles::TariffProfileDto::from),
+                    ),
+                    total,
+                ))
+            })
+            .await?
+        }
+        AdminCommand::DeleteTariffProfile { id } => {
+            crate::service::catalog::delete_tariff_profile(state, p, id)
+                .await
+                .map_err(fail)?;
+            println!("{}", serde_json::json!({"deleted": {"tariff_profile": id}}));
+        }
+        AdminCommand::CreateIpSpace {
+            ip_address_space,
+            org,
+        } => {
+            let row = crate::service::ip_spaces::create(state, p, &ip_address_space, Some(&org))
+                .await
+                .map_err(fail)?;
+            print_json(&crate::api::admin::ip_spaces::IpSpaceDto::from(row));
+        }
+        AdminCommand::ListIpSpaces { org } => {
+            let org = org.as_deref();
+            for_each_page(|page| async move {
+                let (rows, total) = crate::service::ip_spaces::list(state, p, org, page)
+                    .await
+                    .map_err(fail)?;
+                Ok((
+                    json_lines(
+                        rows.into_iter()
+                            .map(crate::api::admin::ip_spaces::IpSpaceDto::from),
+                    ),
+                    total,
+                ))
+            })
+            .await?
+        }
+        AdminCommand::DeleteIpSpace { id } => {
+            crate::service::ip_spaces::delete(state, p, id)
+                .await
+                .map_err(fail)?;
+            println!(
+                "{}",
+                serde_json::json!({"deleted": {"ip_address_space": id}})
+            );
+        }
         AdminCommand::CreateToken {
             user,
             label,
@@ -433,6 +603,15 @@ async fn admin_action(
         }
     }
     Ok(())
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    println!("{}", serde_json::to_value(value).unwrap_or_default());
+}
+
+fn json_lines<T: serde::Serialize>(rows: impl Iterator<Item = T>) -> Vec<serde_json::Value> {
+    rows.map(|r| serde_json::to_value(r).unwrap_or_default())
+        .collect()
 }
 
 fn generate_password() -> String {

@@ -546,3 +546,115 @@ fn help_names_the_environment_and_the_access_levels() {
         "{serve}"
     );
 }
+
+backends!(catalog_commands_manage_operators_tariffs_and_spaces);
+async fn catalog_commands_manage_operators_tariffs_and_spaces(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let lines = |out: &str| -> Vec<Value> {
+        out.lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    };
+    // Operators: added with its lists, listed by country, refused when invalid, deleted.
+    let (ok, out, err) = simgate(
+        &app,
+        &[
+            "admin",
+            "add-operator",
+            "--name",
+            "CLI Mobile",
+            "--country",
+            "dk",
+            "--mnc",
+            "91,92",
+            "--tapcode",
+            "DNKCL",
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    let op = json_line(&out);
+    let id = op["id"].as_i64().unwrap();
+    assert_eq!(op["name_and_country"], "Denmark / CLI Mobile");
+    assert_eq!(op["mnc"].as_array().unwrap().len(), 2);
+    let (ok, out, _) = simgate(&app, &["admin", "list-operators", "--country", "dk"]);
+    assert!(ok);
+    let danish = lines(&out);
+    assert!(danish.len() > 3 && danish.iter().any(|o| o["id"] == id));
+    let (ok, _, err) = simgate(
+        &app,
+        &["admin", "add-operator", "--name", "x", "--country", "xx"],
+    );
+    assert!(!ok && err.contains("country"), "{err}");
+    let (ok, out, err) = simgate(&app, &["admin", "delete-operator", &id.to_string()]);
+    assert!(ok, "{out}{err}");
+    let (ok, _, err) = simgate(&app, &["admin", "delete-operator", &id.to_string()]);
+    assert!(!ok && err.contains("not found"), "{err}");
+
+    // Tariff profiles: for an org's subtree, listed by owner, deleted.
+    let r1 = fx.org("R1").id.to_string();
+    let (ok, out, err) = simgate(
+        &app,
+        &[
+            "admin",
+            "create-tariff-profile",
+            "--name",
+            "CLI plan",
+            "--owner-org",
+            &r1,
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    let plan = json_line(&out);
+    assert_eq!(plan["owner_org_id"], fx.org("R1").id);
+    let (ok, out, _) = simgate(&app, &["admin", "list-tariff-profiles", "--org", &r1]);
+    assert!(ok);
+    assert_eq!(lines(&out), vec![plan.clone()]);
+    let plan_id = plan["id"].as_i64().unwrap().to_string();
+    assert!(simgate(&app, &["admin", "delete-tariff-profile", &plan_id]).0);
+    let (ok, out, _) = simgate(&app, &["admin", "list-tariff-profiles"]);
+    assert!(ok);
+    let ids: Vec<i64> = lines(&out)
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![1], "the seeded default is left");
+
+    // IP address spaces: created, overlap refused, listed, deleted.
+    let c1a = fx.org("C1A").id.to_string();
+    let (ok, out, err) = simgate(
+        &app,
+        &[
+            "admin",
+            "create-ip-space",
+            "--ip-address-space",
+            "10.77.0.0/24",
+            "--org",
+            &c1a,
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    let space = json_line(&out);
+    assert_eq!(
+        (space["size"].as_i64(), space["used"].as_i64()),
+        (Some(254), Some(0))
+    );
+    let (ok, _, err) = simgate(
+        &app,
+        &[
+            "admin",
+            "create-ip-space",
+            "--ip-address-space",
+            "10.77.0.128/25",
+            "--org",
+            &c1a,
+        ],
+    );
+    assert!(!ok && err.contains("overlaps"), "{err}");
+    let (ok, out, _) = simgate(&app, &["admin", "list-ip-spaces", "--org", &c1a]);
+    assert!(ok);
+    assert_eq!(lines(&out), vec![space.clone()]);
+    let space_id = space["id"].as_i64().unwrap().to_string();
+    assert!(simgate(&app, &["admin", "delete-ip-space", &space_id]).0);
+    let (_, out, _) = simgate(&app, &["admin", "list-ip-spaces", "--org", &c1a]);
+    assert!(lines(&out).is_empty());
+}
