@@ -182,7 +182,8 @@ pub struct EndpointConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QuotaConfig {
-    /// Seconds between runs of the job that expires endpoint quotas.
+    /// Seconds between runs of the job that expires endpoint quotas and refills auto-refill ones
+    /// once a UTC day.
     pub check_secs: u64,
 }
 

@@ -2,6 +2,7 @@
 //! draws it down, and when it denies the service.
 use super::error::DomainError;
 use super::events;
+use chrono::{DateTime, Utc};
 
 /// Which quota: data (volume in MB) or SMS (a count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -263,9 +264,86 @@ pub fn denies(enforced: bool, quota: Option<(QuotaStatus, Exhaustion)>) -> bool 
         }
 }
 
+/// A quota's status at `now`: one past its expiry date is EXPIRED even before the job marks it.
+pub fn status_at(
+    stored: QuotaStatus,
+    expiry_date: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QuotaStatus {
+    if now >= expiry_date {
+        QuotaStatus::Expired
+    } else {
+        stored
+    }
+}
+
+/// The start of the UTC day `now` falls in: auto-refills happen then.
+pub fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc())
+        .unwrap_or(now)
+}
+
+/// Whether an `auto_refill` quota is due its refill of the day that starts at `day`: not refilled
+/// (nor assigned) since, ACTIVE or EXHAUSTED, and not expired by then.
+pub fn refill_due(
+    auto_refill: bool,
+    status: QuotaStatus,
+    assigned_at: DateTime<Utc>,
+    expiry_date: DateTime<Utc>,
+    day: DateTime<Utc>,
+) -> bool {
+    auto_refill
+        && assigned_at < day
+        && expiry_date > day
+        && matches!(status, QuotaStatus::Active | QuotaStatus::Exhausted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expiry_and_the_daily_refill() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let expiry = at("2026-12-10T00:00:00Z");
+        assert_eq!(
+            status_at(QuotaStatus::Active, expiry, at("2026-12-09T23:59:59Z")),
+            QuotaStatus::Active
+        );
+        assert_eq!(
+            status_at(QuotaStatus::Exhausted, expiry, expiry),
+            QuotaStatus::Expired
+        );
+        let day = day_start(at("2026-12-05T13:45:10Z"));
+        assert_eq!(day, at("2026-12-05T00:00:00Z"));
+        let before = at("2026-12-04T09:00:00Z");
+        assert!(refill_due(
+            true,
+            QuotaStatus::Exhausted,
+            before,
+            expiry,
+            day
+        ));
+        assert!(refill_due(true, QuotaStatus::Active, before, expiry, day));
+        assert!(
+            !refill_due(false, QuotaStatus::Exhausted, before, expiry, day),
+            "not auto"
+        );
+        assert!(
+            !refill_due(true, QuotaStatus::Expired, before, expiry, day),
+            "expired"
+        );
+        assert!(
+            !refill_due(true, QuotaStatus::Active, day, expiry, day),
+            "refilled today"
+        );
+        assert!(
+            !refill_due(true, QuotaStatus::Active, before, day, day),
+            "expires as the day starts"
+        );
+    }
 
     #[test]
     fn actions_follow_the_kind() {

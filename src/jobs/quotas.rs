@@ -1,6 +1,7 @@
-//! Expires endpoint quotas past their expiry date (status 3, events 60 / 1018), every
-//! `quota.check_secs`. Each quota is expired in a transaction of its own under its row lock, so
-//! concurrent runs on several nodes expire each once.
+//! Every `quota.check_secs`: expires endpoint quotas past their expiry date (status 3, events 60 /
+//! 1018), and refills the `auto_refill` ones once a UTC day, from its first pass after 00:00
+//! (events 56 / 58). Each quota changes in a transaction of its own under its row lock, so
+//! concurrent runs on several nodes change each once.
 use crate::state::AppState;
 use crate::store::Actor;
 use std::time::Duration;
@@ -9,14 +10,22 @@ use tokio_util::sync::CancellationToken;
 /// The store expires at most this many a call.
 const BATCH: u64 = 1000;
 
-/// One pass: expires everything due now. Returns how many quotas expired.
+/// One pass: expires everything due now, then refills what is due today's refill. Returns how many
+/// quotas changed.
 pub async fn run_once(state: &AppState) -> Result<u64, crate::store::StoreError> {
+    let now = state.now();
+    let actor = Actor::system(now);
+    let day = crate::domain::quota::day_start(now);
     let mut total = 0;
     loop {
-        let n = state
-            .store
-            .quotas_expire(state.now(), &Actor::system(state.now()))
-            .await?;
+        let n = state.store.quotas_expire(now, &actor).await?;
+        total += n;
+        if n < BATCH {
+            break;
+        }
+    }
+    loop {
+        let n = state.store.quotas_refill(day, &actor).await?;
         total += n;
         if n < BATCH {
             return Ok(total);
@@ -32,7 +41,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         crate::api::metrics::job_pass("quota_expiry", started, result.is_ok());
         match result {
             Ok(0) => {}
-            Ok(n) => tracing::info!(expired = n, "expired endpoint quotas"),
+            Ok(n) => tracing::info!(changed = n, "expired or refilled endpoint quotas"),
             Err(e) => tracing::warn!(error = %e, "quota expiry failed; retrying next interval"),
         }
     })

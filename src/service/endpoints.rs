@@ -531,7 +531,7 @@ pub async fn connectivity(
     };
     let denial = state
         .store
-        .quota_denial(&p.scope(), id)
+        .quota_denial(&p.scope(), id, state.now())
         .await?
         .unwrap_or_default();
     Ok(fold(events.iter().filter_map(|e| {
@@ -589,7 +589,10 @@ pub async fn sms_send(
 ) -> AppResult<i64> {
     use crate::domain::sms;
     get(state, p, endpoint).await?;
-    let denial = state.store.quota_denial(&p.scope(), endpoint).await?;
+    let denial = state
+        .store
+        .quota_denial(&p.scope(), endpoint, state.now())
+        .await?;
     if denial.is_some_and(|d| d.sms) {
         return Err(AppError::conflict(
             "sms",

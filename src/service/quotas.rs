@@ -20,10 +20,11 @@ pub async fn get(
     endpoint: i64,
     kind: QuotaKind,
 ) -> AppResult<QuotaRow> {
-    on_endpoint(
+    let row = on_endpoint(
         endpoint,
         state.store.quota_get(&p.scope(), endpoint, kind).await,
-    )
+    )?;
+    Ok(row.as_of(state.now()))
 }
 
 /// A quota as the body gave it.

@@ -41,6 +41,12 @@ impl QuotaRow {
         Exhaustion::from_parts(self.action, self.peak_throughput)
     }
 
+    /// The quota as it stands at `now` (past its expiry date: EXPIRED, before the job marks it).
+    pub fn as_of(mut self, now: DateTime<Utc>) -> Self {
+        self.status = quota::status_at(self.status(), self.expiry_date, now).id();
+        self
+    }
+
     fn kind(&self) -> QuotaKind {
         QuotaKind::from_id(self.kind).unwrap_or(QuotaKind::Data)
     }
@@ -199,7 +205,12 @@ pub(crate) async fn draw(
         }
         let used: f64 = draws
             .iter()
-            .filter(|d| d.endpoint == endpoint && d.kind == kind && d.at >= q.assigned_at)
+            .filter(|d| {
+                d.endpoint == endpoint
+                    && d.kind == kind
+                    && d.at >= q.assigned_at
+                    && d.at < q.expiry_date
+            })
             .map(|d| d.volume)
             .sum();
         if used <= 0.0 {
@@ -362,7 +373,12 @@ impl QuotaStore for SqlStore {
         Ok(())
     }
 
-    async fn quota_denial(&self, scope: &Scope, endpoint: i64) -> StoreResult<Option<Denial>> {
+    async fn quota_denial(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Denial>> {
         let Some(ep) = self.endpoint_get(scope, endpoint).await? else {
             return Ok(None);
         };
@@ -379,7 +395,7 @@ impl QuotaStore for SqlStore {
             quotas
                 .iter()
                 .find(|q| q.kind == kind.id())
-                .map(|q| (q.status(), q.exhaustion()))
+                .map(|q| (q.clone().as_of(now).status(), q.exhaustion()))
         };
         Ok(Some(Denial {
             data: quota::denies(data, state(QuotaKind::Data)),
@@ -388,18 +404,71 @@ impl QuotaStore for SqlStore {
     }
 
     async fn quotas_expire(&self, now: DateTime<Utc>, actor: &Actor) -> StoreResult<u64> {
+        let due = "q.status <> 3 AND q.expiry_date <= $1";
+        self.quota_pass(due, now, actor, |q| {
+            if q.status() == QuotaStatus::Expired || q.expiry_date > now {
+                return None;
+            }
+            q.status = QuotaStatus::Expired.id();
+            let kind = q.kind();
+            Some((
+                kind.expired_event(),
+                format!("{} quota expired", kind.label()),
+            ))
+        })
+        .await
+    }
+
+    async fn quotas_refill(&self, day: DateTime<Utc>, actor: &Actor) -> StoreResult<u64> {
+        let due = "q.auto_refill = 1 AND q.status IN (1, 2) AND q.assigned_at < $1 \
+                   AND q.expiry_date > $1";
+        self.quota_pass(due, day, actor, |q| {
+            if !quota::refill_due(
+                q.auto_refill == 1,
+                q.status(),
+                q.assigned_at,
+                q.expiry_date,
+                day,
+            ) {
+                return None;
+            }
+            q.status = QuotaStatus::Active.id();
+            q.volume = q.last_volume_added;
+            q.threshold_reported = false;
+            q.assigned_at = day;
+            let kind = q.kind();
+            Some((
+                kind.assigned_event(),
+                kind.assigned_message(q.last_volume_added),
+            ))
+        })
+        .await
+    }
+}
+
+impl SqlStore {
+    /// Changes up to a thousand quotas that `due` (a condition on `q` with `$1` = `at`) selects, each
+    /// in a transaction of its own under its row lock: `change` sees it as it is then and answers the
+    /// event to write, or None when it is no longer due (another node changed it first). Returns how
+    /// many changed.
+    async fn quota_pass(
+        &self,
+        due: &str,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        change: impl Fn(&mut QuotaRow) -> Option<(i32, String)> + Send + Sync,
+    ) -> StoreResult<u64> {
         let backend = MetaStore::backend(self);
-        let due: Vec<(i64, i64, i16, i64)> = query(
+        let rows: Vec<(i64, i64, i16, i64)> = query(format!(
             "SELECT q.tenant_org_id, q.endpoint_id, q.kind, e.org_id FROM endpoint_quotas q \
              JOIN endpoints e ON e.id = q.endpoint_id AND e.tenant_org_id = q.tenant_org_id \
-             WHERE q.status <> 3 AND q.expiry_date <= $1 \
-             ORDER BY q.tenant_org_id, q.endpoint_id, q.kind LIMIT 1000",
-        )
-        .bind(now)
+             WHERE {due} ORDER BY q.tenant_org_id, q.endpoint_id, q.kind LIMIT 1000"
+        ))
+        .bind(at)
         .fetch_all(&self.pool)
         .await?;
-        let mut expired = 0;
-        for (tenant, endpoint, kind, org) in due {
+        let mut changed = 0;
+        for (tenant, endpoint, kind, org) in rows {
             let Some(kind) = QuotaKind::from_id(kind) else {
                 continue;
             };
@@ -410,24 +479,27 @@ impl QuotaStore for SqlStore {
             else {
                 continue;
             };
-            if q.status() == QuotaStatus::Expired || q.expiry_date > now {
+            let Some((event, words)) = change(&mut q) else {
                 continue;
-            }
-            q.status = QuotaStatus::Expired.id();
+            };
             query(
-                "UPDATE endpoint_quotas SET status = 3 \
-                 WHERE tenant_org_id = $1 AND endpoint_id = $2 AND kind = $3",
+                "UPDATE endpoint_quotas SET status = $1, volume = $2, threshold_reported = $3, \
+                 assigned_at = $4 WHERE tenant_org_id = $5 AND endpoint_id = $6 AND kind = $7",
             )
+            .bind(q.status)
+            .bind(q.volume)
+            .bind(q.threshold_reported)
+            .bind(q.assigned_at)
             .bind(tenant)
             .bind(endpoint)
             .bind(kind.id())
             .execute(&mut tx)
             .await?;
-            let words = format!("{} quota expired", kind.label());
-            policy_event(&mut tx, actor, org, &q, kind.expired_event(), words, false).await?;
+            let warning = false;
+            policy_event(&mut tx, actor, org, &q, event, words, warning).await?;
             tx.commit().await?;
-            expired += 1;
+            changed += 1;
         }
-        Ok(expired)
+        Ok(changed)
     }
 }

@@ -409,9 +409,18 @@ pub trait QuotaStore: Send + Sync {
         actor: &Actor,
     ) -> StoreResult<()>;
     /// Whether quotas deny the endpoint's data and SMS now; None outside the scope.
-    async fn quota_denial(&self, scope: &Scope, endpoint: i64) -> StoreResult<Option<Denial>>;
+    async fn quota_denial(
+        &self,
+        scope: &Scope,
+        endpoint: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Denial>>;
     /// Expires quotas past their expiry date (up to a thousand a call), with their events.
     async fn quotas_expire(&self, now: DateTime<Utc>, actor: &Actor) -> StoreResult<u64>;
+    /// Refills the `auto_refill` quotas due their refill of the UTC day starting at `day` (up to a
+    /// thousand a call): volume back to `last_volume_added`, ACTIVE, counting from `day`; events
+    /// 56 / 58.
+    async fn quotas_refill(&self, day: DateTime<Utc>, actor: &Actor) -> StoreResult<u64>;
 }
 
 #[async_trait]

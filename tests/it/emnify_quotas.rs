@@ -293,6 +293,13 @@ async fn quotas_cap_a_devices_data_and_sms(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
     app.clock.advance(Duration::hours(2));
+    // Past its date it is EXPIRED and denies at once, before the job marks it.
+    let q = quota(&app, &manager, &data).await;
+    assert_eq!(q["status"], json!({"id": 3, "description": "EXPIRED"}));
+    assert_eq!(
+        connectivity(&app, &manager, id).await["status"]["description"],
+        "BLOCKED"
+    );
     assert_eq!(
         simgate::jobs::quotas::run_once(&app.state).await.unwrap(),
         1
@@ -639,6 +646,130 @@ async fn concurrent_reports_move_an_sms_once(app: TestApp) {
             .body["status"]["id"]
             .as_i64()
             .unwrap();
-        assert!([4, 5, 6].contains(&status), "{status}");
+        assert!(
+            [4, 5, 7].contains(&status),
+            "delivered, failed or canceled: {status}"
+        );
     }
+}
+
+backends!(auto_refill_quotas_come_back_each_day, multi_thread);
+async fn auto_refill_quotas_come_back_each_day(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let sims = r1_sims(&app, &fx).await;
+    let admin = fx.token("PLATFORM", Admin).to_string();
+    let manager = fx.token("C1A", Manager).to_string();
+    let _: Vec<(i64,)> = app
+        .sql("UPDATE service_profiles SET apply_data_quota = TRUE WHERE id = 1 RETURNING id")
+        .await;
+    let mut body = device("refilled");
+    body["sim"] = json!({"id": sims[0]});
+    let id = create(&app, &manager, body).await;
+    let data = format!("/api/v1/endpoint/{id}/quota/data");
+    let r = app
+        .post(
+            &data,
+            &manager,
+            json!({"volume": 10, "expiry_date": at(&app, Duration::days(3)), "auto_refill": 1,
+                   "threshold_percentage": 50}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    usage(
+        &app,
+        &admin,
+        sims[0],
+        at(&app, Duration::minutes(1)),
+        "data",
+        10.0,
+    )
+    .await;
+    assert_eq!(quota(&app, &manager, &data).await["status"]["id"], 2);
+    assert_eq!(
+        connectivity(&app, &manager, id).await["status"]["description"],
+        "BLOCKED"
+    );
+    // The same day nothing is refilled.
+    assert_eq!(
+        simgate::jobs::quotas::run_once(&app.state).await.unwrap(),
+        0
+    );
+
+    // The first pass of the next UTC day refills it once: full, ACTIVE, the block lifted, event 56.
+    let now = app.clock.now();
+    let midnight = simgate::domain::quota::day_start(now) + Duration::days(1);
+    app.clock.advance(midnight - now + Duration::seconds(30));
+    // Two nodes' passes at once refill it once.
+    let (a, b) = tokio::join!(
+        simgate::jobs::quotas::run_once(&app.state),
+        simgate::jobs::quotas::run_once(&app.state)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(
+        simgate::jobs::quotas::run_once(&app.state).await.unwrap(),
+        0
+    );
+    let q = quota(&app, &manager, &data).await;
+    assert_eq!(q["status"], json!({"id": 1, "description": "ACTIVE"}));
+    assert_eq!(
+        (q["volume"].as_f64(), q["last_volume_added"].as_f64()),
+        (Some(10.0), Some(10.0))
+    );
+    assert_eq!(
+        connectivity(&app, &manager, id).await["status"]["description"],
+        "OFFLINE"
+    );
+    // Usage from before the refill (ingested late) is not drawn from it; after it, it is, and the
+    // threshold is reported again.
+    usage(
+        &app,
+        &admin,
+        sims[0],
+        (midnight - Duration::hours(1)).to_rfc3339(),
+        "data",
+        4.0,
+    )
+    .await;
+    assert_eq!(quota(&app, &manager, &data).await["volume"], 10.0);
+    usage(
+        &app,
+        &admin,
+        sims[0],
+        at(&app, Duration::minutes(1)),
+        "data",
+        6.0,
+    )
+    .await;
+    assert_eq!(quota(&app, &manager, &data).await["volume"], 4.0);
+    let events = types_of(&app, id).await;
+    assert_eq!(
+        events.iter().map(|e| e.0).collect::<Vec<_>>(),
+        vec![56, 19, 56, 18],
+        "assigned, used up (the threshold passed with it), refilled, threshold"
+    );
+
+    // A quota without auto_refill, or one expiring by the next day, is left alone.
+    let r = app
+        .post(
+            &data,
+            &manager,
+            json!({"volume": 5, "expiry_date": at(&app, Duration::days(3))}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    usage(
+        &app,
+        &admin,
+        sims[0],
+        at(&app, Duration::minutes(2)),
+        "data",
+        5.0,
+    )
+    .await;
+    app.clock.advance(Duration::days(1));
+    assert_eq!(
+        simgate::jobs::quotas::run_once(&app.state).await.unwrap(),
+        0
+    );
+    assert_eq!(quota(&app, &manager, &data).await["status"]["id"], 2);
 }
