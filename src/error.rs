@@ -54,6 +54,10 @@ pub enum AppError {
         message: Text,
         kind: Invalid,
     },
+    /// Several invalid values of one body (each an `Invalid`), reported together: emnify lists them
+    /// in one 1400; TelecomX names the first.
+    #[error("Input validation failed")]
+    Problems(Vec<AppError>),
     /// 503 with `Retry-After`: the database cannot serve now. `retry` says whether the request may
     /// simply run again on this node (see `api::retry`).
     #[error("{message}")]
@@ -131,7 +135,7 @@ impl AppError {
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid { .. } | AppError::Problems(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -154,6 +158,7 @@ impl AppError {
             | AppError::Conflict { code, .. }
             | AppError::Invalid { code, .. }
             | AppError::Http { code, .. } => code,
+            AppError::Problems(all) => all.first().map_or("body", AppError::code),
             AppError::Unavailable { .. } => "unavailable",
             AppError::Throttled { .. } => "too_many_requests",
             AppError::Internal(_) => "internal_error",
@@ -171,6 +176,7 @@ impl AppError {
                 AuthFailure::Credentials => "Invalid credentials".into(),
             },
             AppError::Internal(_) => "Internal server error".into(),
+            AppError::Problems(all) if all.len() == 1 => all[0].public_message(),
             other => other.to_string().into(),
         }
     }

@@ -78,26 +78,26 @@ fn emnify_body(err: &AppError) -> Value {
             code: field,
             message: msg,
         } => {
-            let nested = |code: u16, token: &str| {
-                json!({"error_code": 1400, "error_token": "InputValidationFailed", "message": "Input validation failed",
-                       "errors": [{"error_code": code, "error_token": token, "message": format!("{field} - {msg}")}]})
+            let entry = problem(*kind, field, msg);
+            return if matches!(kind, Invalid::Value | Invalid::Required) {
+                validation_failed(vec![entry])
+            } else {
+                entry
             };
-            return match kind {
-                Invalid::Value => nested(1403, "InvalidFormat"),
-                Invalid::Required => nested(1402, "Required"),
-                Invalid::Format => {
-                    json!({"error_code": 1403, "error_token": "InvalidFormat", "message": msg})
-                }
-                Invalid::Reference => {
-                    json!({"error_code": 1401, "error_token": "InvalidReference", "message": msg})
-                }
-                Invalid::Query => {
-                    json!({"error_code": 1301, "error_token": "InvalidQueryCriteria", "message": msg})
-                }
-                Invalid::Sort => {
-                    json!({"error_code": 1302, "error_token": "InvalidSortCriteria", "message": msg})
-                }
-            };
+        }
+        AppError::Problems(all) => {
+            let entries = all
+                .iter()
+                .map(|p| match p {
+                    AppError::Invalid {
+                        kind,
+                        code: field,
+                        message: msg,
+                    } => problem(*kind, field, msg),
+                    other => emnify_body(other),
+                })
+                .collect();
+            return validation_failed(entries);
         }
         AppError::Unavailable { .. } => (1503, "ServiceUnavailable"),
         AppError::Throttled { .. } => (1105, "TooManyRequests"),
@@ -117,6 +117,26 @@ fn emnify_body(err: &AppError) -> Value {
         },
     };
     json!({"error_code": code, "error_token": token, "message": message})
+}
+
+/// One invalid value as emnify reports it: a value's or a required field's problem names the field
+/// in its message (it goes inside a 1400); the others stand alone or inside one.
+fn problem(kind: Invalid, field: &str, msg: &str) -> Value {
+    let (code, token, message) = match kind {
+        Invalid::Value => (1403, "InvalidFormat", format!("{field} - {msg}")),
+        Invalid::Required => (1402, "Required", format!("{field} - {msg}")),
+        Invalid::Format => (1403, "InvalidFormat", msg.to_string()),
+        Invalid::Reference => (1401, "InvalidReference", msg.to_string()),
+        Invalid::Query => (1301, "InvalidQueryCriteria", msg.to_string()),
+        Invalid::Sort => (1302, "InvalidSortCriteria", msg.to_string()),
+    };
+    json!({"error_code": code, "error_token": token, "message": message})
+}
+
+/// 422 1400 with every problem of the body.
+fn validation_failed(errors: Vec<Value>) -> Value {
+    json!({"error_code": 1400, "error_token": "InputValidationFailed", "message": "Input validation failed",
+           "errors": errors})
 }
 
 /// The middleware. Outermost of the error-producing layers so it sees all of them.

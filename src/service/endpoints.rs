@@ -211,10 +211,12 @@ impl Problems {
         r.map_err(|e| self.0.push(e.into())).ok()
     }
 
+    /// Every problem found, or none: one is reported as it is, several together (emnify 1400).
     fn done(mut self) -> AppResult<()> {
         match self.0.len() {
             0 => Ok(()),
-            _ => Err(self.0.remove(0)),
+            1 => Err(self.0.remove(0)),
+            _ => Err(AppError::Problems(self.0)),
         }
     }
 }

@@ -318,6 +318,67 @@ async fn endpoint_bodies_are_checked(app: TestApp) {
         .post("/api/v1/endpoint", manager, json!({"name": "x"}))
         .await;
     assert_eq!(nested(&r), Some(1402), "{}", r.text);
+    // Every problem of a body is listed, each with its own code.
+    let r = app
+        .post(
+            "/api/v1/endpoint",
+            manager,
+            json!({"name": " ", "imei": "12345", "ip_address": null}),
+        )
+        .await;
+    assert_eq!(r.body["error_code"], 1400, "{}", r.text);
+    let listed: Vec<(i64, String)> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["error_code"].as_i64().unwrap(),
+                e["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let fields: Vec<&str> = listed
+        .iter()
+        .map(|(_, m)| m.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "name",
+            "imei",
+            "service_profile",
+            "tariff_profile",
+            "ip_address"
+        ],
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        listed.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+        [1402, 1403, 1402, 1402, 1403],
+        "{}",
+        r.text
+    );
+    let r = app
+        .patch(
+            &format!(
+                "/api/v1/endpoint/{}",
+                create(&app, manager, device("p")).await
+            ),
+            manager,
+            json!({"name": "", "status": {"id": 7}}),
+        )
+        .await;
+    assert_eq!(
+        (
+            r.body["error_code"].as_i64(),
+            r.body["errors"].as_array().map(Vec::len)
+        ),
+        (Some(1400), Some(2)),
+        "{}",
+        r.text
+    );
     let mut bad = device("x");
     bad["service_profile"] = json!({"id": 9});
     let r = app.post("/api/v1/endpoint", manager, bad).await;
@@ -346,9 +407,9 @@ async fn endpoint_bodies_are_checked(app: TestApp) {
     let r = app.post("/api/v1/endpoint", manager, body).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert_eq!(r.body["message"], "SIM with Id '999999' not found.");
-    // Nothing was half-written.
+    // Nothing was half-written (the one device is the PATCH's above).
     let count: Vec<(i64,)> = app.sql("SELECT COUNT(*) FROM endpoints").await;
-    assert_eq!(count[0].0, 0);
+    assert_eq!(count[0].0, 1);
 
     let id = create(&app, manager, device("x")).await;
     let r = app
