@@ -83,17 +83,21 @@ PY
 # random_reads SQL_FN OUT: a wrk script that GETs random SIMs between the lowest and highest id, skipping
 # deleted ones (the API answers them 404; the database reads them all the same). SQL_FN runs one query
 # and prints its rows, fields separated by spaces. Sets LO and HI for the database side.
+# TABLE and PATH (default sims, /api/v1/sim/) name what is read: endpoints, /api/v1/endpoint/ (deleted
+# is status 3 for a SIM, 2 for an endpoint).
 random_reads() {
-  read -r LO HI <<<"$("$1" "SELECT min(id), max(id) FROM sims")"
+  local table="${3:-sims}" path="${4:-/api/v1/sim/}" gone=3
+  [ "$table" = endpoints ] && gone=2
+  read -r LO HI <<<"$("$1" "SELECT min(id), max(id) FROM $table")"
   {
     echo "local deleted = {"
-    "$1" "SELECT id FROM sims WHERE status = 3" | sed 's/.*/[&] = true,/'
+    "$1" "SELECT id FROM $table WHERE status = $gone" | sed 's/.*/[&] = true,/'
     echo "}"
     echo "math.randomseed(42)"
     echo "request = function()"
     echo "  local id"
     echo "  repeat id = math.random($LO, $HI) until not deleted[id]"
-    echo '  return wrk.format("GET", "/api/v1/sim/" .. id)'
+    echo "  return wrk.format(\"GET\", \"$path\" .. id)"
     echo "end"
   } >"$2"
 }
@@ -136,8 +140,10 @@ P_SMALL=$(port); start_server "$SMALL_URL" "$P_SMALL"
 L="http://127.0.0.1:$P_LARGE"; S="http://127.0.0.1:$P_SMALL"
 # List pages measured. Besides the defaults: few matches (1% of the SIMs are activated, all in one
 # batch) in an order that puts them at the end of the ICC index; for a reseller also a sort by date.
-ADMIN_LISTS=("/sim?limit=100" "/api/v1/sim?per_page=100" "/api/v1/sim?per_page=100&q=status:1&sort=iccid" "/mvno?limit=100")
-RESELLER_LISTS=("${ADMIN_LISTS[@]:0:3}" "/api/v1/sim?per_page=100&sort=-production_date" "/mvno?limit=100")
+# Devices (emnify endpoints, ~60% of the SIMs): the default page, and a filter with a sort.
+ENDPOINT_LISTS=("/api/v1/endpoint?per_page=100" "/api/v1/endpoint?per_page=100&q=status:0,tags:fleet&sort=-last_updated")
+ADMIN_LISTS=("/sim?limit=100" "/api/v1/sim?per_page=100" "/api/v1/sim?per_page=100&q=status:1&sort=iccid" "/mvno?limit=100" "${ENDPOINT_LISTS[@]}")
+RESELLER_LISTS=("${ADMIN_LISTS[@]:0:3}" "/api/v1/sim?per_page=100&sort=-production_date" "/mvno?limit=100" "${ENDPOINT_LISTS[@]}")
 # A reseller sees its own subtree: the lists filter by scope (the demo's first reseller admin).
 reseller_login() { curl -sf -X POST "$1/auth/login" -H 'content-type: application/json' -d '{"username":"ra00@reseller.demo","password":"demo-password","persist":true}' | json '["token"]'; }
 login() { curl -sf -X POST "$1/auth/login" -H 'content-type: application/json' -d '{"username":"admin@localhost","password":"bench-admin-pass","persist":true}' | json '["token"]'; }
@@ -175,11 +181,11 @@ echo "== GET /api/v1/sim/{id} with a JWT vs pgbench, random SIMs on both sides"
 median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 # single_reads PREFIX BASE DB_URL PGBENCH_SCRIPT: random SIMs by id through the API (ADMIN JWT) and
 # through pgbench running PGBENCH_SCRIPT (the same read as SQL), three interleaved rounds, medians.
-single_reads() {
-  local jwt rps_runs=() tps_runs=()
+single_reads() { # ... [TABLE PATH]: endpoints by id instead of SIMs
+  local jwt rps_runs=() tps_runs=() what="${6:-/api/v1/sim/}"
   READS_DB="$3"
   pg_sql() { psql "$READS_DB" -Atc "$1" | tr '|' ' '; }
-  random_reads pg_sql "$WORK/random.lua"
+  random_reads pg_sql "$WORK/random.lua" "${5:-sims}" "$what"
   jwt=$(admin_jwt "$2")
   sed -e "s/LO/$LO/" -e "s/HI/$HI/" "$4" >"$WORK/one.sql"
   for _ in 1 2 3; do
@@ -188,11 +194,13 @@ single_reads() {
   done
   RPS=$(median "${rps_runs[@]}"); TPS=$(median "${tps_runs[@]}")
   echo "req/s ${rps_runs[*]}; pgbench tps ${tps_runs[*]}"
-  row "${1}GET /api/v1/sim/{id} (req/s) vs pgbench (tps), medians of 3" "$RPS" "$TPS" "$(python3 -c "print(round($RPS/$TPS, 2))")" ">= 0.6" "$(cmp "$RPS >= 0.6 * $TPS")" no
+  row "${1}GET ${what}{id} (req/s) vs pgbench (tps), medians of 3" "$RPS" "$TPS" "$(python3 -c "print(round($RPS/$TPS, 2))")" ">= 0.6" "$(cmp "$RPS >= 0.6 * $TPS")" no
 }
 # Both sides read random SIMs from the same id range (the load generator skips deleted ones, which
 # the API answers 404; the database reads them all the same).
 printf '\\set id random(LO, HI)\nSELECT * FROM sims WHERE id = :id;\n' >"$WORK/one-pg.sql"
+printf '\\set id random(LO, HI)\nSELECT * FROM endpoints WHERE id = :id;\n' >"$WORK/one-endpoint.sql"
+single_reads "" "$L" "$LARGE_URL" "$WORK/one-endpoint.sql" endpoints /api/v1/endpoint/
 single_reads "" "$L" "$LARGE_URL" "$WORK/one-pg.sql"
 PG_LO=$LO; PG_HI=$HI
 
@@ -241,6 +249,32 @@ import_sims() {
   row "${2}admin import-sims, $SIMS lines (s; per 1M)" "$IMP" "-" "$IMP_1M/1M" "$(scaled "< 60 s per 1M")" "$([ "$3" = yes ] && cmp "$IMP_1M < 60 * $SLOW" || echo -)"
 }
 bulk "$L" "$ADMIN_L" "$JWT" "" yes
+# usage_ingest BASE ADMIN_TOKEN DB_URL LABEL TARGETED: 100,000 usage records (10 each on up to 10,000
+# SIMs in devices whose data quota is enforced), in four NDJSON requests of 25,000 (a body stays under
+# http.body_limit_bytes); the figure is the four requests' time together.
+usage_ingest() {
+  local T=0 t
+  psql "$3" -qc "UPDATE service_profiles SET apply_data_quota = TRUE WHERE id = 1" \
+    -c "INSERT INTO endpoint_quotas (tenant_org_id, endpoint_id, kind, status, volume, last_volume_added, expiry_date, auto_refill, threshold_percentage, threshold_reported, action, peak_throughput, assigned_at) SELECT e.tenant_org_id, e.id, 1, 1, 1000000, 1000000, now() + interval '30 days', 0, 50, FALSE, 1, NULL, now() - interval '1 day' FROM endpoints e WHERE e.status <> 2 ON CONFLICT DO NOTHING" >/dev/null
+  psql "$3" -Atc "SELECT s.id FROM sims s JOIN endpoints e ON e.id = s.endpoint_id AND e.tenant_org_id = s.tenant_org_id ORDER BY s.id LIMIT 10000" >"$WORK/usage-sims.txt"
+  python3 - "$WORK/usage-sims.txt" "$WORK/usage" <<'PY'
+import datetime, json, sys
+ids = [int(l) for l in open(sys.argv[1]) if l.strip()]
+at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+recs = [{"sim_id": ids[i % len(ids)], "timestamp": (at - datetime.timedelta(minutes=1 + i // len(ids))).isoformat(),
+         "traffic_type": "data", "volume_tx": 0.5, "volume_rx": 1.5} for i in range(100000)]
+for part in range(4):
+    with open(f"{sys.argv[2]}-{part}.ndjson", "w") as f:
+        f.write("\n".join(json.dumps(r) for r in recs[part * 25000:(part + 1) * 25000]))
+PY
+  for part in 0 1 2 3; do
+    t=$(curl -s -o "$WORK/out.json" -w '%{time_total}' -X POST "$1/admin/v1/usage" -H "Authorization: Bearer $2" -H 'content-type: application/x-ndjson' --data-binary "@$WORK/usage-$part.ndjson")
+    [ "$(json '["accepted"]' <"$WORK/out.json")" = "25000" ] || { head -c 300 "$WORK/out.json"; exit 1; }
+    T=$(python3 -c "print(round($T + $t, 3))")
+  done
+  row "${4}usage ingest, 100,000 records with quota checks (s)" "$T" "-" "-" "$(scaled "< 2 s")" "$([ "$5" = yes ] && cmp "$T < 2 * $SLOW" || echo -)"
+}
+usage_ingest "$L" "$ADMIN_L" "$LARGE_URL" "" yes
 import_sims "$(fresh_db simgate_bench_import)" "" yes
 
 # mixed BASE ADMIN_TOKEN LABEL: 64 clients writing at once (bench/mixed-writes.lua: imports, assigns,

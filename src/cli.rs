@@ -831,12 +831,13 @@ async fn demo(config: Config, opts: crate::demo::Options) -> anyhow::Result<()> 
     state.store.close().await;
     let s = summary?;
     println!(
-        "demo data in {:.1}s: {} resellers, {} customers, {} SIMs, {} MVNO accounts",
+        "demo data in {:.1}s: {} resellers, {} customers, {} SIMs, {} MVNO accounts, {} devices",
         started.elapsed().as_secs_f64(),
         s.resellers,
         s.customers,
         s.sims,
-        s.accounts
+        s.accounts,
+        s.endpoints
     );
     println!(
         "every demo user's password is \"{}\"; for example {} (RESELLER_ADMIN)",

@@ -9,8 +9,8 @@ use crate::domain::sim::{FormFactor, ImportedSim, SimStatus};
 use crate::service::access::SYSTEM;
 use crate::state::AppState;
 use crate::store::{
-    Actor, BatchSim, EmnifySimPatch, Holder, NewAccount, NewBatch, NewOrg, NewRatePlan,
-    NewSimModel, NewToken, NewUser, Org, SimPick, TokenKind, UsageRecord,
+    Actor, BatchSim, EmnifySimPatch, Holder, IpChoice, NewAccount, NewBatch, NewEndpoint, NewOrg,
+    NewRatePlan, NewSimModel, NewToken, NewUser, Org, SimAttach, SimPick, TokenKind, UsageRecord,
 };
 use chrono::{Duration, DurationRound};
 use rand::rngs::StdRng;
@@ -42,6 +42,8 @@ pub struct Summary {
     pub customers: usize,
     pub sims: u64,
     pub accounts: usize,
+    /// Devices (emnify endpoints), most of them holding a SIM.
+    pub endpoints: usize,
     pub reseller_admin: String,
     pub reseller_token: String,
 }
@@ -256,6 +258,8 @@ pub async fn run(
     let chunk = (opts.sims / 100).clamp(1, 10_000);
     let mut next_icc = 0u64;
     let stock = opts.sims;
+    // (customer org, first ICC index, count) of each chunk a customer holds.
+    let mut customer_stock: Vec<(i64, u64, u64)> = Vec::new();
     while next_icc < stock {
         let n = chunk.min(stock - next_icc);
         let holder = match rng.gen_range(0..10) {
@@ -290,6 +294,13 @@ pub async fn run(
         store
             .sim_import(&sims, holder.as_ref(), platform.id, &actor)
             .await?;
+        if let Some(Holder {
+            customer_org_id: Some(c),
+            ..
+        }) = holder
+        {
+            customer_stock.push((c, next_icc, n));
+        }
         next_icc += n;
         progress(10 + 50 * next_icc / stock, "SIMs");
     }
@@ -413,7 +424,18 @@ pub async fn run(
         }
     }
     store.mvno_purge_due(&actor, 10_000).await?;
-    progress(85, "accounts");
+    progress(80, "accounts");
+
+    let endpoints = devices(
+        state,
+        &mut rng,
+        &customers,
+        &customer_stock,
+        opts.sims,
+        &actor,
+    )
+    .await?;
+    progress(90, "devices");
 
     // Hourly usage for the SIMs in use over the last two days.
     let hour = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
@@ -457,7 +479,89 @@ pub async fn run(
         customers: n_customers,
         sims: opts.sims + 2 * batch_size,
         accounts,
+        endpoints,
         reseller_admin: "ra00@reseller.demo".into(),
         reseller_token,
     })
+}
+
+/// Devices: nine in ten unused SIMs of customers sit in one (activated by it), and devices without a
+/// SIM bring them to 60% of the stock, spread over the customers. Each customer with devices draws
+/// their addresses from a space of its own, sized for them (10.0.0.0 up, largest first). Created one
+/// by one through the store's endpoint create, in a fixed order: the same seed, the same devices.
+async fn devices(
+    state: &AppState,
+    rng: &mut StdRng,
+    customers: &[(Org, usize)],
+    customer_stock: &[(i64, u64, u64)],
+    sims: u64,
+    actor: &Actor,
+) -> anyhow::Result<usize> {
+    let store = &state.store;
+    let mut plan: std::collections::BTreeMap<i64, (Vec<String>, usize)> = Default::default();
+    for &(org, first, n) in customer_stock {
+        let iccs = &mut plan.entry(org).or_default().0;
+        iccs.extend(
+            (first..first + n)
+                .filter(|_| rng.gen_bool(0.9))
+                .map(|i| format!("8945{i:015}")),
+        );
+    }
+    let with_sims: usize = plan.values().map(|p| p.0.len()).sum();
+    let target = (sims as usize) * 3 / 5;
+    for _ in with_sims..target.max(with_sims) {
+        let (c, _) = &customers[rng.gen_range(0..customers.len())];
+        plan.entry(c.id).or_default().1 += 1;
+    }
+    // Address spaces, largest first so that each starts on a multiple of its size.
+    let mut sizes: Vec<(u32, i64)> = plan
+        .iter()
+        .map(|(org, (iccs, simless))| {
+            let hosts = (iccs.len() + simless + 2) as u32;
+            (hosts.next_power_of_two().max(4), *org)
+        })
+        .collect();
+    sizes.sort_by(|a, b| b.cmp(a));
+    let mut offset: u32 = 0;
+    for (size, org) in sizes {
+        let network = std::net::Ipv4Addr::from(0x0A00_0000u32 + offset);
+        let cidr = format!("{network}/{}", 32 - size.trailing_zeros());
+        let space = crate::domain::ip::Space::parse(&cidr)?;
+        store.ip_space_create(org, &space, actor).await?;
+        offset += size;
+    }
+    let mut created = 0;
+    for (org, (iccs, simless)) in &plan {
+        let mut ids = Vec::with_capacity(iccs.len());
+        for chunk in iccs.chunks(10_000) {
+            let mut found = store.sim_ids_by_iccid(chunk).await?;
+            found.sort();
+            ids.extend(found.into_iter().map(|(_, id)| id));
+        }
+        let slots = ids.into_iter().map(Some).chain((0..*simless).map(|_| None));
+        for (k, sim) in slots.enumerate() {
+            let new = NewEndpoint {
+                org_id: *org,
+                name: format!("Device {org}-{k:05}"),
+                status: 0,
+                tags: (k % 4 == 0).then(|| "fleet".to_string()),
+                imei: sim.map(|_| format!("35{:013}", rng.gen_range(0..10_000_000_000_000u64))),
+                imei_lock: false,
+                service_profile_id: 1,
+                tariff_profile_id: 1,
+                sim: sim.map(|sim_id| SimAttach {
+                    sim_id,
+                    activate: true,
+                }),
+                ip: IpChoice::Auto,
+            };
+            // A SIM an MVNO account took meanwhile is refused: that device is left out.
+            match store.endpoint_create(new, &SYSTEM, actor).await {
+                Ok(_) => created += 1,
+                Err(crate::store::StoreError::Rule(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(created)
 }
