@@ -83,6 +83,23 @@ const EVENT_SORT: &Fields<EventSortKey> = &[
     ("type", EventSortKey::Type),
 ];
 
+/// The account-wide list sorts by its SIMs', devices', orgs' and users' fields too.
+const ACCOUNT_EVENT_SORT: &Fields<EventSortKey> = &[
+    ("id", EventSortKey::Id),
+    ("timestamp", EventSortKey::Timestamp),
+    ("source", EventSortKey::Source),
+    ("severity", EventSortKey::Severity),
+    ("alert", EventSortKey::Alert),
+    ("type", EventSortKey::Type),
+    ("iccid", EventSortKey::Iccid),
+    ("imsi", EventSortKey::Imsi),
+    ("endpoint", EventSortKey::Endpoint),
+    ("tags", EventSortKey::Tags),
+    ("ip_address", EventSortKey::IpAddress),
+    ("organisation", EventSortKey::Organisation),
+    ("user", EventSortKey::User),
+];
+
 fn event_filters(q: Option<&str>) -> AppResult<Vec<EventCond>> {
     Ok(parse_filters(q, EVENT_Q)?.0)
 }
@@ -231,7 +248,7 @@ pub async fn account_events(
     page: EmnifyPage,
 ) -> AppResult<Listed<EventRow>> {
     let (mut filters, resolves) = parse_filters(q, ACCOUNT_EVENT_Q)?;
-    let sort = event_sort(sort)?;
+    let sort = event_sort(sort, ACCOUNT_EVENT_SORT)?;
     for r in &resolves {
         let (column, ids) = resolve(state, p, r).await?;
         if ids.is_empty() {
@@ -259,11 +276,14 @@ pub async fn account_events(
     Ok(listed)
 }
 
-fn event_sort(sort: Option<&str>) -> AppResult<Vec<(EventSortKey, bool)>> {
+fn event_sort(
+    sort: Option<&str>,
+    fields: &Fields<EventSortKey>,
+) -> AppResult<Vec<(EventSortKey, bool)>> {
     let Some(sort) = sort else {
         return Ok(vec![(EventSortKey::Id, true)]);
     };
-    Ok(rules::parse_sort(sort, EVENT_SORT)?)
+    Ok(rules::parse_sort(sort, fields)?)
 }
 
 /// Events of a SIM; an unknown or invisible SIM has none (vendor behaviour: 200 `[]`).
@@ -276,7 +296,7 @@ pub async fn events(
     page: EmnifyPage,
 ) -> AppResult<Listed<EventRow>> {
     let filters = event_filters(q)?;
-    let sort = event_sort(sort)?;
+    let sort = event_sort(sort, EVENT_SORT)?;
     let scope = p.scope();
     let mut listed = page_or_last(page, |page| {
         state.store.events_list(

@@ -162,14 +162,31 @@ impl ActivityStore for SqlStore {
             return Ok((Vec::new(), total));
         }
         let mut list = Builder::new(EVENT_SELECT);
+        let sorts_by = |alias: &str| sort.iter().any(|(k, _)| k.column().starts_with(alias));
+        // A SIM's fields while the event's org still holds it (it is in the caller's scope then), a
+        // device's (it never leaves its org): never a value of an object the caller cannot see.
+        if sorts_by("s.") {
+            list.push(
+                " LEFT JOIN sims s ON s.id = ev.sim_id AND s.tenant_org_id = ev.tenant_org_id \
+                 AND (s.customer_org_id = ev.org_id OR s.reseller_org_id = ev.org_id \
+                 OR s.in_storage_at = ev.org_id)",
+            );
+        }
+        if sorts_by("e.") {
+            list.push(
+                " LEFT JOIN endpoints e ON e.id = ev.endpoint_id \
+                 AND e.tenant_org_id = ev.tenant_org_id AND e.org_id = ev.org_id",
+            );
+        }
         push(&mut list);
         list.push(" ORDER BY ");
         for (key, desc) in sort {
-            list.push(format!(
-                "ev.{} {}, ",
-                key.column(),
-                if *desc { "DESC" } else { "ASC" }
-            ));
+            let (col, dir) = (key.column(), if *desc { "DESC" } else { "ASC" });
+            if key.nullable() {
+                // Missing values last on both backends (they disagree by default).
+                list.push(format!("CASE WHEN {col} IS NULL THEN 1 ELSE 0 END, "));
+            }
+            list.push(format!("{col} {dir}, "));
         }
         list.push("ev.id DESC LIMIT ")
             .push_bind(limit)

@@ -277,18 +277,44 @@ pub enum EventSortKey {
     Severity,
     Alert,
     Type,
+    /// Of the event's SIM (`s`), while its org still holds it.
+    Iccid,
+    Imsi,
+    /// Of the event's endpoint (`e`).
+    Endpoint,
+    Tags,
+    IpAddress,
+    /// The event's org's name.
+    Organisation,
+    /// The name of the user who caused it.
+    User,
 }
 
 impl EventSortKey {
+    /// The expression it sorts by, in the event list's aliases.
     pub fn column(self) -> &'static str {
         match self {
-            EventSortKey::Id => "id",
-            EventSortKey::Timestamp => "ts",
-            EventSortKey::Source => "source",
-            EventSortKey::Severity => "severity",
-            EventSortKey::Alert => "alert",
-            EventSortKey::Type => "type_id",
+            EventSortKey::Id => "ev.id",
+            EventSortKey::Timestamp => "ev.ts",
+            EventSortKey::Source => "ev.source",
+            EventSortKey::Severity => "ev.severity",
+            EventSortKey::Alert => "ev.alert",
+            EventSortKey::Type => "ev.type_id",
+            EventSortKey::Iccid => "s.iccid",
+            EventSortKey::Imsi => "s.imsi",
+            EventSortKey::Endpoint => "e.name",
+            EventSortKey::Tags => "e.tags",
+            EventSortKey::IpAddress => "e.ip_address",
+            EventSortKey::Organisation => "o.name",
+            EventSortKey::User => "u.name",
         }
+    }
+
+    /// Whether the value may be missing (no SIM, no device, no user): those rows sort last.
+    pub fn nullable(self) -> bool {
+        self.column().starts_with("s.")
+            || self.column().starts_with("e.")
+            || matches!(self, EventSortKey::Organisation | EventSortKey::User)
     }
 }
 

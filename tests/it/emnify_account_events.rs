@@ -137,6 +137,76 @@ async fn the_accounts_events_stay_in_scope(app: TestApp) {
     let all = listed(&app, fx.token("PLATFORM", Admin), "").await;
     assert_eq!(all.1, ids_where(&app, "1 = 1").await.len() as i64);
 
+    // Sorted by a device's, a SIM's, an org's fields: rows without one last, ties newest first.
+    let sorted = |sort: &'static str, token: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .get(&format!("/api/v1/event?per_page=2500&sort={sort}"), &token)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{sort}: {}", r.text);
+            assert_eq!(
+                r.headers["x-total-count"],
+                r.body.as_array().unwrap().len().to_string()
+            );
+            r.body
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_i64().unwrap())
+                .collect::<Vec<i64>>()
+        }
+    };
+    let by_device = sorted("endpoint", manager.clone()).await;
+    let (with, without): (Vec<i64>, Vec<i64>) =
+        by_device.iter().partition(|id| of_mine.contains(id));
+    assert_eq!(
+        by_device,
+        [with.clone(), without.clone()].concat(),
+        "the device's first"
+    );
+    assert!(with.windows(2).all(|w| w[0] > w[1]) && without.windows(2).all(|w| w[0] > w[1]));
+    let by_iccid = sorted("-iccid", manager.clone()).await;
+    assert_eq!(
+        &by_iccid[..of_sim.len()],
+        of_sim.iter().rev().copied().collect::<Vec<_>>()
+    );
+    let r1_by_org = sorted(
+        "organisation,-id",
+        fx.token("R1", ResellerAdmin).to_string(),
+    )
+    .await;
+    let mut expected = r1.clone();
+    expected.sort_unstable();
+    let mut got = r1_by_org.clone();
+    got.sort_unstable();
+    assert_eq!(got, expected, "the same events, another order");
+    for token in [manager.clone(), fx.token("R1", ResellerAdmin).to_string()] {
+        for sort in ["tags", "-ip_address", "imsi", "user"] {
+            assert_eq!(
+                sorted(sort, token.clone()).await.len(),
+                listed(&app, &token, "").await.0.len()
+            );
+        }
+    }
+    for bad in ["imei", "iccid_with_luhn", "nope"] {
+        let r = app
+            .get(&format!("/api/v1/event?sort={bad}"), &manager)
+            .await;
+        assert_eq!(r.body["error_code"], 1302, "{bad}: {}", r.text);
+    }
+    let r = app
+        .get(
+            &format!("/api/v1/endpoint/{mine}/event?sort=iccid"),
+            &manager,
+        )
+        .await;
+    assert_eq!(
+        r.body["error_code"], 1302,
+        "a device's own events sort as a SIM's: {}",
+        r.text
+    );
+
     // The types: every one simgate writes, by id, in emnify's words where emnify has them.
     let r = app.get("/api/v1/event/type", &manager).await;
     assert_eq!(r.status, StatusCode::OK);

@@ -25,7 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     description = "`q`: as SIM events (`type`, `source`, `severity`, `alert`, `description`, `from`+`until`) \
          and `iccid`, `iccid_with_luhn`, `imsi` (up to 6 with `|`), `endpoint` (names, up to 6), `tags`, \
          `ip_address`, `imei`, `organisation` and `user` (names, substrings), each within the caller's \
-         scope. `sort`: `id`, `timestamp`, `source`, `severity`, `alert`, `type` (default `-id`).",
+         scope. `sort`: `id`, `timestamp`, `source`, `severity`, `alert`, `type`, `iccid`, `imsi`, `endpoint`, `tags`, `ip_address`, `organisation`, `user` (default `-id`; rows without the value last).",
     responses(
         (status = 200, body = [Event]),
         (status = 422, description = "1301 / 1302"),
