@@ -29,12 +29,12 @@ async fn demo_data_is_consistent_and_reproducible(app: TestApp) {
     assert_eq!(statuses, vec![(0,), (1,), (2,), (3,)]);
     let usage: Vec<(i64,)> = app.sql("SELECT COUNT(*) FROM usage_hourly").await;
     assert!(usage[0].0 > 1000);
-    // Devices: 60% of the stock, most holding a customer's SIM (activated), each customer's
+    // Devices: 60% of the stock, most holding a customer's SIM (not activated), each customer's
     // addresses from its own space.
     let devices: Vec<(i64, i64, i64, i64)> = app
         .sql(
             "SELECT (SELECT COUNT(*) FROM endpoints), \
-             (SELECT COUNT(*) FROM sims WHERE endpoint_id IS NOT NULL AND status = 1), \
+             (SELECT COUNT(*) FROM sims WHERE endpoint_id IS NOT NULL AND status = 0), \
              (SELECT COUNT(*) FROM endpoints e JOIN ip_address_spaces s ON s.id = e.ip_address_space_id \
               WHERE s.org_id <> e.org_id), \
              (SELECT COUNT(*) FROM sims s JOIN endpoints e ON e.id = s.endpoint_id \
