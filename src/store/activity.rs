@@ -1,5 +1,6 @@
 //! What happens to SIMs over time: their events (listed per SIM, ingested from the network) and their
 //! hourly usage buckets.
+use super::bulk;
 use super::db::{query, Builder};
 use super::endpoints;
 use super::keys;
@@ -37,41 +38,26 @@ async fn endpoint_usage(
         return Ok(());
     }
     let tenants = keys::of_many(tx, "endpoints", merged.keys().map(|k| k.0)).await?;
-    let rows: Vec<(&Key, &Sums)> = merged.iter().collect();
-    for chunk in rows.chunks(sims::INSERT_CHUNK) {
-        let mut qb = Builder::new(
-            "INSERT INTO usage_endpoint_hourly (endpoint_id, hour, traffic_type, volume_tx, \
-             volume_rx, cost, currency, updated_at, tenant_org_id) ",
-        );
-        qb.push_values(
-            chunk,
-            |b, ((endpoint, hour, traffic), (tx_, rx, cost, currency))| {
-                b.push_bind(*endpoint)
-                    .push_bind(*hour)
-                    .push_bind(*traffic)
-                    .push_bind(*tx_)
-                    .push_bind(*rx)
-                    .push_bind(*cost)
-                    .push_bind(currency.clone())
-                    .push_bind(actor.at)
-                    .push_bind(
-                        tenants
-                            .get(endpoint)
-                            .copied()
-                            .flatten()
-                            .unwrap_or(keys::CENTRAL),
-                    );
+    let rows: Vec<bulk::UsageAdd<'_>> = merged
+        .iter()
+        .map(
+            |((endpoint, hour, traffic), (tx_, rx, cost, currency))| bulk::UsageAdd {
+                key: *endpoint,
+                hour: *hour,
+                traffic_type: *traffic,
+                volume_tx: *tx_,
+                volume_rx: *rx,
+                cost: *cost,
+                currency,
+                tenant: tenants
+                    .get(endpoint)
+                    .copied()
+                    .flatten()
+                    .unwrap_or(keys::CENTRAL),
             },
-        );
-        qb.push(
-            " ON CONFLICT (endpoint_id, hour, traffic_type, tenant_org_id) DO UPDATE SET \
-             volume_tx = usage_endpoint_hourly.volume_tx + excluded.volume_tx, \
-             volume_rx = usage_endpoint_hourly.volume_rx + excluded.volume_rx, \
-             cost = usage_endpoint_hourly.cost + excluded.cost, \
-             currency = excluded.currency, updated_at = excluded.updated_at",
-        );
-        qb.build().execute(&mut *tx).await?;
-    }
+        )
+        .collect();
+    bulk::add_usage(tx, bulk::UsageOf::Endpoints, &rows, actor.at).await?;
     Ok(())
 }
 
@@ -250,44 +236,30 @@ impl ActivityStore for SqlStore {
         let mut tx = self.pool.begin_write().await?;
         // Usage is kept under its SIM's key at ingest.
         let tenants = keys::of_many(&mut tx, "sims", merged.iter().map(|r| r.sim_id)).await?;
-        for chunk in merged.chunks(sims::INSERT_CHUNK) {
-            let mut qb = Builder::new(
-                "INSERT INTO usage_hourly (sim_id, hour, traffic_type, volume_tx, \
-                            volume_rx, cost, \
-                         currency, updated_at, tenant_org_id) ",
-            );
-            qb.push_values(chunk, |b, r| {
-                b.push_bind(r.sim_id)
-                    .push_bind(r.hour)
-                    .push_bind(r.traffic_type)
-                    .push_bind(r.volume_tx)
-                    .push_bind(r.volume_rx)
-                    .push_bind(r.cost)
-                    .push_bind(&r.currency)
-                    .push_bind(actor.at)
-                    .push_bind(
-                        tenants
-                            .get(&r.sim_id)
-                            .copied()
-                            .flatten()
-                            .unwrap_or(keys::CENTRAL),
-                    );
-            });
-            qb.push(
-                " ON CONFLICT (sim_id, hour, traffic_type, tenant_org_id) DO UPDATE SET \
-                         volume_tx = usage_hourly.volume_tx + excluded.volume_tx, \
-                         volume_rx = usage_hourly.volume_rx + excluded.volume_rx, \
-                         cost = usage_hourly.cost + excluded.cost, \
-                         currency = excluded.currency, updated_at = excluded.updated_at",
-            );
-            qb.build().execute(&mut tx).await?;
-        }
+        let rows: Vec<bulk::UsageAdd<'_>> = merged
+            .iter()
+            .map(|r| bulk::UsageAdd {
+                key: r.sim_id,
+                hour: r.hour,
+                traffic_type: r.traffic_type,
+                volume_tx: r.volume_tx,
+                volume_rx: r.volume_rx,
+                cost: r.cost,
+                currency: &r.currency,
+                tenant: tenants
+                    .get(&r.sim_id)
+                    .copied()
+                    .flatten()
+                    .unwrap_or(keys::CENTRAL),
+            })
+            .collect();
+        bulk::add_usage(&mut tx, bulk::UsageOf::Sims, &rows, actor.at).await?;
         // Each record goes to the endpoint its SIM was in at its time, if any: that endpoint's hourly
         // usage, then its quotas.
         let stays = endpoints::stays(&mut tx, records.iter().map(|r| r.sim_id)).await?;
         let placed: Vec<(i64, &UsageRecord)> = records
             .iter()
-            .filter_map(|r| Some((endpoints::at(&stays, r.sim_id, r.at)?, r)))
+            .filter_map(|r| Some((stays.at(r.sim_id, r.at)?, r)))
             .collect();
         endpoint_usage(&mut tx, &placed, actor).await?;
         super::quotas::draw(&mut tx, MetaStore::backend(self), &placed, actor).await?;
@@ -324,7 +296,7 @@ impl ActivityStore for SqlStore {
                 b.push_bind(e.ts)
                     .push_bind(e.org_id)
                     .push_bind(e.sim_id)
-                    .push_bind(endpoints::at(&stays, e.sim_id, e.ts))
+                    .push_bind(stays.at(e.sim_id, e.ts))
                     .push_bind(e.type_id)
                     .push_bind(crate::domain::events::SOURCE_NETWORK)
                     .push_bind(e.severity)

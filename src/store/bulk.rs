@@ -325,3 +325,157 @@ async fn lite_import_events(
     }
     Ok(())
 }
+
+/// One column of the rows, as an array bound to an `UNNEST` (Postgres).
+fn column<T, U>(rows: &[T], f: impl Fn(&T) -> U) -> Vec<U> {
+    rows.iter().map(f).collect()
+}
+
+/// Usage added to one hourly bucket of a SIM or an endpoint (which, `UsageOf` says).
+pub(crate) struct UsageAdd<'a> {
+    pub key: i64,
+    pub hour: chrono::DateTime<chrono::Utc>,
+    pub traffic_type: i16,
+    pub volume_tx: f64,
+    pub volume_rx: f64,
+    pub cost: f64,
+    pub currency: &'a str,
+    pub tenant: i64,
+}
+
+/// Whose hourly usage: a SIM's or an endpoint's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum UsageOf {
+    Sims,
+    Endpoints,
+}
+
+impl UsageOf {
+    fn table_and_key(self) -> (&'static str, &'static str) {
+        match self {
+            UsageOf::Sims => ("usage_hourly", "sim_id"),
+            UsageOf::Endpoints => ("usage_endpoint_hourly", "endpoint_id"),
+        }
+    }
+}
+
+/// Adds each row's volumes and cost into its bucket (a row per bucket: one statement may not
+/// upsert a key twice), stamped `at`.
+pub(crate) async fn add_usage(
+    tx: &mut Tx,
+    of: UsageOf,
+    rows: &[UsageAdd<'_>],
+    at: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (table, key) = of.table_and_key();
+    let upsert = format!(
+        " ON CONFLICT ({key}, hour, traffic_type, tenant_org_id) DO UPDATE SET \
+         volume_tx = {table}.volume_tx + excluded.volume_tx, \
+         volume_rx = {table}.volume_rx + excluded.volume_rx, \
+         cost = {table}.cost + excluded.cost, \
+         currency = excluded.currency, updated_at = excluded.updated_at"
+    );
+    let columns = format!(
+        "INSERT INTO {table} ({key}, hour, traffic_type, volume_tx, volume_rx, cost, currency, \
+         tenant_org_id, updated_at) "
+    );
+    match tx {
+        Tx::Pg(t) => {
+            sqlx::query(&format!(
+                "{columns} SELECT u.*, $9 FROM UNNEST($1::bigint[], $2::timestamptz[], \
+                 $3::smallint[], $4::float8[], $5::float8[], $6::float8[], $7::text[], \
+                 $8::bigint[]) AS u{upsert}"
+            ))
+            .bind(column(rows, |r| r.key))
+            .bind(column(rows, |r| r.hour))
+            .bind(column(rows, |r| r.traffic_type))
+            .bind(column(rows, |r| r.volume_tx))
+            .bind(column(rows, |r| r.volume_rx))
+            .bind(column(rows, |r| r.cost))
+            .bind(column(rows, |r| r.currency))
+            .bind(column(rows, |r| r.tenant))
+            .bind(at)
+            .execute(&mut **t)
+            .await?;
+        }
+        Tx::Lite(t) => {
+            for chunk in rows.chunks(SQLITE_CHUNK) {
+                let mut qb = sqlx::QueryBuilder::<Sqlite>::new(&columns);
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.key)
+                        .push_bind(r.hour)
+                        .push_bind(r.traffic_type)
+                        .push_bind(r.volume_tx)
+                        .push_bind(r.volume_rx)
+                        .push_bind(r.cost)
+                        .push_bind(r.currency)
+                        .push_bind(r.tenant)
+                        .push_bind(at);
+                });
+                qb.push(&upsert);
+                qb.build().execute(&mut **t).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A quota after a draw: what the draw changes.
+pub(crate) struct QuotaLeft {
+    pub endpoint_id: i64,
+    pub kind: i16,
+    pub volume: f64,
+    pub threshold_reported: bool,
+    pub status: i16,
+}
+
+/// Writes the drawn quotas of one tenant (their rows held by the caller).
+pub(crate) async fn update_quotas(tx: &mut Tx, tenant: i64, rows: &[QuotaLeft]) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let set = "UPDATE endpoint_quotas SET volume = u.volume, threshold_reported = u.reported, \
+               status = u.status FROM ";
+    let matched = " WHERE endpoint_quotas.tenant_org_id = ";
+    let keys = " AND endpoint_quotas.endpoint_id = u.endpoint_id AND endpoint_quotas.kind = u.kind";
+    match tx {
+        Tx::Pg(t) => {
+            sqlx::query(&format!(
+                "{set}UNNEST($1::bigint[], $2::smallint[], $3::float8[], $4::bool[], \
+                 $5::smallint[]) AS u(endpoint_id, kind, volume, reported, status){matched}$6{keys}"
+            ))
+            .bind(column(rows, |r| r.endpoint_id))
+            .bind(column(rows, |r| r.kind))
+            .bind(column(rows, |r| r.volume))
+            .bind(column(rows, |r| r.threshold_reported))
+            .bind(column(rows, |r| r.status))
+            .bind(tenant)
+            .execute(&mut **t)
+            .await?;
+        }
+        Tx::Lite(t) => {
+            for chunk in rows.chunks(SQLITE_CHUNK) {
+                // A VALUES list's columns are column1, column2, ...: named in a select over it.
+                let mut qb = sqlx::QueryBuilder::<Sqlite>::new(format!(
+                    "{set}(SELECT column1 AS endpoint_id, column2 AS kind, column3 AS volume, \
+                     column4 AS reported, column5 AS status FROM ("
+                ));
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.endpoint_id)
+                        .push_bind(r.kind)
+                        .push_bind(r.volume)
+                        .push_bind(r.threshold_reported)
+                        .push_bind(r.status);
+                });
+                qb.push(format!(")) AS u{matched}"))
+                    .push_bind(tenant)
+                    .push(keys);
+                qb.build().execute(&mut **t).await?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -8,6 +8,9 @@ use serde::Serialize;
 pub struct EndpointRow {
     pub id: i64,
     pub org_id: i64,
+    /// The org's path (the scope check of a batched single read).
+    #[serde(skip)]
+    pub org_path: String,
     pub tenant_org_id: i64,
     pub name: String,
     pub status: i32,

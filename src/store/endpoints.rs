@@ -21,7 +21,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-const ENDPOINT_SELECT: &str = "SELECT e.id, e.org_id, e.tenant_org_id, e.name, e.status, e.imei, \
+pub(crate) const ENDPOINT_SELECT: &str = "SELECT e.id, e.org_id, o.path AS org_path, \
+    e.tenant_org_id, e.name, e.status, e.imei, \
     e.imei_lock, e.tags, e.ip_address, e.ip_address_space_id, e.created_at, e.updated_at, \
     sp.id AS service_profile_id, sp.name AS service_profile_name, \
     tp.id AS tariff_profile_id, tp.name AS tariff_profile_name, \
@@ -42,30 +43,40 @@ const ENDPOINT: Owner = Owner::Org {
 };
 
 /// A SIM's stay in an endpoint: (SIM, endpoint, from, until; open while it is there).
-pub(crate) type Stay = (i64, i64, DateTime<Utc>, Option<DateTime<Utc>>);
+type Stay = (i64, i64, DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// The stays in endpoints of some SIMs, by SIM, so that placing each of a batch's records is a
+/// lookup rather than a scan of every stay.
+#[derive(Debug, Default)]
+pub(crate) struct Stays(std::collections::HashMap<i64, Vec<Stay>>);
+
+impl Stays {
+    /// The endpoint the SIM was in at `at`.
+    pub(crate) fn at(&self, sim: i64, at: DateTime<Utc>) -> Option<i64> {
+        self.0
+            .get(&sim)?
+            .iter()
+            .find(|(_, _, from, until)| *from <= at && until.is_none_or(|u| at < u))
+            .map(|s| s.1)
+    }
+}
 
 /// The stays in endpoints of these SIMs (for records that follow the SIM's endpoint at their time).
-pub(crate) async fn stays(tx: &mut Tx, sims: impl Iterator<Item = i64>) -> StoreResult<Vec<Stay>> {
+pub(crate) async fn stays(tx: &mut Tx, sims: impl Iterator<Item = i64>) -> StoreResult<Stays> {
     let mut ids: Vec<i64> = sims.collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut out = Vec::new();
+    let mut out = Stays::default();
     for chunk in ids.chunks(super::sims::INSERT_CHUNK) {
         let mut qb = Builder::new(
             "SELECT sim_id, endpoint_id, from_at, until_at FROM endpoint_sims WHERE sim_id IN ",
         );
         qb.push_list(chunk.iter().copied());
-        out.extend(qb.build().fetch_all::<Stay>(&mut *tx).await?);
+        for stay in qb.build().fetch_all::<Stay>(&mut *tx).await? {
+            out.0.entry(stay.0).or_default().push(stay);
+        }
     }
     Ok(out)
-}
-
-/// The endpoint the SIM was in at `at`.
-pub(crate) fn at(stays: &[Stay], sim: i64, at: DateTime<Utc>) -> Option<i64> {
-    stays
-        .iter()
-        .find(|(s, _, from, until)| *s == sim && *from <= at && until.is_none_or(|u| at < u))
-        .map(|s| s.1)
 }
 
 /// The key of every endpoint a caller below the platform can see: its own tenant's.
@@ -560,10 +571,21 @@ async fn reload(tx: &mut Tx, id: i64, tenant: i64) -> StoreResult<EndpointRow> {
 #[async_trait::async_trait]
 impl EndpointStore for SqlStore {
     async fn endpoint_get(&self, scope: &Scope, id: i64) -> StoreResult<Option<EndpointRow>> {
-        let mut qb = Builder::new(format!("{ENDPOINT_SELECT} WHERE e.status <> 2 AND e.id = "));
-        qb.push_bind(id);
-        push_visible(&mut qb, scope);
-        let mut row: Option<EndpointRow> = qb.build().fetch_optional(&self.reads).await?;
+        let mut row = if self.citus {
+            // The caller's tenant routes the read to one shard; a batch of many callers' reads
+            // would ask every shard.
+            let mut qb = Builder::new(format!("{ENDPOINT_SELECT} WHERE e.status <> 2 AND e.id = "));
+            qb.push_bind(id);
+            push_visible(&mut qb, scope);
+            qb.build().fetch_optional(&self.reads).await?
+        } else {
+            // Batched with the reads that arrive together (see point_reads.rs); the scope is
+            // checked here, as `push_visible` would in the query.
+            self.endpoint_reads
+                .get(id)
+                .await?
+                .filter(|r| scope.contains(r.org_id, &r.org_path))
+        };
         if let Some(r) = row.as_mut() {
             if let Some(space) = r.ip_address_space_id {
                 r.ip_address_space = self.space_cidr(space).await?;

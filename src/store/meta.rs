@@ -111,6 +111,7 @@ impl MetaStore for SqlStore {
 
     async fn close(&self) {
         self.point_reads.release();
+        self.endpoint_reads.release();
         self.pool.close().await;
     }
 }

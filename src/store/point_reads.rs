@@ -1,4 +1,4 @@
-//! Single-SIM reads that arrive together share one query.
+//! Single-row reads (a SIM, an endpoint) that arrive together share one query.
 //!
 //! Measured on the JWT `GET /api/v1/sim/{id}` path: with the principal and label caches, what is left
 //! per request is one database round trip, and its cost is mostly the wake-ups on both sides (the
@@ -10,7 +10,7 @@
 //! and under load the batches grow with the load.
 use super::db::{Builder, Conn, Pool};
 use super::emnify::{ESIM_SELECT, ESIM_SELECT_UNLABELLED};
-use super::{distrust_connections, EmnifySim, StoreError, StoreResult};
+use super::{distrust_connections, EmnifySim, EndpointRow, StoreError, StoreResult};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -23,31 +23,48 @@ pub(crate) const IN_FLIGHT: usize = 2;
 /// Largest batch: keeps one slow batch from holding many requests.
 const MAX_BATCH: usize = 64;
 
-pub(crate) type FetchMany = Arc<
-    dyn Fn(Vec<i64>) -> Pin<Box<dyn Future<Output = StoreResult<Vec<EmnifySim>>> + Send>>
-        + Send
-        + Sync,
+/// A row read by id in batches.
+pub(crate) trait Keyed: Clone + Send + 'static {
+    fn key(&self) -> i64;
+}
+
+impl Keyed for EmnifySim {
+    fn key(&self) -> i64 {
+        self.id
+    }
+}
+
+impl Keyed for EndpointRow {
+    fn key(&self) -> i64 {
+        self.id
+    }
+}
+
+pub(crate) type FetchMany<T> = Arc<
+    dyn Fn(Vec<i64>) -> Pin<Box<dyn Future<Output = StoreResult<Vec<T>>> + Send>> + Send + Sync,
 >;
 
 /// Hands back whatever the fetch keeps (its connections) so that the pool can close.
 pub(crate) type Release = Arc<dyn Fn() + Send + Sync>;
 
-pub(crate) struct Fetcher {
-    pub fetch: FetchMany,
+pub(crate) struct Fetcher<T> {
+    pub fetch: FetchMany<T>,
     pub release: Release,
 }
 
-type Reply = oneshot::Sender<StoreResult<Option<EmnifySim>>>;
+type Reply<T> = oneshot::Sender<StoreResult<Option<T>>>;
+/// Reads waiting for a batch: the id and where its answer goes.
+type Queue<T> = Vec<(i64, Reply<T>)>;
 
-pub(crate) struct PointReads {
-    fetch: FetchMany,
+pub(crate) struct PointReads<T> {
+    fetch: FetchMany<T>,
     release: Release,
     slots: Arc<Semaphore>,
-    queue: Arc<Mutex<Vec<(i64, Reply)>>>,
+    queue: Arc<Mutex<Queue<T>>>,
 }
 
-impl PointReads {
-    pub fn new(fetcher: Fetcher) -> Self {
+impl<T: Keyed> PointReads<T> {
+    pub fn new(fetcher: Fetcher<T>) -> Self {
         PointReads {
             fetch: fetcher.fetch,
             release: fetcher.release,
@@ -56,7 +73,7 @@ impl PointReads {
         }
     }
 
-    pub async fn get(&self, id: i64) -> StoreResult<Option<EmnifySim>> {
+    pub async fn get(&self, id: i64) -> StoreResult<Option<T>> {
         let (reply, mut answer) = oneshot::channel();
         self.lock().push((id, reply));
         loop {
@@ -67,7 +84,7 @@ impl PointReads {
                 }
                 slot = self.slots.clone().acquire_owned() => {
                     let slot = slot.map_err(|_| StoreError::Database("point reads closed".into()))?;
-                    let batch: Vec<(i64, Reply)> = {
+                    let batch: Queue<T> = {
                         let mut queue = self.lock();
                         let n = queue.len().min(MAX_BATCH);
                         queue.drain(..n).collect()
@@ -96,19 +113,19 @@ impl PointReads {
         (self.release)();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(i64, Reply)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue<T>> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-async fn run_batch(fetch: &FetchMany, batch: Vec<(i64, Reply)>) {
+async fn run_batch<T: Keyed>(fetch: &FetchMany<T>, batch: Queue<T>) {
     let mut ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
     ids.sort_unstable();
     ids.dedup();
     match fetch(ids).await {
         Ok(rows) => {
-            let mut by_id: HashMap<i64, EmnifySim> = rows.into_iter().map(|s| (s.id, s)).collect();
-            // Several reads of one SIM each get a copy; the last one takes it.
+            let mut by_id: HashMap<i64, T> = rows.into_iter().map(|r| (r.key(), r)).collect();
+            // Several reads of one row each get a copy; the last one takes it.
             let mut wanted: HashMap<i64, usize> = HashMap::new();
             for (id, _) in &batch {
                 *wanted.entry(*id).or_default() += 1;
@@ -116,12 +133,12 @@ async fn run_batch(fetch: &FetchMany, batch: Vec<(i64, Reply)>) {
             for (id, reply) in batch {
                 let n = wanted.get_mut(&id).expect("counted");
                 *n -= 1;
-                let sim = if *n == 0 {
+                let row = if *n == 0 {
                     by_id.remove(&id)
                 } else {
                     by_id.get(&id).cloned()
                 };
-                let _ = reply.send(Ok(sim));
+                let _ = reply.send(Ok(row));
             }
         }
         Err(e) => {
@@ -136,7 +153,54 @@ async fn run_batch(fetch: &FetchMany, batch: Vec<(i64, Reply)>) {
 /// the label cache fills them.
 /// `routed` (Citus): each SIM's key is looked up in `sim_keys` first, so that the read names the shards
 /// that hold the SIMs instead of asking every shard.
-pub(crate) fn fetcher(pool: Pool, joined: bool, keep: usize, routed: bool) -> Fetcher {
+pub(crate) fn sim_fetcher(
+    pool: Pool,
+    joined: bool,
+    keep: usize,
+    routed: bool,
+) -> Fetcher<EmnifySim> {
+    let select = if joined {
+        ESIM_SELECT
+    } else {
+        ESIM_SELECT_UNLABELLED
+    };
+    fetcher(
+        pool,
+        keep,
+        move |mut conn: Conn, ids: Vec<i64>| async move {
+            let read = if routed {
+                routed_read(&mut conn, select, ids).await
+            } else {
+                let mut qb = Builder::new(select);
+                qb.push(" WHERE s.id IN ").push_list(ids);
+                qb.build().fetch_all(&mut conn).await
+            };
+            (conn, read)
+        },
+    )
+}
+
+/// Fetches live endpoints by id for [`PointReads`] (the caller's scope is checked on each row).
+pub(crate) fn endpoint_fetcher(pool: Pool, keep: usize) -> Fetcher<EndpointRow> {
+    fetcher(
+        pool,
+        keep,
+        move |mut conn: Conn, ids: Vec<i64>| async move {
+            let mut qb = Builder::new(super::endpoints::ENDPOINT_SELECT);
+            qb.push(" WHERE e.status <> 2 AND e.id IN ").push_list(ids);
+            let read = qb.build().fetch_all(&mut conn).await;
+            (conn, read)
+        },
+    )
+}
+
+/// A [`Fetcher`] whose `read` runs on a connection kept between batches.
+fn fetcher<T, F, Fut>(pool: Pool, keep: usize, read: F) -> Fetcher<T>
+where
+    T: Keyed,
+    F: Fn(Conn, Vec<i64>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = (Conn, StoreResult<Vec<T>>)> + Send + 'static,
+{
     // Connections the point reads keep between batches: returning one to the pool after every batch
     // costs a spawned task and taking it back a pool round; at most IN_FLIGHT are kept (`keep`: none in
     // a small pool, which the other requests need), and `release` hands them back before the pool closes.
@@ -144,11 +208,12 @@ pub(crate) fn fetcher(pool: Pool, joined: bool, keep: usize, routed: bool) -> Fe
     // (released, connections): once released, connections go back to the pool at once.
     let held: Arc<Mutex<(bool, Vec<Held>)>> = Default::default();
     let kept = held.clone();
-    let fetch: FetchMany = Arc::new(move |ids: Vec<i64>| {
-        let (pool, held) = (pool.clone(), held.clone());
+    let read = Arc::new(read);
+    let fetch: FetchMany<T> = Arc::new(move |ids: Vec<i64>| {
+        let (pool, held, read) = (pool.clone(), held.clone(), read.clone());
         Box::pin(async move {
             let kept = held.lock().unwrap_or_else(|e| e.into_inner()).1.pop();
-            let mut conn = match kept {
+            let conn = match kept {
                 // Used within the last second: known to work (the pool's own rule).
                 Some((at, conn)) if !distrust_connections(at.elapsed()) => conn,
                 Some((_, mut conn)) => match conn.ping().await {
@@ -161,19 +226,8 @@ pub(crate) fn fetcher(pool: Pool, joined: bool, keep: usize, routed: bool) -> Fe
                 },
                 None => pool.acquire().await?,
             };
-            let select = if joined {
-                ESIM_SELECT
-            } else {
-                ESIM_SELECT_UNLABELLED
-            };
-            let read = if routed {
-                routed_read(&mut conn, select, ids).await
-            } else {
-                let mut qb = Builder::new(select);
-                qb.push(" WHERE s.id IN ").push_list(ids);
-                qb.build().fetch_all(&mut conn).await
-            };
-            match read {
+            let (mut conn, rows) = read(conn, ids).await;
+            match rows {
                 Ok(rows) => {
                     let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
                     if !held.0 && held.1.len() < keep {

@@ -12,7 +12,9 @@ pub struct SqlStore {
     /// List and statistics reads: a replica's pool when `database.read_url` is set, else `pool`.
     pub(crate) reads: Pool,
     pub(crate) labels: Labels,
-    pub(crate) point_reads: PointReads,
+    pub(crate) point_reads: PointReads<super::EmnifySim>,
+    /// Single-endpoint reads, batched likewise (not on Citus, where a read by id names its tenant).
+    pub(crate) endpoint_reads: PointReads<super::EndpointRow>,
     /// See [`super::MetaStore::access_epoch`]; bumped after the commit of such a write.
     pub(crate) access_epoch: std::sync::atomic::AtomicU64,
     /// The database is a Citus coordinator: a tenant's list names its tenant with `=`, which routes
@@ -24,17 +26,21 @@ pub struct SqlStore {
 
 impl SqlStore {
     pub(crate) fn new(pool: Pool, reads: Pool, cfg: &PoolConfig, citus: bool) -> Self {
-        let fetch = point_reads::fetcher(
+        let fetch = point_reads::sim_fetcher(
             pool.clone(),
             cfg.label_cache.is_zero(),
             point_read_keep(cfg.max_connections),
             citus,
         );
+        // An eighth of the pool at most (the SIM reads keep a quarter): the rest stays for the others.
+        let endpoints =
+            point_reads::endpoint_fetcher(pool.clone(), point_read_keep(cfg.max_connections / 2));
         SqlStore {
             pool,
             reads,
             labels: Labels::new(cfg.label_cache),
             point_reads: PointReads::new(fetch),
+            endpoint_reads: PointReads::new(endpoints),
             access_epoch: Default::default(),
             citus,
             spaces: Default::default(),

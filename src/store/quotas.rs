@@ -14,6 +14,7 @@ use crate::domain::quota::{self, Exhaustion, QuotaKind, QuotaStatus};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct QuotaRow {
@@ -137,43 +138,38 @@ async fn policy_event(
     .await
 }
 
-/// One usage record as a quota sees it: which endpoint it went to, when, what kind, how much.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Draw {
-    pub endpoint: i64,
-    pub at: DateTime<Utc>,
-    pub kind: QuotaKind,
-    pub volume: f64,
-}
-
 /// Draws ingested usage (each record with the endpoint it went to) from the ACTIVE quotas it falls
 /// under (quotas the endpoint's service profile enforces, records not older than the quota), with
 /// their threshold and used-up events.
+///
+/// Batched per tenant (one shard on Citus): the quotas are read `FOR UPDATE` in (endpoint, kind)
+/// order by a statement per 500 endpoints, then written together (`bulk::update_quotas`); tenants
+/// in ascending order, so that the store's lock order holds across a batch.
 pub(crate) async fn draw(
     tx: &mut Tx,
     backend: Backend,
     placed: &[(i64, &UsageRecord)],
     actor: &Actor,
 ) -> StoreResult<()> {
-    let draws: Vec<Draw> = placed
-        .iter()
-        .filter_map(|(endpoint, r)| {
-            Some(Draw {
-                endpoint: *endpoint,
-                at: r.at,
-                kind: QuotaKind::of_traffic(r.traffic_type)?,
-                volume: r.volume_tx + r.volume_rx,
-            })
-        })
-        .collect();
-    if draws.is_empty() {
+    // What each (endpoint, kind) was sent: (when, how much) per record.
+    type Sent = Vec<(DateTime<Utc>, f64)>;
+    let mut sent: HashMap<(i64, QuotaKind), Sent> = HashMap::new();
+    for (endpoint, r) in placed {
+        if let Some(kind) = QuotaKind::of_traffic(r.traffic_type) {
+            let volume = r.volume_tx + r.volume_rx;
+            sent.entry((*endpoint, kind))
+                .or_default()
+                .push((r.at, volume));
+        }
+    }
+    if sent.is_empty() {
         return Ok(());
     }
-    let mut ids: Vec<i64> = draws.iter().map(|d| d.endpoint).collect();
+    let mut ids: Vec<i64> = sent.keys().map(|k| k.0).collect();
     ids.sort_unstable();
     ids.dedup();
-    // The enforced ACTIVE quotas of these endpoints, with the endpoint's org.
-    let mut found: Vec<(i64, i64, i16, i64)> = Vec::new();
+    // The enforced ACTIVE quotas of these endpoints, with the endpoint's org, by tenant.
+    let mut found: BTreeMap<i64, BTreeMap<(i64, i16), i64>> = BTreeMap::new();
     for chunk in ids.chunks(super::sims::INSERT_CHUNK) {
         let mut qb = Builder::new(
             "SELECT q.tenant_org_id, q.endpoint_id, q.kind, e.org_id FROM endpoint_quotas q \
@@ -183,74 +179,88 @@ pub(crate) async fn draw(
              (q.kind = 2 AND sp.apply_sms_quota)) AND q.endpoint_id IN ",
         );
         qb.push_list(chunk.iter().copied());
-        found.extend(
-            qb.build()
-                .fetch_all::<(i64, i64, i16, i64)>(&mut *tx)
-                .await?,
-        );
-    }
-    found.sort_unstable();
-    for (tenant, endpoint, kind, org) in found {
-        let Some(kind) = QuotaKind::from_id(kind) else {
-            continue;
-        };
-        let Some(mut q) = read(&mut *tx, tenant, endpoint, Some(kind), backend.lock_rows())
+        for (tenant, endpoint, kind, org) in qb
+            .build()
+            .fetch_all::<(i64, i64, i16, i64)>(&mut *tx)
             .await?
-            .pop()
-        else {
-            continue;
-        };
-        if q.status() != QuotaStatus::Active {
-            continue;
+        {
+            found
+                .entry(tenant)
+                .or_default()
+                .insert((endpoint, kind), org);
         }
-        let used: f64 = draws
-            .iter()
-            .filter(|d| {
-                d.endpoint == endpoint
-                    && d.kind == kind
-                    && d.at >= q.assigned_at
-                    && d.at < q.expiry_date
-            })
-            .map(|d| d.volume)
-            .sum();
-        if used <= 0.0 {
-            continue;
+    }
+    for (tenant, quotas) in found {
+        let mut endpoints: Vec<i64> = quotas.keys().map(|k| k.0).collect();
+        endpoints.dedup();
+        let mut locked: Vec<QuotaRow> = Vec::with_capacity(quotas.len());
+        for chunk in endpoints.chunks(super::sims::INSERT_CHUNK) {
+            let mut qb = Builder::new(format!(
+                "SELECT {QUOTA_COLUMNS} FROM endpoint_quotas q WHERE q.tenant_org_id = "
+            ));
+            qb.push_bind(tenant).push(" AND q.endpoint_id IN ");
+            qb.push_list(chunk.iter().copied());
+            qb.push(" ORDER BY q.endpoint_id, q.kind")
+                .push(backend.lock_rows());
+            locked.extend(qb.build().fetch_all::<QuotaRow>(&mut *tx).await?);
         }
-        let drawn = quota::draw(
-            q.volume,
-            q.last_volume_added,
-            q.threshold_percentage,
-            q.threshold_reported,
-            used,
-        );
-        q.volume = drawn.left;
-        q.threshold_reported |= drawn.threshold_reached;
-        if drawn.used_up {
-            q.status = QuotaStatus::Exhausted.id();
-        }
-        query(
-            "UPDATE endpoint_quotas SET volume = $1, threshold_reported = $2, status = $3 \
-             WHERE tenant_org_id = $4 AND endpoint_id = $5 AND kind = $6",
-        )
-        .bind(q.volume)
-        .bind(q.threshold_reported)
-        .bind(q.status)
-        .bind(tenant)
-        .bind(endpoint)
-        .bind(kind.id())
-        .execute(&mut *tx)
-        .await?;
-        if drawn.threshold_reached {
-            let words = format!(
-                "{} quota threshold of {}% reached",
-                kind.label(),
-                q.threshold_percentage.unwrap_or(0)
+        let mut changed: Vec<(QuotaRow, i64, quota::Drawn)> = Vec::new();
+        for mut q in locked {
+            let Some(&org) = quotas.get(&(q.endpoint_id, q.kind)) else {
+                continue;
+            };
+            if q.status() != QuotaStatus::Active {
+                continue;
+            }
+            let used: f64 = sent
+                .get(&(q.endpoint_id, q.kind()))
+                .into_iter()
+                .flatten()
+                .filter(|(at, _)| *at >= q.assigned_at && *at < q.expiry_date)
+                .map(|(_, volume)| volume)
+                .sum();
+            if used <= 0.0 {
+                continue;
+            }
+            let drawn = quota::draw(
+                q.volume,
+                q.last_volume_added,
+                q.threshold_percentage,
+                q.threshold_reported,
+                used,
             );
-            policy_event(tx, actor, org, &q, kind.threshold_event(), words, true).await?;
+            q.volume = drawn.left;
+            q.threshold_reported |= drawn.threshold_reached;
+            if drawn.used_up {
+                q.status = QuotaStatus::Exhausted.id();
+            }
+            changed.push((q, org, drawn));
         }
-        if drawn.used_up {
-            let words = format!("{} quota used up", kind.label());
-            policy_event(tx, actor, org, &q, kind.used_up_event(), words, true).await?;
+        let left: Vec<super::bulk::QuotaLeft> = changed
+            .iter()
+            .map(|(q, _, _)| super::bulk::QuotaLeft {
+                endpoint_id: q.endpoint_id,
+                kind: q.kind,
+                volume: q.volume,
+                threshold_reported: q.threshold_reported,
+                status: q.status,
+            })
+            .collect();
+        super::bulk::update_quotas(tx, tenant, &left).await?;
+        for (q, org, drawn) in &changed {
+            let kind = q.kind();
+            if drawn.threshold_reached {
+                let words = format!(
+                    "{} quota threshold of {}% reached",
+                    kind.label(),
+                    q.threshold_percentage.unwrap_or(0)
+                );
+                policy_event(tx, actor, *org, q, kind.threshold_event(), words, true).await?;
+            }
+            if drawn.used_up {
+                let words = format!("{} quota used up", kind.label());
+                policy_event(tx, actor, *org, q, kind.used_up_event(), words, true).await?;
+            }
         }
     }
     Ok(())

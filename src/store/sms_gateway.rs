@@ -183,7 +183,7 @@ impl SmsGatewayStore for SqlStore {
         let mut tx = self.pool.begin_write().await?;
         // The endpoint the SIM was in when it sent the SMS.
         let stays = endpoints::stays(&mut tx, std::iter::once(mo.sim_id)).await?;
-        let endpoint = endpoints::at(&stays, mo.sim_id, mo.at).ok_or_else(|| {
+        let endpoint = stays.at(mo.sim_id, mo.at).ok_or_else(|| {
             StoreError::from(Rule::Missing(format!(
                 "SIM {} was in no endpoint at that time",
                 mo.sim_id

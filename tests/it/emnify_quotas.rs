@@ -773,3 +773,139 @@ async fn auto_refill_quotas_come_back_each_day(app: TestApp) {
     );
     assert_eq!(quota(&app, &manager, &data).await["status"]["id"], 2);
 }
+
+backends!(one_ingest_draws_the_quotas_of_many_tenants, multi_thread);
+/// An ingest that spans devices of two tenants draws each device's quota by its own records (with
+/// the threshold and used-up events of each), and concurrent ingests over the same devices in
+/// opposite orders neither lose a draw nor deadlock.
+async fn one_ingest_draws_the_quotas_of_many_tenants(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let r1 = r1_sims(&app, &fx).await;
+    let admin = fx.token("PLATFORM", Admin).to_string();
+    let manager = fx.token("C1A", Manager).to_string();
+    let ra2 = fx.token("R2", ResellerAdmin).to_string();
+    let reg = app
+        .patch(
+            "/api/v1/sim_batch/bic/B2",
+            &ra2,
+            json!({"sim_status": {"id": 4}}),
+        )
+        .await;
+    assert_eq!(reg.status, StatusCode::OK, "{}", reg.text);
+    let r2 = crate::emnify_sims::ids_of(&reg.body["sim"]);
+    // Three devices of C1A (tenant R1), two of R2's own.
+    let mut devices = Vec::new();
+    for (i, (token, sim)) in [
+        (&manager, r1[0]),
+        (&manager, r1[1]),
+        (&manager, r1[2]),
+        (&ra2, r2[0]),
+        (&ra2, r2[1]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = device(&format!("fleet-{i}"));
+        body["sim"] = json!({"id": sim});
+        devices.push((create(&app, token, body).await, sim, token.clone()));
+    }
+    let _: Vec<(i64,)> = app
+        .sql("UPDATE service_profiles SET apply_data_quota = TRUE, apply_sms_quota = TRUE WHERE id = 1 RETURNING id")
+        .await;
+    let future = at(&app, Duration::days(30));
+    for (id, _, token) in &devices {
+        for kind in ["data", "sms"] {
+            let r = app
+                .post(
+                    &format!("/api/v1/endpoint/{id}/quota/{kind}"),
+                    token,
+                    json!({"volume": 100, "expiry_date": future, "threshold_percentage": 50}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        }
+    }
+    // One request, the records interleaved: device k is sent 30·k MB of data in three records and
+    // k SMS; device 0 nothing, 2 and 3 pass their threshold, 4 uses its data up (no threshold event
+    // then: the end is reported instead).
+    let mut records = Vec::new();
+    for round in 0..3 {
+        for (k, (_, sim, _)) in devices.iter().enumerate().rev() {
+            if k > 0 {
+                records.push(
+                    json!({"sim_id": sim, "timestamp": at(&app, Duration::minutes(round)),
+                    "traffic_type": "data", "volume_tx": 10.0 * k as f64, "volume_rx": 0}),
+                );
+            }
+            if round == 0 && k > 0 {
+                records.push(
+                    json!({"sim_id": sim, "timestamp": at(&app, Duration::minutes(round)),
+                    "traffic_type": "sms", "volume_tx": k as f64, "volume_rx": 0}),
+                );
+            }
+        }
+    }
+    let r = app.post("/admin/v1/usage", &admin, json!(records)).await;
+    assert_eq!(r.body["accepted"], records.len(), "{}", r.text);
+    let expect = [(100.0, 1), (70.0, 1), (40.0, 1), (10.0, 1), (0.0, 2)];
+    for ((id, _, token), (left, status)) in devices.iter().zip(expect) {
+        let q = quota(&app, token, &format!("/api/v1/endpoint/{id}/quota/data")).await;
+        assert_eq!(
+            (q["volume"].as_f64(), q["status"]["id"].as_i64()),
+            (Some(left), Some(status)),
+            "{id}: {q}"
+        );
+    }
+    for (k, (id, _, token)) in devices.iter().enumerate() {
+        let q = quota(&app, token, &format!("/api/v1/endpoint/{id}/quota/sms")).await;
+        assert_eq!(q["volume"].as_f64(), Some(100.0 - k as f64), "{id}: {q}");
+    }
+    let policy = |id: i64| {
+        let app = &app;
+        async move {
+            let rows: Vec<(i64,)> = app
+                .sql(&format!(
+                    "SELECT CAST(type_id AS BIGINT) FROM events WHERE endpoint_id = {id} \
+                     AND type_id IN (18, 19, 20, 21) ORDER BY id"
+                ))
+                .await;
+            rows.into_iter().map(|r| r.0).collect::<Vec<i64>>()
+        }
+    };
+    let want: [&[i64]; 5] = [&[], &[], &[18], &[18], &[19]];
+    for ((id, _, _), want) in devices.iter().zip(want) {
+        assert_eq!(policy(*id).await, want, "device {id}");
+    }
+
+    // Eight ingests at once over devices 0..4 (SMS: each sends one to every device), half in
+    // each order: every draw counts.
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let mut sims: Vec<i64> = devices[..4].iter().map(|d| d.1).collect();
+        if n % 2 == 1 {
+            sims.reverse();
+        }
+        let (app, admin) = (app.clone(), admin.clone());
+        tasks.push(tokio::spawn(async move {
+            let when = at(&app, Duration::minutes(5));
+            let records: Vec<Value> = sims
+                .iter()
+                .map(|sim| json!({"sim_id": sim, "timestamp": when, "traffic_type": "sms", "volume_tx": 1, "volume_rx": 0}))
+                .collect();
+            let r = app.post("/admin/v1/usage", &admin, json!(records)).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for (k, (id, _, token)) in devices[..4].iter().enumerate() {
+        let q = quota(&app, token, &format!("/api/v1/endpoint/{id}/quota/sms")).await;
+        assert_eq!(
+            q["volume"].as_f64(),
+            Some(100.0 - k as f64 - 8.0),
+            "{id}: {q}"
+        );
+    }
+}
