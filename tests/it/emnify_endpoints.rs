@@ -34,6 +34,39 @@ pub(crate) async fn r1_sims(app: &TestApp, fx: &Fixture) -> Vec<i64> {
     sims
 }
 
+/// Five devices with a SIM each: three of C1A (tenant R1), then two of R2's own (B2 registered to
+/// R2); each as (endpoint, SIM, the token of the org that made it).
+pub(crate) async fn two_tenants_devices(app: &TestApp, fx: &Fixture) -> Vec<(i64, i64, String)> {
+    let r1 = r1_sims(app, fx).await;
+    let manager = fx.token("C1A", Manager).to_string();
+    let ra2 = fx.token("R2", ResellerAdmin).to_string();
+    let reg = app
+        .patch(
+            "/api/v1/sim_batch/bic/B2",
+            &ra2,
+            json!({"sim_status": {"id": 4}}),
+        )
+        .await;
+    assert_eq!(reg.status, StatusCode::OK, "{}", reg.text);
+    let r2 = ids_of(&reg.body["sim"]);
+    let mut devices = Vec::new();
+    for (i, (token, sim)) in [
+        (&manager, r1[0]),
+        (&manager, r1[1]),
+        (&manager, r1[2]),
+        (&ra2, r2[0]),
+        (&ra2, r2[1]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = device(&format!("fleet-{i}"));
+        body["sim"] = json!({"id": sim});
+        devices.push((create(app, token, body).await, sim, token.clone()));
+    }
+    devices
+}
+
 /// POST /api/v1/endpoint: 201, empty body, the id from `Location`.
 pub(crate) async fn create(app: &TestApp, token: &str, body: Value) -> i64 {
     let r = app.post("/api/v1/endpoint", token, body).await;
@@ -1206,4 +1239,44 @@ async fn a_device_gets_and_cancels_sms(app: TestApp) {
         ))
         .await;
     assert_eq!(waiting[0].0, 0);
+}
+
+backends!(single_reads_read_together_keep_to_their_scope, multi_thread);
+/// Reads of single devices that arrive together are answered by one query (the store's point
+/// reads): each caller still gets its own devices and a 404 for the other tenant's, and the
+/// platform sees them all.
+async fn single_reads_read_together_keep_to_their_scope(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let devices = two_tenants_devices(&app, &fx).await;
+    let admin = fx.token("PLATFORM", Admin).to_string();
+    let app = std::sync::Arc::new(app);
+    let mut reads = Vec::new();
+    for round in 0..8 {
+        for (k, (id, sim, owner)) in devices.iter().enumerate() {
+            // Each device read by its owner, by the other tenant and by the platform.
+            let other = &devices[if k < 3 { 3 } else { 0 }].2;
+            for (token, seen) in [(owner, true), (other, false), (&admin, true)] {
+                let (app, token, id, sim) = (app.clone(), token.clone(), *id, *sim);
+                reads.push(tokio::spawn(async move {
+                    let r = app.get(&format!("/api/v1/endpoint/{id}"), &token).await;
+                    if seen {
+                        assert_eq!(r.status, StatusCode::OK, "round {round}: {}", r.text);
+                        assert_eq!(
+                            (r.body["id"].as_i64(), r.body["sim"]["id"].as_i64()),
+                            (Some(id), Some(sim))
+                        );
+                    } else {
+                        assert_eq!(r.status, StatusCode::NOT_FOUND, "round {round}: {}", r.text);
+                        assert_eq!(
+                            r.body["message"],
+                            format!("Endpoint with id {id} not found")
+                        );
+                    }
+                }));
+            }
+        }
+    }
+    for r in reads {
+        r.await.unwrap();
+    }
 }

@@ -3,7 +3,7 @@
 //! job; levels, tenants and concurrent draws.
 
 use crate::common::*;
-use crate::emnify_endpoints::{create, device, r1_sims};
+use crate::emnify_endpoints::{create, device, r1_sims, two_tenants_devices};
 use axum::http::StatusCode;
 use chrono::Duration;
 use serde_json::{json, Value};
@@ -780,35 +780,8 @@ backends!(one_ingest_draws_the_quotas_of_many_tenants, multi_thread);
 /// opposite orders neither lose a draw nor deadlock.
 async fn one_ingest_draws_the_quotas_of_many_tenants(app: TestApp) {
     let fx = Fixture::build(&app).await;
-    let r1 = r1_sims(&app, &fx).await;
     let admin = fx.token("PLATFORM", Admin).to_string();
-    let manager = fx.token("C1A", Manager).to_string();
-    let ra2 = fx.token("R2", ResellerAdmin).to_string();
-    let reg = app
-        .patch(
-            "/api/v1/sim_batch/bic/B2",
-            &ra2,
-            json!({"sim_status": {"id": 4}}),
-        )
-        .await;
-    assert_eq!(reg.status, StatusCode::OK, "{}", reg.text);
-    let r2 = crate::emnify_sims::ids_of(&reg.body["sim"]);
-    // Three devices of C1A (tenant R1), two of R2's own.
-    let mut devices = Vec::new();
-    for (i, (token, sim)) in [
-        (&manager, r1[0]),
-        (&manager, r1[1]),
-        (&manager, r1[2]),
-        (&ra2, r2[0]),
-        (&ra2, r2[1]),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let mut body = device(&format!("fleet-{i}"));
-        body["sim"] = json!({"id": sim});
-        devices.push((create(&app, token, body).await, sim, token.clone()));
-    }
+    let devices = two_tenants_devices(&app, &fx).await;
     let _: Vec<(i64,)> = app
         .sql("UPDATE service_profiles SET apply_data_quota = TRUE, apply_sms_quota = TRUE WHERE id = 1 RETURNING id")
         .await;
