@@ -41,7 +41,7 @@ pub(crate) const BY_TENANT: [&str; 11] = [
 /// Tables distributed by their own leading key: the counters by the org that leads their key (written
 /// by key, summed per scope), the registries by the value they keep unique, `sim_keys` by SIM id. Not reference tables:
 /// Citus serialises every UPDATE and DELETE of a reference table behind all writes to it.
-pub(crate) const BY_OWN_KEY: [(&str, &str); 7] = [
+pub(crate) const BY_OWN_KEY: [(&str, &str); 8] = [
     ("sim_inventory_counts", "storage_org_id"),
     ("sim_owner_counts", "issuer_org_id"),
     ("sim_iccids", "iccid"),
@@ -49,6 +49,7 @@ pub(crate) const BY_OWN_KEY: [(&str, &str); 7] = [
     ("sim_keys", "id"),
     ("ip_address_spaces", "id"),
     ("ip_allocations", "space_id"),
+    ("ip_released", "space_id"),
 ];
 
 /// Whether the database runs Citus.

@@ -977,3 +977,13 @@ pub fn postgres_addr() -> std::net::SocketAddr {
         .next()
         .unwrap()
 }
+
+/// A small deterministic generator: the same sequence on every run and backend. `next(n)` is in 0..n.
+pub fn generator(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    }
+}

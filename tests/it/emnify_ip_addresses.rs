@@ -21,6 +21,13 @@ async fn space(app: &TestApp, token: &str, block: &str, org: i64) -> i64 {
     r.body["id"].as_i64().unwrap()
 }
 
+/// A device asking for an address in `space`.
+fn in_space(name: &str, space: i64) -> Value {
+    let mut body = device(name);
+    body["ip_address_space"] = json!({"id": space});
+    body
+}
+
 fn code(r: &Resp) -> (StatusCode, Option<i64>) {
     (r.status, r.body["error_code"].as_i64())
 }
@@ -90,8 +97,7 @@ async fn devices_get_addresses_from_the_nearest_space(app: TestApp) {
     );
     let other = space(&app, &admin, "10.52.0.0/24", fx.org("C2A").id).await;
     for bad in [other, 999_999] {
-        let mut body = device("foreign space");
-        body["ip_address_space"] = json!({"id": bad});
+        let body = in_space("foreign space", bad);
         let r = app.post("/api/v1/endpoint", &manager, body).await;
         assert_eq!(code(&r), (StatusCode::UNPROCESSABLE_ENTITY, Some(1401)));
         assert_eq!(
@@ -100,8 +106,7 @@ async fn devices_get_addresses_from_the_nearest_space(app: TestApp) {
         );
     }
     // The space alone, full: 404 1601, as emnify answers.
-    let mut body = device("full");
-    body["ip_address_space"] = json!({"id": own});
+    let body = in_space("full", own);
     let r = app.post("/api/v1/endpoint", &manager, body).await;
     assert_eq!(code(&r), (StatusCode::NOT_FOUND, Some(1601)), "{}", r.text);
     assert_eq!(r.body["message"], "No IP Address available.");
@@ -216,6 +221,118 @@ async fn devices_get_addresses_from_the_nearest_space(app: TestApp) {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
+backends!(a_picked_address_is_always_the_lowest_free_host);
+/// Creates with and without an address, moves and deletes, in a fixed pseudo-random order over a
+/// /27 (30 hosts): every picked address is the lowest host the model holds free.
+async fn a_picked_address_is_always_the_lowest_free_host(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let admin = fx.token("PLATFORM", Admin).to_string();
+    let manager = fx.token("C1A", Manager).to_string();
+    let block = space(&app, &admin, "10.62.0.0/27", fx.org("C1A").id).await;
+    let host_of = |v: &Value| -> u8 {
+        v.as_str()
+            .unwrap()
+            .rsplit('.')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    // device id -> host, as the model has it
+    let mut held: std::collections::BTreeMap<i64, u8> = Default::default();
+    let lowest = |held: &std::collections::BTreeMap<i64, u8>| {
+        (1..=30u8).find(|h| !held.values().any(|x| x == h))
+    };
+    let mut next = generator(0x5eed);
+    for step in 0..70 {
+        let devices: Vec<i64> = held.keys().copied().collect();
+        let pick = |k: u64| devices[k as usize % devices.len()];
+        match next(10) {
+            // A picked address.
+            0..=3 => {
+                let body = in_space(&format!("p{step}"), block);
+                let r = app.post("/api/v1/endpoint", &manager, body).await;
+                match lowest(&held) {
+                    Some(want) => {
+                        assert_eq!(r.status, StatusCode::CREATED, "step {step}: {}", r.text);
+                        let id = r.headers["location"].to_str().unwrap().rsplit('/').next();
+                        let id: i64 = id.unwrap().parse().unwrap();
+                        let got = host_of(&ip_of(&app, &manager, id).await);
+                        assert_eq!(got, want, "step {step}: held {held:?}");
+                        held.insert(id, got);
+                    }
+                    None => assert_eq!(code(&r), (StatusCode::NOT_FOUND, Some(1601))),
+                }
+            }
+            // A chosen address, free or held.
+            4 | 5 => {
+                let h = next(30) as u8 + 1;
+                let mut body = in_space(&format!("c{step}"), block);
+                body["ip_address"] = json!(format!("10.62.0.{h}"));
+                let r = app.post("/api/v1/endpoint", &manager, body).await;
+                if held.values().any(|x| *x == h) {
+                    assert_eq!(code(&r), (StatusCode::CONFLICT, Some(1409)), "step {step}");
+                } else {
+                    assert_eq!(r.status, StatusCode::CREATED, "step {step}: {}", r.text);
+                    let id = r.headers["location"].to_str().unwrap().rsplit('/').next();
+                    held.insert(id.unwrap().parse().unwrap(), h);
+                }
+            }
+            // A device leaves, freeing its address at once.
+            6 | 7 if !devices.is_empty() => {
+                let id = pick(next(1000));
+                let r = app
+                    .delete(&format!("/api/v1/endpoint/{id}"), &manager)
+                    .await;
+                assert_eq!(r.status, StatusCode::NO_CONTENT, "step {step}: {}", r.text);
+                held.remove(&id);
+            }
+            // A device is given another address, or asks for a new one in the block.
+            8 | 9 if !devices.is_empty() => {
+                let id = pick(next(1000));
+                let path = format!("/api/v1/endpoint/{id}");
+                if next(2) == 0 {
+                    let h = next(30) as u8 + 1;
+                    let body = json!({"ip_address": format!("10.62.0.{h}"), "ip_address_space": {"id": block}});
+                    let r = app.patch(&path, &manager, body).await;
+                    match held.iter().find(|(_, x)| **x == h) {
+                        Some((other, _)) if *other != id => {
+                            assert_eq!(code(&r), (StatusCode::CONFLICT, Some(1409)), "step {step}")
+                        }
+                        _ => {
+                            assert_eq!(r.status, StatusCode::NO_CONTENT, "step {step}: {}", r.text);
+                            held.insert(id, h);
+                        }
+                    }
+                } else {
+                    let r = app
+                        .patch(&path, &manager, json!({"ip_address_space": {"id": block}}))
+                        .await;
+                    assert_eq!(r.status, StatusCode::NO_CONTENT, "step {step}: {}", r.text);
+                    let mut others = held.clone();
+                    others.remove(&id);
+                    let want = lowest(&others).unwrap();
+                    let got = host_of(&ip_of(&app, &manager, id).await);
+                    assert_eq!(got, want, "step {step}: re-allocated, held {others:?}");
+                    held.insert(id, got);
+                }
+            }
+            _ => {}
+        }
+    }
+    let stored: Vec<(String,)> = app
+        .sql(&format!(
+            "SELECT ip_address FROM endpoints WHERE ip_address_space_id = {block} AND status <> 2"
+        ))
+        .await;
+    let mut stored: Vec<u8> = stored.iter().map(|a| host_of(&json!(a.0))).collect();
+    stored.sort();
+    let mut model: Vec<u8> = held.values().copied().collect();
+    model.sort();
+    assert_eq!(stored, model);
+    assert!(model.len() > 5, "the walk filled the block: {model:?}");
+}
+
 backends!(concurrent_devices_never_share_an_address, multi_thread);
 async fn concurrent_devices_never_share_an_address(app: TestApp) {
     let fx = Fixture::build(&app).await;
@@ -228,8 +345,7 @@ async fn concurrent_devices_never_share_an_address(app: TestApp) {
     for i in 0..10 {
         let (app, manager) = (app.clone(), manager.clone());
         tasks.push(tokio::spawn(async move {
-            let mut body = device(&format!("c{i}"));
-            body["ip_address_space"] = json!({"id": small});
+            let body = in_space(&format!("c{i}"), small);
             let r = app.post("/api/v1/endpoint", &manager, body).await;
             (r.status, r.body["error_code"].as_i64())
         }));
@@ -252,14 +368,80 @@ async fn concurrent_devices_never_share_an_address(app: TestApp) {
         addresses,
         (1..=6).map(|h| format!("10.60.0.{h}")).collect::<Vec<_>>()
     );
+    // Three deletes racing five creates in the full block: the creates get freed hosts or 1601, and
+    // whatever is left free afterwards is handed out lowest first.
+    let ids: Vec<(i64, String)> = app
+        .sql(&format!(
+            "SELECT id, ip_address FROM endpoints WHERE ip_address_space_id = {small} ORDER BY id"
+        ))
+        .await;
+    let leaving: Vec<i64> = ids
+        .iter()
+        .filter(|(_, a)| ["10.60.0.2", "10.60.0.4", "10.60.0.5"].contains(&a.as_str()))
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(leaving.len(), 3);
+    let mut tasks = Vec::new();
+    for (i, id) in leaving.iter().enumerate() {
+        let (app, manager, id) = (app.clone(), manager.clone(), *id);
+        tasks.push(tokio::spawn(async move {
+            let r = app
+                .delete(&format!("/api/v1/endpoint/{id}"), &manager)
+                .await;
+            (i, r.status, None)
+        }));
+    }
+    for i in 0..5 {
+        let (app, manager) = (app.clone(), manager.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = in_space(&format!("r{i}"), small);
+            let r = app.post("/api/v1/endpoint", &manager, body).await;
+            (3 + i, r.status, r.body["error_code"].as_i64())
+        }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            (i, status, _) if i < 3 => assert_eq!(status, StatusCode::NO_CONTENT),
+            (_, StatusCode::CREATED, _) => created += 1,
+            (_, status, code) => assert_eq!((status, code), (StatusCode::NOT_FOUND, Some(1601))),
+        }
+    }
+    assert!(created <= 3, "{created} creates in three freed hosts");
+    let held_hosts = || async {
+        let rows: Vec<(String,)> = app
+            .sql(&format!(
+                "SELECT ip_address FROM endpoints WHERE ip_address_space_id = {small} AND status <> 2"
+            ))
+            .await;
+        rows.into_iter().map(|a| a.0).collect::<Vec<_>>()
+    };
+    let now = held_hosts().await;
+    let mut unique = now.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), now.len(), "an address given twice: {now:?}");
+    assert_eq!(now.len(), 3 + created);
+    let mut free: Vec<String> = (1..=6)
+        .map(|h| format!("10.60.0.{h}"))
+        .filter(|a| !now.contains(a))
+        .collect();
+    free.sort_by_key(|a| a.rsplit('.').next().unwrap().parse::<u8>().unwrap());
+    for want in free {
+        let body = in_space("after", small);
+        let id = create(&app, &manager, body).await;
+        assert_eq!(ip_of(&app, &manager, id).await, want.as_str());
+    }
+    let body = in_space("full again", small);
+    let r = app.post("/api/v1/endpoint", &manager, body).await;
+    assert_eq!(code(&r), (StatusCode::NOT_FOUND, Some(1601)));
     // A delete of the space racing a create in it: never a space gone under a held address.
     let mut tasks = Vec::new();
     let extra = space(&app, &admin, "10.61.0.0/29", fx.org("C1A").id).await;
     {
         let (app, manager) = (app.clone(), manager.clone());
         tasks.push(tokio::spawn(async move {
-            let mut body = device("racer");
-            body["ip_address_space"] = json!({"id": extra});
+            let body = in_space("racer", extra);
             app.post("/api/v1/endpoint", &manager, body).await.status
         }));
     }

@@ -246,14 +246,7 @@ async fn counters_equal_a_group_by_after_a_random_sequence(app: TestApp) {
     let holders = ["R1", "R1S", "R2", "C1A", "C1SB", "C2A", "PLATFORM"];
     let forms = ["NANO", "eSIM", "MINI_MICRO", "MINI_MICRO_NANO"];
     let nets = ["TDC", "TELENOR", "TELIA"];
-    // A small deterministic generator: the same sequence on every run and backend.
-    let mut seed: u64 = 0x5eed;
-    let mut next = |n: u64| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) % n
-    };
+    let mut next = generator(0x5eed);
     let mut imported = 0u64;
     for step in 0..60 {
         if step % 6 == 0 {
