@@ -206,13 +206,9 @@ impl ActivityStore for SqlStore {
     }
 
     async fn sims_exist(&self, ids: &[i64]) -> StoreResult<Vec<i64>> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(sims::INSERT_CHUNK) {
-            let mut qb = Builder::new("SELECT id FROM sims WHERE id IN ");
-            qb.push_list(chunk.iter().copied());
-            out.extend(qb.build().scalars::<i64>(&self.pool).await?);
-        }
-        Ok(out)
+        let mut qb = Builder::new("SELECT id FROM sims WHERE id");
+        qb.push_in_ids(MetaStore::backend(self), ids.to_vec());
+        qb.build().scalars::<i64>(&self.pool).await
     }
 
     async fn usage_ingest(&self, records: &[UsageRecord], actor: &Actor) -> StoreResult<()> {

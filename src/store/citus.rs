@@ -24,10 +24,11 @@ pub(crate) const REFERENCE: [&str; 14] = [
 ];
 
 /// Tenant-owned tables, by their key, co-located with `sims`.
-pub(crate) const BY_TENANT: [&str; 11] = [
+pub(crate) const BY_TENANT: [&str; 12] = [
     "sims",
     "mvno_accounts",
     "endpoints",
+    "endpoint_counts",
     "endpoint_sims",
     "endpoint_operator_blacklist",
     "sms",

@@ -217,6 +217,14 @@ pub(crate) enum Tx {
 }
 
 impl Tx {
+    /// The SQL dialect of its connection (Citus speaks Postgres's).
+    pub(crate) fn dialect(&self) -> Backend {
+        match self {
+            Tx::Pg(_) => Backend::Postgres,
+            Tx::Lite(_) => Backend::Sqlite,
+        }
+    }
+
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Tx::Pg(t) => t.commit().await,
@@ -298,6 +306,20 @@ where
     }
     fn add_lite(self: Box<Self>, args: &mut SqliteArguments<'q>) -> Result<(), BoxDynError> {
         args.add(*self)
+    }
+}
+
+/// Ids bound as one value however many they are (see [`Builder::push_in_ids`]): a `bigint[]` on
+/// Postgres, a JSON array on SQLite. One statement with one parameter instead of a statement per few
+/// hundred ids, each with as many parameters to parse and plan.
+pub(crate) struct Ids(pub(crate) Vec<i64>);
+
+impl<'q> Arg<'q> for Ids {
+    fn add_pg(self: Box<Self>, args: &mut PgArguments) -> Result<(), BoxDynError> {
+        args.add(self.0)
+    }
+    fn add_lite(self: Box<Self>, args: &mut SqliteArguments<'q>) -> Result<(), BoxDynError> {
+        args.add(serde_json::to_string(&self.0)?)
     }
 }
 
@@ -470,6 +492,22 @@ impl<'q> Builder<'q> {
             self.push_bind(v);
         }
         self.push(")")
+    }
+
+    /// Appends the condition that the expression before it is one of `ids`, bound as one value:
+    /// ` = ANY($n)` on Postgres, ` IN (SELECT value FROM json_each($n))` on SQLite.
+    pub(crate) fn push_in_ids(&mut self, dialect: Backend, ids: Vec<i64>) -> &mut Self {
+        self.push(if dialect == Backend::Sqlite {
+            " IN (SELECT value FROM json_each("
+        } else {
+            " = ANY("
+        });
+        self.push_bind(Ids(ids));
+        self.push(if dialect == Backend::Sqlite {
+            "))"
+        } else {
+            ")"
+        })
     }
 
     /// Appends `VALUES (…), (…)`, one tuple per item, `row` pushing the item's values.

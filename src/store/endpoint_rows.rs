@@ -113,6 +113,20 @@ impl EndpointCol {
         }
     }
 
+    /// Whether a row may have no value in it (the SIM's columns: an endpoint may have no SIM).
+    pub fn nullable(self) -> bool {
+        !matches!(
+            self,
+            EndpointCol::Id
+                | EndpointCol::Name
+                | EndpointCol::Status
+                | EndpointCol::Created
+                | EndpointCol::LastUpdated
+                | EndpointCol::ServiceProfile
+                | EndpointCol::TariffProfile
+        )
+    }
+
     /// Whether the column is the SIM's (the query then needs the SIM joined).
     pub fn of_sim(self) -> bool {
         matches!(

@@ -5,6 +5,7 @@
 //! from its own scope, so its reads and locks route to one shard. A SIM in an endpoint shares that
 //! key (one that would not is refused), as an MVNO account and its SIM do.
 use super::db::{query, Builder, Tx};
+use super::endpoint_counts;
 use super::ip_spaces;
 use super::keys;
 use super::owners::{self, Sims};
@@ -67,14 +68,12 @@ pub(crate) async fn stays(tx: &mut Tx, sims: impl Iterator<Item = i64>) -> Store
     ids.sort_unstable();
     ids.dedup();
     let mut out = Stays::default();
-    for chunk in ids.chunks(super::sims::INSERT_CHUNK) {
-        let mut qb = Builder::new(
-            "SELECT sim_id, endpoint_id, from_at, until_at FROM endpoint_sims WHERE sim_id IN ",
-        );
-        qb.push_list(chunk.iter().copied());
-        for stay in qb.build().fetch_all::<Stay>(&mut *tx).await? {
-            out.0.entry(stay.0).or_default().push(stay);
-        }
+    let mut qb = Builder::new(
+        "SELECT sim_id, endpoint_id, from_at, until_at FROM endpoint_sims WHERE sim_id",
+    );
+    qb.push_in_ids(tx.dialect(), ids);
+    for stay in qb.build().fetch_all::<Stay>(&mut *tx).await? {
+        out.0.entry(stay.0).or_default().push(stay);
     }
     Ok(out)
 }
@@ -113,6 +112,20 @@ pub(crate) struct Locked {
     #[serde(skip)]
     path: String,
     pub(crate) sim_id: Option<i64>,
+}
+
+impl Locked {
+    /// Its key in `endpoint_counts`.
+    fn counted(&self) -> Option<endpoint_counts::Key> {
+        endpoint_counts::key(
+            self.tenant_org_id,
+            self.org_id,
+            self.status,
+            self.service_profile_id,
+            self.tariff_profile_id,
+            self.tags.as_deref(),
+        )
+    }
 }
 
 pub(crate) async fn lock_endpoint(
@@ -635,12 +648,20 @@ impl EndpointStore for SqlStore {
                 }
             }
         };
+        // The total comes from `endpoint_counts` (aliased as the rows are) whenever every condition
+        // is one of its key columns; other filters count the rows.
         let with_sim = filters.iter().any(|f| f.col().of_sim());
-        let mut count = Builder::new(format!(
-            "SELECT COUNT(*) FROM endpoints e JOIN organisations o ON o.id = e.org_id{} \
-             WHERE e.status <> 2",
-            if with_sim { SIM_JOIN } else { "" }
-        ));
+        let mut count = Builder::new(if filters.iter().all(endpoint_counts::countable) {
+            "SELECT CAST(COALESCE(SUM(e.count), 0) AS BIGINT) FROM endpoint_counts e \
+             JOIN organisations o ON o.id = e.org_id WHERE e.status <> 2"
+                .to_owned()
+        } else {
+            format!(
+                "SELECT COUNT(*) FROM endpoints e JOIN organisations o ON o.id = e.org_id{} \
+                 WHERE e.status <> 2",
+                if with_sim { SIM_JOIN } else { "" }
+            )
+        });
         push(&mut count);
         let total: i64 = count.build().scalar(&self.reads).await?;
         if offset >= total {
@@ -652,9 +673,13 @@ impl EndpointStore for SqlStore {
         list.push(" ORDER BY ");
         for (col, desc) in sort {
             if *col != EndpointCol::Id {
-                // Unset values last on both backends.
+                // Unset values last on both backends; a column that is never unset sorts by itself,
+                // so that its index gives the order.
                 let c = col.column();
-                list.push(format!("({c} IS NULL), {c} {}, ", dir(*desc)));
+                if col.nullable() {
+                    list.push(format!("({c} IS NULL), "));
+                }
+                list.push(format!("{c} {}, ", dir(*desc)));
             }
         }
         let last_desc = sort.last().is_some_and(|s| s.1);
@@ -753,6 +778,7 @@ impl EndpointStore for SqlStore {
         if new.sim.is_some() {
             set_sim(&mut tx, backend, scope, &ep, new.sim, actor).await?;
         }
+        endpoint_counts::moved(&mut tx, None, ep.counted()).await?;
         let row = reload(&mut tx, id, tenant).await?;
         journal::audit(
             &mut tx,
@@ -883,6 +909,15 @@ impl EndpointStore for SqlStore {
                 set_sim(&mut tx, backend, scope, &ep, sim, actor).await?;
             }
         }
+        let counted = endpoint_counts::key(
+            ep.tenant_org_id,
+            ep.org_id,
+            status,
+            service,
+            tariff,
+            tags.as_deref(),
+        );
+        endpoint_counts::moved(&mut tx, ep.counted(), counted).await?;
         let after = reload(&mut tx, ep.id, ep.tenant_org_id).await?;
         journal::audit(
             &mut tx,
@@ -939,6 +974,7 @@ impl EndpointStore for SqlStore {
         .bind(ep.tenant_org_id)
         .execute(&mut tx)
         .await?;
+        endpoint_counts::moved(&mut tx, ep.counted(), None).await?;
         event(
             &mut tx,
             actor,

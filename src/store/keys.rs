@@ -38,16 +38,10 @@ pub(crate) async fn of_many(
     let mut ids: Vec<i64> = ids.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut out = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(super::sims::INSERT_CHUNK) {
-        let mut qb = Builder::new(format!(
-            "SELECT id, tenant_org_id FROM {table} WHERE id IN "
-        ));
-        qb.push_list(chunk.iter().copied());
-        let rows: Vec<(i64, Option<i64>)> = qb.build().fetch_all(&mut *tx).await?;
-        out.extend(rows);
-    }
-    Ok(out)
+    let mut qb = Builder::new(format!("SELECT id, tenant_org_id FROM {table} WHERE id"));
+    qb.push_in_ids(tx.dialect(), ids);
+    let rows: Vec<(i64, Option<i64>)> = qb.build().fetch_all(&mut *tx).await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Locks the SIMs `which` names, in (key, id) order (lock order step 2), and returns the keys they

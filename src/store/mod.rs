@@ -23,7 +23,9 @@
 //!    an import takes its buckets before it inserts (an upsert of +0), as a move takes both of its
 //!    buckets, sorted, before it updates the SIM;
 //! 4. `sim_owner_counts`, after each `sims` statement, in key order (`owners.rs`: the changed SIMs'
-//!    keys are read under their locks before the statement and again after it);
+//!    keys are read under their locks before the statement and again after it); then
+//!    `endpoint_counts` in key order, after the endpoint's SIM (`endpoint_counts.rs`: its old key
+//!    down, its new one up);
 //! 5. event and audit rows (inserts, no waits).
 //!
 //! An idempotency key's row is claimed and finished in transactions of their own, before and after
@@ -66,6 +68,7 @@ mod batches;
 mod bulk;
 mod citus;
 mod emnify;
+mod endpoint_counts;
 mod endpoints;
 pub(crate) mod icc_fold;
 mod idempotency;

@@ -170,40 +170,35 @@ pub(crate) async fn draw(
     ids.dedup();
     // The enforced ACTIVE quotas of these endpoints, with the endpoint's org, by tenant.
     let mut found: BTreeMap<i64, BTreeMap<(i64, i16), i64>> = BTreeMap::new();
-    for chunk in ids.chunks(super::sims::INSERT_CHUNK) {
-        let mut qb = Builder::new(
-            "SELECT q.tenant_org_id, q.endpoint_id, q.kind, e.org_id FROM endpoint_quotas q \
-             JOIN endpoints e ON e.id = q.endpoint_id AND e.tenant_org_id = q.tenant_org_id \
-             JOIN service_profiles sp ON sp.id = e.service_profile_id \
-             WHERE q.status = 1 AND ((q.kind = 1 AND sp.apply_data_quota) OR \
-             (q.kind = 2 AND sp.apply_sms_quota)) AND q.endpoint_id IN ",
-        );
-        qb.push_list(chunk.iter().copied());
-        for (tenant, endpoint, kind, org) in qb
-            .build()
-            .fetch_all::<(i64, i64, i16, i64)>(&mut *tx)
-            .await?
-        {
-            found
-                .entry(tenant)
-                .or_default()
-                .insert((endpoint, kind), org);
-        }
+    let mut qb = Builder::new(
+        "SELECT q.tenant_org_id, q.endpoint_id, q.kind, e.org_id FROM endpoint_quotas q \
+         JOIN endpoints e ON e.id = q.endpoint_id AND e.tenant_org_id = q.tenant_org_id \
+         JOIN service_profiles sp ON sp.id = e.service_profile_id \
+         WHERE q.status = 1 AND ((q.kind = 1 AND sp.apply_data_quota) OR \
+         (q.kind = 2 AND sp.apply_sms_quota)) AND q.endpoint_id",
+    );
+    qb.push_in_ids(backend, ids);
+    for (tenant, endpoint, kind, org) in qb
+        .build()
+        .fetch_all::<(i64, i64, i16, i64)>(&mut *tx)
+        .await?
+    {
+        found
+            .entry(tenant)
+            .or_default()
+            .insert((endpoint, kind), org);
     }
     for (tenant, quotas) in found {
         let mut endpoints: Vec<i64> = quotas.keys().map(|k| k.0).collect();
         endpoints.dedup();
-        let mut locked: Vec<QuotaRow> = Vec::with_capacity(quotas.len());
-        for chunk in endpoints.chunks(super::sims::INSERT_CHUNK) {
-            let mut qb = Builder::new(format!(
-                "SELECT {QUOTA_COLUMNS} FROM endpoint_quotas q WHERE q.tenant_org_id = "
-            ));
-            qb.push_bind(tenant).push(" AND q.endpoint_id IN ");
-            qb.push_list(chunk.iter().copied());
-            qb.push(" ORDER BY q.endpoint_id, q.kind")
-                .push(backend.lock_rows());
-            locked.extend(qb.build().fetch_all::<QuotaRow>(&mut *tx).await?);
-        }
+        let mut qb = Builder::new(format!(
+            "SELECT {QUOTA_COLUMNS} FROM endpoint_quotas q WHERE q.tenant_org_id = "
+        ));
+        qb.push_bind(tenant).push(" AND q.endpoint_id");
+        qb.push_in_ids(backend, endpoints);
+        qb.push(" ORDER BY q.endpoint_id, q.kind")
+            .push(backend.lock_rows());
+        let locked: Vec<QuotaRow> = qb.build().fetch_all(&mut *tx).await?;
         let mut changed: Vec<(QuotaRow, i64, quota::Drawn)> = Vec::new();
         for mut q in locked {
             let Some(&org) = quotas.get(&(q.endpoint_id, q.kind)) else {

@@ -847,6 +847,26 @@ pub async fn assert_counters_match(app: &TestApp) {
         "{}: owner counters drifted from the SIMs",
         app.backend
     );
+    type Counted = (i64, i64, i64, i64, i64, String, i64);
+    let mut devices: Vec<Counted> = app
+        .sql(
+            "SELECT tenant_org_id, org_id, CAST(status AS BIGINT), service_profile_id, tariff_profile_id, \
+             tags, count FROM endpoint_counts WHERE count <> 0",
+        )
+        .await;
+    let mut actual: Vec<Counted> = app
+        .sql(
+            "SELECT tenant_org_id, org_id, CAST(status AS BIGINT), service_profile_id, tariff_profile_id, \
+             COALESCE(tags, ''), COUNT(*) FROM endpoints WHERE status <> 2 GROUP BY 1, 2, 3, 4, 5, 6",
+        )
+        .await;
+    devices.sort();
+    actual.sort();
+    assert_eq!(
+        devices, actual,
+        "{}: device counters drifted from the devices",
+        app.backend
+    );
     assert_tenants_match(app).await;
 }
 

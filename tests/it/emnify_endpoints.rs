@@ -1280,3 +1280,87 @@ async fn single_reads_read_together_keep_to_their_scope(app: TestApp) {
         r.await.unwrap();
     }
 }
+
+backends!(
+    list_totals_follow_every_write_under_concurrency,
+    multi_thread
+);
+/// A list's total comes from counters kept by every device write (`endpoint_counts`): creates,
+/// changes of status, tags and profile, and deletes racing each other leave the counters equal to
+/// the rows, and each filtered total equal to the number of devices it lists.
+async fn list_totals_follow_every_write_under_concurrency(app: TestApp) {
+    let fx = Fixture::build(&app).await;
+    let manager = fx.token("C1A", Manager).to_string();
+    let ra2 = fx.token("R2", ResellerAdmin).to_string();
+    let mut devices = Vec::new();
+    for i in 0..8 {
+        devices.push(create(&app, &manager, device(&format!("c{i}"))).await);
+    }
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for (k, d) in devices.iter().enumerate() {
+        // Two writers on each device: its status or tags, and a delete of every third one.
+        for round in 0..2 {
+            let (app, manager, d) = (app.clone(), manager.clone(), *d);
+            tasks.push(tokio::spawn(async move {
+                let path = format!("/api/v1/endpoint/{d}");
+                let r = if k % 3 == 0 && round == 1 {
+                    app.delete(&path, &manager).await
+                } else if round == 0 {
+                    app.patch(&path, &manager, json!({"status": {"id": 1}}))
+                        .await
+                } else {
+                    app.patch(&path, &manager, json!({"tags": format!("fleet-{}", k % 2)}))
+                        .await
+                };
+                assert!(
+                    r.status == StatusCode::NO_CONTENT || r.status == StatusCode::NOT_FOUND,
+                    "{}",
+                    r.text
+                );
+            }));
+        }
+    }
+    for i in 0..4 {
+        // Creates alongside, in this tenant and in the other.
+        let (app, manager, ra2) = (app.clone(), manager.clone(), ra2.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut body = device(&format!("n{i}"));
+            body["tags"] = json!("fleet-0");
+            create(&app, if i % 2 == 0 { &manager } else { &ra2 }, body).await;
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_counters_match(&app).await;
+    let admin = fx.token("PLATFORM", Admin).to_string();
+    for token in [&manager, &ra2, &admin] {
+        for q in [
+            "",
+            "q=status:0",
+            "q=status:1",
+            "q=tags:fleet-0",
+            "q=status:1,tags:fleet",
+            "q=tariff_profile:1",
+        ] {
+            let r = app
+                .get(&format!("/api/v1/endpoint?per_page=1000&{q}"), token)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.text);
+            assert_eq!(
+                r.headers["x-total-count"],
+                ids_of(&r.body).len().to_string(),
+                "{q}: {}",
+                r.text
+            );
+        }
+    }
+    // The counts themselves: 8 + 2 of C1A less the 3 deleted, 2 of R2.
+    let r = app.get("/api/v1/endpoint", &manager).await;
+    assert_eq!(r.headers["x-total-count"], "7");
+    let r = app.get("/api/v1/endpoint?q=status:1", &manager).await;
+    assert_eq!(r.headers["x-total-count"], "5");
+    let r = app.get("/api/v1/endpoint", &ra2).await;
+    assert_eq!(r.headers["x-total-count"], "2");
+}
