@@ -20,11 +20,11 @@ pub(crate) const EVENT_SELECT: &str = "SELECT ev.id, ev.ts, ev.org_id, ev.sim_id
 /// Adds records to the hourly usage of the endpoints they went to, under each endpoint's key.
 async fn endpoint_usage(
     tx: &mut super::db::Tx,
-    placed: &[(i64, &UsageRecord)],
+    placed: &[((i64, i64), &UsageRecord)],
     actor: &Actor,
 ) -> StoreResult<()> {
-    // (endpoint, hour, traffic type) -> (tx, rx, cost, currency)
-    type Key = (i64, chrono::DateTime<chrono::Utc>, i16);
+    // (endpoint and its key, hour, traffic type) -> (tx, rx, cost, currency)
+    type Key = ((i64, i64), chrono::DateTime<chrono::Utc>, i16);
     type Sums = (f64, f64, f64, String);
     let mut merged: std::collections::BTreeMap<Key, Sums> = Default::default();
     for (endpoint, r) in placed {
@@ -37,11 +37,10 @@ async fn endpoint_usage(
     if merged.is_empty() {
         return Ok(());
     }
-    let tenants = keys::of_many(tx, "endpoints", merged.keys().map(|k| k.0)).await?;
     let rows: Vec<bulk::UsageAdd<'_>> = merged
         .iter()
         .map(
-            |((endpoint, hour, traffic), (tx_, rx, cost, currency))| bulk::UsageAdd {
+            |(((endpoint, tenant), hour, traffic), (tx_, rx, cost, currency))| bulk::UsageAdd {
                 key: *endpoint,
                 hour: *hour,
                 traffic_type: *traffic,
@@ -49,11 +48,7 @@ async fn endpoint_usage(
                 volume_rx: *rx,
                 cost: *cost,
                 currency,
-                tenant: tenants
-                    .get(endpoint)
-                    .copied()
-                    .flatten()
-                    .unwrap_or(keys::CENTRAL),
+                tenant: *tenant,
             },
         )
         .collect();
@@ -206,8 +201,11 @@ impl ActivityStore for SqlStore {
     }
 
     async fn sims_exist(&self, ids: &[i64]) -> StoreResult<Vec<i64>> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
         let mut qb = Builder::new("SELECT id FROM sims WHERE id");
-        qb.push_in_ids(MetaStore::backend(self), ids.to_vec());
+        qb.push_in_ids(MetaStore::backend(self), ids);
         qb.build().scalars::<i64>(&self.pool).await
     }
 
@@ -253,9 +251,9 @@ impl ActivityStore for SqlStore {
         // Each record goes to the endpoint its SIM was in at its time, if any: that endpoint's hourly
         // usage, then its quotas.
         let stays = endpoints::stays(&mut tx, records.iter().map(|r| r.sim_id)).await?;
-        let placed: Vec<(i64, &UsageRecord)> = records
+        let placed: Vec<((i64, i64), &UsageRecord)> = records
             .iter()
-            .filter_map(|r| Some((stays.at(r.sim_id, r.at)?, r)))
+            .filter_map(|r| Some((stays.keyed_at(r.sim_id, r.at)?, r)))
             .collect();
         endpoint_usage(&mut tx, &placed, actor).await?;
         super::quotas::draw(&mut tx, MetaStore::backend(self), &placed, actor).await?;

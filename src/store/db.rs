@@ -42,6 +42,11 @@ impl Backend {
         self.pg_only(" FOR UPDATE OF e")
     }
 
+    /// Locks the `endpoint_quotas q` rows of a joined read.
+    pub(crate) fn lock_quota(self) -> &'static str {
+        self.pg_only(" FOR UPDATE OF q")
+    }
+
     /// Takes the first `sims s` row no other writer holds (concurrent picks of stock never queue).
     pub(crate) fn pick_sim(self) -> &'static str {
         self.pg_only(" FOR UPDATE OF s SKIP LOCKED")

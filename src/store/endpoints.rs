@@ -43,8 +43,9 @@ const ENDPOINT: Owner = Owner::Org {
     path: "o.path",
 };
 
-/// A SIM's stay in an endpoint: (SIM, endpoint, from, until; open while it is there).
-type Stay = (i64, i64, DateTime<Utc>, Option<DateTime<Utc>>);
+/// A SIM's stay in an endpoint: (SIM, endpoint, the endpoint's key, from, until; open while it is
+/// there).
+type Stay = (i64, i64, i64, DateTime<Utc>, Option<DateTime<Utc>>);
 
 /// The stays in endpoints of some SIMs, by SIM, so that placing each of a batch's records is a
 /// lookup rather than a scan of every stay.
@@ -54,11 +55,16 @@ pub(crate) struct Stays(std::collections::HashMap<i64, Vec<Stay>>);
 impl Stays {
     /// The endpoint the SIM was in at `at`.
     pub(crate) fn at(&self, sim: i64, at: DateTime<Utc>) -> Option<i64> {
+        self.keyed_at(sim, at).map(|(endpoint, _)| endpoint)
+    }
+
+    /// The endpoint the SIM was in at `at`, with the endpoint's key.
+    pub(crate) fn keyed_at(&self, sim: i64, at: DateTime<Utc>) -> Option<(i64, i64)> {
         self.0
             .get(&sim)?
             .iter()
-            .find(|(_, _, from, until)| *from <= at && until.is_none_or(|u| at < u))
-            .map(|s| s.1)
+            .find(|(_, _, _, from, until)| *from <= at && until.is_none_or(|u| at < u))
+            .map(|s| (s.1, s.2))
     }
 }
 
@@ -69,7 +75,8 @@ pub(crate) async fn stays(tx: &mut Tx, sims: impl Iterator<Item = i64>) -> Store
     ids.dedup();
     let mut out = Stays::default();
     let mut qb = Builder::new(
-        "SELECT sim_id, endpoint_id, from_at, until_at FROM endpoint_sims WHERE sim_id",
+        "SELECT sim_id, endpoint_id, tenant_org_id, from_at, until_at FROM endpoint_sims \
+         WHERE sim_id",
     );
     qb.push_in_ids(tx.dialect(), ids);
     for stay in qb.build().fetch_all::<Stay>(&mut *tx).await? {

@@ -138,72 +138,62 @@ async fn policy_event(
     .await
 }
 
-/// Draws ingested usage (each record with the endpoint it went to) from the ACTIVE quotas it falls
-/// under (quotas the endpoint's service profile enforces, records not older than the quota), with
-/// their threshold and used-up events.
+/// A quota read for a draw, with its endpoint's org (its events are the org's).
+#[derive(sqlx::FromRow)]
+struct Drawable {
+    #[sqlx(flatten)]
+    quota: QuotaRow,
+    org_id: i64,
+}
+
+/// Draws ingested usage (each record with the endpoint it went to and that endpoint's key) from the
+/// ACTIVE quotas it falls under (quotas the endpoint's service profile enforces, records not older
+/// than the quota), with their threshold and used-up events.
 ///
 /// Batched per tenant (one shard on Citus): the quotas are read `FOR UPDATE` in (endpoint, kind)
-/// order by a statement per 500 endpoints, then written together (`bulk::update_quotas`); tenants
-/// in ascending order, so that the store's lock order holds across a batch.
+/// order by one statement, joined to their endpoints and profiles, then written together
+/// (`bulk::update_quotas`); tenants in ascending order, so that the store's lock order holds
+/// across a batch.
 pub(crate) async fn draw(
     tx: &mut Tx,
     backend: Backend,
-    placed: &[(i64, &UsageRecord)],
+    placed: &[((i64, i64), &UsageRecord)],
     actor: &Actor,
 ) -> StoreResult<()> {
-    // What each (endpoint, kind) was sent: (when, how much) per record.
+    // What each (endpoint, kind) was sent: (when, how much) per record; the endpoints by tenant.
     type Sent = Vec<(DateTime<Utc>, f64)>;
     let mut sent: HashMap<(i64, QuotaKind), Sent> = HashMap::new();
-    for (endpoint, r) in placed {
+    let mut found: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for ((endpoint, tenant), r) in placed {
         if let Some(kind) = QuotaKind::of_traffic(r.traffic_type) {
             let volume = r.volume_tx + r.volume_rx;
             sent.entry((*endpoint, kind))
                 .or_default()
                 .push((r.at, volume));
+            found.entry(*tenant).or_default().push(*endpoint);
         }
     }
-    if sent.is_empty() {
-        return Ok(());
-    }
-    let mut ids: Vec<i64> = sent.keys().map(|k| k.0).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    // The enforced ACTIVE quotas of these endpoints, with the endpoint's org, by tenant.
-    let mut found: BTreeMap<i64, BTreeMap<(i64, i16), i64>> = BTreeMap::new();
-    let mut qb = Builder::new(
-        "SELECT q.tenant_org_id, q.endpoint_id, q.kind, e.org_id FROM endpoint_quotas q \
-         JOIN endpoints e ON e.id = q.endpoint_id AND e.tenant_org_id = q.tenant_org_id \
-         JOIN service_profiles sp ON sp.id = e.service_profile_id \
-         WHERE q.status = 1 AND ((q.kind = 1 AND sp.apply_data_quota) OR \
-         (q.kind = 2 AND sp.apply_sms_quota)) AND q.endpoint_id",
-    );
-    qb.push_in_ids(backend, ids);
-    for (tenant, endpoint, kind, org) in qb
-        .build()
-        .fetch_all::<(i64, i64, i16, i64)>(&mut *tx)
-        .await?
-    {
-        found
-            .entry(tenant)
-            .or_default()
-            .insert((endpoint, kind), org);
-    }
-    for (tenant, quotas) in found {
-        let mut endpoints: Vec<i64> = quotas.keys().map(|k| k.0).collect();
+    for (tenant, mut endpoints) in found {
+        endpoints.sort_unstable();
         endpoints.dedup();
         let mut qb = Builder::new(format!(
-            "SELECT {QUOTA_COLUMNS} FROM endpoint_quotas q WHERE q.tenant_org_id = "
+            "SELECT {QUOTA_COLUMNS}, e.org_id FROM endpoint_quotas q \
+             JOIN endpoints e ON e.id = q.endpoint_id AND e.tenant_org_id = q.tenant_org_id \
+             JOIN service_profiles sp ON sp.id = e.service_profile_id \
+             WHERE q.status = 1 AND ((q.kind = 1 AND sp.apply_data_quota) OR \
+             (q.kind = 2 AND sp.apply_sms_quota)) AND q.tenant_org_id = "
         ));
         qb.push_bind(tenant).push(" AND q.endpoint_id");
         qb.push_in_ids(backend, endpoints);
         qb.push(" ORDER BY q.endpoint_id, q.kind")
-            .push(backend.lock_rows());
-        let locked: Vec<QuotaRow> = qb.build().fetch_all(&mut *tx).await?;
+            .push(backend.lock_quota());
+        let locked: Vec<Drawable> = qb.build().fetch_all(&mut *tx).await?;
         let mut changed: Vec<(QuotaRow, i64, quota::Drawn)> = Vec::new();
-        for mut q in locked {
-            let Some(&org) = quotas.get(&(q.endpoint_id, q.kind)) else {
-                continue;
-            };
+        for Drawable {
+            quota: mut q,
+            org_id: org,
+        } in locked
+        {
             if q.status() != QuotaStatus::Active {
                 continue;
             }
