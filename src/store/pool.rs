@@ -32,9 +32,11 @@ impl SqlStore {
             point_read_keep(cfg.max_connections),
             citus,
         );
-        // An eighth of the pool at most (the SIM reads keep a quarter): the rest stays for the others.
+        // As many as the SIM reads keep (a quarter of the pool, at most one per batch in flight): with
+        // fewer, every other batch takes a pooled connection and gives it back, and sqlx pings a
+        // connection it is given back (a round trip and a task per batch).
         let endpoints =
-            point_reads::endpoint_fetcher(pool.clone(), point_read_keep(cfg.max_connections / 2));
+            point_reads::endpoint_fetcher(pool.clone(), point_read_keep(cfg.max_connections));
         SqlStore {
             pool,
             reads,
