@@ -201,11 +201,8 @@ impl ActivityStore for SqlStore {
     }
 
     async fn sims_exist(&self, ids: &[i64]) -> StoreResult<Vec<i64>> {
-        let mut ids = ids.to_vec();
-        ids.sort_unstable();
-        ids.dedup();
         let mut qb = Builder::new("SELECT id FROM sims WHERE id");
-        qb.push_in_ids(MetaStore::backend(self), ids);
+        qb.push_in_ids(MetaStore::backend(self), ids.iter().copied());
         qb.build().scalars::<i64>(&self.pool).await
     }
 

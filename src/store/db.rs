@@ -499,20 +499,23 @@ impl<'q> Builder<'q> {
         self.push(")")
     }
 
-    /// Appends the condition that the expression before it is one of `ids`, bound as one value:
-    /// ` = ANY($n)` on Postgres, ` IN (SELECT value FROM json_each($n))` on SQLite.
-    pub(crate) fn push_in_ids(&mut self, dialect: Backend, ids: Vec<i64>) -> &mut Self {
-        self.push(if dialect == Backend::Sqlite {
-            " IN (SELECT value FROM json_each("
+    /// Appends the condition that the expression before it is one of `ids` (each bound once, however
+    /// often it comes), bound as one value: ` = ANY($n)` on Postgres, ` IN (SELECT value FROM
+    /// json_each($n))` on SQLite.
+    pub(crate) fn push_in_ids(
+        &mut self,
+        dialect: Backend,
+        ids: impl IntoIterator<Item = i64>,
+    ) -> &mut Self {
+        let mut ids: Vec<i64> = ids.into_iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let (open, close) = if dialect == Backend::Sqlite {
+            (" IN (SELECT value FROM json_each(", "))")
         } else {
-            " = ANY("
-        });
-        self.push_bind(Ids(ids));
-        self.push(if dialect == Backend::Sqlite {
-            "))"
-        } else {
-            ")"
-        })
+            (" = ANY(", ")")
+        };
+        self.push(open).push_bind(Ids(ids)).push(close)
     }
 
     /// Appends `VALUES (…), (…)`, one tuple per item, `row` pushing the item's values.

@@ -70,15 +70,12 @@ impl Stays {
 
 /// The stays in endpoints of these SIMs (for records that follow the SIM's endpoint at their time).
 pub(crate) async fn stays(tx: &mut Tx, sims: impl Iterator<Item = i64>) -> StoreResult<Stays> {
-    let mut ids: Vec<i64> = sims.collect();
-    ids.sort_unstable();
-    ids.dedup();
     let mut out = Stays::default();
     let mut qb = Builder::new(
         "SELECT sim_id, endpoint_id, tenant_org_id, from_at, until_at FROM endpoint_sims \
          WHERE sim_id",
     );
-    qb.push_in_ids(tx.dialect(), ids);
+    qb.push_in_ids(tx.dialect(), sims);
     for stay in qb.build().fetch_all::<Stay>(&mut *tx).await? {
         out.0.entry(stay.0).or_default().push(stay);
     }

@@ -35,9 +35,6 @@ pub(crate) async fn of_many(
     table: &str,
     ids: impl IntoIterator<Item = i64>,
 ) -> StoreResult<std::collections::HashMap<i64, Option<i64>>> {
-    let mut ids: Vec<i64> = ids.into_iter().collect();
-    ids.sort_unstable();
-    ids.dedup();
     let mut qb = Builder::new(format!("SELECT id, tenant_org_id FROM {table} WHERE id"));
     qb.push_in_ids(tx.dialect(), ids);
     let rows: Vec<(i64, Option<i64>)> = qb.build().fetch_all(&mut *tx).await?;

@@ -26,17 +26,12 @@ pub struct SqlStore {
 
 impl SqlStore {
     pub(crate) fn new(pool: Pool, reads: Pool, cfg: &PoolConfig, citus: bool) -> Self {
-        let fetch = point_reads::sim_fetcher(
-            pool.clone(),
-            cfg.label_cache.is_zero(),
-            point_read_keep(cfg.max_connections),
-            citus,
-        );
+        let keep = point_read_keep(cfg.max_connections);
+        let fetch = point_reads::sim_fetcher(pool.clone(), cfg.label_cache.is_zero(), keep, citus);
         // As many as the SIM reads keep (a quarter of the pool, at most one per batch in flight): with
         // fewer, every other batch takes a pooled connection and gives it back, and sqlx pings a
         // connection it is given back (a round trip and a task per batch).
-        let endpoints =
-            point_reads::endpoint_fetcher(pool.clone(), point_read_keep(cfg.max_connections));
+        let endpoints = point_reads::endpoint_fetcher(pool.clone(), keep);
         SqlStore {
             pool,
             reads,

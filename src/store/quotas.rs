@@ -173,9 +173,7 @@ pub(crate) async fn draw(
             found.entry(*tenant).or_default().push(*endpoint);
         }
     }
-    for (tenant, mut endpoints) in found {
-        endpoints.sort_unstable();
-        endpoints.dedup();
+    for (tenant, endpoints) in found {
         let mut qb = Builder::new(format!(
             "SELECT {QUOTA_COLUMNS}, e.org_id FROM endpoint_quotas q \
              JOIN endpoints e ON e.id = q.endpoint_id AND e.tenant_org_id = q.tenant_org_id \
