@@ -456,14 +456,7 @@ impl SqlStore {
         }
         let (mut found, orgs, model) = self.labels.lookup(&sim);
         if !orgs.is_empty() {
-            let mut qb =
-                Builder::new("SELECT id, name, country, path FROM organisations WHERE id IN ");
-            qb.push_list(orgs.iter().copied());
-            let loaded: Vec<labels::OrgLabel> = qb.build().fetch_all(&self.pool).await?;
-            for org in loaded {
-                self.labels.put_org(org.clone());
-                found.orgs.push(org);
-            }
+            found.orgs.extend(self.load_orgs(&orgs).await?);
         }
         if let Some(model) = model {
             let loaded: Option<labels::ModelLabel> = query(

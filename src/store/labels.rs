@@ -1,10 +1,10 @@
-//! Organisation names and SIM model descriptions for the single-SIM read, kept in memory for
-//! `database.label_cache_secs`. Measured: the four joins that fetch them with the SIM halve the
-//! database's throughput for that read (pgbench, prepared: 38k vs 72k tps), and these rows hardly
-//! change. An org's path (its place in the tree, which decides visibility) never changes after
-//! creation, so only names and countries can be stale: never on the node that changed them (it
-//! forgets the entry), at most the TTL on the others.
-use crate::store::EmnifySim;
+//! Organisation names and SIM model descriptions for the single-SIM read, and org paths and profile
+//! names for the single-endpoint read, kept in memory for `database.label_cache_secs`. Measured: the
+//! four joins that fetch them with the SIM halve the database's throughput for that read (pgbench,
+//! prepared: 38k vs 72k tps), and these rows hardly change. An org's path (its place in the tree,
+//! which decides visibility) never changes after creation, so only names and countries can be stale:
+//! never on the node that changed them (it forgets the entry), at most the TTL on the others.
+use crate::store::{EmnifySim, EndpointRow};
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
@@ -24,6 +24,35 @@ pub(crate) struct ModelLabel {
     pub memory_size: Option<i32>,
     pub form_factor: String,
     pub manufacturer: Option<String>,
+}
+
+/// A service or tariff profile's name.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ProfileLabel {
+    pub id: i64,
+    pub name: String,
+}
+
+/// What an endpoint's read lacks: its org, service profile and tariff profile, each `Ok` from the cache
+/// or `Err(id)` to be loaded.
+pub(crate) struct EndpointFound {
+    pub org: Result<OrgLabel, i64>,
+    pub service: Result<ProfileLabel, i64>,
+    pub tariff: Result<ProfileLabel, i64>,
+}
+
+impl EndpointFound {
+    /// Sets the label columns of `row` from what was found, as the joined query would have; `None`
+    /// when a label's row is gone (the joined query, inner-joined, would not have found the endpoint).
+    pub fn fill(self, mut row: EndpointRow) -> Option<EndpointRow> {
+        let (Ok(org), Ok(service), Ok(tariff)) = (self.org, self.service, self.tariff) else {
+            return None;
+        };
+        row.org_path = org.path;
+        row.service_profile_name = service.name;
+        row.tariff_profile_name = tariff.name;
+        Some(row)
+    }
 }
 
 struct TtlMap<V> {
@@ -67,6 +96,8 @@ pub(crate) struct Labels {
     ttl: Duration,
     orgs: TtlMap<OrgLabel>,
     models: TtlMap<ModelLabel>,
+    services: TtlMap<ProfileLabel>,
+    tariffs: TtlMap<ProfileLabel>,
 }
 
 impl Labels {
@@ -75,6 +106,8 @@ impl Labels {
             ttl,
             orgs: TtlMap::new(),
             models: TtlMap::new(),
+            services: TtlMap::new(),
+            tariffs: TtlMap::new(),
         }
     }
 
@@ -104,6 +137,34 @@ impl Labels {
             }
         }
         (found, missing, missing_model)
+    }
+
+    /// What the cache holds for an endpoint's labels.
+    pub fn lookup_endpoint(&self, row: &EndpointRow) -> EndpointFound {
+        let get = |map: &TtlMap<_>, id| map.get(id, self.ttl).ok_or(id);
+        EndpointFound {
+            org: self.orgs.get(row.org_id, self.ttl).ok_or(row.org_id),
+            service: get(&self.services, row.service_profile_id),
+            tariff: get(&self.tariffs, row.tariff_profile_id),
+        }
+    }
+
+    pub fn put_service(&self, label: ProfileLabel) {
+        self.services.put(label.id, label);
+    }
+
+    pub fn put_tariff(&self, label: ProfileLabel) {
+        self.tariffs.put(label.id, label);
+    }
+
+    /// After a service profile's name changed on this node.
+    pub fn forget_service(&self, id: i64) {
+        self.services.forget(id);
+    }
+
+    /// After a tariff profile's name changed on this node.
+    pub fn forget_tariff(&self, id: i64) {
+        self.tariffs.forget(id);
     }
 
     pub fn put_org(&self, org: OrgLabel) {
@@ -137,5 +198,54 @@ impl Labels {
         sim.model_memory_size = model.as_ref().and_then(|m| m.memory_size);
         sim.model_form_factor = model.as_ref().map(|m| m.form_factor.clone());
         sim.model_manufacturer = model.and_then(|m| m.manufacturer);
+    }
+}
+
+/// Loading what the cache lacks (and keeping it).
+impl super::SqlStore {
+    /// The labels of orgs `ids`, cached from now on.
+    pub(crate) async fn load_orgs(&self, ids: &[i64]) -> super::StoreResult<Vec<OrgLabel>> {
+        let mut qb = super::db::Builder::new(
+            "SELECT id, name, country, path FROM organisations WHERE id IN ",
+        );
+        qb.push_list(ids.iter().copied());
+        let loaded: Vec<OrgLabel> = qb.build().fetch_all(&self.pool).await?;
+        for org in &loaded {
+            self.labels.put_org(org.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// An endpoint from the point reads with its org path and profile names filled from the cache
+    /// (loading what it lacks); `None` if one of them is gone.
+    pub(crate) async fn label_endpoint(
+        &self,
+        row: EndpointRow,
+    ) -> super::StoreResult<Option<EndpointRow>> {
+        let mut found = self.labels.lookup_endpoint(&row);
+        if let Err(id) = found.org {
+            found.org = self.load_orgs(&[id]).await?.pop().ok_or(id);
+        }
+        for (label, table, service) in [
+            (&mut found.service, "service_profiles", true),
+            (&mut found.tariff, "tariff_profiles", false),
+        ] {
+            if let Err(id) = *label {
+                let loaded: Option<ProfileLabel> =
+                    super::db::query(format!("SELECT id, name FROM {table} WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                if let Some(l) = &loaded {
+                    if service {
+                        self.labels.put_service(l.clone());
+                    } else {
+                        self.labels.put_tariff(l.clone());
+                    }
+                }
+                *label = loaded.ok_or(id);
+            }
+        }
+        Ok(found.fill(row))
     }
 }

@@ -180,15 +180,21 @@ pub(crate) fn sim_fetcher(
     )
 }
 
-/// Fetches live endpoints by id for [`PointReads`] (the caller's scope is checked on each row).
-pub(crate) fn endpoint_fetcher(pool: Pool, keep: usize) -> Fetcher<EndpointRow> {
+/// Fetches live endpoints by id for [`PointReads`] (the caller's scope is checked on each row): with
+/// their org path and profile names joined, or without them when the label cache fills them.
+pub(crate) fn endpoint_fetcher(pool: Pool, joined: bool, keep: usize) -> Fetcher<EndpointRow> {
+    let select = if joined {
+        super::endpoints::ENDPOINT_SELECT
+    } else {
+        super::endpoints::ENDPOINT_SELECT_UNLABELLED
+    };
     fetcher(
         pool,
         keep,
         move |mut conn: Conn, ids: Vec<i64>| async move {
             // An IN list, not `= ANY($1)`: the array's generic plan was measured at a third of the
             // throughput (the planner cannot see how few ids a batch has).
-            let mut qb = Builder::new(super::endpoints::ENDPOINT_SELECT);
+            let mut qb = Builder::new(select);
             qb.push(" WHERE e.status <> 2 AND e.id IN ").push_list(ids);
             let read = qb.build().fetch_all(&mut conn).await;
             (conn, read)

@@ -31,7 +31,8 @@ impl SqlStore {
         // As many as the SIM reads keep (a quarter of the pool, at most one per batch in flight): with
         // fewer, every other batch takes a pooled connection and gives it back, and sqlx pings a
         // connection it is given back (a round trip and a task per batch).
-        let endpoints = point_reads::endpoint_fetcher(pool.clone(), keep);
+        let endpoints =
+            point_reads::endpoint_fetcher(pool.clone(), cfg.label_cache.is_zero(), keep);
         SqlStore {
             pool,
             reads,

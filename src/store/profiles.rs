@@ -197,6 +197,8 @@ impl ProfileStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
+        // The single-endpoint read shows the new name at once on this node (labels.rs).
+        self.labels.forget_service(id);
         Ok(())
     }
 
@@ -424,6 +426,7 @@ impl TariffStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
+        self.labels.forget_tariff(id);
         Ok(tariff_use(&self.pool, vec![after]).await?.remove(0))
     }
 

@@ -1364,3 +1364,99 @@ async fn list_totals_follow_every_write_under_concurrency(app: TestApp) {
     let r = app.get("/api/v1/endpoint", &ra2).await;
     assert_eq!(r.headers["x-total-count"], "2");
 }
+
+backends!(
+    single_device_labels_equal_the_joined_read_and_follow_renames,
+    by_name
+);
+/// The single-device read takes its org's path and its profiles' names from a short cache instead of
+/// joining them: the answer is the same as the joined read's (cache off), a rename of either profile
+/// on this node shows at once, and another tenant still gets a 404 once the labels are cached.
+async fn single_device_labels_equal_the_joined_read_and_follow_renames(backend: &'static str) {
+    let mut answers = Vec::new();
+    for secs in [5, 0] {
+        let app = TestApp::new(backend, move |c| c.database.label_cache_secs = secs).await;
+        let fx = Fixture::build(&app).await;
+        let sims = r1_sims(&app, &fx).await;
+        let manager = fx.token("C1A", Manager).to_string();
+        let r = app
+            .post(
+                "/api/v1/service_profile",
+                &manager,
+                json!({"name": "trucks"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let service = r.headers["location"].to_str().unwrap().rsplit('/').next();
+        let service: i64 = service.unwrap().parse().unwrap();
+        let r = app
+            .post(
+                "/admin/v1/tariff-profiles",
+                fx.token("PLATFORM", Admin),
+                json!({"name": "EU 1GB", "owner_org": fx.org("R1").id}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let tariff = r.body["id"].as_i64().unwrap();
+        let mut body = device("truck");
+        body["service_profile"] = json!({"id": service});
+        body["tariff_profile"] = json!({"id": tariff});
+        body["sim"] = json!({"id": sims[0]});
+        let ep = create(&app, &manager, body).await;
+
+        let first = endpoint(&app, &manager, ep).await;
+        assert_eq!(
+            endpoint(&app, &manager, ep).await,
+            first,
+            "a cached read answers the same"
+        );
+        assert_eq!(
+            (
+                first["service_profile"]["name"].as_str(),
+                first["tariff_profile"]["name"].as_str(),
+                first["sim"]["id"].as_i64()
+            ),
+            (Some("trucks"), Some("EU 1GB"), Some(sims[0]))
+        );
+        // With its org's labels cached, the other tenant and a sibling customer still see nothing.
+        for token in [fx.token("R2", ResellerAdmin), fx.token("C1B", Manager)] {
+            app.get(&format!("/api/v1/endpoint/{ep}"), token)
+                .await
+                .assert_emnify_error(404, 1201);
+        }
+        // Renames through the emnify and the admin API show at once.
+        let r = app
+            .patch(
+                &format!("/api/v1/service_profile/{service}"),
+                &manager,
+                json!({"name": "vans"}),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.text);
+        let r = app
+            .patch(
+                &format!("/admin/v1/tariff-profiles/{tariff}"),
+                fx.token("PLATFORM", Admin),
+                json!({"name": "EU 2GB"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let after = endpoint(&app, &manager, ep).await;
+        assert_eq!(
+            (
+                after["service_profile"]["name"].as_str(),
+                after["tariff_profile"]["name"].as_str()
+            ),
+            (Some("vans"), Some("EU 2GB"))
+        );
+        answers.push(after);
+    }
+    // The same device, read with the cache (5 s) and without (0): the same answer but for its dates.
+    let strip = |mut v: Value| {
+        for k in ["created", "last_updated"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+        v
+    };
+    assert_eq!(strip(answers[0].clone()), strip(answers[1].clone()));
+}
