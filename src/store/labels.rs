@@ -4,7 +4,7 @@
 //! prepared: 38k vs 72k tps), and these rows hardly change. An org's path (its place in the tree,
 //! which decides visibility) never changes after creation, so only names and countries can be stale:
 //! never on the node that changed them (it forgets the entry), at most the TTL on the others.
-use crate::store::{EmnifySim, EndpointRow};
+use crate::store::{EmnifySim, EndpointRow, ProfileKind};
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
@@ -141,30 +141,28 @@ impl Labels {
 
     /// What the cache holds for an endpoint's labels.
     pub fn lookup_endpoint(&self, row: &EndpointRow) -> EndpointFound {
-        let get = |map: &TtlMap<_>, id| map.get(id, self.ttl).ok_or(id);
+        let get = |kind, id| self.profiles(kind).get(id, self.ttl).ok_or(id);
         EndpointFound {
             org: self.orgs.get(row.org_id, self.ttl).ok_or(row.org_id),
-            service: get(&self.services, row.service_profile_id),
-            tariff: get(&self.tariffs, row.tariff_profile_id),
+            service: get(ProfileKind::Service, row.service_profile_id),
+            tariff: get(ProfileKind::Tariff, row.tariff_profile_id),
         }
     }
 
-    pub fn put_service(&self, label: ProfileLabel) {
-        self.services.put(label.id, label);
+    fn profiles(&self, kind: ProfileKind) -> &TtlMap<ProfileLabel> {
+        match kind {
+            ProfileKind::Service => &self.services,
+            ProfileKind::Tariff => &self.tariffs,
+        }
     }
 
-    pub fn put_tariff(&self, label: ProfileLabel) {
-        self.tariffs.put(label.id, label);
+    pub fn put_profile(&self, kind: ProfileKind, label: ProfileLabel) {
+        self.profiles(kind).put(label.id, label);
     }
 
-    /// After a service profile's name changed on this node.
-    pub fn forget_service(&self, id: i64) {
-        self.services.forget(id);
-    }
-
-    /// After a tariff profile's name changed on this node.
-    pub fn forget_tariff(&self, id: i64) {
-        self.tariffs.forget(id);
+    /// After a profile's name changed on this node.
+    pub fn forget_profile(&self, kind: ProfileKind, id: i64) {
+        self.profiles(kind).forget(id);
     }
 
     pub fn put_org(&self, org: OrgLabel) {
@@ -226,22 +224,20 @@ impl super::SqlStore {
         if let Err(id) = found.org {
             found.org = self.load_orgs(&[id]).await?.pop().ok_or(id);
         }
-        for (label, table, service) in [
-            (&mut found.service, "service_profiles", true),
-            (&mut found.tariff, "tariff_profiles", false),
+        for (label, kind) in [
+            (&mut found.service, ProfileKind::Service),
+            (&mut found.tariff, ProfileKind::Tariff),
         ] {
             if let Err(id) = *label {
-                let loaded: Option<ProfileLabel> =
-                    super::db::query(format!("SELECT id, name FROM {table} WHERE id = $1"))
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await?;
+                let loaded: Option<ProfileLabel> = super::db::query(format!(
+                    "SELECT id, name FROM {} WHERE id = $1",
+                    kind.table()
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
                 if let Some(l) = &loaded {
-                    if service {
-                        self.labels.put_service(l.clone());
-                    } else {
-                        self.labels.put_tariff(l.clone());
-                    }
+                    self.labels.put_profile(kind, l.clone());
                 }
                 *label = loaded.ok_or(id);
             }

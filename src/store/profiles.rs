@@ -198,7 +198,7 @@ impl ProfileStore for SqlStore {
         .await?;
         tx.commit().await?;
         // The single-endpoint read shows the new name at once on this node (labels.rs).
-        self.labels.forget_service(id);
+        self.labels.forget_profile(ProfileKind::Service, id);
         Ok(())
     }
 
@@ -426,7 +426,7 @@ impl TariffStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
-        self.labels.forget_tariff(id);
+        self.labels.forget_profile(ProfileKind::Tariff, id);
         Ok(tariff_use(&self.pool, vec![after]).await?.remove(0))
     }
 
