@@ -109,6 +109,13 @@ impl MetaStore for SqlStore {
         Ok(())
     }
 
+    async fn analyze(&self) -> StoreResult<()> {
+        if self.backend() != Backend::Sqlite {
+            query("ANALYZE").execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     async fn close(&self) {
         self.point_reads.release();
         self.endpoint_reads.release();

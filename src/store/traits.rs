@@ -37,6 +37,10 @@ pub trait MetaStore: Send + Sync {
     async fn business_counts(&self) -> StoreResult<BusinessCounts>;
     /// SQLite: a consistent copy of the live database in a new file (`VACUUM INTO`).
     async fn backup_into(&self, file: &str) -> StoreResult<()>;
+    /// After a bulk load: the planner's statistics brought up to date (Postgres and Citus), so that
+    /// what follows is planned for the rows now there, not for the empty tables, whether or not
+    /// autovacuum runs (or has caught up yet). SQLite: nothing.
+    async fn analyze(&self) -> StoreResult<()>;
     async fn close(&self);
 }
 
