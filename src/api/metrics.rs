@@ -257,11 +257,6 @@ mod process {
 /// (a template: no id, ICC or token of the path), status, latency, request id and the user id of
 /// whoever authenticated. Never a header, a query or a body.
 pub async fn track(mut req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let request_id = req
         .headers()
@@ -271,9 +266,16 @@ pub async fn track(mut req: Request, next: Next) -> Response {
         .to_string();
     let user = RequestUser::default();
     req.extensions_mut().insert(user.clone());
+    let matched = RouteSlot::default();
+    req.extensions_mut().insert(matched.clone());
     let start = Instant::now();
     let res = next.run(req).await;
     let elapsed = start.elapsed();
+    let route = matched
+        .0
+        .get()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
     let status = res.status().as_u16().to_string();
     tracing::info!(
         target: "simgate::request",
@@ -294,4 +296,49 @@ pub async fn track(mut req: Request, next: Next) -> Response {
     metrics::histogram!("simgate_http_request_duration_seconds", "method" => method, "route" => route)
         .record(elapsed.as_secs_f64());
     res
+}
+
+/// Where [`track`], which wraps the router from outside (before a route is matched), finds the
+/// route: it puts an empty slot in the request, [`RouteLabel`] fills it once the router has matched
+/// one. A request answered before routing (an idempotent replay, a body over the limit) stays
+/// `unmatched`; one that times out or panics in its handler keeps its route.
+#[derive(Clone, Default)]
+struct RouteSlot(std::sync::Arc<std::sync::OnceLock<MatchedPath>>);
+
+/// Fills the request's [`RouteSlot`] with the matched route. A route layer: it runs on matched
+/// routes only.
+#[derive(Clone, Copy)]
+pub struct RouteLabelLayer;
+
+impl<S> tower::Layer<S> for RouteLabelLayer {
+    type Service = RouteLabel<S>;
+    fn layer(&self, inner: S) -> RouteLabel<S> {
+        RouteLabel(inner)
+    }
+}
+
+#[derive(Clone)]
+pub struct RouteLabel<S>(S);
+
+impl<S: tower::Service<Request>> tower::Service<Request> for RouteLabel<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> S::Future {
+        if let (Some(slot), Some(route)) = (
+            req.extensions().get::<RouteSlot>(),
+            req.extensions().get::<MatchedPath>(),
+        ) {
+            let _ = slot.0.set(route.clone());
+        }
+        self.0.call(req)
+    }
 }

@@ -17,6 +17,7 @@ use crate::state::AppState;
 use axum::http::{HeaderName, HeaderValue, Method, Request};
 use axum::Router;
 use std::time::Duration;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -103,8 +104,9 @@ pub fn router(state: AppState) -> Router {
     let app = api
         .fallback(envelope::fallback)
         .with_state(state.clone())
-        .merge(ops::docs(openapi));
-    let app = inner_layers(app, &http).layer(axum::middleware::from_fn_with_state(
+        .merge(ops::docs(openapi))
+        .route_layer(metrics::RouteLabelLayer);
+    let app = wrap(inner_layers(app, &http)).layer(axum::middleware::from_fn_with_state(
         state,
         idempotency::guard,
     ));
@@ -114,25 +116,61 @@ pub fn router(state: AppState) -> Router {
 /// The layers every route shares but idempotency keys (which need the state); public so tests can
 /// wrap a router of their own in them.
 pub fn with_layers(app: Router, http: &crate::config::HttpConfig) -> Router {
-    outer_layers(inner_layers(app, http), http)
+    outer_layers(wrap(inner_layers(app, http)), http)
 }
 
-/// Router::layer: the last added runs first. From the inside out: NUL refusal, body limits, retries
-/// of transient database errors (inside the time-out, so that it bounds them all), timeout, panic
-/// catcher; then (in `router`) idempotency keys, outside the retries and the time-out, so that one key
-/// is one logical run however often it is retried.
-fn inner_layers(app: Router, http: &crate::config::HttpConfig) -> Router {
-    app.layer(axum::middleware::from_fn(hostile::reject_nul))
-        .layer(axum::extract::DefaultBodyLimit::max(http.body_limit_bytes))
-        .layer(RequestBodyLimitLayer::new(http.body_limit_bytes))
-        .layer(retry::RetryLayer {
-            body_limit: http.body_limit_bytes,
-        })
+/// A service as a router of its own (its one route is the fallback).
+///
+/// The shared layers wrap the router once, as one service, rather than through `Router::layer`,
+/// which wraps every route in each layer, each in a box of its own: a request then cloned the boxes
+/// below each layer it went through (hundreds of allocations for the dozen layers here). Measured
+/// on GET /api/v1/endpoint/{id}: the server's time per request ~95 -> ~60 us (issue 16).
+fn wrap<S>(service: S) -> Router
+where
+    S: tower::Service<Request<axum::body::Body>, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Response: axum::response::IntoResponse,
+    S::Future: Send + 'static,
+{
+    Router::new().fallback_service(service)
+}
+
+/// From the inside out: NUL refusal, body limits, retries of transient database errors (inside the
+/// time-out, so that it bounds them all), timeout, panic catcher; then (in `router`) idempotency
+/// keys, outside the retries and the time-out, so that one key is one logical run however often it
+/// is retried.
+fn inner_layers(
+    app: Router,
+    http: &crate::config::HttpConfig,
+) -> impl tower::Service<
+    Request<axum::body::Body>,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future: Send + 'static,
+> + Clone
+       + Send
+       + Sync
+       + 'static {
+    use axum::response::IntoResponse;
+    ServiceBuilder::new()
+        .map_response(IntoResponse::into_response)
+        .layer(CatchPanicLayer::custom(envelope::panic_response))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(http.request_timeout_secs),
         ))
-        .layer(CatchPanicLayer::custom(envelope::panic_response))
+        .layer(retry::RetryLayer {
+            body_limit: http.body_limit_bytes,
+        })
+        .map_response(IntoResponse::into_response)
+        .layer(RequestBodyLimitLayer::new(http.body_limit_bytes))
+        .map_request(|req: Request<_>| req.map(axum::body::Body::new))
+        .layer(axum::extract::DefaultBodyLimit::max(http.body_limit_bytes))
+        .layer(axum::middleware::from_fn(hostile::reject_nul))
+        .service(app)
 }
 
 /// From the inside out: CORS, the JSON envelope (sees every error above), metrics, tracing, request id.
@@ -171,14 +209,21 @@ fn outer_layers(app: Router, http: &crate::config::HttpConfig) -> Router {
                 .map(HeaderName::from_static),
             )
     };
-    app.layer(cors)
-        .layer(axum::middleware::from_fn(envelope::envelope))
-        .layer(axum::middleware::from_fn(metrics::track))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            let path = hostile::loggable_path(req.uri().path());
-            tracing::info_span!("request", method = %req.method(), path = %path, request_id = %id)
-        }))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
+    use axum::response::IntoResponse;
+    wrap(
+        ServiceBuilder::new()
+            .map_response(IntoResponse::into_response)
+            .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                let path = hostile::loggable_path(req.uri().path());
+                tracing::info_span!("request", method = %req.method(), path = %path, request_id = %id)
+            }))
+            .map_response(IntoResponse::into_response)
+            .layer(axum::middleware::from_fn(metrics::track))
+            .layer(axum::middleware::from_fn(envelope::envelope))
+            .layer(cors)
+            .service(app),
+    )
 }
