@@ -194,7 +194,8 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let limits = server::Limits::from_config(&state.config);
     banner::started(&state.config, state.store.backend());
     let store = state.store.clone();
-    let jobs = jobs::spawn_all(&state, &shutdown);
+    let mut jobs = jobs::spawn_all(&state, &shutdown);
+    jobs.push(api::metrics::spawn_upkeep(&shutdown));
     let app = api::router(state);
     let server = server::serve(listener, app, limits, shutdown.clone());
     // The whole shutdown is bounded: in-flight requests get `http.shutdown_grace_secs`, the jobs

@@ -34,6 +34,24 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// The exporter keeps every latency sample until it folds them into the histogram's buckets, which
+/// it does when /metrics is rendered or when asked: where nobody scrapes, each request would leave
+/// its sample in memory for good. Folded every 5 s (the exporter's own default when it runs its
+/// HTTP listener, which simgate does not).
+pub fn spawn_upkeep(shutdown: &tokio_util::sync::CancellationToken) -> tokio::task::JoinHandle<()> {
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = every.tick() => handle().run_upkeep(),
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    })
+}
+
 /// Every metric simgate writes, with its help text (the exporter prints `# HELP` for these).
 const DESCRIBED: &[(&str, Kind, &str)] = &[
     (
