@@ -124,7 +124,7 @@ pub fn with_layers(app: Router, http: &crate::config::HttpConfig) -> Router {
 /// The shared layers wrap the router once, as one service, rather than through `Router::layer`,
 /// which wraps every route in each layer, each in a box of its own: a request then cloned the boxes
 /// below each layer it went through (hundreds of allocations for the dozen layers here). Measured
-/// on GET /api/v1/endpoint/{id}: the server's time per request ~95 -> ~60 us (issue 16).
+/// on GET /api/v1/endpoint/{id}: about a fifth less server time per request (BENCHMARKS.md).
 fn wrap<S>(service: S) -> Router
 where
     S: tower::Service<Request<axum::body::Body>, Error = std::convert::Infallible>
