@@ -24,23 +24,32 @@ pub fn date(field: &str, s: &str) -> Result<NaiveDate, String> {
 
 /// emnify's date-time format: `2022-03-27T23:20:49.000+0000`.
 pub fn emnify_time(t: &DateTime<Utc>) -> String {
-    // Written out by hand: chrono's `format` parses its pattern on every call, a few percent of a
-    // single-device read's time. Years outside four digits keep chrono's spelling.
+    // Written out by hand, digit by digit: chrono's `format` parses its pattern on every call, and
+    // `format!` goes through the formatting machinery per field (4% of a single-device read's
+    // instructions for its two dates). Years outside four digits keep chrono's spelling.
     if !(0..=9999).contains(&t.year()) {
         return t.format(EMNIFY_TIME).to_string();
     }
     let nanos = t.nanosecond();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        // A leap second is second 59 with a second's worth of nanoseconds more: chrono prints 60.
-        t.second() + nanos / 1_000_000_000,
-        nanos % 1_000_000_000 / 1_000_000
-    )
+    let mut out = *b"0000-00-00T00:00:00.000+0000";
+    let mut put = |at: usize, width: usize, mut n: u32| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, t.year() as u32);
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    // A leap second is second 59 with a second's worth of nanoseconds more: chrono prints 60.
+    put(17, 2, t.second() + nanos / 1_000_000_000);
+    put(20, 3, nanos % 1_000_000_000 / 1_000_000);
+    // Only ASCII digits and separators were written.
+    std::str::from_utf8(&out)
+        .map(str::to_owned)
+        .unwrap_or_default()
 }
 
 const EMNIFY_TIME: &str = "%Y-%m-%dT%H:%M:%S%.3f+0000";

@@ -3,8 +3,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-/// An endpoint as the emnify dialect shows it: with its profiles' names and its SIM.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// An endpoint as the emnify dialect shows it: with its profiles' names and its SIM. Read from the
+/// columns of `endpoint_select!` (store/endpoints.rs), in that order.
+#[derive(Debug, Clone, Serialize)]
 pub struct EndpointRow {
     pub id: i64,
     pub org_id: i64,
@@ -19,8 +20,7 @@ pub struct EndpointRow {
     pub tags: Option<String>,
     pub ip_address: Option<String>,
     pub ip_address_space_id: Option<i64>,
-    /// The block of that space (single reads only).
-    #[sqlx(default)]
+    /// The block of that space (single reads only; not a column).
     pub ip_address_space: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -35,6 +35,32 @@ pub struct EndpointRow {
     pub sim_msisdn: Option<String>,
     pub sim_status: Option<i16>,
 }
+
+super::by_position::from_row_by_position!(EndpointRow {
+    id,
+    org_id,
+    org_path,
+    tenant_org_id,
+    name,
+    status,
+    imei,
+    imei_lock,
+    tags,
+    ip_address,
+    ip_address_space_id,
+    created_at,
+    updated_at,
+    service_profile_id,
+    service_profile_name,
+    tariff_profile_id,
+    tariff_profile_name,
+    sim_id,
+    sim_iccid,
+    sim_eid,
+    sim_imsi,
+    sim_msisdn,
+    sim_status,
+} default ip_address_space);
 
 /// Which SIM to put in an endpoint, and whether to activate it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

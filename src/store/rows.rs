@@ -340,8 +340,9 @@ pub struct AccountKey {
     pub tenant: i64,
 }
 
-/// An MVNO account with what its views need: customer, rate plan, employee and SIM.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// An MVNO account with what its views need: customer, rate plan, employee and SIM. Read from the
+/// columns of `mvno::ACCOUNT_SELECT`, in this order.
+#[derive(Debug, Clone, Serialize)]
 pub struct MvnoRecord {
     pub id: i64,
     /// The account's distribution key (its customer's tenant).
@@ -349,7 +350,6 @@ pub struct MvnoRecord {
     pub tenant_org_id: i64,
     pub oid: String,
     pub customer_org_id: i64,
-    #[sqlx(try_from = "String")]
     pub state: AccountState,
     pub number: Option<String>,
     pub sim_id: Option<i64>,
@@ -392,6 +392,54 @@ pub struct MvnoRecord {
     pub sim_network: Option<String>,
     pub sim_form_factor: Option<String>,
 }
+
+super::by_position::from_row_by_position!(MvnoRecord {
+    id,
+    tenant_org_id,
+    oid,
+    customer_org_id,
+    state as String => AccountState,
+    number,
+    sim_id,
+    rate_plan_id,
+    name,
+    employee_user_id,
+    device_type,
+    imei,
+    notes,
+    features,
+    data_disabled,
+    usage_block,
+    number_state,
+    dnd,
+    updating,
+    pbx,
+    extension,
+    extension_number,
+    porting,
+    top_up,
+    socs,
+    socs_override,
+    soc_limit,
+    start_date,
+    delete_date,
+    deleted_at,
+    preterminate_until,
+    created_at,
+    updated_at,
+    version,
+    customer_oid,
+    customer_name,
+    customer_path,
+    rate_plan_oid,
+    rate_plan_name,
+    employee_oid,
+    employee_name,
+    sim_iccid,
+    sim_imsi,
+    sim_network,
+    sim_form_factor,
+});
 
 impl MvnoRecord {
     pub fn key(&self) -> AccountKey {
