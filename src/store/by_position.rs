@@ -8,8 +8,8 @@
 /// a `Stored` and converts it with `Field::try_from`; fields after `default` are not columns.
 macro_rules! from_row_by_position {
     ($t:ident { $($field:ident $(as $via:ty => $to:ty)?),* $(,)? } $(default $($skip:ident),*)?) => {
-        from_row_by_position!(@one sqlx::postgres::PgRow, $t { $($field $(as $via => $to)?),* } $($($skip),*)?);
-        from_row_by_position!(@one sqlx::sqlite::SqliteRow, $t { $($field $(as $via => $to)?),* } $($($skip),*)?);
+        $crate::store::by_position::from_row_by_position!(@one sqlx::postgres::PgRow, $t { $($field $(as $via => $to)?),* } $($($skip),*)?);
+        $crate::store::by_position::from_row_by_position!(@one sqlx::sqlite::SqliteRow, $t { $($field $(as $via => $to)?),* } $($($skip),*)?);
     };
     (@one $row:ty, $t:ident { $($field:ident $(as $via:ty => $to:ty)?),* } $($skip:ident),*) => {
         impl<'r> sqlx::FromRow<'r, $row> for $t {
@@ -25,7 +25,7 @@ macro_rules! from_row_by_position {
                 }
                 let mut at = 0usize;
                 $(
-                    let $field = from_row_by_position!(@get row, at $(, $via => $to)?);
+                    let $field = $crate::store::by_position::from_row_by_position!(@get row, at $(, $via => $to)?);
                     at += 1;
                 )*
                 let _ = at;

@@ -34,7 +34,6 @@
 //! A transaction that still loses a race (deadlock, serialization failure, SQLite busy) surfaces as
 //! `StoreError::Contention` and is run again by `api::retry`.
 
-#[macro_use]
 mod by_position;
 pub(crate) mod db;
 mod emnify_rows;
